@@ -1,0 +1,145 @@
+"""Direction and proximity classes, read from ``metadata/divisions.json``.
+
+A *division* splits positions into classes by interval constraints on azimuth, elevation and
+distance (see the ``_doc`` of the JSON file for the boundary rule). A *view* is what a model or
+the scorer sees: one division, several side by side (multi-label), or their product (single-label
+combinations such as ``top-front-left`` or ``near-left``). A user adds a division or a view by
+editing the JSON (or passing their own dict) without touching code.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .geometry import wrap_azimuth_deg
+from .resources import load_metadata
+
+
+def _in_interval(values, spec) -> np.ndarray:
+    lo, hi = float(spec["from"]), float(spec["to"])
+    inc_lo, inc_hi = bool(spec.get("include_from", True)), bool(spec.get("include_to", True))
+    above = values >= lo if inc_lo else values > lo
+    below = values <= hi if inc_hi else values < hi
+    return above & below
+
+
+def _in_azimuth_interval(azimuth_deg, spec) -> np.ndarray:
+    """Counter-clockwise arc from ``from`` to ``to`` (on the circle), ends as specified."""
+    lo = float(spec["from"]) % 360.0
+    span = (float(spec["to"]) - float(spec["from"])) % 360.0
+    if span == 0.0:
+        span = 360.0
+    offset = (np.asarray(azimuth_deg, dtype=float) - lo) % 360.0
+    inc_lo, inc_hi = bool(spec.get("include_from", True)), bool(spec.get("include_to", True))
+    at_lo = offset == 0.0
+    inside = (offset > 0.0) & (offset < span)
+    at_hi = offset == span
+    return inside | (at_lo & inc_lo) | (at_hi & inc_hi)
+
+
+def class_membership(division: dict[str, Any], azimuth_deg, elevation_deg, distance_m):
+    """Boolean array (n, n_classes): which class(es) of ``division`` each position falls in."""
+    az = wrap_azimuth_deg(np.atleast_1d(azimuth_deg))
+    el = np.atleast_1d(np.asarray(elevation_deg, dtype=float))
+    dist = np.atleast_1d(np.asarray(distance_m, dtype=float))
+    az, el, dist = np.broadcast_arrays(az, el, dist)
+    out = np.ones((az.shape[0], len(division["classes"])), dtype=bool)
+    for j, cls in enumerate(division["classes"]):
+        if "azimuth_deg" in cls:
+            out[:, j] &= _in_azimuth_interval(az, cls["azimuth_deg"])
+        if "elevation_deg" in cls:
+            out[:, j] &= _in_interval(el, cls["elevation_deg"])
+        if "distance_m" in cls:
+            out[:, j] &= _in_interval(dist, cls["distance_m"])
+    return out
+
+
+@dataclass(frozen=True)
+class View:
+    """A named set of output classes derived from one or more divisions."""
+
+    name: str
+    classes: tuple[str, ...]
+    single_label: bool
+    _spec: dict
+    _divisions: dict
+
+    def membership(self, azimuth_deg, elevation_deg, distance_m) -> np.ndarray:
+        """Boolean array (n, len(classes)) of the classes each position belongs to."""
+        parts = [
+            class_membership(self._divisions[p], azimuth_deg, elevation_deg, distance_m)
+            for p in self._part_divisions()
+        ]
+        if self._spec["type"] in ("single", "concat"):
+            return np.concatenate(parts, axis=1)
+        combos = itertools.product(*[range(p.shape[1]) for p in parts])
+        cols = [np.logical_and.reduce([parts[k][:, i] for k, i in enumerate(c)]) for c in combos]
+        return np.stack(cols, axis=1)
+
+    def _part_divisions(self) -> list[str]:
+        return self._spec["_expanded_parts"]
+
+
+def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
+    """Resolve a view or division name into (division names, class names)."""
+    divisions, views = spec_all["divisions"], spec_all["views"]
+    if name in divisions:
+        return [name], [c["name"] for c in divisions[name]["classes"]]
+    if name not in views:
+        known = sorted(set(divisions) | set(views))
+        raise ConfigError(f"unknown view or division {name!r}; known: {', '.join(known)}")
+    if name in seen:
+        raise ConfigError(f"view {name!r} refers to itself")
+    spec = views[name]
+    part_divs, part_classes = [], []
+    for p in spec["parts"]:
+        d, c = _expand(p, spec_all, seen + (name,))
+        if spec["type"] == "product" and len(d) > 1:
+            raise ConfigError(f"view {name!r}: product parts must be divisions or products, not {p!r}")
+        part_divs.append(d)
+        part_classes.append(c)
+    if spec["type"] == "product":
+        names = ["-".join(combo) for combo in itertools.product(*part_classes)]
+    else:
+        names = [c for cs in part_classes for c in cs]
+    return [d for ds in part_divs for d in ds], names
+
+
+def get_view(name: str, spec_all: dict | None = None) -> View:
+    """The view ``name`` (or a plain division used as a view) from ``divisions.json``."""
+    spec_all = spec_all or load_metadata("divisions")
+    divs, classes = _expand(name, spec_all)
+    spec = dict(spec_all["views"].get(name, {"type": "single", "single_label": True}))
+    if spec["type"] == "product":
+        # products of products: flatten to a product of plain divisions
+        spec = {**spec, "type": "product"}
+    spec["_expanded_parts"] = divs
+    single = bool(spec.get("single_label", spec["type"] != "concat"))
+    return View(name, tuple(classes), single, spec, spec_all["divisions"])
+
+
+def view_names(spec_all: dict | None = None) -> list[str]:
+    """All view names defined in ``divisions.json``."""
+    spec_all = spec_all or load_metadata("divisions")
+    return list(spec_all["views"])
+
+
+def frame_activity(frames, azimuth_deg, elevation_deg, distance_m, *, n_frames: int, view: View):
+    """Per-frame class activity (n_frames, n_classes) bool from DCASE rows of one file.
+
+    A class is active in a frame when any row (any source) of that frame belongs to it.
+    """
+    frames = np.asarray(frames, dtype=np.int64)
+    act = np.zeros((n_frames, len(view.classes)), dtype=bool)
+    if frames.size == 0:
+        return act
+    member = view.membership(azimuth_deg, elevation_deg, distance_m)
+    keep = (frames >= 0) & (frames < n_frames)
+    rows, cols = np.nonzero(member[keep])
+    act[frames[keep][rows], cols] = True
+    return act

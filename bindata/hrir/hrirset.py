@@ -1,0 +1,227 @@
+"""The HRIR set container: directions, distances, two-ear impulse responses, sample rate.
+
+Convention (shared by every loader, model and the renderer): the impulse responses are
+*relative to the free field at the head centre*. The propagation delay and the 1/r spreading from
+the source to the head centre are removed; the arrival of the wave at the head centre lies at
+sample :attr:`HRIRSet.delay_samples` of every response (a fractional index, the same for all
+measurements of a set). The renderer adds the delay ``r / c`` and the gain ``1 / r`` itself.
+
+Directions follow DESIGN.md (azimuth counter-clockwise in (-180, 180], +90 = left; elevation in
+[-90, 90]); channel 0 is the left ear, channel 1 the right ear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import HRIRError
+from ..geometry import spherical_to_cartesian, wrap_azimuth_deg
+
+#: Distances closer than this (metres) are treated as the same measurement shell.
+SHELL_TOLERANCE_M = 0.02
+
+
+class _CandidateGrid:
+    """Exact nearest-direction search on the sphere through a coarse azimuth/elevation grid.
+
+    Every grid cell keeps the measured directions that can be nearest to some point of the cell:
+    those within (distance of the nearest to the cell centre) + 2 x (cell radius) of the centre.
+    A query then compares itself with its cell's few candidates only.
+    """
+
+    def __init__(self, unit_vectors: np.ndarray, *, cell_deg: float = 1.0):
+        from scipy.spatial import cKDTree
+
+        self.units = unit_vectors / np.linalg.norm(unit_vectors, axis=1, keepdims=True)
+        self.cell_deg = cell_deg
+        self.n_az = int(round(360.0 / cell_deg))
+        self.n_el = int(round(180.0 / cell_deg))
+        az_c = -180.0 + (np.arange(self.n_az) + 0.5) * cell_deg
+        el_c = -90.0 + (np.arange(self.n_el) + 0.5) * cell_deg
+        az_g, el_g = np.meshgrid(az_c, el_c, indexing="ij")
+        centres = spherical_to_cartesian(az_g.ravel(), el_g.ravel())
+        tree = cKDTree(self.units)
+        d1, _ = tree.query(centres, k=1)
+        reach = d1 + 2.0 * 2.0 * np.sin(np.deg2rad(cell_deg) * np.sqrt(2) / 4) + 1e-9
+        lists = tree.query_ball_point(centres, reach)
+        width = max(len(c) for c in lists)
+        self.candidates = np.empty((len(lists), width), dtype=np.int64)
+        for i, c in enumerate(lists):
+            self.candidates[i, :] = c[0]  # pad with a repeat of a real candidate
+            self.candidates[i, : len(c)] = c
+        self._ux, self._uy, self._uz = (self.units[:, k].copy() for k in range(3))
+
+    def query(self, directions: np.ndarray) -> np.ndarray:
+        x, y, z = directions[:, 0], directions[:, 1], directions[:, 2]
+        az = np.degrees(np.arctan2(y, x))
+        el = np.degrees(np.arctan2(z, np.hypot(x, y)))
+        ia = np.clip(((az + 180.0) / self.cell_deg).astype(np.int64), 0, self.n_az - 1)
+        ie = np.clip(((el + 90.0) / self.cell_deg).astype(np.int64), 0, self.n_el - 1)
+        cand = self.candidates[ia * self.n_el + ie]  # (n, K)
+        dots = self._ux[cand] * x[:, None]
+        dots += self._uy[cand] * y[:, None]
+        dots += self._uz[cand] * z[:, None]
+        return cand[np.arange(len(cand)), np.argmax(dots, axis=1)]
+
+
+@dataclass
+class HRIRShell:
+    """All measurements of one set at one distance, with a nearest-direction lookup."""
+
+    distance_m: float
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+    ir: np.ndarray  # (M, 2, N)
+    _tree: object = field(default=None, repr=False, compare=False)
+
+    def nearest_index(self, azimuth_deg, elevation_deg) -> np.ndarray:
+        """Index of the measured direction nearest (great circle) to each query direction.
+
+        Exact, and vectorised: a million queries take a fraction of a second (see
+        :func:`_CandidateGrid`).
+        """
+        q = spherical_to_cartesian(np.atleast_1d(azimuth_deg), np.atleast_1d(elevation_deg))
+        return self.nearest_index_xyz(q)
+
+    def nearest_index_xyz(self, directions) -> np.ndarray:
+        """Like :meth:`nearest_index` for direction vectors (..., 3) (need not be unit length)."""
+        if self._tree is None:
+            self._tree = _CandidateGrid(spherical_to_cartesian(self.azimuth_deg, self.elevation_deg))
+        d = np.asarray(directions, dtype=float)
+        return self._tree.query(d.reshape(-1, 3)).reshape(d.shape[:-1])
+
+    def lookup(self, azimuth_deg, elevation_deg) -> np.ndarray:
+        """Two-ear responses (n, 2, N) of the measured directions nearest to the queries."""
+        return self.ir[self.nearest_index(azimuth_deg, elevation_deg)]
+
+
+@dataclass
+class HRIRSet:
+    """A set of head-related impulse responses on one or several distance shells.
+
+    Parameters
+    ----------
+    azimuth_deg, elevation_deg, distance_m : ndarray, shape (M,)
+        Direction and distance of each measurement (DESIGN.md conventions).
+    ir : ndarray, shape (M, 2, N)
+        Left and right impulse responses, relative to the free field at the head centre.
+    sample_rate : int
+        Sample rate in Hz.
+    delay_samples : float
+        Sample index at which the wave reaches the head centre in every response.
+    name : str
+        Human-readable origin (file name or model).
+    """
+
+    azimuth_deg: np.ndarray
+    elevation_deg: np.ndarray
+    distance_m: np.ndarray
+    ir: np.ndarray
+    sample_rate: int
+    delay_samples: float = 0.0
+    name: str = ""
+    _shells: list = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.azimuth_deg = wrap_azimuth_deg(np.asarray(self.azimuth_deg, dtype=float).ravel())
+        self.elevation_deg = np.asarray(self.elevation_deg, dtype=float).ravel()
+        self.distance_m = np.asarray(self.distance_m, dtype=float).ravel()
+        self.ir = np.asarray(self.ir, dtype=float)
+        m = self.azimuth_deg.shape[0]
+        problems = []
+        if self.ir.ndim != 3 or self.ir.shape[1] != 2:
+            problems.append(f"ir must have shape (M, 2, N), got {self.ir.shape}")
+        elif self.ir.shape[0] != m:
+            problems.append(f"ir has {self.ir.shape[0]} measurements but {m} directions")
+        if self.elevation_deg.shape[0] != m or self.distance_m.shape[0] != m:
+            problems.append("azimuth, elevation and distance must have the same length")
+        if m == 0:
+            problems.append("the set holds no measurement")
+        if np.any(np.abs(self.elevation_deg) > 90 + 1e-9):
+            problems.append("elevation outside [-90, 90]")
+        if np.any(self.distance_m <= 0):
+            problems.append("distances must be > 0")
+        if int(self.sample_rate) <= 0:
+            problems.append(f"sample_rate must be > 0, got {self.sample_rate}")
+        if problems:
+            raise HRIRError(f"{self.name or 'HRIR set'}: " + "; ".join(problems))
+        self.sample_rate = int(self.sample_rate)
+
+    # ----------------------------------------------------------------------------- shells
+    @property
+    def n_taps(self) -> int:
+        """Length of every impulse response in samples."""
+        return int(self.ir.shape[2])
+
+    @property
+    def shells(self) -> list[HRIRShell]:
+        """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
+        if self._shells is None:
+            order = np.argsort(self.distance_m, kind="stable")
+            groups: list[list[int]] = []
+            for i in order:
+                if groups and self.distance_m[i] - self.distance_m[groups[-1][0]] <= SHELL_TOLERANCE_M:
+                    groups[-1].append(int(i))
+                else:
+                    groups.append([int(i)])
+            self._shells = [
+                HRIRShell(
+                    float(np.mean(self.distance_m[g])),
+                    self.azimuth_deg[g],
+                    self.elevation_deg[g],
+                    self.ir[g],
+                )
+                for g in groups
+            ]
+        return self._shells
+
+    @property
+    def distances(self) -> np.ndarray:
+        """Shell distances in metres, ascending."""
+        return np.array([s.distance_m for s in self.shells])
+
+    def nearest_shell(self, distance_m: float) -> HRIRShell:
+        """The shell whose distance is nearest to ``distance_m`` (for the direct path)."""
+        shells = self.shells
+        return shells[int(np.argmin(np.abs(self.distances - float(distance_m))))]
+
+    @property
+    def far_field_shell(self) -> HRIRShell:
+        """The shell at the largest distance (used for every reflection)."""
+        return self.shells[-1]
+
+    # ----------------------------------------------------------------------------- resampling
+    def resample(self, sample_rate: int) -> HRIRSet:
+        """This set at ``sample_rate``, by a polyphase (Kaiser-windowed) anti-aliasing filter."""
+        from scipy.signal import resample_poly
+
+        sample_rate = int(sample_rate)
+        if sample_rate == self.sample_rate:
+            return self
+        ratio = Fraction(sample_rate, self.sample_rate).limit_denominator(1000)
+        up, down = ratio.numerator, ratio.denominator
+        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0))
+        return HRIRSet(
+            self.azimuth_deg,
+            self.elevation_deg,
+            self.distance_m,
+            ir,
+            sample_rate,
+            delay_samples=self.delay_samples * up / down,
+            name=self.name,
+        )
+
+    def describe(self) -> dict:
+        """JSON-able summary (for manifests and ``bindata hrir info``)."""
+        return {
+            "name": self.name,
+            "sample_rate": self.sample_rate,
+            "n_taps": self.n_taps,
+            "n_measurements": int(self.azimuth_deg.shape[0]),
+            "distances_m": [round(float(d), 4) for d in self.distances],
+            "delay_samples": float(self.delay_samples),
+            "elevation_range_deg": [float(self.elevation_deg.min()), float(self.elevation_deg.max())],
+        }
