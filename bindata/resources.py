@@ -32,8 +32,30 @@ def validate_against_schema(instance: Any, name: str, *, what: str) -> list[str]
     problems = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
         path = ".".join(str(p) for p in err.absolute_path) or "<root>"
-        problems.append(f"{what}: {path}: {err.message}")
+        problems.append(f"{what}: {path}: {_rule_message(err)}")
     return problems
+
+
+def _rule_message(err) -> str:
+    """A schema violation as 'must <rule>, got <value>'."""
+    rules = {
+        "minimum": ">= {}",
+        "maximum": "<= {}",
+        "exclusiveMinimum": "> {}",
+        "exclusiveMaximum": "< {}",
+        "type": "of type {}",
+        "minItems": "a list of at least {} items",
+        "maxItems": "a list of at most {} items",
+        "enum": "one of {}",
+        "minLength": "at least {} characters long",
+    }
+    if err.validator in rules:
+        return f"must be {rules[err.validator].format(err.validator_value)}, got {err.instance!r}"
+    if err.validator == "additionalProperties":
+        return f"unknown key(s): {err.message.split('(')[-1].rstrip(')')}"
+    if err.validator == "required":
+        return err.message
+    return err.message
 
 
 def require_valid(instance: Any, name: str, *, what: str, error=ConfigError) -> None:

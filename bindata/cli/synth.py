@@ -1,0 +1,116 @@
+"""``bindata synth`` and ``bindata regen``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: CLI flag -> dotted config key, so that config errors name the flag the user typed.
+FLAG_KEYS = {
+    "--n": "n_files",
+    "--overlap": "max_overlap",
+    "--folds": "n_folds",
+    "--duration": "duration_s",
+    "--rate": "sample_rate",
+    "--rt60": "room.rt60_s",
+    "--events-per-file": "events.per_file",
+    "--hrir": "hrir.sofa",
+    "--events": "events.library",
+}
+
+
+def _ints_ge(name: str, value: int | None, minimum: int) -> None:
+    from ..errors import ConfigError
+
+    if value is not None and value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+
+
+@click.command("synth")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder (must be empty or absent).")
+@click.option("--n", "n_files", type=int, help="Number of files [400].")
+@click.option("--overlap", type=int, help="Most events active at once [2].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="JSON or TOML config; flags override it.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the whole run.")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Worker processes (-1: all cores).")
+@click.option("--folds", type=int, help="Number of folds [4].")
+@click.option("--duration", type=float, help="File length in seconds [15].")
+@click.option("--rate", type=int, help="Sample rate in Hz [24000].")
+@click.option("--rt60", type=float, nargs=2, help="RT60 range in seconds [0.3 0.9].")
+@click.option("--events-per-file", type=int, nargs=2, help="Events drawn per file [4 8].")
+@click.option("--hrir", help="'builtin' or a SOFA file [builtin].")
+@click.option("--nearfield/--no-nearfield", default=None,
+              help="Synthesise near-field shells from a single-distance SOFA set.")
+@click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
+@click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
+@click.option("--scheduler", help="Dask scheduler address (tcp://HOST:8786); needs bindata[dask].")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
+                  events_per_file, hrir, nearfield, events_library, anechoic, overwrite, resume,
+                  scheduler, quiet):  # fmt: skip
+    """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
+    from ..config import load_config
+    from ..synth import synthesize
+
+    _ints_ge("--n", n_files, 1)
+    _ints_ge("--overlap", overlap, 1)
+    _ints_ge("--seed", seed, 0)
+    if jobs == 0 or jobs < -1:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--jobs must be >= 1 or -1 (all cores), got {jobs}")
+    overrides = {
+        "n_files": n_files, "max_overlap": overlap, "n_folds": folds, "duration_s": duration,
+        "sample_rate": rate, "room.rt60_s": list(rt60) if rt60 else None,
+        "events.per_file": list(events_per_file) if events_per_file else None,
+        "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
+        "room.anechoic": anechoic,
+    }  # fmt: skip
+    names = {key: flag for flag, key in FLAG_KEYS.items()}
+    cfg = load_config(config_path, overrides=overrides, flag_names=names)
+    manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite, resume=resume,
+                          scheduler=scheduler, progress=not quiet)  # fmt: skip
+    click.echo(f"wrote {len(manifest['files'])} files to {out_dir}")
+
+
+@click.command("regen")
+@click.argument("scene_path", type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="Write the re-rendered WAV here (refuses to overwrite).")
+@click.option("--check", "check_path", type=click.Path(dir_okay=False),
+              help="Compare with this WAV byte for byte (default: the dataset's own audio).")
+@click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR spec.")
+@click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
+def regen_command(scene_path, out_path, check_path, hrir, events_library):
+    """Re-render one file from its scene JSON and check it is byte-identical."""
+    from ..dataset import write_bytes_atomic
+    from ..errors import DatasetError, OutputExistsError
+    from ..synth import render_scene_file, wav_bytes
+
+    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library)
+    data = wav_bytes(pcm, fs)
+    if out_path:
+        if Path(out_path).exists():
+            raise OutputExistsError(f"{out_path}: exists; choose another --out")
+        write_bytes_atomic(out_path, data)
+        click.echo(f"wrote {out_path}")
+    scene_path = Path(scene_path)
+    if check_path is None and not out_path:
+        check_path = scene_path.parent.parent / "audio" / f"{scene_path.stem}.wav"
+    if check_path:
+        if not Path(check_path).exists():
+            raise DatasetError(f"{check_path}: not found (pass --out to write the audio instead)")
+        if Path(check_path).read_bytes() != data:
+            raise DatasetError(f"{check_path}: differs from the re-rendered audio of {scene_path}")
+        click.echo(f"{check_path}: identical to the re-rendered audio")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(synth_command)
+    group.add_command(regen_command)

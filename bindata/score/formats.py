@@ -1,0 +1,338 @@
+"""Parsing and strict checking of one submission file (both formats).
+
+Format (a), *DCASE rows*: no header; one row per active source and frame,
+``frame,class,source,azimuth,elevation,distance`` (frame: 100 ms label frame in ``[0, n_frames)``;
+class: event class index in the manifest's class list; source: integer >= 0; azimuth in
+``[-180, 180]`` and elevation in ``[-90, 90]`` degrees, DESIGN.md conventions; distance >= 0 cm).
+Any view's activity is derived from the positions.
+
+Format (b), *class activity of a view*: a header ``frame,<class>,<class>,...`` naming the classes
+of one view, then rows ``frame,v1,v2,...`` with each value 0/1 or a probability in ``[0, 1]``
+(active when >= 0.5). Frames not listed are inactive. Without ``view`` the header must equal a
+view's class list in order; with ``view`` it must hold exactly that view's classes, in any order.
+
+Every problem is collected as ``'FILE:LINE: message'`` (or ``'FILE: message'``); parsing never
+stops at the first one. At most :data:`MAX_PROBLEMS_PER_FILE` are listed per file, then a count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..divisions import get_view, view_names
+from ..labels import COLUMNS
+from ..resources import load_metadata
+
+#: Problems listed per file before the rest are only counted.
+MAX_PROBLEMS_PER_FILE = 100
+
+#: Frame values at or above this are active (paper, section 2.1).
+THRESHOLD = 0.5
+
+
+class Problems:
+    """Collects problems of one file, capped at :data:`MAX_PROBLEMS_PER_FILE` listed."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.items: list[str] = []
+        self.n_more = 0
+
+    def add(self, line: int | None, message: str) -> None:
+        """Record a problem at ``line`` (1-based; None for the whole file)."""
+        if len(self.items) >= MAX_PROBLEMS_PER_FILE:
+            self.n_more += 1
+            return
+        where = self.label if line is None else f"{self.label}:{line}"
+        self.items.append(f"{where}: {message}")
+
+    def listed(self) -> list[str]:
+        """Every problem, with a closing count of those not listed."""
+        extra = [f"{self.label}: ... and {self.n_more} more problem(s) not listed"]
+        return self.items + (extra if self.n_more else [])
+
+    def __len__(self) -> int:
+        return len(self.items) + self.n_more
+
+
+@dataclass
+class ParsedFile:
+    """One submission file after parsing and checking.
+
+    Attributes
+    ----------
+    kind : str
+        ``'rows'`` (format a), ``'activity'`` (format b) or ``'empty'`` (no data lines).
+    rows : numpy.ndarray or None
+        Format (a): float array (n, 6) of the valid rows.
+    view : str or None
+        Format (b): the view the header names (None when it cannot be resolved).
+    frames, values : numpy.ndarray or None
+        Format (b): frame of each valid row and its values (n, n_classes) in the view's order.
+    problems : Problems
+    """
+
+    kind: str
+    problems: Problems
+    rows: np.ndarray | None = None
+    view: str | None = None
+    header: tuple = ()
+    frames: np.ndarray | None = None
+    values: np.ndarray | None = None
+    line_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _numeric_table(lines, linenos, names, probs: Problems):
+    """Parse comma-separated numbers; return (values, line numbers) of the well-formed rows."""
+    n_cols = len(names)
+    fields = [ln.split(",") for ln in lines]
+    ok = []
+    for k, f in enumerate(fields):
+        if len(f) == n_cols:
+            ok.append(k)
+        else:
+            probs.add(linenos[k], f"expected {n_cols} columns ({','.join(names)}), got {len(f)}")
+    good = [fields[k] for k in ok]
+    linenos = np.asarray([linenos[k] for k in ok], dtype=np.int64)
+    if not good:
+        return np.zeros((0, n_cols)), linenos
+    try:
+        values = np.array(good, dtype=float)
+    except ValueError:
+        values = np.full((len(good), n_cols), np.nan)
+        bad = np.zeros(len(good), dtype=bool)
+        for r, row in enumerate(good):
+            for c, text in enumerate(row):
+                try:
+                    values[r, c] = float(text)
+                except ValueError:
+                    bad[r] = True
+                    probs.add(linenos[r], f"{names[c]} is not a number: {text.strip()!r}")
+        values, linenos = values[~bad], linenos[~bad]
+    finite = np.isfinite(values)
+    for r, c in zip(*np.nonzero(~finite)):
+        probs.add(linenos[r], f"{names[c]} is {values[r, c]}; values must be finite numbers")
+    keep = finite.all(axis=1)
+    return values[keep], linenos[keep]
+
+
+def _check_columns(values, linenos, checks, probs: Problems):
+    """Apply ``(column, bad_mask_fn, message_fn)`` checks; return the mask of valid rows."""
+    valid = np.ones(len(values), dtype=bool)
+    for col, bad_fn, msg_fn in checks:
+        v = values[:, col]
+        bad = bad_fn(v)
+        for r in np.nonzero(bad)[0]:
+            probs.add(linenos[r], msg_fn(v[r]))
+        valid &= ~bad
+    return valid
+
+
+def _fmt(v) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _not_integer(v):
+    return v != np.floor(v)
+
+
+def _frame_checks(n_frames: int):
+    def bad(v):
+        return _not_integer(v) | (v < 0) | (v >= n_frames)
+
+    def msg(v):
+        if not float(v).is_integer():
+            return f"frame {_fmt(v)} is not an integer"
+        if v < 0:
+            return f"frame {_fmt(v)} is negative"
+        return (
+            f"frame {_fmt(v)} is beyond the file's length of {n_frames} frames "
+            f"(valid 0..{n_frames - 1}, 100 ms each)"
+        )
+
+    return (0, bad, msg)
+
+
+def _duplicates(keys: np.ndarray, linenos: np.ndarray):
+    """Yield (row, first_row) for rows whose key already occurred on an earlier line."""
+    if len(keys) < 2:
+        return
+    order = np.lexsort((linenos,) + tuple(keys[:, j] for j in reversed(range(keys.shape[1]))))
+    k = keys[order]
+    same = np.concatenate([[False], (k[1:] == k[:-1]).all(axis=1)])
+    starts = np.maximum.accumulate(np.where(same, 0, np.arange(len(k))))
+    for pos in np.nonzero(same)[0]:
+        yield order[pos], order[starts[pos]]
+
+
+def parse_rows(lines, linenos, *, label, n_frames, n_event_classes, probs=None) -> ParsedFile:
+    """Parse and check format-(a) data lines (see the module docstring for the rules)."""
+    probs = probs or Problems(label)
+    values, linenos = _numeric_table(lines, linenos, COLUMNS, probs)
+    if n_event_classes is None:
+        class_bad, class_rule = (lambda v: _not_integer(v) | (v < 0)), "an integer >= 0"
+    else:
+        class_rule = f"an event class index 0..{n_event_classes - 1} (the manifest's classes)"
+
+        def class_bad(v):
+            return _not_integer(v) | (v < 0) | (v >= n_event_classes)
+
+    checks = [
+        _frame_checks(n_frames),
+        (1, class_bad, lambda v: f"class {_fmt(v)} is not {class_rule}"),
+        (2, lambda v: _not_integer(v) | (v < 0), lambda v: f"source {_fmt(v)} is not an integer >= 0"),
+        (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
+        (4, lambda v: np.abs(v) > 90, lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees"),
+        (5, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (centimetres, >= 0)"),
+    ]  # fmt: skip
+    valid = _check_columns(values, linenos, checks, probs)
+    values, linenos = values[valid], linenos[valid]
+    keys = values[:, :3].astype(np.int64)
+    for r, first in _duplicates(keys, linenos):
+        f, c, s = keys[r]
+        probs.add(
+            linenos[r],
+            f"duplicate row: frame {f}, class {c}, source {s} already given on line {linenos[first]}",
+        )
+    return ParsedFile("rows", probs, rows=values, line_numbers=linenos)
+
+
+@lru_cache(maxsize=1)
+def known_views() -> dict[str, tuple]:
+    """Every view (and plain division) of ``metadata/divisions.json``: ``{name: classes}``."""
+    spec = load_metadata("divisions")
+    names = list(view_names(spec)) + [d for d in spec["divisions"] if d not in spec["views"]]
+    return {n: get_view(n, spec).classes for n in names}
+
+
+def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, list[str]]:
+    """Match a format-(b) header's class names to a view.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The header's class names (without the leading ``frame``).
+    view : str, optional
+        The view the submission declares; then the names may come in any order.
+
+    Returns
+    -------
+    (view, order, problems)
+        ``order[j]`` is the header column of the view's j-th class; ``problems`` lists messages
+        (without file and line) when the header does not resolve.
+    """
+    names = [n.strip() for n in names]
+    problems = [f"header column {k + 2} is empty" for k, n in enumerate(names) if not n]
+    seen = set()
+    for n in names:
+        if n and n in seen:
+            problems.append(f"header names class {n!r} more than once")
+        seen.add(n)
+    views = known_views()
+    if view is not None:
+        classes = views[view]
+        unknown = [n for n in names if n and n not in classes]
+        lacking = [c for c in classes if c not in names]
+        if unknown:
+            problems.append(f"header class(es) {unknown} are not classes of view {view!r} {list(classes)}")
+        if lacking:
+            problems.append(f"header lacks class(es) {lacking} of view {view!r}")
+        if problems:
+            return None, None, problems
+        return view, [names.index(c) for c in classes], []
+    if problems:
+        return None, None, problems
+    exact = [v for v, cl in views.items() if list(cl) == names]
+    if len(exact) == 1:
+        return exact[0], list(range(len(names))), []
+    if len(exact) > 1:
+        return None, None, [f"header matches views {exact}; name one with --view"]
+    same_set = [v for v, cl in views.items() if sorted(cl) == sorted(names)]
+    known = {c for cl in views.values() for c in cl}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        msg = f"header class(es) {unknown} are unknown; known classes: {sorted(known)}"
+    elif same_set:
+        msg = (
+            f"header lists the classes of view(s) {same_set} in another order; name the view with "
+            f"--view (then any column order is accepted) or use the order {list(views[same_set[0]])}"
+        )
+    else:
+        close = [f"{v} {list(cl)}" for v, cl in views.items() if len(cl) == len(names)]
+        msg = f"header {names} matches no view's class list" + (
+            f"; views with {len(names)} classes: {'; '.join(close)}" if close else ""
+        )
+    return None, None, [msg]
+
+
+def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) -> ParsedFile:
+    """Parse and check a format-(b) file: header line first, then data lines."""
+    probs = probs or Problems(label)
+    header = tuple(f.strip() for f in lines[0].split(","))
+    view_name, order, header_problems = resolve_header(header[1:], view=view)
+    for msg in header_problems:
+        probs.add(linenos[0], msg)
+    names = ("frame",) + header[1:]
+    values, lns = _numeric_table(lines[1:], linenos[1:], names, probs)
+    checks = [_frame_checks(n_frames)]
+    for c in range(1, len(names)):
+        checks.append(
+            (
+                c,
+                lambda v: (v < 0) | (v > 1),
+                lambda v, n=names[c]: f"{n} value {_fmt(v)} is outside [0, 1] (0/1 or a probability)",
+            )
+        )
+    valid = _check_columns(values, lns, checks, probs)
+    values, lns = values[valid], lns[valid]
+    frames = values[:, 0].astype(np.int64)
+    for r, first in _duplicates(frames[:, None], lns):
+        probs.add(lns[r], f"frame {frames[r]} already given on line {lns[first]}")
+    cols = values[:, 1:][:, order] if order is not None else None
+    return ParsedFile(
+        "activity", probs, view=view_name, header=header, frames=frames, values=cols, line_numbers=lns
+    )
+
+
+def parse_submission_text(text: str, *, label: str, n_frames: int, n_event_classes=None, view=None):
+    """Detect the format of one file's text and parse it.
+
+    Parameters
+    ----------
+    text : str
+        File contents.
+    label : str
+        File name used in problem messages.
+    n_frames : int
+        Label frames of the reference file (frames must be in ``[0, n_frames)``).
+    n_event_classes : int, optional
+        Number of event classes (format a's class column); unchecked upper bound when None.
+    view : str, optional
+        View declared for format-(b) files.
+
+    Returns
+    -------
+    ParsedFile
+        ``kind`` 'empty' when the text has no non-blank line.
+    """
+    lines, linenos = [], []
+    for k, line in enumerate(text.splitlines()):
+        if line.strip():
+            lines.append(line)
+            linenos.append(k + 1)
+    probs = Problems(label)
+    if not lines:
+        return ParsedFile("empty", probs)
+    first = [f.strip().lower() for f in lines[0].split(",")]
+    if tuple(first) == COLUMNS:
+        probs.add(linenos[0], "format (a) files have no header line; remove it")
+        return parse_rows(lines[1:], linenos[1:], label=label, n_frames=n_frames,
+                          n_event_classes=n_event_classes, probs=probs)  # fmt: skip
+    if first[0] == "frame":
+        return parse_activity(lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs)
+    return parse_rows(
+        lines, linenos, label=label, n_frames=n_frames, n_event_classes=n_event_classes, probs=probs
+    )
