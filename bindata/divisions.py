@@ -75,7 +75,13 @@ class View:
             class_membership(self._divisions[p], azimuth_deg, elevation_deg, distance_m)
             for p in self._part_divisions()
         ]
-        if self._spec["type"] in ("single", "concat"):
+        if self._spec["type"] == "concat":
+            # each listed part is a view of its own (a product part keeps its combinations)
+            subs = self._spec["_part_views"]
+            return np.concatenate(
+                [v.membership(azimuth_deg, elevation_deg, distance_m) for v in subs], axis=1
+            )
+        if self._spec["type"] == "single":
             return np.concatenate(parts, axis=1)
         combos = itertools.product(*[range(p.shape[1]) for p in parts])
         cols = [np.logical_and.reduce([parts[k][:, i] for k, i in enumerate(c)]) for c in combos]
@@ -119,6 +125,8 @@ def get_view(name: str, spec_all: dict | None = None) -> View:
         # products of products: flatten to a product of plain divisions
         spec = {**spec, "type": "product"}
     spec["_expanded_parts"] = divs
+    if spec["type"] == "concat":
+        spec["_part_views"] = [get_view(p, spec_all) for p in spec["parts"]]
     single = bool(spec.get("single_label", spec["type"] != "concat"))
     return View(name, tuple(classes), single, spec, spec_all["divisions"])
 

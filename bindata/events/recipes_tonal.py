@@ -34,7 +34,7 @@ def _gate(t: np.ndarray, period: float, on: float, sample_rate: int) -> np.ndarr
 
 
 def alarm(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
-    """Electronic alarm: square-ish beeps at 2-3.2 kHz, 3-6 beeps per second."""
+    """Electronic alarm: square-ish beeps at 1.5-3.2 kHz, 3-7 beeps per second."""
     f_a = s.unif(rng, 2000.0, 3200.0)
     f_b = f_a * s.unif(rng, 0.75, 0.85) if rng.random() < 0.5 else f_a
     on, off = s.unif(rng, 0.09, 0.2), s.unif(rng, 0.05, 0.12)
@@ -91,12 +91,14 @@ def engine(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     f0_mean = s.unif(rng, 25.0, 55.0)
     wobble = s.lowpass(s.noise(rng, n), 3.0, sample_rate)
     wobble *= 0.05 / (np.max(np.abs(wobble)) + 1e-12)
-    ramp = s.segment_envelope(n, sample_rate, [(0.0, 1.0), (n / sample_rate, s.unif(rng, 0.9, 1.25))])
+    ramp = s.segment_envelope(
+        n, sample_rate, [(0.0, 1.0), (n / sample_rate, s.unif(rng, 0.9, 1.25))]
+    )
     f0 = f0_mean * ramp * (1.0 + wobble)
     cycles = s.phase(f0, n, sample_rate)
     roll = s.unif(rng, 250.0, 500.0)
     amps = []
-    for k in range(1, 60):
+    for k in range(1, int(min(60.0, 2500.0 / f0_mean))):
         z = k * f0_mean / roll
         amps.append(1.0 / (1.0 + z * z) / (1.0 + 0.1 * k))
     firing = s.harmonics(cycles, amps, f0, sample_rate)
@@ -116,7 +118,8 @@ def blender(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     f0 = f_run * spin_up * (1.0 + wobble)
     cycles = s.phase(f0, n, sample_rate)
     whine_hz = s.unif(rng, 1500.0, 3000.0)
-    amps = list(s.formant_gain(np.arange(1, 80) * f_run, [(whine_hz, 1500.0, 1.0)]) + 0.3)
+    ks = np.arange(1, int(7000.0 // f_run) + 1)
+    amps = list(s.formant_gain(ks * f_run, [(whine_hz, 1500.0, 1.0)]) + 0.3)
     amps = [a / k for k, a in enumerate(amps, start=1)]
     motor = s.harmonics(cycles, amps, f0, sample_rate)
     hiss = s.lowpass(s.highpass(s.noise(rng, n), 600.0, sample_rate), 6000.0, sample_rate)
@@ -193,19 +196,25 @@ def cat(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
 
 
 def dog(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
-    """Dog barking: 2-5 rough 0.12-0.25 s barks, pitch 300-500 Hz falling, 0.08-0.22 s apart."""
+    """Dog barking: rough 0.12-0.25 s barks, pitch 300-500 Hz falling, 0.08-0.22 s apart."""
     parts = []
     base = s.unif(rng, 300.0, 500.0)
     formants = [(s.unif(rng, 600.0, 1000.0), 400.0, 1.0), (s.unif(rng, 1500.0, 2200.0), 600.0, 0.7)]
-    for i in range(int(rng.integers(2, 6))):
-        if i > 0:
-            parts.append(np.zeros(s.n_samples(s.unif(rng, 0.08, 0.22), sample_rate)))
+    target, total = s.unif(rng, 0.6, 2.5), 0.0
+    while total < target:
+        if parts:
+            gap = s.unif(rng, 0.08, 0.22)
+            parts.append(np.zeros(s.n_samples(gap, sample_rate)))
+            total += gap
         dur = s.unif(rng, 0.12, 0.25)
+        total += dur
         n = s.n_samples(dur, sample_rate)
         f0 = base * s.segment_envelope(n, sample_rate, [(0.0, 1.1), (dur, 0.7)])
         bark = _voice(f0, formants, sample_rate, max_hz=6000.0)
         rough = 1.0 + 0.5 * s.unit(s.lowpass(s.noise(rng, n), 80.0, sample_rate))
-        bark = s.unit(bark) * rough + 0.5 * s.unit(s.band_noise(rng, n, 1500.0, 2500.0, sample_rate))
+        bark = s.unit(bark) * rough + 0.5 * s.unit(
+            s.band_noise(rng, n, 1500.0, 2500.0, sample_rate)
+        )
         env = s.decay(n, sample_rate, 0.45 * dur)
         parts.append(s.ramps(bark * env, sample_rate, 0.008, 0.02))
     return np.concatenate(parts)
@@ -217,7 +226,11 @@ def scream(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     n = s.n_samples(dur, sample_rate)
     contour = s.segment_envelope(n, sample_rate, [(0.0, 0.85), (0.2 * dur, 1.0), (dur, 0.95)])
     f0 = s.unif(rng, 800.0, 1300.0) * contour * _vibrato(rng, n, sample_rate, 7.0, 0.04)
-    formants = [(s.unif(rng, 1000.0, 1400.0), 600.0, 1.0), (2800.0, 900.0, 0.8), (4200.0, 1200.0, 0.4)]
+    formants = [
+        (s.unif(rng, 1000.0, 1400.0), 600.0, 1.0),
+        (2800.0, 900.0, 0.8),
+        (4200.0, 1200.0, 0.4),
+    ]
     voice = _voice(f0, formants, sample_rate, max_hz=10000.0, tilt=0.3)
     voice = s.soft_clip(3.0 * voice / np.max(np.abs(voice)))
     breath = s.lowpass(s.highpass(s.noise(rng, n), 1500.0, sample_rate), 7000.0, sample_rate)
@@ -232,18 +245,19 @@ def speech(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     parts, total = [], 0.0
     while total < target:
         if rng.random() < 0.5:
-            n_fric = s.n_samples(s.unif(rng, 0.04, 0.09), sample_rate)
+            fric_s = s.unif(rng, 0.04, 0.09)
+            total += fric_s
+            n_fric = s.n_samples(fric_s, sample_rate)
             fric = s.band_noise(rng, n_fric, s.unif(rng, 3500.0, 6000.0), 3000.0, sample_rate)
             parts.append(0.25 * s.ramps(fric / np.max(np.abs(fric)), sample_rate, 0.01, 0.01))
         dur = s.unif(rng, 0.1, 0.25)
         n = s.n_samples(dur, sample_rate)
         f0 = f_speaker * s.segment_envelope(n, sample_rate, [(0.0, 1.05), (dur, 0.92)])
-        formants = [
-            (f, b, g) for f, b, g in zip(_VOWELS[int(rng.integers(0, 5))], (90, 110, 160), (1, 0.6, 0.3))
-        ]
+        vowel_hz = _VOWELS[int(rng.integers(0, 5))]
+        formants = list(zip(vowel_hz, (90.0, 110.0, 160.0), (1.0, 0.6, 0.3), strict=True))
         vowel = _voice(f0, formants, sample_rate, max_hz=5000.0)
         parts.append(s.ramps(vowel / np.max(np.abs(vowel)), sample_rate, 0.02, 0.04))
-        gap = s.n_samples(s.unif(rng, 0.0, 0.1), sample_rate)
-        parts.append(np.zeros(gap))
-        total = sum(p.size for p in parts) / sample_rate
+        gap = s.unif(rng, 0.0, 0.1)
+        parts.append(np.zeros(s.n_samples(gap, sample_rate)))
+        total += dur + gap
     return np.concatenate(parts[:-1])

@@ -6,7 +6,7 @@ others) whose last bits differ, and compiled filters (``lfilter``, BLAS dot prod
 built with fused multiply-add on some platforms. So everything here is made of operations IEEE 754
 rounds exactly and NumPy applies one at a time: ``+ - * /``, ``sqrt``, ``floor``, ``ldexp``,
 comparisons and sequential ``cumsum``. Sine and exponential are short polynomials after exact
-range reduction (errors below 1e-13, far under 16-bit resolution). Random numbers come only from
+range reduction (errors below 1e-12, far under 16-bit resolution). Random numbers come only from
 ``Generator.random`` and ``Generator.integers`` (exact bit manipulations); never from ``normal``,
 ``uniform`` or ``poisson``, whose C code uses libm or may be contracted to FMA.
 
@@ -160,8 +160,19 @@ def phase(freq_hz: np.ndarray | float, n: int, sample_rate: int, start: float = 
 
 
 def noise(rng: np.random.Generator, n: int) -> np.ndarray:
-    """White noise, uniform in [-1, 1) (filtered noise becomes Gaussian-like anyway)."""
-    return rng.random(n) * 2.0 - 1.0
+    """White noise, uniform in [-1, 1) (filtered noise becomes Gaussian-like anyway).
+
+    The samples come from a child generator seeded by one draw of ``rng``, so ``rng`` advances
+    by the same amount whatever ``n`` (and hence the sample rate) is: a recipe's parameters do
+    not depend on the rate it is rendered at.
+    """
+    child = np.random.default_rng(int(rng.integers(0, 2**63, dtype=np.uint64)))
+    return child.random(n) * 2.0 - 1.0
+
+
+def pick(rng: np.random.Generator, size: int) -> int:
+    """A random index in ``range(size)`` using one ``random()`` draw (rate-independent)."""
+    return min(size - 1, int(float(rng.random()) * size))
 
 
 def box_smooth(x: np.ndarray, length: int, passes: int = 3) -> np.ndarray:
@@ -174,16 +185,19 @@ def box_smooth(x: np.ndarray, length: int, passes: int = 3) -> np.ndarray:
     if length <= 1:
         return y.copy()
     left = length // 2
+    padded = np.zeros(y.size + length + 1)
+    c = np.empty_like(padded)
     for _ in range(passes):
-        padded = np.concatenate([np.zeros(left + 1), y, np.zeros(length - left)])
-        c = np.cumsum(padded)
-        y = (c[length : length + y.size] - c[: y.size]) / float(length)
+        padded[left + 1 : left + 1 + y.size] = y
+        np.cumsum(padded, out=c)
+        y = c[length : length + y.size] - c[: y.size]
+        y /= float(length)
     return y
 
 
 def lowpass(x: np.ndarray, cutoff_hz: float, sample_rate: int) -> np.ndarray:
-    """Smooth low-pass (three box passes) with its -3 dB point near ``cutoff_hz``."""
-    return box_smooth(x, int(np.floor(0.26 * sample_rate / cutoff_hz + 0.5)))
+    """Smooth low-pass (two box passes: a triangle kernel), -3 dB point near ``cutoff_hz``."""
+    return box_smooth(x, int(np.floor(0.32 * sample_rate / cutoff_hz + 0.5)), passes=2)
 
 
 def highpass(x: np.ndarray, cutoff_hz: float, sample_rate: int) -> np.ndarray:
@@ -199,9 +213,42 @@ def band_noise(
     return base * cos_cycles(phase(center_hz, n, sample_rate, start=float(rng.random())))
 
 
+def _block_grid(n: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Times split as ``t = T[i] + tau[j]`` on a (blocks, 256) grid covering ``n`` samples."""
+    width = 256
+    blocks = -(-n // width)
+    coarse = np.arange(blocks, dtype=np.float64) * (width / float(sample_rate))
+    fine = np.arange(width, dtype=np.float64) / float(sample_rate)
+    return coarse, fine, blocks
+
+
 def decay(n: int, sample_rate: int, tau_s: float) -> np.ndarray:
-    """Exponential decay ``exp(-t / tau_s)`` over ``n`` samples."""
-    return exp_det(-times(n, sample_rate) / tau_s)
+    """Exponential decay ``exp(-t / tau_s)`` over ``n`` samples.
+
+    Computed as ``exp(-T/tau) * exp(-t'/tau)`` on a block grid (one product per sample).
+    """
+    coarse, fine, _ = _block_grid(n, sample_rate)
+    grid = exp_det(-coarse / tau_s)[:, None] * exp_det(-fine / tau_s)[None, :]
+    return grid.reshape(-1)[:n]
+
+
+def damped_sine(
+    freq_hz: float, tau_s: float, n: int, sample_rate: int, phase0: float = 0.0
+) -> np.ndarray:
+    """``exp(-t/tau) sin(2 pi (f t + phase0))`` with constant ``f``, via the angle-sum rule.
+
+    ``sin(a + b) = sin a cos b + cos a sin b`` with ``a`` on the block starts and ``b`` within a
+    block, so only a few hundred sines are evaluated; ``tau_s`` may be ``inf`` (no decay).
+    """
+    coarse, fine, _ = _block_grid(n, sample_rate)
+    a = freq_hz * coarse + phase0
+    b = freq_hz * fine
+    grid = sin_cycles(a)[:, None] * cos_cycles(b)[None, :]
+    grid += cos_cycles(a)[:, None] * sin_cycles(b)[None, :]
+    if np.isfinite(tau_s):
+        grid *= exp_det(-coarse / tau_s)[:, None]
+        grid *= exp_det(-fine / tau_s)[None, :]
+    return grid.reshape(-1)[:n]
 
 
 def ramps(x: np.ndarray, sample_rate: int, attack_s: float, release_s: float) -> np.ndarray:
@@ -218,7 +265,7 @@ def segment_envelope(n: int, sample_rate: int, points: list[tuple[float, float]]
     """Piecewise-linear envelope through ``(time_s, value)`` points (held outside their span)."""
     t = times(n, sample_rate)
     out = np.full(n, float(points[0][1]))
-    for (t0, v0), (t1, v1) in zip(points[:-1], points[1:]):
+    for (t0, v0), (t1, v1) in zip(points[:-1], points[1:], strict=True):
         inside = (t >= t0) & (t < t1)
         frac = (t[inside] - t0) / max(t1 - t0, 1e-12)
         out[inside] = v0 + (v1 - v0) * frac
@@ -254,11 +301,18 @@ def harmonics(
     s_k = sin_cycles(cycles)
     two_c = 2.0 * cos_cycles(cycles)
     out = np.zeros_like(cycles)
+    tmp = np.empty_like(cycles)
+    f_lo, f_hi = float(np.min(f0)), float(np.max(f0))
     for k, amp in enumerate(amps, start=1):
-        if float(np.min(f0)) * k >= limit:
+        if f_lo * k >= limit:
             break
-        out += np.where(f0 * k < limit, amp, 0.0) * s_k
-        s_prev, s_k = s_k, two_c * s_k - s_prev
+        if f_hi * k >= limit:
+            amp = np.where(f0 * k < limit, amp, 0.0)
+        np.multiply(amp, s_k, out=tmp)
+        out += tmp
+        np.multiply(two_c, s_k, out=tmp)  # s_{k+1} = 2 cos(a) s_k - s_{k-1}, into s_prev
+        np.subtract(tmp, s_prev, out=s_prev)
+        s_prev, s_k = s_k, s_prev
     return out
 
 
@@ -279,15 +333,40 @@ def partials(
     n: int,
     sample_rate: int,
     phases: np.ndarray | None = None,
+    starts: list[int] | None = None,
 ) -> np.ndarray:
-    """Sum of exponentially damped sinusoids (a struck resonator), starting at sample 0."""
-    t = times(n, sample_rate)
+    """Sum of exponentially damped sinusoids (struck resonators) in an ``n``-sample signal.
+
+    Partial ``i`` starts at sample ``starts[i]`` (default 0) and is computed down to -80 dB;
+    partials at or above 0.45 of the sample rate are dropped. The sines and exponentials of all
+    partials are evaluated in one batch on the block grid of :func:`damped_sine`.
+    """
+    f = np.asarray(freqs_hz, dtype=np.float64)
+    a = np.asarray(amps, dtype=np.float64)
+    tau = np.asarray(taus_s, dtype=np.float64)
+    p0 = np.zeros(f.size) if phases is None else np.asarray(phases, dtype=np.float64)[: f.size]
+    at = np.zeros(f.size, dtype=np.int64) if starts is None else np.asarray(starts, np.int64)
+    keep = (f < 0.45 * sample_rate) & (at < n)
+    f, a, tau, p0, at = f[keep], a[keep], tau[keep], p0[keep], at[keep]
     out = np.zeros(n)
-    for i, (f, a, tau) in enumerate(zip(freqs_hz, amps, taus_s)):
-        if f >= 0.45 * sample_rate:
-            continue
-        p0 = 0.0 if phases is None else float(phases[i])
-        out += a * exp_det(-t / tau) * sin_cycles(f * t + p0)
+    if f.size == 0:
+        return out
+    longest = int(min(n, float(np.max(tau)) * 9.3 * sample_rate + 1))
+    coarse, fine, _ = _block_grid(longest, sample_rate)
+    ca = f[:, None] * coarse[None, :] + p0[:, None]
+    cb = f[:, None] * fine[None, :]
+    # exp(-(T + t')/tau) sin(A + B) = [e(T) sin A] [e(t') cos B] + [e(T) cos A] [e(t') sin B]
+    dec_a = exp_det(-coarse[None, :] / tau[:, None]) * a[:, None]
+    dec_b = exp_det(-fine[None, :] / tau[:, None])
+    sin_a, cos_a = sin_cycles(ca) * dec_a, cos_cycles(ca) * dec_a
+    sin_b, cos_b = sin_cycles(cb) * dec_b, cos_cycles(cb) * dec_b
+    width = fine.size
+    for i in range(f.size):
+        m = min(n - int(at[i]), int(tau[i] * 9.3 * sample_rate) + 1)  # down to -80 dB
+        nb = -(-m // width)
+        grid = sin_a[i, :nb, None] * cos_b[i, None, :]
+        grid += cos_a[i, :nb, None] * sin_b[i, None, :]
+        out[at[i] : at[i] + m] += grid.reshape(-1)[:m]
     return out
 
 

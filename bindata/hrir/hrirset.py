@@ -24,6 +24,23 @@ from ..geometry import spherical_to_cartesian, wrap_azimuth_deg
 SHELL_TOLERANCE_M = 0.02
 
 
+def shell_groups(distance_m) -> list[np.ndarray]:
+    """Indices of the measurements of each distance shell, shells sorted by distance.
+
+    A shell starts at the closest remaining distance and takes every distance within
+    :data:`SHELL_TOLERANCE_M` of it.
+    """
+    distance_m = np.asarray(distance_m, dtype=float).ravel()
+    order = np.argsort(distance_m, kind="stable")
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and distance_m[i] - distance_m[groups[-1][0]] <= SHELL_TOLERANCE_M:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    return [np.array(g, dtype=np.int64) for g in groups]
+
+
 class _CandidateGrid:
     """Exact nearest-direction search on the sphere through a coarse azimuth/elevation grid.
 
@@ -89,7 +106,9 @@ class HRIRShell:
     def nearest_index_xyz(self, directions) -> np.ndarray:
         """Like :meth:`nearest_index` for direction vectors (..., 3) (need not be unit length)."""
         if self._tree is None:
-            self._tree = _CandidateGrid(spherical_to_cartesian(self.azimuth_deg, self.elevation_deg))
+            self._tree = _CandidateGrid(
+                spherical_to_cartesian(self.azimuth_deg, self.elevation_deg)
+            )
         d = np.asarray(directions, dtype=float)
         return self._tree.query(d.reshape(-1, 3)).reshape(d.shape[:-1])
 
@@ -160,13 +179,7 @@ class HRIRSet:
     def shells(self) -> list[HRIRShell]:
         """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
         if self._shells is None:
-            order = np.argsort(self.distance_m, kind="stable")
-            groups: list[list[int]] = []
-            for i in order:
-                if groups and self.distance_m[i] - self.distance_m[groups[-1][0]] <= SHELL_TOLERANCE_M:
-                    groups[-1].append(int(i))
-                else:
-                    groups.append([int(i)])
+            groups = shell_groups(self.distance_m)
             self._shells = [
                 HRIRShell(
                     float(np.mean(self.distance_m[g])),
@@ -223,5 +236,8 @@ class HRIRSet:
             "n_measurements": int(self.azimuth_deg.shape[0]),
             "distances_m": [round(float(d), 4) for d in self.distances],
             "delay_samples": float(self.delay_samples),
-            "elevation_range_deg": [float(self.elevation_deg.min()), float(self.elevation_deg.max())],
+            "elevation_range_deg": [
+                float(self.elevation_deg.min()),
+                float(self.elevation_deg.max()),
+            ],
         }

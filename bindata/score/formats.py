@@ -34,28 +34,30 @@ THRESHOLD = 0.5
 
 
 class Problems:
-    """Collects problems of one file, capped at :data:`MAX_PROBLEMS_PER_FILE` listed."""
+    """Collects the problems of one file; lists them by line, at most :data:`MAX_PROBLEMS_PER_FILE`."""
 
     def __init__(self, label: str):
         self.label = label
-        self.items: list[str] = []
-        self.n_more = 0
+        self._items: list[tuple[int, int, str]] = []
 
     def add(self, line: int | None, message: str) -> None:
         """Record a problem at ``line`` (1-based; None for the whole file)."""
-        if len(self.items) >= MAX_PROBLEMS_PER_FILE:
-            self.n_more += 1
-            return
         where = self.label if line is None else f"{self.label}:{line}"
-        self.items.append(f"{where}: {message}")
+        self._items.append(
+            (0 if line is None else int(line), len(self._items), f"{where}: {message}")
+        )
 
     def listed(self) -> list[str]:
-        """Every problem, with a closing count of those not listed."""
-        extra = [f"{self.label}: ... and {self.n_more} more problem(s) not listed"]
-        return self.items + (extra if self.n_more else [])
+        """The problems in line order, capped, with a closing count of those not listed."""
+        items = [text for _, _, text in sorted(self._items)]
+        n_more = len(items) - MAX_PROBLEMS_PER_FILE
+        if n_more <= 0:
+            return items
+        tail = f"{self.label}: ... and {n_more} more problem(s) not listed"
+        return items[:MAX_PROBLEMS_PER_FILE] + [tail]
 
     def __len__(self) -> int:
-        return len(self.items) + self.n_more
+        return len(self._items)
 
 
 @dataclass
@@ -113,7 +115,7 @@ def _numeric_table(lines, linenos, names, probs: Problems):
                     probs.add(linenos[r], f"{names[c]} is not a number: {text.strip()!r}")
         values, linenos = values[~bad], linenos[~bad]
     finite = np.isfinite(values)
-    for r, c in zip(*np.nonzero(~finite)):
+    for r, c in zip(*np.nonzero(~finite), strict=True):
         probs.add(linenos[r], f"{names[c]} is {values[r, c]}; values must be finite numbers")
     keep = finite.all(axis=1)
     return values[keep], linenos[keep]
@@ -237,7 +239,9 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
         unknown = [n for n in names if n and n not in classes]
         lacking = [c for c in classes if c not in names]
         if unknown:
-            problems.append(f"header class(es) {unknown} are not classes of view {view!r} {list(classes)}")
+            problems.append(
+                f"header class(es) {unknown} are not classes of view {view!r} {list(classes)}"
+            )
         if lacking:
             problems.append(f"header lacks class(es) {lacking} of view {view!r}")
         if problems:
@@ -283,7 +287,9 @@ def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) ->
             (
                 c,
                 lambda v: (v < 0) | (v > 1),
-                lambda v, n=names[c]: f"{n} value {_fmt(v)} is outside [0, 1] (0/1 or a probability)",
+                lambda v, n=names[c]: (
+                    f"{n} value {_fmt(v)} is outside [0, 1] (0/1 or a probability)"
+                ),
             )
         )
     valid = _check_columns(values, lns, checks, probs)
@@ -293,7 +299,13 @@ def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) ->
         probs.add(lns[r], f"frame {frames[r]} already given on line {lns[first]}")
     cols = values[:, 1:][:, order] if order is not None else None
     return ParsedFile(
-        "activity", probs, view=view_name, header=header, frames=frames, values=cols, line_numbers=lns
+        "activity",
+        probs,
+        view=view_name,
+        header=header,
+        frames=frames,
+        values=cols,
+        line_numbers=lns,
     )
 
 
@@ -332,7 +344,9 @@ def parse_submission_text(text: str, *, label: str, n_frames: int, n_event_class
         return parse_rows(lines[1:], linenos[1:], label=label, n_frames=n_frames,
                           n_event_classes=n_event_classes, probs=probs)  # fmt: skip
     if first[0] == "frame":
-        return parse_activity(lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs)
+        return parse_activity(
+            lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs
+        )
     return parse_rows(
         lines, linenos, label=label, n_frames=n_frames, n_event_classes=n_event_classes, probs=probs
     )

@@ -68,7 +68,9 @@ def segment_counts(ref, est) -> SegmentCounts:
     ref = np.asarray(ref, dtype=bool)
     est = np.asarray(est, dtype=bool)
     if ref.shape != est.shape:
-        raise ValueError(f"reference and system activity differ in shape: {ref.shape} vs {est.shape}")
+        raise ValueError(
+            f"reference and system activity differ in shape: {ref.shape} vs {est.shape}"
+        )
     if ref.ndim == 2:
         ref, est = ref[None], est[None]
     if ref.ndim != 3:
@@ -153,7 +155,9 @@ def overall_metrics(counts: SegmentCounts) -> dict:
     s, d, i = int(counts.s.sum()), int(counts.d.sum()), int(counts.i.sum())
     n_ref = tp + fn
     out = prf(tp, fp, fn)
-    rates = {k: _ratio(v, n_ref) for k, v in (("substitution", s), ("deletion", d), ("insertion", i))}
+    rates = {
+        k: _ratio(v, n_ref) for k, v in (("substitution", s), ("deletion", d), ("insertion", i))
+    }
     out["error_rate"] = _ratio(s + d + i, n_ref)
     out.update({f"{k}_rate": v for k, v in rates.items()})
     out.update(tp=tp, fp=fp, fn=fn, tn=tn, n_ref=n_ref, n_sys=tp + fp)

@@ -79,7 +79,7 @@ def _read_text(path: Path) -> tuple[str | None, str | None]:
         return None, f"{path}: cannot read ({exc.strerror})"
 
 
-def _consistency(parsed: dict[str, ParsedFile], labels: dict[str, str], view) -> list[str]:
+def _consistency(parsed: dict[str, ParsedFile], labels: dict[str, str]) -> list[str]:
     kinds = Counter(p.kind for p in parsed.values() if p.kind != "empty")
     problems = []
     if len(kinds) > 1:
@@ -109,7 +109,9 @@ def _assemble(parsed, reference: Reference, view, missing_stems) -> Submission:
     kind = kinds.pop() if kinds else ("activity" if view else "rows")
     files = [parsed.get(s) for s in reference.stems]
     if kind == "rows":
-        rows = stack_rows([np.zeros((0, 6)) if p is None or p.rows is None else p.rows for p in files])
+        rows = stack_rows(
+            [np.zeros((0, 6)) if p is None or p.rows is None else p.rows for p in files]
+        )
         return Submission("rows", None, rows, None, tuple(missing_stems))
     views = {p.view for p in files if p is not None and p.kind == "activity"}
     view = views.pop() if views else view
@@ -119,6 +121,35 @@ def _assemble(parsed, reference: Reference, view, missing_stems) -> Submission:
         if p is not None and p.kind == "activity":
             values[k, p.frames] = p.values
     return Submission("activity", view, None, values, tuple(missing_stems))
+
+
+def _read_files(root: Path, reference: Reference, view, missing, problems: list):
+    """Parse every reference file's submission file; append problems; return the parsed files."""
+    parsed, labels, missing_stems = {}, {}, []
+    n_event_classes = len(reference.event_classes) if reference.event_classes else None
+    for stem in reference.stems:
+        path = root / f"{stem}.csv"
+        labels[stem] = str(path)
+        if not path.is_file():
+            if missing == "empty":
+                missing_stems.append(stem)
+            else:
+                problems.append(
+                    f"{path}: missing; the reference has file {stem!r} "
+                    "(use --missing empty to score absent files as no activity)"
+                )
+            continue
+        text, problem = _read_text(path)
+        if problem:
+            problems.append(problem)
+            continue
+        p = parse_submission_text(
+            text, label=str(path), n_frames=reference.n_frames,
+            n_event_classes=n_event_classes, view=view,
+        )  # fmt: skip
+        problems.extend(p.problems.listed())
+        parsed[stem] = p
+    return parsed, labels, missing_stems
 
 
 def read_submission(pred_dir, *, reference: Reference, view=None, missing="error") -> Submission:
@@ -151,31 +182,8 @@ def read_submission(pred_dir, *, reference: Reference, view=None, missing="error
     if not root.is_dir():
         raise SubmissionError([f"{root}: submission folder not found"])
     problems = _unexpected_entries(root, reference)
-    parsed, labels, missing_stems = {}, {}, []
-    n_event_classes = len(reference.event_classes) if reference.event_classes else None
-    for stem in reference.stems:
-        path = root / f"{stem}.csv"
-        labels[stem] = str(path)
-        if not path.is_file():
-            if missing == "empty":
-                missing_stems.append(stem)
-            else:
-                problems.append(
-                    f"{path}: missing; the reference has file {stem!r} "
-                    "(use --missing empty to score absent files as no activity)"
-                )
-            continue
-        text, problem = _read_text(path)
-        if problem:
-            problems.append(problem)
-            continue
-        p = parse_submission_text(
-            text, label=str(path), n_frames=reference.n_frames,
-            n_event_classes=n_event_classes, view=view,
-        )  # fmt: skip
-        problems.extend(p.problems.listed())
-        parsed[stem] = p
-    problems.extend(_consistency(parsed, labels, view))
+    parsed, labels, missing_stems = _read_files(root, reference, view, missing, problems)
+    problems.extend(_consistency(parsed, labels))
     if view is not None and any(p.kind == "rows" for p in parsed.values()):
         problems.append(
             f"{root}: --view {view} describes format (b) files, but the submission holds format "

@@ -1,0 +1,154 @@
+"""A dataset on disk as the benchmark sees it: files, folds, label rows, features.
+
+Layout (DESIGN.md): ``audio/<stem>.wav``, ``metadata/<stem>.csv`` and ``manifest.json`` with
+``config.duration_s``, ``config.sample_rate``, ``config.max_overlap`` and ``files`` (each with a
+``stem`` and a ``fold``; without a ``fold`` the ``fold<k>_`` prefix of the stem is used).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BenchmarkError, DatasetError
+from ..labels import n_label_frames, read_metadata_csv
+from .features import DEFAULT_FEATURES, FeatureParams, cached_features, feature_cache_dir
+
+_FOLD_PREFIX = re.compile(r"^fold(\d+)_")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Files and folds of a dataset.
+
+    Attributes
+    ----------
+    root : pathlib.Path
+    stems : tuple of str
+        Files in manifest order.
+    folds : tuple of int
+        Fold of each file.
+    duration_s : float
+    sample_rate : int
+    max_overlap : int or None
+        Most events active at once (1: the paper's single-source subset, Table 3).
+    cache_dir : pathlib.Path or None
+        Replaces ``DATASET/features`` as the feature cache.
+    """
+
+    root: Path
+    stems: tuple
+    folds: tuple
+    duration_s: float
+    sample_rate: int
+    max_overlap: int | None = None
+    cache_dir: Path | None = None
+    _rows: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_label_frames(self) -> int:
+        """100 ms label frames per file."""
+        return n_label_frames(self.duration_s)
+
+    @property
+    def fold_ids(self) -> list[int]:
+        """Distinct folds, sorted."""
+        return sorted(set(self.folds))
+
+    def stems_of(self, folds) -> list[str]:
+        """Stems of the files in ``folds`` (manifest order)."""
+        wanted = {int(f) for f in folds}
+        return [s for s, f in zip(self.stems, self.folds, strict=True) if f in wanted]
+
+    def audio_path(self, stem: str) -> Path:
+        """``audio/<stem>.wav``."""
+        return self.root / "audio" / f"{stem}.wav"
+
+    def rows(self, stem: str) -> np.ndarray:
+        """DCASE rows of a file (:data:`bindata.labels.ROW_DTYPE`, distance in cm), cached."""
+        if stem not in self._rows:
+            path = self.root / "metadata" / f"{stem}.csv"
+            if not path.is_file():
+                raise DatasetError(f"{path}: metadata file missing")
+            self._rows[stem] = read_metadata_csv(path)
+        return self._rows[stem]
+
+    def features(self, stem: str, *, params: FeatureParams = DEFAULT_FEATURES):
+        """Memory-mapped features ``(n_frames, 4, n_bins)`` of a file (computed when missing)."""
+        cache = feature_cache_dir(self.root, cache_dir=self.cache_dir, params=params)
+        return cached_features(self.audio_path(stem), cache=cache, params=params)
+
+
+def _fold_of(entry: dict) -> int:
+    if entry.get("fold") is not None:
+        return int(entry["fold"])
+    match = _FOLD_PREFIX.match(entry["stem"])
+    if match is None:
+        raise DatasetError(f"file {entry['stem']!r} has no fold (no 'fold' and no foldK_ prefix)")
+    return int(match.group(1))
+
+
+def open_corpus(dataset_dir, *, cache_dir=None) -> Corpus:
+    """Read a dataset's manifest.
+
+    Parameters
+    ----------
+    dataset_dir : path-like
+    cache_dir : path-like, optional, keyword-only
+        Feature cache folder instead of ``DATASET/features``.
+
+    Returns
+    -------
+    Corpus
+    """
+    root = Path(dataset_dir)
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise DatasetError(f"{root}: not a bindata dataset (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except ValueError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
+    files = manifest.get("files")
+    if not isinstance(files, list) or not files:
+        raise DatasetError(f"{path}: 'files' must be a non-empty list")
+    config = manifest.get("config") or {}
+    overlap = config.get("max_overlap")
+    return Corpus(
+        root=root,
+        stems=tuple(str(e["stem"]) for e in files),
+        folds=tuple(_fold_of(e) for e in files),
+        duration_s=float(config.get("duration_s", 15.0)),
+        sample_rate=int(config.get("sample_rate", 24000)),
+        max_overlap=None if overlap is None else int(overlap),
+        cache_dir=None if cache_dir is None else Path(cache_dir),
+    )
+
+
+def parse_folds(spec, available) -> list[int]:
+    """Folds to run from ``--folds``: a count N (folds 1..N) or a comma list such as ``1,3``.
+
+    Raises
+    ------
+    BenchmarkError
+        A fold the dataset does not have, or an empty selection.
+    """
+    available = sorted(int(f) for f in available)
+    text = str(spec).strip()
+    if text in ("all", ""):
+        return available
+    try:
+        parts = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError as exc:
+        raise BenchmarkError(f"--folds must be a number or a list like 1,3, got {spec!r}") from exc
+    folds = list(range(1, parts[0] + 1)) if len(parts) == 1 and "," not in text else parts
+    missing = [f for f in folds if f not in available]
+    if not folds or missing:
+        raise BenchmarkError(
+            f"--folds {spec}: the dataset has folds {available}, not {missing or 'none selected'}"
+        )
+    return folds

@@ -1,0 +1,105 @@
+"""The CRNN of the paper's Fig. 1, in PyTorch (import only after :func:`require_torch`).
+
+- Three blocks of a 3x3 convolution (``filters`` channels, 'same' padding), ReLU, batch
+  normalisation and max-pooling across frequency only (``pool``, default (4, 4, 2): 512 bins ->
+  16), time resolution kept;
+- two bidirectional GRU layers (``gru_units`` per direction), each output passed through tanh;
+- Q branches, each a G-unit linear layer followed by a C-unit output layer; the forward pass returns
+  logits and a sigmoid gives the probabilities (training uses binary cross-entropy on logits).
+
+Parameters are initialised from a ``torch.Generator`` (PyTorch's default distributions: uniform
+``+-1/sqrt(fan_in)`` for convolutions and linear layers, ``+-1/sqrt(hidden)`` for GRUs), never
+from the global random state: the network is built on the ``meta`` device and filled in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import BenchmarkError
+
+
+class CRNN(nn.Module):
+    """Convolutional recurrent network with Q output branches.
+
+    Parameters
+    ----------
+    branches : sequence of (int, int)
+        ``(G, C)`` of each branch.
+    n_bins, in_channels : int, keyword-only
+        Input frequency bins (512) and feature channels (4).
+    filters : int, keyword-only
+        Channels of each convolution.
+    pool : sequence of int, keyword-only
+        Frequency pooling of each of the conv blocks (their product must divide ``n_bins``).
+    gru_units : int, keyword-only
+        Units per direction of each bidirectional GRU.
+    """
+
+    def __init__(self, branches, *, n_bins=512, in_channels=4, filters=64, pool=(4, 4, 2),
+                 gru_units=128):  # fmt: skip
+        super().__init__()
+        if n_bins % math.prod(pool):
+            raise BenchmarkError(f"pooling {tuple(pool)} must divide the {n_bins} frequency bins")
+        layers, ch = [], in_channels
+        for p in pool:
+            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(filters),
+                       nn.MaxPool2d((1, p))]  # fmt: skip
+            ch = filters
+        self.conv = nn.Sequential(*layers)
+        width = filters * (n_bins // math.prod(pool))
+        self.gru1 = nn.GRU(width, gru_units, batch_first=True, bidirectional=True)
+        self.gru2 = nn.GRU(2 * gru_units, gru_units, batch_first=True, bidirectional=True)
+        self.heads = nn.ModuleList(
+            nn.Sequential(nn.Linear(2 * gru_units, g), nn.Linear(g, c)) for g, c in branches
+        )
+
+    def forward(self, x):
+        """Logits (B, T, sum C) of features ``x`` (B, 4, T, n_bins)."""
+        h = self.conv(x)
+        b, ch, t, f = h.shape
+        h = h.permute(0, 2, 1, 3).reshape(b, t, ch * f)
+        h = torch.tanh(self.gru1(h)[0])
+        h = torch.tanh(self.gru2(h)[0])
+        return torch.cat([head(h) for head in self.heads], dim=-1)
+
+
+def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
+    """Fill every parameter and buffer of ``model`` from ``generator`` (see the module doc)."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                fan_in = module.weight[0].numel()
+                bound = 1.0 / math.sqrt(fan_in)
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.uniform_(-bound, bound, generator=generator)
+            elif isinstance(module, nn.GRU):
+                bound = 1.0 / math.sqrt(module.hidden_size)
+                for p in module.parameters():
+                    p.uniform_(-bound, bound, generator=generator)
+            elif isinstance(module, nn.BatchNorm2d):
+                module.weight.fill_(1.0)
+                module.bias.zero_()
+                module.reset_running_stats()
+
+
+def build_model(branches, *, generator: torch.Generator, **arch) -> CRNN:
+    """A :class:`CRNN` on the CPU, initialised from ``generator`` only.
+
+    Parameters
+    ----------
+    branches : sequence of (int, int)
+        ``(G, C)`` of each branch.
+    generator : torch.Generator, keyword-only
+        A CPU generator seeded by the caller.
+    **arch
+        ``n_bins``, ``in_channels``, ``filters``, ``pool``, ``gru_units`` of :class:`CRNN`.
+    """
+    with torch.device("meta"):
+        model = CRNN(branches, **arch)
+    model = model.to_empty(device="cpu")
+    init_parameters(model, generator)
+    return model

@@ -1,0 +1,112 @@
+"""``bindata benchmark``: train, predict and score every method and fold, then print the tables.
+
+Resumable at every level: finished models (``done.json``) and predicted folds (``predicted.json``)
+are skipped, an interrupted training resumes from its last epoch (see
+:mod:`~bindata.benchmark.train`), and shared models (EqSepMod's plane models in EqSepMod-J) are
+trained once. Results go to ``RUNS/benchmark.json`` (or ``out_json``), written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import __version__
+from .corpus import open_corpus, parse_folds
+from .features import DEFAULT_FEATURES, FeatureParams
+from .methods import select_methods
+from .runs import DEFAULT_TRAIN, TrainConfig, default_runs_dir, predictions_dir
+from .scoring import score_method
+from .tables import build_tables, direction_table_id, render_tables
+
+
+def run_method_fold(corpus, method, fold, *, runs_dir, config, params, device, progress, log):
+    """Train every model of ``method`` for test fold ``fold`` (skipping finished ones), predict."""
+    from .predict import predict_fold
+    from .train import train_model
+
+    trained = {}
+    for model in method.models:
+        done = train_model(corpus, model, fold, runs_dir=runs_dir, config=config, params=params,
+                           device=device, progress=progress, log=log)  # fmt: skip
+        trained[f"{model.owner}/{model.name}"] = {
+            k: done.get(k) for k in ("epochs", "best_epoch", "best_val_loss", "epoch_s",
+                                     "data_share", "device")
+        }  # fmt: skip
+    predict_fold(corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress)
+    return trained
+
+
+def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=None, cache_dir=None,
+                  config: TrainConfig = DEFAULT_TRAIN, params: FeatureParams = DEFAULT_FEATURES,
+                  device: str | None = None, out_json=None, progress: bool = True,
+                  log=None) -> dict:  # fmt: skip
+    """Run the benchmark on a dataset.
+
+    Parameters
+    ----------
+    dataset_dir : path-like
+    methods : str, keyword-only
+        ``all`` or a comma list of method names.
+    folds : int or str, keyword-only
+        ``all``, a count N (folds 1..N) or a comma list of test folds.
+    runs_dir, cache_dir : path-like, optional, keyword-only
+        Run folder (default ``DATASET/runs``) and feature cache (default ``DATASET/features``).
+    config : TrainConfig, keyword-only
+    params : FeatureParams, keyword-only
+    device : str, optional, keyword-only
+        Default CUDA when available, else CPU.
+    out_json : path-like, optional, keyword-only
+        Results file (default ``RUNS/benchmark.json``).
+    progress : bool, keyword-only
+    log : callable, optional, keyword-only
+        Receives progress lines.
+
+    Returns
+    -------
+    dict
+        Everything written to the results file: settings, per method the trained models and
+        scores, the tables (ours and the paper's) and their text.
+    """
+    from . import require_torch
+    from .train import resolve_device
+
+    require_torch()
+    device = resolve_device(device)
+    corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
+    fold_list = parse_folds(folds, corpus.fold_ids)
+    selected = select_methods(methods)
+    runs = default_runs_dir(dataset_dir, runs_dir)
+    say = log or (lambda _msg: None)
+    results, t0 = {}, time.perf_counter()
+    for method in selected:
+        trained = {}
+        for fold in fold_list:
+            say(f"{method.name}: fold {fold}")
+            trained[str(fold)] = run_method_fold(
+                corpus, method, fold, runs_dir=runs, config=config, params=params,
+                device=device, progress=progress, log=log,
+            )  # fmt: skip
+        scores = score_method(corpus, method, pred_dir=predictions_dir(runs, method),
+                              folds=fold_list)  # fmt: skip
+        results[method.name] = {**scores, "models": trained}
+    tables = build_tables(results, max_overlap=corpus.max_overlap)
+    report = {
+        "bindata_version": __version__, "dataset": str(Path(dataset_dir)), "runs": str(runs),
+        "device": device, "folds": fold_list, "methods": [m.name for m in selected],
+        "max_overlap": corpus.max_overlap, "direction_table": direction_table_id(corpus.max_overlap),
+        "config": config.to_dict(), "features": asdict(params), "results": results,
+        "tables": tables, "text": render_tables(tables),
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "metric": "1 s segment-based F1 (micro), mean over test folds; local scorer",
+    }  # fmt: skip
+    out = Path(out_json) if out_json is not None else runs / "benchmark.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", "utf-8")
+    os.replace(tmp, out)
+    report["out_json"] = str(out)
+    return report

@@ -1,0 +1,154 @@
+"""Training settings, the run folder layout, data splits and seeds (numpy only).
+
+Run folder (``DATASET/runs`` unless ``--runs`` is given)::
+
+    RUNS/<owner>/fold<k>/<model>/checkpoint.pt   last epoch, for resuming an interrupted training
+    RUNS/<owner>/fold<k>/<model>/model.pt        best weights (lowest validation loss) + metadata
+    RUNS/<owner>/fold<k>/<model>/done.json       history and timings: the model is finished
+    RUNS/<method>/fold<k>/predicted.json          the fold's predictions are written
+    RUNS/<method>/predictions/<view>/<stem>.csv   submissions (format (b)), every fold together
+    RUNS/stats/<key>.npz                          normalisation statistics of a training split
+    RUNS/benchmark.json                           all results of ``bindata benchmark``
+
+``<owner>`` is the method that owns a model (EqSepMod-J's three plane models are EqSepMod's).
+
+Splits: fold ``k`` is the test fold; the other folds are the training pool, from which a
+validation subset of ``val_fraction`` of the files (at least one) is drawn with a generator seeded
+by ``(seed, k)``; normalisation statistics come from the remaining training files only.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BenchmarkError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of training (defaults in brackets).
+
+    Attributes
+    ----------
+    filters : int
+        Channels of each 3x3 convolution [64].
+    pool : tuple of int
+        Max-pooling across frequency after each convolution [(4, 4, 2): 512 bins -> 16].
+    gru_units : int
+        Units per direction of each bidirectional GRU [128].
+    learning_rate : float
+        Adam step size [1e-3] (other Adam settings: PyTorch defaults).
+    batch_size : int
+        Sequences per batch [32].
+    max_epochs : int
+        Upper bound on epochs [50].
+    patience : int
+        Early stopping: stop after this many epochs without a lower validation loss [5]; the
+        weights of the best epoch are kept.
+    seq_len : int
+        Feature frames per sequence [128, i.e. 2.56 s].
+    val_fraction : float
+        Share of the training pool held out for validation [0.15].
+    seed : int
+        Seed of the run: validation split, initial weights, batch order [0].
+    """
+
+    filters: int = 64
+    pool: tuple = (4, 4, 2)
+    gru_units: int = 128
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 50
+    patience: int = 5
+    seq_len: int = 128
+    val_fraction: float = 0.15
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "pool", tuple(int(p) for p in self.pool))
+        rules = [
+            ("filters", self.filters >= 1, ">= 1"), ("gru_units", self.gru_units >= 1, ">= 1"),
+            ("learning_rate", self.learning_rate > 0, "> 0"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("max_epochs", self.max_epochs >= 1, ">= 1"), ("patience", self.patience >= 1, ">= 1"),
+            ("seq_len", self.seq_len >= 1, ">= 1"), ("seed", self.seed >= 0, ">= 0"),
+            ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
+            ("pool", len(self.pool) == 3 and min(self.pool) >= 1, "three integers >= 1"),
+        ]  # fmt: skip
+        bad = [f"{name} must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in rules
+               if not ok]  # fmt: skip
+        if bad:
+            raise BenchmarkError("; ".join(bad))
+
+    def to_dict(self) -> dict:
+        """Plain values (pool as a list), as stored in checkpoints."""
+        d = asdict(self)
+        d["pool"] = list(self.pool)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Inverse of :meth:`to_dict` (unknown keys are an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise BenchmarkError(f"unknown training settings {unknown}")
+        return cls(**d)
+
+
+#: The defaults of :class:`TrainConfig`.
+DEFAULT_TRAIN = TrainConfig()
+
+
+def default_runs_dir(dataset_dir, runs_dir=None) -> Path:
+    """``runs_dir`` or ``DATASET/runs``."""
+    return Path(runs_dir) if runs_dir is not None else Path(dataset_dir) / "runs"
+
+
+def model_dir(runs_dir, model, fold: int) -> Path:
+    """``RUNS/<owner>/fold<k>/<model>``."""
+    return Path(runs_dir) / model.owner / f"fold{int(fold)}" / model.name
+
+
+def method_fold_dir(runs_dir, method, fold: int) -> Path:
+    """``RUNS/<method>/fold<k>``."""
+    return Path(runs_dir) / method.name / f"fold{int(fold)}"
+
+
+def predictions_dir(runs_dir, method) -> Path:
+    """``RUNS/<method>/predictions`` (one sub-folder per view)."""
+    return Path(runs_dir) / method.name / "predictions"
+
+
+def split_files(corpus, test_fold: int, *, val_fraction: float, seed: int):
+    """Training, validation and test stems for test fold ``test_fold`` (see the module doc).
+
+    Raises
+    ------
+    BenchmarkError
+        The test fold is empty or fewer than two files remain for training and validation.
+    """
+    test = corpus.stems_of([test_fold])
+    pool = [s for s, f in zip(corpus.stems, corpus.folds, strict=True) if f != int(test_fold)]
+    if not test:
+        raise BenchmarkError(f"fold {test_fold} has no files; folds: {corpus.fold_ids}")
+    if len(pool) < 2:
+        raise BenchmarkError(
+            f"fold {test_fold}: {len(pool)} file(s) outside the test fold; need >= 2 (train + val)"
+        )
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(test_fold),)))
+    n_val = min(len(pool) - 1, max(1, int(round(val_fraction * len(pool)))))
+    val_idx = set(rng.choice(len(pool), size=n_val, replace=False).tolist())
+    train = [s for i, s in enumerate(pool) if i not in val_idx]
+    val = [s for i, s in enumerate(pool) if i in val_idx]
+    return train, val, test
+
+
+def model_seed_sequence(seed: int, model, fold: int, *stream: int) -> np.random.SeedSequence:
+    """SeedSequence of one model and fold; ``stream`` selects e.g. init (0) or epoch order (1, e)."""
+    tag = zlib.crc32(f"{model.owner}/{model.name}".encode())
+    return np.random.SeedSequence(int(seed), spawn_key=(int(fold), tag, *stream))

@@ -1,0 +1,168 @@
+"""``bindata features``, ``train``, ``predict`` and ``benchmark`` (thin layer over
+:mod:`bindata.benchmark`; PyTorch is imported only by the commands that need it)."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from ..benchmark.runs import TrainConfig
+
+#: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
+_DEFAULTS = TrainConfig().to_dict()
+
+
+def _common(f):
+    """--runs, --cache, --device, --quiet."""
+    opts = [
+        click.option("--runs", "runs_dir", type=click.Path(file_okay=False),
+                     help="Run folder (checkpoints, predictions, results) [DATASET/runs]."),
+        click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
+                     help="Feature cache folder [DATASET/features]."),
+        click.option("--device", help="cpu, cuda, cuda:1... [cuda when available, else cpu]."),
+        click.option("--quiet", is_flag=True, help="No progress bars or epoch lines."),
+    ]  # fmt: skip
+    return functools.reduce(lambda g, o: o(g), reversed(opts), f)
+
+
+def _hyper(f):
+    """Training hyper-parameters (bindata.benchmark.runs.TrainConfig)."""
+    d = _DEFAULTS
+    opts = [
+        click.option("--filters", type=int, default=d["filters"], show_default=True,
+                      help="Channels of each 3x3 convolution."),
+        click.option("--pool", type=int, nargs=3, default=d["pool"], show_default=True,
+                     help="Max-pooling across frequency after each convolution."),
+        click.option("--gru-units", type=int, default=d["gru_units"], show_default=True,
+                     help="Units per direction of each bidirectional GRU."),
+        click.option("--lr", "learning_rate", type=float, default=d["learning_rate"],
+                     show_default=True, help="Adam learning rate."),
+        click.option("--batch-size", type=int, default=d["batch_size"], show_default=True),
+        click.option("--epochs", "max_epochs", type=int, default=d["max_epochs"],
+                     show_default=True, help="Most epochs."),
+        click.option("--patience", type=int, default=d["patience"], show_default=True,
+                     help="Early stopping: epochs without a lower validation loss."),
+        click.option("--seq-len", type=int, default=d["seq_len"], show_default=True,
+                     help="Feature frames per training sequence."),
+        click.option("--val-fraction", type=float, default=d["val_fraction"], show_default=True,
+                     help="Share of the training folds' files used for validation."),
+        click.option("--seed", type=int, default=d["seed"], show_default=True),
+    ]  # fmt: skip
+    return functools.reduce(lambda g, o: o(g), reversed(opts), f)
+
+
+def _config(kw: dict):
+    return TrainConfig(**{k: kw.pop(k) for k in list(kw) if k in _DEFAULTS})
+
+
+def _log(quiet: bool):
+    return None if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+@click.command("features")
+@click.argument("dataset", type=click.Path(file_okay=False))
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False),
+    help="Feature cache folder [DATASET/features].",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def features_command(dataset, cache_dir, quiet):
+    """Compute and cache the 4-channel binaural features of every file of DATASET."""
+    from tqdm.auto import tqdm
+
+    from ..benchmark.corpus import open_corpus
+    from ..benchmark.features import FeatureParams, feature_cache_dir
+
+    corpus = open_corpus(dataset, cache_dir=cache_dir)
+    frames = 0
+    for stem in tqdm(corpus.stems, desc="features", unit="file", disable=quiet):
+        frames += corpus.features(stem).shape[0]
+    where = feature_cache_dir(dataset, cache_dir=cache_dir, params=FeatureParams())
+    click.echo(f"features of {len(corpus.stems)} files ({frames} frames) in {where}")
+
+
+@click.command("train")
+@click.option("--data", "dataset", required=True, type=click.Path(file_okay=False))
+@click.option("--method", required=True, help="A method of metadata/methods.json, e.g. EqSepBran.")
+@click.option("--fold", type=int, required=True, help="Test fold (never seen in training).")
+@click.option("--model", "model_name", help="Only this model of a multi-model method.")
+@_hyper
+@_common
+def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, **kw):
+    """Train the model(s) of a method on all folds but --fold (resumes; skips finished ones)."""
+    from ..benchmark.corpus import open_corpus
+    from ..benchmark.methods import get_method, model_of
+    from ..benchmark.runs import default_runs_dir
+    from ..benchmark.train import train_model
+
+    config = _config(kw)
+    m = get_method(method)
+    models = m.models if model_name is None else (model_of(m, model_name),)
+    corpus = open_corpus(dataset, cache_dir=cache_dir)
+    runs = default_runs_dir(dataset, runs_dir)
+    for model in models:
+        done = train_model(corpus, model, fold, runs_dir=runs, config=config, device=device,
+                           progress=not quiet, log=_log(quiet))  # fmt: skip
+        click.echo(f"{model.owner}/{model.name} fold {fold}: best epoch {done['best_epoch']} of "
+                   f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
+                   f"{done['epoch_s']:.1f} s/epoch")  # fmt: skip
+
+
+@click.command("predict")
+@click.option("--data", "dataset", required=True, type=click.Path(file_okay=False))
+@click.option("--method", required=True)
+@click.option("--fold", type=int, required=True, help="Test fold to predict.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Submission folder (one sub-folder per view) [RUNS/<method>/predictions].",
+)
+@_common
+def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device, quiet):
+    """Write a trained method's predictions for --fold in the scorer's format (b)."""
+    from ..benchmark.corpus import open_corpus
+    from ..benchmark.methods import get_method
+    from ..benchmark.predict import predict_fold
+    from ..benchmark.runs import default_runs_dir
+    from ..benchmark.train import resolve_device
+
+    corpus = open_corpus(dataset, cache_dir=cache_dir)
+    rec = predict_fold(corpus, get_method(method), fold, runs_dir=default_runs_dir(dataset, runs_dir),
+                       out_dir=out_dir, device=resolve_device(device), progress=not quiet)  # fmt: skip
+    click.echo(f"predictions of {len(rec['stems'])} files ({', '.join(rec['views'])}) in "
+               f"{rec['out_dir']}")  # fmt: skip
+
+
+@click.command("benchmark")
+@click.option("--data", "dataset", required=True, type=click.Path(file_okay=False))
+@click.option("--methods", default="all", show_default=True, help="'all' or a comma list.")
+@click.option(
+    "--folds",
+    default="all",
+    show_default=True,
+    help="Test folds: 'all', a count N (folds 1..N) or a list such as 1,3.",
+)
+@click.option(
+    "--out", "out_json", type=click.Path(dir_okay=False), help="Results JSON [RUNS/benchmark.json]."
+)
+@_hyper
+@_common
+def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, device, quiet, **kw):
+    """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
+    from ..benchmark.run import run_benchmark
+
+    report = run_benchmark(dataset, methods=methods, folds=folds, runs_dir=runs_dir,
+                           cache_dir=cache_dir, config=_config(kw), device=device,
+                           out_json=out_json, progress=not quiet, log=_log(quiet))  # fmt: skip
+    click.echo(report["text"], nl=False)
+    click.echo(f"results: {report['out_json']}")
+
+
+def register(group: click.Group) -> None:
+    """Add the benchmark commands to the root group."""
+    for cmd in (features_command, train_command, predict_command, benchmark_command):
+        group.add_command(cmd)

@@ -1,0 +1,181 @@
+"""Image sources of a shoebox room (Allen & Berkley, 1979), vectorised and memory bounded.
+
+Along each axis of a room ``[0, L]`` the images of a source at ``s`` are, for an integer ``n`` and a
+parity ``p`` in {0, 1},
+
+    x(n, p) = (1 - 2 p) s + 2 n L,     reflections(n, p) = |n - p| + |n|.
+
+(``p = 1`` mirrors the source in the wall ``x = 0``; every further pair of reflections, one on
+each wall, adds ``2 L``. For example ``x(0, 1) = -s`` (one reflection, on x = 0),
+``x(1, 1) = 2 L - s`` (one, on x = L), ``x(1, 0) = s + 2 L`` (two), ``x(-1, 1) = -s - 2 L``
+(three).) An image of the room is one choice of ``(n, p)`` per axis; its reflection order is the
+sum of the three counts.
+
+Only images within ``max_distance_m`` of the receiver are generated: the candidates of each
+axis are listed first (a few hundred), the (x, y) pairs inside the sphere next, and for each
+pair the admissible ``n_z`` form one contiguous range, computed in closed form. Nothing outside
+the sphere is ever built, and the images come out in chunks of bounded size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import RenderError
+
+#: Default upper bound on the number of images per chunk.
+DEFAULT_CHUNK = 1 << 18
+
+
+def _axis_candidates(s: float, r: float, length: float, reach: float):
+    """All (offset from receiver, reflection count) along one axis with ``|offset| <= reach``."""
+    n_max = int(np.ceil((reach + abs(s) + abs(r)) / (2.0 * length))) + 1
+    n = np.arange(-n_max, n_max + 1)
+    offsets, counts = [], []
+    for p in (0, 1):
+        off = (1 - 2 * p) * s + 2.0 * n * length - r
+        keep = np.abs(off) <= reach
+        offsets.append(off[keep])
+        counts.append((np.abs(n - p) + np.abs(n))[keep])
+    return np.concatenate(offsets), np.concatenate(counts)
+
+
+def _z_ranges(rho: np.ndarray, c: float, length: float):
+    """First ``n`` and count of the z images ``c + 2 n L`` with ``|c + 2 n L| <= rho``."""
+    lo = np.ceil((-rho - c) / (2.0 * length)).astype(np.int64)
+    hi = np.floor((rho - c) / (2.0 * length)).astype(np.int64)
+    return lo, np.maximum(hi - lo + 1, 0)
+
+
+def _check_inside(name: str, point: np.ndarray, dims: np.ndarray) -> None:
+    if point.shape != (3,) or not np.all(np.isfinite(point)):
+        raise RenderError(f"{name} must be 3 finite coordinates, got {point.tolist()}")
+    if np.any(point <= 0) or np.any(point >= dims):
+        raise RenderError(
+            f"{name} {point.tolist()} must lie strictly inside the room {dims.tolist()}"
+        )
+
+
+def iter_image_sources(
+    room,
+    source_m,
+    *,
+    receiver_m,
+    max_distance_m: float,
+    chunk_size: int = DEFAULT_CHUNK,
+    relative: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Image sources within ``max_distance_m`` of the receiver, in chunks.
+
+    Parameters
+    ----------
+    room : ShoeboxRoom or sequence of 3 floats
+        The room (or its dimensions in metres).
+    source_m, receiver_m : sequence of 3 floats
+        Positions inside the room, metres.
+    max_distance_m : float
+        Keep images whose distance to the receiver is at most this (inclusive).
+    chunk_size : int
+        Upper bound on the images per chunk (a chunk may be larger only when one (x, y)
+        column alone holds more images).
+    relative : bool
+        Yield positions relative to the receiver (image minus receiver) instead.
+
+    Yields
+    ------
+    positions : ndarray, shape (k, 3)
+        Image positions in room coordinates (metres), or relative to the receiver.
+    orders : ndarray of int64, shape (k,)
+        Number of wall reflections of each image (0 for the source itself).
+    """
+    dims = np.asarray(getattr(room, "dimensions_m", room), dtype=float).ravel()
+    s = np.asarray(source_m, dtype=float).ravel()
+    r = np.asarray(receiver_m, dtype=float).ravel()
+    _check_inside("source", s, dims)
+    _check_inside("receiver", r, dims)
+    if not max_distance_m >= 0:
+        raise RenderError(f"max_distance_m must be >= 0, got {max_distance_m}")
+    if chunk_size < 1:
+        raise RenderError(f"chunk_size must be >= 1, got {chunk_size}")
+    reach = float(max_distance_m)
+    ox, cx = _axis_candidates(s[0], r[0], dims[0], reach)
+    oy, cy = _axis_candidates(s[1], r[1], dims[1], reach)
+    # (x, y) pairs inside the disc of radius ``reach``
+    rho2 = reach * reach - ox[:, None] ** 2 - oy[None, :] ** 2
+    ix, iy = np.nonzero(rho2 >= 0)
+    rho = np.sqrt(rho2[ix, iy])
+    # per pair and z parity: the contiguous range of n_z
+    cz = np.array([s[2] - r[2], -s[2] - r[2]])  # z offset of n = 0 for parity 0 and 1
+    starts = np.empty((ix.size, 2), dtype=np.int64)
+    counts = np.empty((ix.size, 2), dtype=np.int64)
+    for p in (0, 1):
+        starts[:, p], counts[:, p] = _z_ranges(rho, cz[p], dims[2])
+    per_pair = counts.sum(axis=1)
+    cum = np.cumsum(per_pair)
+    first = 0
+    while first < ix.size:
+        base = cum[first - 1] if first else 0
+        last = int(np.searchsorted(cum, base + chunk_size, side="right"))
+        last = max(last, first + 1)
+        sel = slice(first, last)
+        origin = np.zeros(3) if relative else r
+        yield _expand(
+            ox[ix[sel]],
+            cx[ix[sel]],
+            oy[iy[sel]],
+            cy[iy[sel]],
+            starts[sel],
+            counts[sel],
+            cz,
+            dims[2],
+            origin,
+        )
+        first = last
+
+
+def _expand(ox, cx, oy, cy, starts, counts, cz, lz, r):
+    """Images of a group of (x, y) pairs: positions (k, 3) (offsets + ``r``) and orders (k,)."""
+    flat_counts = counts.ravel()  # pair-major, parity-minor
+    total = int(flat_counts.sum())
+    pair = np.repeat(np.arange(counts.shape[0]), counts.sum(axis=1))
+    parity = np.repeat(np.tile(np.array([0, 1]), counts.shape[0]), flat_counts)
+    run_start = np.cumsum(flat_counts) - flat_counts
+    step = np.arange(total) - np.repeat(run_start, flat_counts)
+    n = np.repeat(starts.ravel(), flat_counts) + step
+    pos = np.empty((total, 3))
+    pos[:, 0] = ox[pair] + r[0]
+    pos[:, 1] = oy[pair] + r[1]
+    pos[:, 2] = cz[parity] + 2.0 * n * lz + r[2]
+    orders = cx[pair] + cy[pair] + np.abs(n - parity) + np.abs(n)
+    return pos, orders
+
+
+def image_sources(
+    room,
+    source_m,
+    *,
+    receiver_m,
+    max_distance_m: float,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """All image sources within ``max_distance_m`` of the receiver, in one pair of arrays.
+
+    Same parameters as :func:`iter_image_sources`; returns ``(positions (K, 3), orders (K,))``.
+    """
+    parts = list(
+        iter_image_sources(
+            room,
+            source_m,
+            receiver_m=receiver_m,
+            max_distance_m=max_distance_m,
+            chunk_size=chunk_size,
+        )
+    )
+    if not parts:
+        return np.empty((0, 3)), np.empty(0, dtype=np.int64)
+    return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
+
+
+__all__ = ["image_sources", "iter_image_sources", "DEFAULT_CHUNK"]

@@ -1,0 +1,221 @@
+"""Scoring a submission against a dataset: the library entry point behind ``bindata score``.
+
+For every scored view: 1 s segment-based counts per file (:mod:`bindata.score.metrics`), then
+metrics pooled over all files ("overall", class-wise, plane groups such as left/right), per fold,
+and the mean over folds (the paper reports F1 "averaged over all cross-validation folds"). The
+mean over folds averages each fold's pooled metric, skipping folds where it is undefined.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..divisions import get_view
+from ..errors import ConfigError
+from ..labels import LABEL_FRAME_S
+from .activity import rows_activity, stack_rows
+from .derive import default_views, derivable_views, view_probabilities
+from .formats import THRESHOLD
+from .metrics import (
+    class_wise_average,
+    class_wise_metrics,
+    group_metrics,
+    overall_metrics,
+    pool_counts,
+    segment_counts,
+)
+from .reference import Reference, load_reference
+from .segments import SEGMENT_S, frames_per_segment, segment_activity
+from .submission import Submission, read_submission
+from .table import build_table
+
+#: Class pairs reported as one row (the paper's Left/Right, Front/Back, Top/Bottom), and proximity.
+PLANE_GROUPS = {
+    "left/right": ("left", "right"),
+    "front/back": ("front", "back"),
+    "top/bottom": ("top", "bottom"),
+    "near/far": ("near", "far"),
+}
+
+_MEAN_KEYS = ("f_measure", "precision", "recall", "error_rate")
+
+
+def _mean(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+def fold_keys(folds) -> list[str]:
+    """Fold labels of files (``'1'``, ``'2'``, ... or ``'unknown'``)."""
+    return ["unknown" if f is None else str(f) for f in folds]
+
+
+def sorted_fold_keys(keys) -> list[str]:
+    """Distinct fold labels, numeric folds in order, ``'unknown'`` last."""
+    return sorted(set(keys), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+
+
+def _groups(counts, classes) -> dict:
+    out = {}
+    for label, pair in PLANE_GROUPS.items():
+        if all(c in classes for c in pair):
+            out[label] = group_metrics(counts, [classes.index(c) for c in pair])
+    return out
+
+
+def view_result(counts, classes, *, folds, single_label: bool, derivation: str = "") -> dict:
+    """All figures of one view from per-file counts.
+
+    Parameters
+    ----------
+    counts : bindata.score.metrics.SegmentCounts
+        Per-file counts (file order as ``folds``).
+    classes : sequence of str
+    folds : sequence of (int or None), keyword-only
+        Fold of each file.
+    single_label : bool, keyword-only
+    derivation : str, keyword-only
+        How the view was obtained from the submission (reported only).
+
+    Returns
+    -------
+    dict
+        ``classes``, ``single_label``, ``derivation``, ``overall``, ``class_wise``,
+        ``class_wise_average``, ``groups``, ``folds`` and ``mean_over_folds``.
+    """
+    classes = list(classes)
+    pooled = pool_counts(counts)
+    class_wise = class_wise_metrics(pooled, classes)
+    keys = np.asarray(fold_keys(folds))
+    per_fold = {}
+    for key in sorted_fold_keys(keys.tolist()):
+        fc = pool_counts(counts, keys == key)
+        per_fold[key] = {
+            "n_files": int((keys == key).sum()),
+            "overall": overall_metrics(fc),
+            "groups": _groups(fc, classes),
+        }
+    mean = {k: _mean(f["overall"][k] for f in per_fold.values()) for k in _MEAN_KEYS}
+    mean["groups"] = {
+        g: {"f_measure": _mean(f["groups"][g]["f_measure"] for f in per_fold.values())}
+        for g in _groups(pooled, classes)
+    }
+    return {
+        "classes": classes,
+        "single_label": bool(single_label),
+        "derivation": derivation,
+        "overall": overall_metrics(pooled),
+        "class_wise": class_wise,
+        "class_wise_average": class_wise_average(class_wise),
+        "groups": _groups(pooled, classes),
+        "folds": per_fold,
+        "mean_over_folds": mean,
+    }
+
+
+def _selected_views(submission: Submission, views) -> list[tuple[str, object]]:
+    sub_view = submission.view if submission.kind == "activity" else None
+    available = derivable_views(sub_view)
+    names = list(views) if views else default_views(sub_view)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        given = f"a {sub_view!r} submission" if sub_view else "DCASE rows"
+        raise ConfigError(
+            f"view(s) {unknown} cannot be scored from {given}; available: {', '.join(available)}"
+        )
+    return [(n, available[n]) for n in dict.fromkeys(names)]
+
+
+def score_submission(reference: Reference, submission: Submission, *, views=None) -> dict:
+    """Score a checked submission.
+
+    Parameters
+    ----------
+    reference : Reference
+    submission : Submission
+    views : sequence of str, optional
+        Views to score (default: :func:`bindata.score.derive.default_views`).
+
+    Returns
+    -------
+    dict
+        Results as described by ``schemas/score.schema.json`` (without ``reference`` and
+        ``submission`` paths, which :func:`score_dataset` adds).
+    """
+    fps = frames_per_segment(segment_s=SEGMENT_S, frame_s=LABEL_FRAME_S)
+    n_frames = reference.n_frames
+    ref_rows = stack_rows(reference.rows)
+    ref_cache, out = {}, {}
+    for name, derivation in _selected_views(submission, views):
+        base = get_view(derivation.base)
+        if derivation.base not in ref_cache:
+            ref_act = rows_activity(ref_rows, n_frames=n_frames, view=base)
+            ref_cache[derivation.base] = segment_activity(ref_act, frames_per_segment=fps)
+        est = view_probabilities(submission, derivation, n_frames=n_frames) >= THRESHOLD
+        counts = segment_counts(
+            ref_cache[derivation.base], segment_activity(est, frames_per_segment=fps)
+        )
+        out[name] = view_result(
+            counts, base.classes, folds=reference.folds,
+            single_label=base.single_label, derivation=derivation.how,
+        )  # fmt: skip
+    results = {
+        "tool": "bindata",
+        "version": __version__,
+        "settings": {
+            "segment_s": SEGMENT_S,
+            "frame_s": LABEL_FRAME_S,
+            "threshold": THRESHOLD,
+            "duration_s": reference.duration_s,
+        },
+        "submission": {
+            "format": "dcase_rows" if submission.kind == "rows" else "class_activity",
+            "view": submission.view,
+            "missing_scored_empty": list(submission.missing),
+        },
+        "n_files": len(reference.stems),
+        "folds": sorted_fold_keys(fold_keys(reference.folds)),
+        "views": out,
+    }
+    results["table"] = build_table(results)
+    return results
+
+
+def score_dataset(ref_dir, pred_dir, *, view=None, views=None, missing="error", folds=None) -> dict:
+    """Check a submission folder completely, then score it against a dataset.
+
+    Parameters
+    ----------
+    ref_dir : path-like
+        Reference dataset (``metadata/``, ``manifest.json``).
+    pred_dir : path-like
+        Submission folder, one ``<stem>.csv`` per reference file.
+    view : str, optional
+        View of format-(b) files (else inferred from their header).
+    views : sequence of str, optional
+        Views to score (default: all the submission gives, or the paper's set for DCASE rows).
+    missing : {'error', 'empty'}
+        Absent files: a problem (default) or scored as no activity.
+    folds : iterable of int, optional
+        Score only these folds (their files; other folds' predictions are ignored).
+
+    Returns
+    -------
+    dict
+        See :func:`score_submission`; adds ``reference`` and ``prediction`` paths.
+
+    Raises
+    ------
+    SubmissionError
+        The submission has problems (all are listed).
+    DatasetError, ConfigError
+    """
+    reference = load_reference(ref_dir, folds=folds)
+    submission = read_submission(pred_dir, reference=reference, view=view, missing=missing)
+    results = score_submission(reference, submission, views=views)
+    results["reference"] = str(Path(ref_dir))
+    results["prediction"] = str(Path(pred_dir))
+    return results
