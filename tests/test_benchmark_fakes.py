@@ -9,6 +9,8 @@ left/right but not front/back or top/bottom.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 from pathlib import Path
 
@@ -85,3 +87,20 @@ def make_fake_dataset(root, *, n_files=8, n_folds=4, duration_s=6.0, events_per_
     }  # fmt: skip
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
     return manifest
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run PyTorch on one thread (restored after): tiny models on a shared 2-core machine are
+    several times faster so, because OpenMP threads stop waiting for each other."""
+    if importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

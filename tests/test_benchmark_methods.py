@@ -62,6 +62,10 @@ def test_a_method_whose_outputs_differ_from_its_view_is_refused():
                                           "branches": [{"view": "lr", "units": 8}]}]}}}  # fmt: skip
     with pytest.raises(ConfigError, match="output_view"):
         load_methods(spec)
+    spec["methods"]["X"]["output_view"] = "lr"
+    spec["methods"]["X"]["scores"] = {"single": {"view": "octants_eq1"}}  # needs all 3 planes
+    with pytest.raises(ConfigError, match="cannot be scored from a 'lr' submission"):
+        load_methods(spec)
 
 
 def _rows(entries):

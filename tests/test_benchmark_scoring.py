@@ -8,40 +8,39 @@ import pytest
 from bindata.benchmark.corpus import open_corpus, parse_folds
 from bindata.benchmark.methods import get_method
 from bindata.benchmark.predict import write_submission
-from bindata.benchmark.scoring import f1_score, read_submission, score_method, segment_counts
+from bindata.benchmark.scoring import score_method
 from bindata.benchmark.tables import build_tables, render_tables
 from bindata.benchmark.targets import label_activity
 from bindata.divisions import get_view
-from bindata.errors import BenchmarkError
+from bindata.errors import BenchmarkError, SubmissionError
 
 from .test_benchmark_fakes import make_fake_dataset
 
 
-def test_segment_counts_by_hand():
-    """25 frames = segments of 10, 10 and 5 frames; any active frame activates a segment."""
-    ref = np.zeros((25, 2), bool)
-    est = np.zeros((25, 2), bool)
-    ref[0:3, 0] = True  # class 0 in segment 0
-    ref[12, 1] = ref[22, 1] = True  # class 1 in segments 1 and 2
-    est[9, 0] = True  # TP (same segment, other frame)
-    est[15, 0] = True  # FP
-    est[24, 1] = True  # TP in the partial last segment; class 1 missed in segment 1: FN
-    assert segment_counts(ref, est) == (2, 1, 1)
-    assert f1_score(2, 1, 1) == pytest.approx(2 / 3)
-    assert f1_score(0, 3, 0) is None
+def _f1_by_hand(ref, est):
+    """Overall F1 of 1 s segments (10 label frames; any active frame activates a segment)."""
+
+    def seg(a):
+        n = -(-a.shape[0] // 10)
+        return np.pad(a, ((0, n * 10 - a.shape[0]), (0, 0))).reshape(n, 10, -1).any(axis=1)
+
+    tp = fp = fn = 0
+    for r, e in zip(ref, est, strict=True):
+        r, e = seg(r), seg(e)
+        tp, fp, fn = tp + (r & e).sum(), fp + (~r & e).sum(), fn + (r & ~e).sum()
+    return 2 * tp / (2 * tp + fp + fn)
 
 
-def test_submission_round_trip_keeps_the_threshold(tmp_path):
+def test_submission_keeps_the_threshold(tmp_path):
     probs = np.array([[0.4999996, 0.5], [1.2, -0.1], [0.25, 0.75]])
     path = tmp_path / "a.csv"
     write_submission(path, ("left", "right"), probs)
     lines = path.read_text().splitlines()
     assert lines[0] == "frame,left,right"
     assert lines[1] == "0,0.499999,0.500000"
-    back = read_submission(path, classes=("left", "right"))
-    assert ((back >= 0.5) == np.clip(probs, 0, 1).__ge__(0.5)).all()
-    with pytest.raises(BenchmarkError, match="header"):
-        read_submission(path, classes=("right", "left"))
+    back = np.loadtxt(path, delimiter=",", skiprows=1)
+    assert back[:, 0].tolist() == [0, 1, 2]
+    assert ((back[:, 1:] >= 0.5) == (probs >= 0.5)).all()
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +57,12 @@ def _write_view(corpus, pred, view, transform):
         write_submission(pred / view / f"{stem}.csv", v.classes, transform(act.astype(float)))
 
 
-def test_perfect_and_inverted_predictions(fake, tmp_path):
+def test_perfect_and_swapped_predictions(fake, tmp_path):
     method = get_method("EqSepBran")
-    # "bad" puts every source on the opposite side in each plane (octants: all three flipped)
-    flip = {"planes": [1, 0, 3, 2, 5, 4], "octants": list(range(7, -1, -1))}
-    for view in ("planes", "octants"):
-        _write_view(fake, tmp_path / "good", view, lambda a: 0.2 + 0.6 * a)
-        _write_view(fake, tmp_path / "bad", view, lambda a, v=view: a[:, flip[v]])
+    # "good" is confident: with 0.8 / 0.2, Eq. (1) would also light the octants one plane off
+    # (cbrt(0.8 * 0.8 * 0.2) = 0.504); "bad" puts every source on the other side in each plane
+    _write_view(fake, tmp_path / "good", "planes", lambda a: 0.05 + 0.9 * a)
+    _write_view(fake, tmp_path / "bad", "planes", lambda a: a[:, [1, 0, 3, 2, 5, 4]])
     good = score_method(fake, method, pred_dir=tmp_path / "good", folds=[1, 2])
     assert set(good["mean"]) == {"lr", "fb", "tb", "single", "multi"}
     assert all(v == 1.0 for v in good["mean"].values())
@@ -72,8 +70,31 @@ def test_perfect_and_inverted_predictions(fake, tmp_path):
     bad = score_method(fake, method, pred_dir=tmp_path / "bad", folds=[1])
     # only segments holding sources on both sides score
     assert bad["mean"]["lr"] < 0.4 and bad["mean"]["single"] < 0.4
-    with pytest.raises(BenchmarkError, match="missing"):
+    with pytest.raises(SubmissionError):
         score_method(fake, get_method("UneqOne"), pred_dir=tmp_path / "good", folds=[1])
+
+
+def test_cells_match_an_independent_count(fake, tmp_path):
+    """Random probabilities: each cell equals a count made here from the definitions."""
+    rng = np.random.default_rng(4)
+    probs = {s: rng.uniform(0, 1, (fake.n_label_frames, 6)) for s in fake.stems}
+    for stem, p in probs.items():
+        write_submission(tmp_path / "planes" / f"{stem}.csv", get_view("planes").classes, p)
+    got = score_method(fake, get_method("EqSepMod"), pred_dir=tmp_path, folds=[1, 2])
+
+    def ref(stem, view):
+        return label_activity(fake.rows(stem), n_frames=fake.n_label_frames, views=[view])
+
+    for fold in (1, 2):
+        stems = fake.stems_of([fold])
+        lr = _f1_by_hand([ref(s, "lr") for s in stems], [probs[s][:, :2] >= 0.5 for s in stems])
+        assert got["folds"][str(fold)]["lr"] == pytest.approx(lr)
+        octs = [np.cbrt(np.stack([probs[s][:, t] * probs[s][:, f] * probs[s][:, side]
+                                  for t in (4, 5) for f in (2, 3) for side in (0, 1)], axis=1))
+                for s in stems]  # fmt: skip
+        single = _f1_by_hand([ref(s, "octants") for s in stems], [o >= 0.5 for o in octs])
+        assert got["folds"][str(fold)]["single"] == pytest.approx(single)
+    assert got["mean"]["lr"] == pytest.approx(np.mean([got["folds"][k]["lr"] for k in ("1", "2")]))
 
 
 def test_fold_selection(fake):

@@ -230,13 +230,9 @@ class NormStats:
         """``(x - mean) / std`` for features ``(..., 4, n_bins)`` (float32)."""
         return ((np.asarray(x, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
 
-    def to_dict(self) -> dict:
-        """Plain lists (for checkpoints and JSON)."""
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
-
     @classmethod
     def from_dict(cls, d: dict) -> NormStats:
-        """Inverse of :meth:`to_dict`."""
+        """From ``{"mean": ..., "std": ...}`` (arrays, lists or CPU tensors)."""
         return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32))
 
 

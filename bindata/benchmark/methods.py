@@ -54,10 +54,19 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class ScoreSpec:
-    """An F1 cell: the view scored and the classes pooled (all of the view's when None)."""
+    """An F1 cell: a view the scorer derives from the method's submission, or a class pair of it.
+
+    Attributes
+    ----------
+    view : str
+        Scored view in :mod:`bindata.score` terms (e.g. ``lr``, ``unequal``, ``octants_eq1``).
+    group : str or None
+        A class pair of the view (``left/right``, ``front/back``, ``top/bottom``, ``near/far``);
+        None for the view's overall F1.
+    """
 
     view: str
-    classes: tuple | None
+    group: str | None
 
 
 @dataclass(frozen=True)
@@ -82,17 +91,21 @@ class Method:
         ]
 
 
-def _score_spec(name: str, key: str, spec: dict) -> ScoreSpec:
-    classes = spec.get("classes")
-    if isinstance(classes, str):
-        classes = get_view(classes).classes
-    view = get_view(spec["view"])
-    if classes is not None:
-        unknown = [c for c in classes if c not in view.classes]
-        if unknown:
-            raise ConfigError(f"methods.json: {name}.scores.{key}: {unknown} not in {view.name}")
-        classes = tuple(classes)
-    return ScoreSpec(spec["view"], classes)
+def _score_spec(name: str, key: str, spec: dict, output_view: str) -> ScoreSpec:
+    from ..score.api import PLANE_GROUPS
+    from ..score.derive import derivable_views
+
+    available = derivable_views(output_view)
+    view, group = spec["view"], spec.get("group")
+    if view not in available:
+        raise ConfigError(
+            f"methods.json: {name}.scores.{key}: view {view!r} cannot be scored from a "
+            f"{output_view!r} submission; available: {', '.join(available)}"
+        )
+    base = get_view(available[view].base)
+    if group is not None and not all(c in base.classes for c in PLANE_GROUPS.get(group, ("?",))):
+        raise ConfigError(f"methods.json: {name}.scores.{key}: group {group!r} not in {view!r}")
+    return ScoreSpec(view, group)
 
 
 def _method(name: str, spec: dict) -> Method:
@@ -109,7 +122,7 @@ def _method(name: str, spec: dict) -> Method:
         models=tuple(models),
         output_view=spec["output_view"],
         derived_views=tuple(spec.get("derived_views", ())),
-        scores={k: _score_spec(name, k, s) for k, s in spec["scores"].items()},
+        scores={k: _score_spec(name, k, s, spec["output_view"]) for k, s in spec["scores"].items()},
         reference=spec.get("reference"),
     )
     outputs = tuple(c for m in method.models for c in m.classes)

@@ -101,7 +101,7 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
         "config": config.to_dict(), "features": asdict(params), "results": results,
         "tables": tables, "text": render_tables(tables),
         "wall_s": round(time.perf_counter() - t0, 3),
-        "metric": "1 s segment-based F1 (micro), mean over test folds; local scorer",
+        "metric": "1 s segment-based F1 (overall), mean over test folds, by bindata.score",
     }  # fmt: skip
     out = Path(out_json) if out_json is not None else runs / "benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)

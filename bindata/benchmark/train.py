@@ -90,8 +90,14 @@ def _describe(model, fold, config, params, train, val, norm) -> dict:
                   "branches": [{"view": b.view, "units": b.units, "classes": list(b.classes)}
                                for b in model.branches]},
         "fold": int(fold), "config": config.to_dict(), "features": asdict(params),
-        "train_stems": list(train), "val_stems": list(val), "norm": norm.to_dict(),
+        "train_stems": list(train), "val_stems": list(val), "norm": _norm_tensors(norm),
     }  # fmt: skip
+
+
+def _norm_tensors(norm: NormStats) -> dict:
+    """Normalisation statistics as tensors (fast to save and to load with ``weights_only``)."""
+    torch = require_torch()
+    return {"mean": torch.from_numpy(norm.mean.copy()), "std": torch.from_numpy(norm.std.copy())}
 
 
 def _check_same(meta: dict, expected: dict, where: Path) -> None:

@@ -22,6 +22,9 @@ def _common(f):
                      help="Feature cache folder [DATASET/features]."),
         click.option("--device", help="cpu, cuda, cuda:1... [cuda when available, else cpu]."),
         click.option("--quiet", is_flag=True, help="No progress bars or epoch lines."),
+        click.option("--threads", type=click.IntRange(min=1),
+                     help="CPU threads of PyTorch [its default]; 1 is fastest for tiny models "
+                          "on a busy machine."),
     ]  # fmt: skip
     return functools.reduce(lambda g, o: o(g), reversed(opts), f)
 
@@ -54,6 +57,13 @@ def _hyper(f):
 
 def _config(kw: dict):
     return TrainConfig(**{k: kw.pop(k) for k in list(kw) if k in _DEFAULTS})
+
+
+def _threads(n: int | None) -> None:
+    if n is not None:
+        from ..benchmark import require_torch
+
+        require_torch().set_num_threads(n)
 
 
 def _log(quiet: bool):
@@ -91,7 +101,8 @@ def features_command(dataset, cache_dir, quiet):
 @click.option("--model", "model_name", help="Only this model of a multi-model method.")
 @_hyper
 @_common
-def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, **kw):
+def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, threads,
+                  **kw):  # fmt: skip
     """Train the model(s) of a method on all folds but --fold (resumes; skips finished ones)."""
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method, model_of
@@ -99,6 +110,7 @@ def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device
     from ..benchmark.train import train_model
 
     config = _config(kw)
+    _threads(threads)
     m = get_method(method)
     models = m.models if model_name is None else (model_of(m, model_name),)
     corpus = open_corpus(dataset, cache_dir=cache_dir)
@@ -122,7 +134,7 @@ def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device
     help="Submission folder (one sub-folder per view) [RUNS/<method>/predictions].",
 )
 @_common
-def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device, quiet):
+def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device, quiet, threads):
     """Write a trained method's predictions for --fold in the scorer's format (b)."""
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method
@@ -130,6 +142,7 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
     from ..benchmark.runs import default_runs_dir
     from ..benchmark.train import resolve_device
 
+    _threads(threads)
     corpus = open_corpus(dataset, cache_dir=cache_dir)
     rec = predict_fold(corpus, get_method(method), fold, runs_dir=default_runs_dir(dataset, runs_dir),
                        out_dir=out_dir, device=resolve_device(device), progress=not quiet)  # fmt: skip
@@ -151,10 +164,12 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
 )
 @_hyper
 @_common
-def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, device, quiet, **kw):
+def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, device, quiet,
+                      threads, **kw):  # fmt: skip
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
 
+    _threads(threads)
     report = run_benchmark(dataset, methods=methods, folds=folds, runs_dir=runs_dir,
                            cache_dir=cache_dir, config=_config(kw), device=device,
                            out_json=out_json, progress=not quiet, log=_log(quiet))  # fmt: skip

@@ -13,7 +13,7 @@ dense frequency grid, adds the linear phase of the head-centre delay, and turns 
 
 Defaults: head radius 8.75 cm, ears at +-100 degrees azimuth on the horizontal plane (Duda &
 Martens), head-centre arrival at 1 ms (:data:`DELAY_S`), 256 taps at 24 kHz (10.7 ms; scaled with
-the rate, at most 512), a ring grid with 6 degree spacing (1146 directions, poles included, every
+the rate, at most 512), a ring grid with 6 degree spacing (1158 directions, poles included, every
 ring holding azimuths 0/90/180/-90), shells at 0.2, 0.3, ..., 1.5 m (the near-field set of the
 paper) and a far-field shell at 3 m (:data:`FAR_FIELD_M`: the start of the paper's far band, so
 that ``nearest_shell`` gives every near-band source (<= 2 m) a near-field shell and every far-band

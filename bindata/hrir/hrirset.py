@@ -84,6 +84,19 @@ class _CandidateGrid:
         return cand[np.arange(len(cand)), np.argmax(dots, axis=1)]
 
 
+class _LazyGrid:
+    """A :class:`_CandidateGrid` built on first use (and shared by shells with equal directions)."""
+
+    def __init__(self, azimuth_deg: np.ndarray, elevation_deg: np.ndarray):
+        self._directions = (azimuth_deg, elevation_deg)
+        self._grid = None
+
+    def query(self, directions: np.ndarray) -> np.ndarray:
+        if self._grid is None:
+            self._grid = _CandidateGrid(spherical_to_cartesian(*self._directions))
+        return self._grid.query(directions)
+
+
 @dataclass
 class HRIRShell:
     """All measurements of one set at one distance, with a nearest-direction lookup."""
@@ -180,15 +193,13 @@ class HRIRSet:
         """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
         if self._shells is None:
             groups = shell_groups(self.distance_m)
-            self._shells = [
-                HRIRShell(
-                    float(np.mean(self.distance_m[g])),
-                    self.azimuth_deg[g],
-                    self.elevation_deg[g],
-                    self.ir[g],
-                )
-                for g in groups
-            ]
+            grids: dict = {}  # shells measured at the same directions share one lookup grid
+            self._shells = []
+            for g in groups:
+                az, el = self.azimuth_deg[g], self.elevation_deg[g]
+                grid = grids.setdefault((az.tobytes(), el.tobytes()), _LazyGrid(az, el))
+                distance = float(np.mean(self.distance_m[g]))
+                self._shells.append(HRIRShell(distance, az, el, self.ir[g], _tree=grid))
         return self._shells
 
     @property

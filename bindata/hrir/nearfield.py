@@ -81,8 +81,9 @@ def nearfield_from_farfield(
     freqs = np.fft.rfftfreq(nfft, 1.0 / hrirset.sample_rate)
     spectrum = np.fft.rfft(reference.ir, nfft, axis=-1)  # (D, 2, F)
     units = spherical_to_cartesian(reference.azimuth_deg, reference.elevation_deg)
-    cos_unique, where = np.unique(np.round(units @ ear_vectors(ear_azimuth_deg).T, 12),
-                                  return_inverse=True)  # fmt: skip
+    cos_unique, where = np.unique(
+        np.round(units @ ear_vectors(ear_azimuth_deg).T, 12), return_inverse=True
+    )
     where = where.reshape(-1, 2)
     n_dir = reference.azimuth_deg.size
     shells = sphere_transfer_shells(

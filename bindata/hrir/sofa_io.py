@@ -35,6 +35,8 @@ from .sphere import HEAD_RADIUS_M
 DELAY_ATTRIBUTE = "BindataDelaySamples"
 TIME_DOMAIN = ("SimpleFreeFieldHRIR", "FreeFieldHRIR")
 FREQUENCY_DOMAIN = ("SimpleFreeFieldHRTF", "FreeFieldHRTF")
+#: Largest chunk written (bytes); see :func:`_rechunked_copy`.
+CHUNK_BYTES = 4 << 20
 
 
 def _read(path: Path):
@@ -276,7 +278,8 @@ def load_sofa(path, *, sample_rate: int | None = None) -> HRIRSet:
     ir, rate, n_meas, n_emit = _responses(sofa, path, convention)
     ir = ir[:, _receiver_order(sofa, path, ir.shape[1])]
     xyz = _source_directions(sofa, path, n_meas, n_emit)
-    az, el, dist = cartesian_to_spherical(xyz)
+    # (rounded to 1e-9 so that conversions do not split a shell or a direction by 1e-16)
+    az, el, dist = (np.round(v, 9) for v in cartesian_to_spherical(xyz))
     if np.any(~np.isfinite(dist)) or np.any(dist <= 0):
         raise HRIRError(f"{path}: every source needs a distance > 0 m (found {dist.min():g} m)")
     stored = getattr(sofa, "GLOBAL_" + DELAY_ATTRIBUTE, None)
@@ -335,12 +338,47 @@ def write_sofa(hrirset: HRIRSet, path) -> None:
             raise HRIRError(
                 f"{path}: the set does not verify as SimpleFreeFieldHRIR ({exc})"
             ) from None
+    raw = path.with_name(f".{path.stem}.{os.getpid()}.raw.sofa")
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.sofa")
     try:
-        sofar.write_sofa(str(tmp), sofa)
+        sofar.write_sofa(str(raw), sofa, compression=0)
+        _rechunked_copy(raw, tmp)
         os.replace(tmp, path)
     except OSError as exc:
         raise HRIRError(f"{path}: cannot write ({exc.strerror or exc})") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for p in (raw, tmp):
+            if p.exists():
+                p.unlink()
+
+
+def _rechunked_copy(src: Path, dst: Path, *, chunk_bytes: int = CHUNK_BYTES) -> None:
+    """Copy a netCDF-4 file, compressing every variable in chunks of whole rows.
+
+    netCDF's default chunking gives large sets chunks of 8 MiB and more, which libmysofa (1.3,
+    used by ``mysofa2json`` and many renderers) refuses as "invalid format"; rows of at most
+    ``chunk_bytes`` keep every reader happy. Data, dimensions and attributes are copied as is.
+    """
+    from netCDF4 import Dataset
+
+    with Dataset(src) as a, Dataset(dst, "w", format="NETCDF4") as b:
+        a.set_auto_maskandscale(False)
+        a.set_auto_chartostring(False)
+        b.setncatts({k: a.getncattr(k) for k in a.ncattrs()})
+        for name, dim in a.dimensions.items():
+            b.createDimension(name, len(dim))
+        for name, var in a.variables.items():
+            shape = var.shape
+            row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * var.dtype.itemsize
+            rows = max(1, min(shape[0], chunk_bytes // max(row_bytes, 1)))
+            out = b.createVariable(
+                name,
+                var.datatype,
+                var.dimensions,
+                zlib=True,
+                complevel=4,
+                chunksizes=[rows, *shape[1:]],
+            )
+            out.set_auto_chartostring(False)
+            out.setncatts({k: var.getncattr(k) for k in var.ncattrs()})
+            out[:] = var[:]

@@ -91,6 +91,20 @@ def series_coefficients(
     return np.stack(columns, axis=1)
 
 
+def static_coefficients(rho: float, *, tolerance: float = SERIES_TOLERANCE) -> np.ndarray:
+    """Zero-frequency limit of :func:`series_coefficients`: ``(2m + 1) / ((m + 1) rho^m)``.
+
+    (Small-argument forms of ``h_m`` in the series; the incompressible-flow limit.) It tends to 1
+    (``m = 0`` only) for a distant source, but not at finite distance: a near source is louder at
+    the facing side of the sphere even at 0 Hz.
+    """
+    m = np.arange(MAX_TERMS)
+    with np.errstate(over="ignore", under="ignore"):
+        c = (2 * m + 1) / ((m + 1) * float(rho) ** m)
+    n = int(np.argmax(c < tolerance)) if np.any(c < tolerance) else MAX_TERMS
+    return c[: max(n, 1)].astype(complex)
+
+
 def legendre_table(cos_theta: np.ndarray, n_terms: int) -> np.ndarray:
     """``P_m(cos theta)`` for ``m < n_terms`` by Bonnet's recursion; shape (n_terms, A)."""
     x = np.asarray(cos_theta, dtype=float).ravel()
@@ -117,7 +131,7 @@ def sphere_transfer(
     Parameters
     ----------
     freqs_hz : array_like, shape (F,)
-        Frequencies (>= 0); ``H = 1`` at 0 Hz.
+        Frequencies (>= 0); 0 Hz gives the static limit (:func:`static_coefficients`).
     cos_theta : array_like, shape (A,)
         Cosine of the angle between the source direction and each surface point (ear).
     distance_m : float
@@ -159,13 +173,15 @@ def sphere_transfer_shells(
         rho = float(distance) / float(radius_m)
         if not rho > 1.0:
             raise ValueError(f"source distance {distance} m must exceed the radius {radius_m} m")
-        coeffs.append(series_coefficients(mu, rho, tolerance=tolerance))
-    n_terms = max((c.shape[1] for c in coeffs), default=1)
+        static = static_coefficients(rho, tolerance=tolerance)
+        coeffs.append((series_coefficients(mu, rho, tolerance=tolerance), static))
+    n_terms = max(max(c.shape[1], s.size) for c, s in coeffs) if coeffs else 1
     table = legendre_table(cos_t, n_terms)
-    for c in coeffs:
-        h = np.ones((freqs.size, cos_t.size), dtype=complex)
+    for c, static in coeffs:
+        h = np.empty((freqs.size, cos_t.size), dtype=complex)
         p = table[: c.shape[1]]
         h[positive] = c.real @ p + 1j * (c.imag @ p)
+        h[~positive] = static.real @ table[: static.size]
         yield h
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geometry import wrap_azimuth_deg
 from .sphere import SPEED_OF_SOUND
 
 _BD_RATE = 44100.0
@@ -78,7 +79,7 @@ def pinna_response(
     """Pinna filter (F, D) for directions (D,), the same for both ears (see module docstring)."""
     params = params or StructuralParams()
     freqs = np.asarray(freqs_hz, dtype=float)
-    az = np.asarray(azimuth_deg, dtype=float)
+    az = wrap_azimuth_deg(azimuth_deg)
     el = np.asarray(elevation_deg, dtype=float)
     folded = np.where(np.abs(az) <= 90.0, az, np.sign(az) * 180.0 - az)
     x = np.cos(np.deg2rad(el)) * np.cos(np.deg2rad(az))

@@ -3,7 +3,7 @@
 Along each axis of a room ``[0, L]`` the images of a source at ``s`` are, for an integer ``n`` and a
 parity ``p`` in {0, 1},
 
-    x(n, p) = (1 - 2 p) s + 2 n L,     reflections(n, p) = |n - p| + |n|.
+    x(n, p) = (1 - 2 p) s + 2 n L,     reflections(n, p) = |n - p| + |n| = |2 n - p|.
 
 (``p = 1`` mirrors the source in the wall ``x = 0``; every further pair of reflections, one on
 each wall, adds ``2 L``. For example ``x(0, 1) = -s`` (one reflection, on x = 0),
@@ -13,7 +13,8 @@ sum of the three counts.
 
 Only images within ``max_distance_m`` of the receiver are generated: the candidates of each
 axis are listed first (a few hundred), the (x, y) pairs inside the sphere next, and for each
-pair the admissible ``n_z`` form one contiguous range, computed in closed form. Nothing outside
+pair and z parity the admissible ``n_z`` form one contiguous range (a *run*), computed in
+closed form. Nothing outside
 the sphere is ever built, and the images come out in chunks of bounded size.
 """
 
@@ -58,37 +59,25 @@ def _check_inside(name: str, point: np.ndarray, dims: np.ndarray) -> None:
         )
 
 
-def iter_image_sources(
+def iter_image_offsets(
     room,
     source_m,
     *,
     receiver_m,
     max_distance_m: float,
     chunk_size: int = DEFAULT_CHUNK,
-    relative: bool = False,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Image sources within ``max_distance_m`` of the receiver, in chunks.
+    dtype=np.float64,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Image positions relative to the receiver, as columns, in chunks (the renderer's form).
 
-    Parameters
-    ----------
-    room : ShoeboxRoom or sequence of 3 floats
-        The room (or its dimensions in metres).
-    source_m, receiver_m : sequence of 3 floats
-        Positions inside the room, metres.
-    max_distance_m : float
-        Keep images whose distance to the receiver is at most this (inclusive).
-    chunk_size : int
-        Upper bound on the images per chunk (a chunk may be larger only when one (x, y)
-        column alone holds more images).
-    relative : bool
-        Yield positions relative to the receiver (image minus receiver) instead.
+    Parameters are those of :func:`iter_image_sources`; ``dtype`` is that of the offsets.
 
     Yields
     ------
-    positions : ndarray, shape (k, 3)
-        Image positions in room coordinates (metres), or relative to the receiver.
-    orders : ndarray of int64, shape (k,)
-        Number of wall reflections of each image (0 for the source itself).
+    dx, dy, dz : ndarray, shape (k,)
+        Image position minus receiver position (metres).
+    orders : ndarray of int32, shape (k,)
+        Number of wall reflections of each image.
     """
     dims = np.asarray(getattr(room, "dimensions_m", room), dtype=float).ravel()
     s = np.asarray(source_m, dtype=float).ravel()
@@ -106,50 +95,90 @@ def iter_image_sources(
     rho2 = reach * reach - ox[:, None] ** 2 - oy[None, :] ** 2
     ix, iy = np.nonzero(rho2 >= 0)
     rho = np.sqrt(rho2[ix, iy])
-    # per pair and z parity: the contiguous range of n_z
-    cz = np.array([s[2] - r[2], -s[2] - r[2]])  # z offset of n = 0 for parity 0 and 1
-    starts = np.empty((ix.size, 2), dtype=np.int64)
-    counts = np.empty((ix.size, 2), dtype=np.int64)
-    for p in (0, 1):
-        starts[:, p], counts[:, p] = _z_ranges(rho, cz[p], dims[2])
-    per_pair = counts.sum(axis=1)
-    cum = np.cumsum(per_pair)
+    # runs: one per (pair, z parity), a contiguous range of n_z each
+    parity = np.tile(np.array([0, 1]), ix.size)
+    pair = np.repeat(np.arange(ix.size), 2)
+    cz = np.where(parity == 0, s[2], -s[2]) - r[2]  # z offset of n = 0
+    first_n, count = _z_ranges(rho[pair], cz, dims[2])
+    live = count > 0
+    pair, parity, cz, first_n, count = (a[live] for a in (pair, parity, cz, first_n, count))
+    run_x = ox[ix[pair]].astype(dtype)
+    run_y = oy[iy[pair]].astype(dtype)
+    run_z = (cz + 2.0 * first_n * dims[2]).astype(dtype)
+    run_order = (cx[ix[pair]] + cy[iy[pair]]).astype(np.int32)
+    run_k = (2 * first_n - parity).astype(np.int32)  # z reflections: |2 n - p|
+    cum = np.cumsum(count)
     first = 0
-    while first < ix.size:
+    while first < count.size:
         base = cum[first - 1] if first else 0
-        last = int(np.searchsorted(cum, base + chunk_size, side="right"))
-        last = max(last, first + 1)
+        last = max(int(np.searchsorted(cum, base + chunk_size, side="right")), first + 1)
         sel = slice(first, last)
-        origin = np.zeros(3) if relative else r
         yield _expand(
-            ox[ix[sel]],
-            cx[ix[sel]],
-            oy[iy[sel]],
-            cy[iy[sel]],
-            starts[sel],
-            counts[sel],
-            cz,
-            dims[2],
-            origin,
+            run_x[sel],
+            run_y[sel],
+            run_z[sel],
+            run_order[sel],
+            run_k[sel],
+            count[sel],
+            2.0 * dims[2],
         )
         first = last
 
 
-def _expand(ox, cx, oy, cy, starts, counts, cz, lz, r):
-    """Images of a group of (x, y) pairs: positions (k, 3) (offsets + ``r``) and orders (k,)."""
-    flat_counts = counts.ravel()  # pair-major, parity-minor
-    total = int(flat_counts.sum())
-    pair = np.repeat(np.arange(counts.shape[0]), counts.sum(axis=1))
-    parity = np.repeat(np.tile(np.array([0, 1]), counts.shape[0]), flat_counts)
-    run_start = np.cumsum(flat_counts) - flat_counts
-    step = np.arange(total) - np.repeat(run_start, flat_counts)
-    n = np.repeat(starts.ravel(), flat_counts) + step
-    pos = np.empty((total, 3))
-    pos[:, 0] = ox[pair] + r[0]
-    pos[:, 1] = oy[pair] + r[1]
-    pos[:, 2] = cz[parity] + 2.0 * n * lz + r[2]
-    orders = cx[pair] + cy[pair] + np.abs(n - parity) + np.abs(n)
-    return pos, orders
+def _expand(run_x, run_y, run_z, run_order, run_k, count, step_z):
+    """Images of a group of runs: offset columns and reflection orders."""
+    total = int(count.sum())
+    step = np.arange(total, dtype=np.int32)
+    step -= np.repeat((np.cumsum(count) - count).astype(np.int32), count)
+    dx = np.repeat(run_x, count)
+    dy = np.repeat(run_y, count)
+    dz = np.repeat(run_z, count)
+    dz += step.astype(dz.dtype) * dz.dtype.type(step_z)
+    k = np.repeat(run_k, count)
+    k += 2 * step
+    orders = np.repeat(run_order, count)
+    orders += np.abs(k)
+    return dx, dy, dz, orders
+
+
+def iter_image_sources(
+    room,
+    source_m,
+    *,
+    receiver_m,
+    max_distance_m: float,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Image sources within ``max_distance_m`` of the receiver, in chunks.
+
+    Parameters
+    ----------
+    room : ShoeboxRoom or sequence of 3 floats
+        The room (or its dimensions in metres).
+    source_m, receiver_m : sequence of 3 floats
+        Positions strictly inside the room, metres.
+    max_distance_m : float
+        Keep images whose distance to the receiver is at most this (inclusive).
+    chunk_size : int
+        Upper bound on the images per chunk (a chunk may be larger only when one run of
+        images along z alone holds more).
+
+    Yields
+    ------
+    positions : ndarray, shape (k, 3)
+        Image positions in room coordinates (metres).
+    orders : ndarray of int64, shape (k,)
+        Number of wall reflections of each image (0 for the source itself).
+    """
+    r = np.asarray(receiver_m, dtype=float).ravel()
+    for dx, dy, dz, orders in iter_image_offsets(
+        room,
+        source_m,
+        receiver_m=receiver_m,
+        max_distance_m=max_distance_m,
+        chunk_size=chunk_size,
+    ):
+        yield np.stack([dx, dy, dz], axis=1) + r, orders.astype(np.int64)
 
 
 def image_sources(
@@ -178,4 +207,4 @@ def image_sources(
     return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
 
 
-__all__ = ["image_sources", "iter_image_sources", "DEFAULT_CHUNK"]
+__all__ = ["image_sources", "iter_image_sources", "iter_image_offsets", "DEFAULT_CHUNK"]

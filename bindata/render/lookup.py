@@ -1,39 +1,39 @@
-"""Exact nearest-measured-direction lookup for millions of directions, through a cube-map table.
+"""Exact nearest-measured-direction lookup for millions of directions, through an octahedral map.
 
-Every cell of a cube map (6 faces x ``G`` x ``G`` cells, ``G = 256``) stores the index of the
-measured direction that is nearest to *every* point of the cell, when one is: the cell lies
-within an angle ``rho`` of its centre, so if the nearest measured direction is closer to the
-centre than the second nearest by more than ``2 rho``, it is the nearest one for the whole cell
-(triangle inequality on the sphere). The table is built coarse to fine (a cell is split only
-when it is ambiguous). A finest cell that stays ambiguous (along the Voronoi edges) keeps the
-few directions within ``theta_1 + 2 rho`` of its centre, the only ones that can be nearest
-somewhere in it, and a query there compares itself with those; the rare cells with more than
-``N_CANDIDATES`` such directions hand their queries to a k-d tree on the unit vectors (exact as
-well: the chord is monotonic in the great-circle angle). Ties may go either way.
+A direction ``v`` maps to ``(p, q) = (x, y) / (|x| + |y| + |z|)`` in the diamond
+``|p| + |q| <= 1``, one table per hemisphere (``z >= 0``, ``z < 0``), ``G x G`` cells each
+(``G = 512``). Within one octant the map is a gnomonic projection of the face
+``|x| + |y| + |z| = 1``, so a cell (which never straddles an axis) is a convex spherical
+quadrilateral and lies within the largest angle ``rho`` from its centre to its corners. If the
+nearest measured direction is closer to the centre than the second nearest by more than
+``2 rho``, it is the nearest one for the whole cell (triangle inequality on the sphere), and the
+table stores it. The table is built coarse to fine, splitting only ambiguous cells. A finest cell
+that stays ambiguous (along the Voronoi edges) keeps the few directions within
+``theta_1 + 2 rho`` of its centre, the only ones that can be nearest somewhere in it, and a query
+there compares itself with those; the rare cells with more than ``N_CANDIDATES`` of them hand
+their queries to a k-d tree on the unit vectors (exact too: the chord grows with the
+great-circle angle). Ties may go either way.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Cells per cube-face side at the finest level, and at the coarsest.
-FINE_CELLS = 256
+#: Cells per table side at the finest level, and at the coarsest.
+FINE_CELLS = 512
 COARSE_CELLS = 16
 #: Candidates kept per ambiguous finest cell (cells needing more use the k-d tree).
 N_CANDIDATES = 4
 
 
-def _face_vectors(face: np.ndarray, u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Unit vectors of face coordinates ``(u, w)`` in [-1, 1] on cube faces ``face`` (0..5).
+def _octahedral_vectors(hemi: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Unit vectors at map coordinates ``(p, q)`` of hemisphere ``hemi`` (0: z >= 0, 1: z < 0).
 
-    Face ``2 a + k`` has major axis ``a`` with sign ``+`` (k = 0) or ``-`` (k = 1); ``u`` is
-    the first and ``w`` the second of the two other axes, in x, y, z order.
+    Points outside the diamond are continued on the plane of their octant's face (what a
+    cell's corners outside the diamond need).
     """
-    axis, sign = face // 2, 1.0 - 2.0 * (face % 2)
-    v = np.empty((face.size, 3))
-    v[:, 0] = np.where(axis == 0, sign, u)
-    v[:, 1] = np.where(axis == 0, u, np.where(axis == 1, sign, w))
-    v[:, 2] = np.where(axis == 2, sign, w)
+    z = (1.0 - np.abs(p) - np.abs(q)) * (1.0 - 2.0 * hemi)
+    v = np.stack([p, q, z], axis=1)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
@@ -57,93 +57,108 @@ class DirectionLookup:
     def __init__(self, unit_vectors: np.ndarray):
         from scipy.spatial import cKDTree
 
-        units = np.asarray(unit_vectors, dtype=float)
+        units = np.asarray(unit_vectors, dtype=float).reshape(-1, 3)
         self.units = units / np.linalg.norm(units, axis=1, keepdims=True)
         self.tree = cKDTree(self.units)
         self.table, self.candidates = self._build()
+        # candidate unit vectors, float32, (cells, 3, N_CANDIDATES)
+        self._cand_units = np.ascontiguousarray(
+            self.units[np.maximum(self.candidates, 0)].transpose(0, 2, 1), dtype=np.float32
+        )
 
-    def _cells(self, face, i, j, cells: int):
-        """Centre directions of cells and a bound on their angular radius."""
+    def _cells(self, hemi, i, j, cells: int):
+        """Centre directions of cells and their angular radius (largest angle to a corner)."""
         h = 2.0 / cells
-        u0, w0 = -1.0 + i * h, -1.0 + j * h
-        centre = _face_vectors(face, u0 + h / 2, w0 + h / 2)
-        # a face point p = (1, u, w) maps to p / |p|, whose speed is |dp| / |p| <= |dp|
-        umin = np.maximum(np.maximum(u0, -u0 - h), 0.0)
-        wmin = np.maximum(np.maximum(w0, -w0 - h), 0.0)
-        rho = (h / np.sqrt(2.0)) / np.sqrt(1.0 + umin**2 + wmin**2)
+        p0, q0 = -1.0 + i * h, -1.0 + j * h
+        centre = _octahedral_vectors(hemi, p0 + h / 2, q0 + h / 2)
+        rho = np.zeros(hemi.size)
+        for dp in (0.0, h):
+            for dq in (0.0, h):
+                corner = _octahedral_vectors(hemi, p0 + dp, q0 + dq)
+                rho = np.maximum(rho, _chord_to_angle(np.linalg.norm(corner - centre, axis=1)))
         return centre, rho
 
-    def _classify(self, face, i, j, cells: int) -> np.ndarray:
+    def _classify(self, hemi, i, j, cells: int) -> np.ndarray:
         """Index of the direction nearest to the whole cell, or -1 where ambiguous."""
-        centre, rho = self._cells(face, i, j, cells)
+        centre, rho = self._cells(hemi, i, j, cells)
         if self.units.shape[0] == 1:
-            return np.zeros(face.size, dtype=np.int32)
+            return np.zeros(hemi.size, dtype=np.int32)
         dist, idx = self.tree.query(centre, k=2)
         th = _chord_to_angle(dist)
-        sure = th[:, 1] - th[:, 0] > 2.0 * rho + 1e-12
+        sure = th[:, 1] - th[:, 0] > 2.0 * rho + 1e-9
         return np.where(sure, idx[:, 0], -1).astype(np.int32)
 
-    def _candidates(self, face, i, j, cells: int) -> np.ndarray:
-        """Up to N_CANDIDATES directions that can be nearest in each cell (-1: too many)."""
-        centre, rho = self._cells(face, i, j, cells)
+    def _candidates(self, hemi, i, j, cells: int) -> np.ndarray:
+        """Up to N_CANDIDATES directions that can be nearest in each cell (row of -1: more)."""
         k = min(N_CANDIDATES + 1, self.units.shape[0])
+        if hemi.size == 0 or k < 2:
+            return np.zeros((0, N_CANDIDATES), dtype=np.int32)
+        centre, rho = self._cells(hemi, i, j, cells)
         dist, idx = self.tree.query(centre, k=k)
         reach = _angle_to_chord(_chord_to_angle(dist[:, :1]) + 2.0 * rho[:, None] + 1e-9)
         inside = dist <= reach
-        out = np.where(inside, idx, idx[:, :1])[:, : min(N_CANDIDATES, k)]
+        out = np.where(inside, idx, idx[:, :1])[:, : min(N_CANDIDATES, k)].astype(np.int32)
         if k == N_CANDIDATES + 1:
-            out[inside[:, -1]] = -1  # more than N_CANDIDATES in reach: use the tree
-        return out.astype(np.int32)
+            out[inside[:, -1]] = -1
+        return out
 
     def _build(self):
         cells = COARSE_CELLS
-        face, i, j = (
+        hemi, i, j = (
             a.ravel()
-            for a in np.meshgrid(np.arange(6), np.arange(cells), np.arange(cells), indexing="ij")
+            for a in np.meshgrid(np.arange(2), np.arange(cells), np.arange(cells), indexing="ij")
         )
-        table = self._classify(face, i, j, cells).reshape(6, cells, cells)
+        table = self._classify(hemi, i, j, cells).reshape(2, cells, cells)
         while cells < FINE_CELLS:
             cells *= 2
             table = table.repeat(2, axis=1).repeat(2, axis=2)
-            face, i, j = np.nonzero(table < 0)
-            table[face, i, j] = self._classify(face, i, j, cells)
-        face, i, j = np.nonzero(table < 0)
-        candidates = self._candidates(face, i, j, cells)
-        # ambiguous cells hold -(1 + row of their candidate list)
-        table[face, i, j] = -1 - np.arange(face.size, dtype=np.int32)
+            hemi, i, j = np.nonzero(table < 0)
+            table[hemi, i, j] = self._classify(hemi, i, j, cells)
+        hemi, i, j = np.nonzero(table < 0)
+        candidates = self._candidates(hemi, i, j, cells)
+        # an ambiguous cell holds -(1 + row of its candidate list)
+        table[hemi, i, j] = -1 - np.arange(hemi.size, dtype=np.int32)
         return table.ravel(), candidates
 
-    def query(self, directions: np.ndarray) -> np.ndarray:
-        """Index of the nearest measured direction of each row of ``directions`` (n, 3).
+    def query(self, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Index (int32) of the measured direction nearest to each vector ``(x, y, z)``.
 
-        The rows need not be unit length (but must not be zero).
+        The vectors need not be unit length (but must not be zero); float32 is fastest.
         """
-        v = np.asarray(directions, dtype=float)
-        x, y, z = v[:, 0], v[:, 1], v[:, 2]
-        ax, ay, az = np.abs(x), np.abs(y), np.abs(z)
-        is_x = (ax >= ay) & (ax >= az)
-        is_y = ~is_x & (ay >= az)
-        major = np.where(is_x, ax, np.where(is_y, ay, az))
-        neg = np.where(is_x, x, np.where(is_y, y, z)) < 0
-        axis = np.where(is_x, 0, np.where(is_y, 1, 2))
-        face = 2 * axis + neg
-        u = np.where(is_x, y, x)
-        w = np.where(is_x | is_y, z, y)
-        scale = FINE_CELLS / (2.0 * major)
-        iu = np.clip(((u + major) * scale).astype(np.int64), 0, FINE_CELLS - 1)
-        iw = np.clip(((w + major) * scale).astype(np.int64), 0, FINE_CELLS - 1)
-        out = self.table[(face * FINE_CELLS + iu) * FINE_CELLS + iw].astype(np.int64)
+        half = FINE_CELLS / 2
+        scale = half / (np.abs(x) + np.abs(y) + np.abs(z))
+        ip = (x * scale + half).astype(np.int32)
+        iq = (y * scale + half).astype(np.int32)
+        np.minimum(ip, FINE_CELLS - 1, out=ip)
+        np.minimum(iq, FINE_CELLS - 1, out=iq)
+        ip += (z < 0) * np.int32(FINE_CELLS)
+        ip *= np.int32(FINE_CELLS)
+        ip += iq
+        out = self.table[ip]
         amb = np.flatnonzero(out < 0)
         if amb.size:
-            cand = self.candidates[-1 - out[amb]]  # (n, N_CANDIDATES)
-            va = v[amb]
-            safe = np.maximum(cand, 0)
-            dots = np.einsum("nkc,nc->nk", self.units[safe], va)
-            out[amb] = safe[np.arange(amb.size), np.argmax(dots, axis=1)]
-            far = amb[cand[:, 0] < 0]
-            if far.size:
-                out[far] = self.tree.query(v[far] / major[far, None])[1]
+            out[amb] = self._resolve(-1 - out[amb], x[amb], y[amb], z[amb])
         return out
+
+    def _resolve(self, rows, x, y, z) -> np.ndarray:
+        """Nearest among each ambiguous cell's candidates (or by the k-d tree)."""
+        u = self._cand_units[rows]  # (n, 3, N_CANDIDATES)
+        dots = u[:, 0] * x[:, None]
+        dots += u[:, 1] * y[:, None]
+        dots += u[:, 2] * z[:, None]
+        cand = self.candidates[rows]
+        best = cand[np.arange(rows.size), np.argmax(dots, axis=1)]
+        far = np.flatnonzero(cand[:, 0] < 0)
+        if far.size:
+            v = np.stack([x[far], y[far], z[far]], axis=1).astype(float)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            best[far] = self.tree.query(v)[1]
+        return best
+
+    def query_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """:meth:`query` for an (n, 3) array."""
+        v = np.asarray(vectors)
+        return self.query(v[:, 0], v[:, 1], v[:, 2])
 
 
 def shell_lookup(shell) -> DirectionLookup:

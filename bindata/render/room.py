@@ -51,12 +51,18 @@ class ShoeboxRoom:
     rt60_s: float
 
     def __post_init__(self) -> None:
-        dims = tuple(float(v) for v in np.asarray(self.dimensions_m, dtype=float).ravel())
+        try:
+            dims = tuple(float(v) for v in np.asarray(self.dimensions_m, dtype=float).ravel())
+        except (TypeError, ValueError):
+            dims = ()
         if len(dims) != 3 or not all(math.isfinite(v) and v > 0 for v in dims):
             raise RenderError(
                 f"room dimensions must be 3 positive lengths, got {self.dimensions_m}"
             )
-        rt60 = float(self.rt60_s)
+        try:
+            rt60 = float(self.rt60_s)
+        except (TypeError, ValueError):
+            rt60 = float("nan")
         if not (math.isfinite(rt60) and rt60 > 0):
             raise RenderError(f"room rt60_s must be > 0, got {self.rt60_s}")
         object.__setattr__(self, "dimensions_m", dims)

@@ -1,0 +1,325 @@
+"""Binaural RIR rendering: bindata against pyroomacoustics' own binaural route, same rooms.
+
+For each RT60 the same shoebox, listener and sources are rendered
+
+* by bindata (:func:`bindata.render.render_brir`: image sources to the -60 dB decay time, direct
+  path through the nearest HRIR shell, reflections through the far-field shell), and
+* by pyroomacoustics: ``ShoeBox(dims, fs, materials=Material(e_absorption),
+  max_order=max_order)`` with ``inverse_sabine(rt60, dims)``, two microphones at the head
+  centre whose directivities are the left and right ears of the *same* HRIR set (its far-field
+  shell written to a SOFA file by :func:`bindata.hrir.write_sofa`, read back through
+  ``MeasuredDirectivityFile(..., interp_order=None)``), ``compute_rir``.
+
+Each (route, RT60) runs in its own child process, which reports the seconds per source (after a
+warm-up render for bindata: the one-time per-HRIR-set tables are timed apart), the peak resident
+memory of the process (``ru_maxrss``) and the RIR length. pyroomacoustics needs memory in
+proportion to its image count (about 13 kB per image with 256-tap HRIRs: 12 GB at RT60 0.6 s,
+~40 GB at 0.9 s in a 6 x 6 x 2.5 m room); a run that would not fit in the available memory is
+skipped and the issue's reference figure is printed instead, labelled as such.
+
+Usage::
+
+    python benchmarks/bench_render.py                       # RT60 0.3 0.6 0.9, 6 x 6 x 2.5 m
+    python benchmarks/bench_render.py --rt60 0.3 --sources 3 --repeats 5
+    python benchmarks/bench_render.py --pra-max-rt60 0.6    # never run pra above 0.6 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+FS = 24000
+#: The issue's figures for pyroomacoustics' binaural route (another machine): s per source.
+ISSUE_PRA_SECONDS = {0.3: 1.8, 0.6: 4.0, 0.9: 36.0}
+ISSUE_PRA_PEAK_GB_09 = 17.5
+#: Measured bytes of memory per pyroomacoustics image (256-tap HRIRs), for the skip decision.
+PRA_BYTES_PER_IMAGE = 13_000
+
+
+def scene(dims, n_sources: int, seed: int):
+    """Listener (head yaw 0, facing +x) and sources >= 1 m from every surface, seeded."""
+    rng = np.random.default_rng(seed)
+    dims = np.asarray(dims, dtype=float)
+    listener = rng.uniform(1.0, dims - 1.0)
+    sources = []
+    while len(sources) < n_sources:
+        s = rng.uniform(1.0, dims - 1.0)
+        if np.linalg.norm(s - listener) >= 0.5:
+            sources.append(s)
+    return listener, np.array(sources)
+
+
+def load_set(sofa: str | None):
+    from bindata.hrir import default_hrirset, load_sofa
+
+    return default_hrirset(sample_rate=FS) if sofa is None else load_sofa(sofa, sample_rate=FS)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+# ----------------------------------------------------------------------------- child routes
+def child_bindata(args) -> dict:
+    from bindata.render import ShoeboxRoom, render_brir
+    from bindata.render.room import _shape_constants
+
+    hs = load_set(args.sofa)
+    base_mb = peak_mb()
+    listener, sources = scene(args.room, args.sources, args.seed)
+    room = ShoeboxRoom(tuple(args.room), args.rt60)
+    t0 = time.perf_counter()
+    first = render_brir(room, listener_m=listener, yaw_deg=0.0, source_m=sources[0], hrirset=hs)
+    setup = time.perf_counter() - t0
+    times, lengths, images = [], [], []
+    for src in sources:
+        per = []
+        for _ in range(args.repeats):
+            _shape_constants.cache_clear()  # time the room calibration too (once per room)
+            t0 = time.perf_counter()
+            out = render_brir(room, listener_m=listener, yaw_deg=0.0, source_m=src, hrirset=hs)
+            per.append(time.perf_counter() - t0)
+        times.append(float(np.median(per)))
+        lengths.append(out.ir.shape[1])
+        images.append(out.n_images)
+    return {
+        "seconds_per_source": float(np.mean(times)),
+        "first_render_s": setup,
+        "peak_mb": peak_mb(),
+        "base_mb": base_mb,
+        "length": int(np.max(lengths)),
+        "images": int(np.mean(images)),
+        "beta": first.reflection_coefficient,
+    }
+
+
+def _pra_reader(hrirset):
+    """A ``file_reader_callback`` for MeasuredDirectivityFile that reads SOFA via bindata."""
+
+    def read(path, fs=None):
+        from bindata.hrir import load_sofa
+
+        hs = load_sofa(path, sample_rate=fs)
+        shell = hs.far_field_shell
+        az, el = np.radians(shell.azimuth_deg), np.radians(shell.elevation_deg)
+        source_locs = np.stack([az, np.pi / 2 - el, np.full(az.shape, shell.distance_m)])
+        mic_locs = np.array([[0.0, 0.0875, 0.0], [0.0, -0.0875, 0.0]]).T
+        return shell.ir, hs.sample_rate, source_locs, mic_locs, None, ["left", "right"]
+
+    return read
+
+
+def child_pra(args) -> dict:
+    import pyroomacoustics as pra
+    from pyroomacoustics.directivities import MeasuredDirectivityFile, Rotation3D
+
+    from bindata.hrir import HRIRSet, write_sofa
+
+    hs = load_set(args.sofa)
+    far = hs.far_field_shell
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "far_field.sofa"
+        n = far.azimuth_deg.size
+        far_set = HRIRSet(
+            far.azimuth_deg,
+            far.elevation_deg,
+            np.full(n, far.distance_m),
+            far.ir,
+            hs.sample_rate,
+            delay_samples=hs.delay_samples,
+            name="far",
+        )
+        write_sofa(far_set, path)
+        hrtf = MeasuredDirectivityFile(
+            path, fs=FS, interp_order=None, file_reader_callback=_pra_reader(hs)
+        )
+        facing = Rotation3D([0.0], "z", degrees=True)
+        ears = [hrtf.get_mic_directivity(e, orientation=facing) for e in ("left", "right")]
+    setup = time.perf_counter() - t0
+    base_mb = peak_mb()
+    listener, sources = scene(args.room, args.sources, args.seed)
+    e_absorption, max_order = pra.inverse_sabine(args.rt60, args.room)
+    times, lengths = [], []
+    for src in sources:
+        t0 = time.perf_counter()
+        room = pra.ShoeBox(
+            args.room, fs=FS, materials=pra.Material(e_absorption), max_order=max_order
+        )
+        room.add_source(src)
+        mics = pra.MicrophoneArray(np.stack([listener, listener], axis=1), FS, directivity=ears)
+        room.add_microphone_array(mics)
+        room.compute_rir()
+        times.append(time.perf_counter() - t0)
+        lengths.append(max(len(room.rir[0][0]), len(room.rir[1][0])))
+        del room, mics
+    return {
+        "seconds_per_source": float(np.mean(times)),
+        "first_render_s": setup,
+        "peak_mb": peak_mb(),
+        "base_mb": base_mb,
+        "length": int(np.max(lengths)),
+        "images": int(pra_image_count(max_order)),
+        "max_order": int(max_order),
+    }
+
+
+def pra_image_count(order: int) -> int:
+    """Images of a shoebox up to reflection order ``order``: points with |n|_1 <= order."""
+    return (2 * order + 1) * (2 * order * order + 2 * order + 3) // 3
+
+
+def available_mb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("inf")
+
+
+# ----------------------------------------------------------------------------- parent
+def run_child(route: str, rt60: float, args) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        route,
+        "--rt60",
+        str(rt60),
+        "--room",
+        *map(str, args.room),
+        "--sources",
+        str(args.sources),
+        "--repeats",
+        str(args.repeats if route == "bindata" else 1),
+        "--seed",
+        str(args.seed),
+    ]
+    if args.sofa:
+        cmd += ["--sofa", args.sofa]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    if proc.returncode != 0:
+        return {
+            "error": (proc.stderr.strip().splitlines() or ["killed"])[-1],
+            "returncode": proc.returncode,
+        }
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def pra_skip_reason(rt60: float, args) -> str | None:
+    import pyroomacoustics as pra
+
+    if args.pra_max_rt60 is not None and rt60 > args.pra_max_rt60 + 1e-9:
+        return f"--pra-max-rt60 {args.pra_max_rt60}"
+    _, order = pra.inverse_sabine(rt60, args.room)
+    need = pra_image_count(order) * PRA_BYTES_PER_IMAGE / 2**20
+    have = available_mb()
+    if need > 0.9 * have:
+        return f"needs ~{need / 1024:.0f} GB, {have / 1024:.0f} GB available"
+    return None
+
+
+def fmt_len(n: int) -> str:
+    return f"{n} ({n / FS:.2f} s)"
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rt60", type=float, nargs="+", default=[0.3, 0.6, 0.9])
+    p.add_argument("--room", type=float, nargs=3, default=[6.0, 6.0, 2.5])
+    p.add_argument("--sources", type=int, default=2, help="sources per room (timed each)")
+    p.add_argument("--repeats", type=int, default=3, help="bindata renders per source (median)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--sofa", default=None, help="HRIR SOFA file (default: built-in set)")
+    p.add_argument(
+        "--pra-max-rt60",
+        "--skip-pra-above",
+        dest="pra_max_rt60",
+        type=float,
+        default=None,
+        help="do not run pyroomacoustics above this RT60",
+    )
+    p.add_argument("--child", choices=["bindata", "pra"], help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        args.rt60 = args.rt60[0]
+        out = (child_bindata if args.child == "bindata" else child_pra)(args)
+        print(json.dumps(out))
+        return
+    hs = load_set(args.sofa)
+    print(
+        f"HRIR set: {hs.name}: {hs.describe()['n_measurements']} measurements, "
+        f"{len(hs.shells)} shells, far field {hs.far_field_shell.azimuth_deg.size} directions, "
+        f"{hs.n_taps} taps at {hs.sample_rate} Hz"
+    )
+    print(
+        f"room {args.room} m, {args.sources} source(s), seed {args.seed}, "
+        f"CPU cores {os.cpu_count()}\n"
+    )
+    head = (
+        f"{'RT60':>5} | {'bindata s/src':>13} | {'pra s/src':>15} | {'speed ratio':>11} | "
+        f"{'bindata peak MB':>15} | {'pra peak MB':>11} | {'bindata RIR':>16} | "
+        f"{'pra RIR':>16}"
+    )
+    print(head)
+    print("-" * len(head))
+    notes = []
+    for rt60 in args.rt60:
+        ours = run_child("bindata", rt60, args)
+        reason = pra_skip_reason(rt60, args)
+        peer = {"skipped": reason} if reason else run_child("pra", rt60, args)
+        if "error" in ours:
+            print(f"{rt60:5.2f} | bindata failed: {ours['error']}")
+            continue
+        ours_s = ours["seconds_per_source"]
+        if "seconds_per_source" in peer:
+            pra_s, ratio = f"{peer['seconds_per_source']:.2f}", peer["seconds_per_source"] / ours_s
+            pra_mb, pra_len = f"{peer['peak_mb']:.0f}", fmt_len(peer["length"])
+            ratio_s = f"{ratio:.0f}x"
+        else:
+            ref = ISSUE_PRA_SECONDS.get(round(rt60, 2))
+            why = peer.get("skipped") or peer.get("error")
+            notes.append(f"RT60 {rt60}: pyroomacoustics not run ({why})")
+            pra_s = f"{ref:.1f} reference" if ref else "not run"
+            ratio_s = f"({ref / ours_s:.0f}x ref)" if ref else "-"
+            pra_mb = f"{ISSUE_PRA_PEAK_GB_09 * 1024:.0f} ref" if round(rt60, 2) == 0.9 else "-"
+            pra_len = "-"
+        print(
+            f"{rt60:5.2f} | {ours_s:13.3f} | {pra_s:>15} | {ratio_s:>11} | "
+            f"{ours['peak_mb']:15.0f} | {pra_mb:>11} | {fmt_len(ours['length']):>16} | "
+            f"{pra_len:>16}"
+        )
+        notes.append(
+            f"RT60 {rt60}: bindata {ours['images']} images, beta {ours['beta']:.4f}, first render "
+            f"(incl. one-time tables) {ours['first_render_s']:.2f} s, process base "
+            f"{ours['base_mb']:.0f} MB"
+            + (
+                f"; pra max_order {peer['max_order']} ({peer['images']} images), directivity "
+                f"setup {peer['first_render_s']:.1f} s, base {peer['base_mb']:.0f} MB"
+                if "max_order" in peer
+                else ""
+            )
+        )
+    print()
+    print("\n".join(notes))
+    print(
+        "\n'reference' = the issue's figure for pyroomacoustics on another machine "
+        "(1.8 / 4 / 36 s per source at RT60 0.3 / 0.6 / 0.9 s, 17.5 GB at 0.9 s); "
+        "a ratio against it is shown in parentheses and is not a same-machine measurement."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""``bindata validate``, ``bindata report`` and ``bindata plot``: after a dataset is generated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("validate")
+@click.argument("dataset", type=click.Path(file_okay=False))
+def validate_command(dataset):
+    """Check every file of DATASET against its manifest, formats and scenes.
+
+    Checked: checksums, WAV format and length, DCASE metadata rows (format, ranges, polyphony,
+    identical to the rows of the scene), scenes (schema, manifest, class list, geometry), folds
+    and stems, and files the manifest does not list. Every problem is printed as
+    PATH[:LINE]: PROBLEM; any problem gives exit code 2.
+    """
+    from ..validate import validate_dataset
+
+    summary = validate_dataset(dataset)
+    click.echo(
+        f"{dataset}: valid ({summary['files']} files, {summary['events']} events, "
+        f"{summary['rows']} metadata rows, {summary['classes']} classes)"
+    )
+
+
+@click.command("report")
+@click.argument("dataset", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder of the card and its PNGs [DATASET/report].")  # fmt: skip
+@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@click.option("--plots/--no-plots", default=True, show_default=True,
+              help="Draw the PNGs (needs bindata[plot]).")  # fmt: skip
+def report_command(dataset, out_dir, overwrite, plots):
+    """Write a dataset card: counts per class, direction and proximity class, polyphony, RT60,
+    room volume and event durations, as markdown tables with PNG plots."""
+    from ..report import write_report
+
+    card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
+    click.echo(f"wrote {card}")
+
+
+@click.command("plot")
+@click.argument("scene_path", type=click.Path(dir_okay=False))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="PNG to write [<scene stem>.png in the current folder].")  # fmt: skip
+@click.option("--overwrite", is_flag=True, help="Replace an existing PNG.")
+def plot_command(scene_path, out_path, overwrite):
+    """Draw SCENE_PATH (a scene JSON): room top and side views with the listener, head direction
+    and sources coloured by class, and the event timeline with its labels."""
+    from ..plot import plot_scene
+
+    out_path = out_path or f"{Path(scene_path).stem}.png"
+    click.echo(f"wrote {plot_scene(scene_path, out_path=out_path, overwrite=overwrite)}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(validate_command)
+    group.add_command(report_command)
+    group.add_command(plot_command)

@@ -1,0 +1,93 @@
+"""Summaries of HRIR sets for ``bindata hrir info``: convention, rate, taps, shells, coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .hrirset import HRIRSet
+
+#: A point of the sphere counts as covered when a measurement lies within this angle (degrees).
+COVERAGE_RADIUS_DEG = 10.0
+
+
+def fibonacci_sphere(n: int) -> np.ndarray:
+    """``n`` nearly uniform unit vectors (n, 3) on the sphere (golden-angle spiral)."""
+    i = np.arange(n) + 0.5
+    z = 1.0 - 2.0 * i / n
+    phi = np.pi * (1.0 + np.sqrt(5.0)) * i
+    rho = np.sqrt(1.0 - z**2)
+    return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
+
+
+def coverage(hrirset: HRIRSet, *, n_points: int = 20000) -> dict:
+    """How well the far-field shell's directions cover the sphere.
+
+    Returns the fraction of the sphere within :data:`COVERAGE_RADIUS_DEG` of a measured
+    direction and the largest angle (degrees) from any point of the sphere to its nearest
+    measured direction (estimated on ``n_points`` uniform points).
+    """
+    shell = hrirset.far_field_shell
+    points = fibonacci_sphere(n_points)
+    nearest = shell.nearest_index_xyz(points)
+    az, el = np.deg2rad(shell.azimuth_deg[nearest]), np.deg2rad(shell.elevation_deg[nearest])
+    measured = np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=1)
+    angle = np.rad2deg(np.arccos(np.clip(np.sum(points * measured, axis=1), -1.0, 1.0)))
+    return {
+        "fraction_within_deg": float(np.mean(angle <= COVERAGE_RADIUS_DEG)),
+        "radius_deg": COVERAGE_RADIUS_DEG,
+        "largest_gap_deg": float(angle.max()),
+    }
+
+
+def sofa_convention(path) -> str:
+    """``GLOBAL_SOFAConventions`` and version of a SOFA file (after it loaded fine)."""
+    import sofar
+
+    sofa = sofar.read_sofa(str(path), verify=False, verbose=False)
+    name = str(getattr(sofa, "GLOBAL_SOFAConventions", "?"))
+    version = str(getattr(sofa, "GLOBAL_SOFAConventionsVersion", "?"))
+    return f"{name} {version}"
+
+
+def hrir_info(spec: str) -> dict:
+    """JSON-able description of the set ``spec`` (a SOFA path or ``builtin``), at its own rate."""
+    from .cache import BUILTIN_SPECS, load_hrirset
+    from .sofa_io import load_sofa
+
+    if spec in BUILTIN_SPECS:
+        hrirset = load_hrirset(spec)
+        convention = "built-in model"
+    else:
+        hrirset = load_sofa(spec)
+        convention = sofa_convention(spec)
+    info = {"file": str(Path(spec)) if spec not in BUILTIN_SPECS else spec}
+    info["convention"] = convention
+    info.update(hrirset.describe())
+    info["directions_per_shell"] = [int(s.azimuth_deg.size) for s in hrirset.shells]
+    info["coverage"] = coverage(hrirset)
+    return info
+
+
+def format_info(info: dict) -> str:
+    """Human-readable lines for :func:`hrir_info`'s result."""
+    rate = info["sample_rate"]
+    cov = info["coverage"]
+    dists = ", ".join(f"{d:g}" for d in info["distances_m"])
+    per_shell = sorted(set(info["directions_per_shell"]))
+    lines = [
+        f"file:         {info['file']}",
+        f"name:         {info['name']}",
+        f"convention:   {info['convention']}",
+        f"sample rate:  {rate} Hz",
+        f"taps:         {info['n_taps']} ({1000 * info['n_taps'] / rate:.2f} ms)",
+        f"directions:   {'/'.join(map(str, per_shell))} per shell, "
+        f"{info['n_measurements']} measurements in all",
+        f"distances:    {len(info['distances_m'])} shell(s): {dists} m",
+        f"elevation:    {info['elevation_range_deg'][0]:g} to {info['elevation_range_deg'][1]:g} deg",
+        f"coverage:     {100 * cov['fraction_within_deg']:.1f} % of the sphere within "
+        f"{cov['radius_deg']:g} deg of a measurement; largest gap {cov['largest_gap_deg']:.1f} deg",
+        f"head centre:  sample {info['delay_samples']:.2f} ({1000 * info['delay_samples'] / rate:.3f} ms)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,186 @@
+"""``bindata plot``: a picture of one scene, and the matplotlib helpers of :mod:`bindata.report`.
+
+The scene figure has three panels: the room seen from above (x along the width, y along the
+length) and from the side (x and z), each with the listener, the direction the head faces and
+the sources coloured by class (circles near, squares far); and the event timeline, one row per
+source, each bar labelled with its class, band and direction class.
+
+matplotlib is an optional extra (``pip install bindata[plot]``), imported only here. Figures are
+drawn on :class:`matplotlib.figure.Figure` objects (no pyplot, no global state, no display).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BindataError, OutputExistsError
+
+#: Resolution of every PNG bindata writes.
+DPI = 100
+
+#: Length of the head-direction arrow in the room views, metres.
+ARROW_M = 0.8
+
+
+def import_matplotlib():
+    """The ``matplotlib.figure`` module, or a :class:`BindataError` naming the extra."""
+    try:
+        from matplotlib import figure
+    except ImportError as exc:
+        raise BindataError(
+            "plots need the optional extra bindata[plot]: pip install 'bindata[plot]' "
+            f"({exc}); `bindata report --no-plots` writes the tables only"
+        ) from exc
+    return figure
+
+
+def new_figure(width_in: float, height_in: float):
+    """A fresh, pyplot-free matplotlib figure."""
+    return import_matplotlib().Figure(figsize=(width_in, height_in), dpi=DPI,
+                                      layout="constrained")  # fmt: skip
+
+
+def save_png(fig, path: str | os.PathLike) -> Path:
+    """Write ``fig`` as a PNG, atomically (temporary name, then rename)."""
+    from .dataset import write_bytes_atomic
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    write_bytes_atomic(path, buf.getvalue())
+    return Path(path)
+
+
+def class_color(class_index: int):
+    """A stable colour per class index (tab20, then tab20b)."""
+    from matplotlib import colormaps
+
+    k = int(class_index)
+    cmap = colormaps["tab20"] if k < 20 else colormaps["tab20b"]
+    return cmap(k % 20)
+
+
+def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
+    """One room view: the room's outline, the listener, the head direction, the sources."""
+    i, j = dims_idx
+    dims = scene["room"]["dimensions_m"]
+    names = ("x (m)", "y (m)", "z (m)")
+    axes.add_patch(_rectangle(dims[i], dims[j]))
+    lx, ly = scene["listener"]["position_m"][i], scene["listener"]["position_m"][j]
+    axes.plot([lx], [ly], marker="o", color="black", markersize=9, zorder=3, label="listener")
+    yaw = np.deg2rad(scene["listener"]["yaw_deg"])
+    facing = np.array([np.cos(yaw), np.sin(yaw), 0.0]) * ARROW_M
+    if np.hypot(facing[i], facing[j]) > 1e-3:
+        axes.annotate("", xy=(lx + facing[i], ly + facing[j]), xytext=(lx, ly), zorder=4,
+                      arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})  # fmt: skip
+    for ev in scene["events"]:
+        pos = ev["position_m"]
+        marker = "o" if ev["band"] == "near" else "s"
+        axes.plot([pos[i]], [pos[j]], marker=marker, linestyle="none", markersize=10,
+                  color=class_color(ev["class_index"]), markeredgecolor="black", zorder=3)  # fmt: skip
+        axes.annotate(str(ev["source"]), (pos[i], pos[j]), textcoords="offset points",
+                      xytext=(6, 6), fontsize=8)  # fmt: skip
+    axes.set_xlim(-0.3, dims[i] + 0.3)
+    axes.set_ylim(-0.3, dims[j] + 0.3)
+    axes.set_aspect("equal")
+    axes.set_xlabel(names[i])
+    axes.set_ylabel(names[j])
+    axes.set_title(title)
+
+
+def _rectangle(width: float, height: float):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((0.0, 0.0), width, height, fill=True, facecolor="#f2f2f2",
+                     edgecolor="black", linewidth=1.5)  # fmt: skip
+
+
+def _direction_names(scene: dict) -> list[str]:
+    from .divisions import get_view
+
+    if not scene["events"]:
+        return []
+    view = get_view("unequal")
+    ev = scene["events"]
+    member = view.membership([e["azimuth_deg"] for e in ev], [e["elevation_deg"] for e in ev],
+                             [e["distance_m"] for e in ev])  # fmt: skip
+    return [view.classes[int(np.argmax(m))] if m.any() else "?" for m in member]
+
+
+def _timeline(axes, scene: dict) -> None:
+    """Events as bars on their source's row, labelled with class, band and direction."""
+    for ev, direction in zip(scene["events"], _direction_names(scene), strict=True):
+        y = ev["source"]
+        axes.barh(y, ev["duration_s"], left=ev["onset_s"], height=0.6,
+                  color=class_color(ev["class_index"]), edgecolor="black")  # fmt: skip
+        text = (f"{ev['label']} · {ev['band']} {ev['distance_m']:.1f} m · {direction} "
+                f"({ev['azimuth_deg']:.0f}°, {ev['elevation_deg']:.0f}°)")  # fmt: skip
+        axes.text(ev["onset_s"], y + 0.38, text, fontsize=8, va="bottom")
+    sources = sorted({ev["source"] for ev in scene["events"]}) or [0]
+    axes.set_yticks(sources)
+    axes.set_ylim(min(sources) - 0.6, max(sources) + 1.0)
+    axes.set_xlim(0.0, scene["duration_s"])
+    axes.set_xlabel("time (s)")
+    axes.set_ylabel("source")
+    axes.set_title(f"events (max overlap {scene['max_overlap']})")
+    axes.grid(axis="x", alpha=0.3)
+
+
+def _legend(fig, scene: dict) -> None:
+    from matplotlib.lines import Line2D
+
+    seen = {}
+    for ev in scene["events"]:
+        seen.setdefault(ev["class_index"], ev["label"])
+    handles = [Line2D([], [], marker="o", linestyle="none", color=class_color(k), label=name,
+                      markeredgecolor="black") for k, name in sorted(seen.items())]  # fmt: skip
+    handles += [Line2D([], [], marker="o", linestyle="none", color="white", markeredgecolor="black",
+                       label="near"),
+                Line2D([], [], marker="s", linestyle="none", color="white", markeredgecolor="black",
+                       label="far")]  # fmt: skip
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+
+
+def scene_figure(scene: dict):
+    """The three-panel figure of a scene (top view, side view, timeline)."""
+    fig = new_figure(12.0, 8.0)
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 2])
+    _view_of(fig.add_subplot(grid[0, 0]), scene, (0, 1), "top view (x-y)")
+    _view_of(fig.add_subplot(grid[0, 1]), scene, (0, 2), "side view (x-z)")
+    _timeline(fig.add_subplot(grid[1, :]), scene)
+    room = scene["room"]
+    dims = " x ".join(f"{d:.2f}" for d in room["dimensions_m"])
+    rt = "anechoic" if room["anechoic"] else f"RT60 {room['rt60_s']:.2f} s"
+    fig.suptitle(f"{scene['stem']}: room {dims} m, {rt}, head yaw "
+                 f"{scene['listener']['yaw_deg']:.0f}°")  # fmt: skip
+    _legend(fig, scene)
+    return fig
+
+
+def plot_scene(
+    scene: dict | str | os.PathLike,
+    *,
+    out_path: str | os.PathLike,
+    overwrite: bool = False,
+) -> Path:
+    """Draw a scene (a dict or a scene JSON file, validated) to a PNG; returns its path.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_path`` exists and ``overwrite`` is False.
+    SceneError
+        The scene file is not valid against ``schemas/scene.schema.json``.
+    """
+    out_path = Path(out_path)
+    if out_path.exists() and not overwrite:
+        raise OutputExistsError(f"{out_path}: exists; pass --overwrite or choose another --out")
+    import_matplotlib()
+    if not isinstance(scene, dict):
+        from .synth import load_scene
+
+        scene = load_scene(scene)
+    return save_png(scene_figure(scene), out_path)

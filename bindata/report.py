@@ -1,0 +1,300 @@
+"""``bindata report``: a dataset card (markdown tables and PNG plots) of a finished dataset.
+
+Counts come from two sources, each named in the card: *events* from the scenes (one per event,
+classified by its exact azimuth, elevation and distance) and *active frames* from the metadata
+rows (one per source and 100 ms frame, classified by the rounded values written in the CSV).
+Direction classes follow ``metadata/divisions.json`` (views ``unequal``, ``octants`` and
+``proximity``). The card is ``DATASET/report/README.md`` with its PNGs beside it (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import paths_of, read_json, read_manifest, write_bytes_atomic
+from .errors import OutputExistsError
+from .labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
+
+#: Direction/proximity views tabulated in the card, with their section titles.
+REPORT_VIEWS = {
+    "unequal": "Direction: unequal division (6 cones)",
+    "octants": "Direction: equal division (8 octants)",
+    "proximity": "Proximity",
+}
+
+#: Every file the card writes (so that --overwrite replaces exactly these).
+CARD = "README.md"
+PLOTS = ("sound_classes", "unequal", "octants", "proximity", "polyphony", "rt60", "room_volume",
+         "event_durations", "distances")  # fmt: skip
+
+
+def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
+    """Per-event and per-room arrays of a list of scenes."""
+    ev = [e for s in scenes for e in s["events"]]
+
+    def col(key, dtype=float):
+        return np.array([e[key] for e in ev], dtype=dtype)
+
+    return {
+        "az": col("azimuth_deg"), "el": col("elevation_deg"), "dist": col("distance_m"),
+        "cls": col("class_index", np.int64), "dur": col("duration_s"),
+        "rt60": np.array([s["room"]["rt60_s"] for s in scenes], dtype=float),
+        "volume": np.array([float(np.prod(s["room"]["dimensions_m"])) for s in scenes]),
+        "anechoic": np.array([bool(s["room"]["anechoic"]) for s in scenes]),
+    }  # fmt: skip
+
+
+def _view_counts(name: str, arrays: dict, rows: np.ndarray) -> dict:
+    from .divisions import get_view
+
+    view = get_view(name)
+    ev = view.membership(arrays["az"], arrays["el"], arrays["dist"]).sum(axis=0)
+    fr = view.membership(rows["azimuth"], rows["elevation"], rows["distance"] / 100.0).sum(axis=0)
+    return {"classes": list(view.classes), "events": ev.astype(int).tolist(),
+            "frames": fr.astype(int).tolist()}  # fmt: skip
+
+
+def dataset_stats(dataset: str | os.PathLike) -> dict:
+    """Everything the card shows, as plain numbers (see the module docstring for the sources).
+
+    Returns
+    -------
+    dict
+        ``files``, ``folds`` ({fold: files}), ``duration_s`` (per file), ``events``, ``rows``,
+        ``config``, ``seed``, ``classes``, ``sound_classes`` ({"events": [...], "frames": [...]}
+        per class index), ``views`` ({view: {"classes", "events", "frames"}}), ``polyphony``
+        (frames with 0, 1, 2, ... active sources), ``rt60_s``, ``room_volume_m3``,
+        ``event_duration_s``, ``distance_m`` (lists), ``anechoic`` (files rendered without room).
+    """
+    manifest = read_manifest(dataset)
+    cfg, classes = manifest["config"], manifest["classes"]
+    n_frames = n_label_frames(cfg["duration_s"])
+    scenes, all_rows, poly = [], [], np.zeros(cfg["max_overlap"] + 1, dtype=np.int64)
+    for rec in manifest["files"]:
+        p = paths_of(dataset, rec["stem"])
+        scenes.append(read_json(p["scene"]))
+        rows = read_metadata_csv(p["metadata"])
+        all_rows.append(rows)
+        frames = rows["frame"][(rows["frame"] >= 0) & (rows["frame"] < n_frames)]
+        per_frame = np.bincount(frames, minlength=n_frames)
+        hist = np.bincount(per_frame)
+        if hist.size > poly.size:
+            poly = np.pad(poly, (0, hist.size - poly.size))
+        poly[: hist.size] += hist
+    rows = np.concatenate(all_rows) if all_rows else empty_rows()
+    arrays = _scene_arrays(scenes)
+    folds = {}
+    for rec in manifest["files"]:
+        folds[rec["fold"]] = folds.get(rec["fold"], 0) + 1
+    return {
+        "dataset": str(dataset), "files": len(scenes), "folds": dict(sorted(folds.items())),
+        "duration_s": float(cfg["duration_s"]), "events": int(arrays["cls"].size),
+        "rows": int(rows.size), "config": cfg, "seed": manifest["seed"], "classes": classes,
+        "hrir": manifest.get("hrir", {}), "event_library": manifest.get("event_library", {}),
+        "sound_classes": {
+            "events": np.bincount(arrays["cls"], minlength=len(classes)).tolist(),
+            "frames": np.bincount(rows["class"], minlength=len(classes)).tolist(),
+        },
+        "views": {name: _view_counts(name, arrays, rows) for name in REPORT_VIEWS},
+        "polyphony": poly.tolist(),
+        "rt60_s": arrays["rt60"].tolist(), "room_volume_m3": arrays["volume"].tolist(),
+        "event_duration_s": arrays["dur"].tolist(), "distance_m": arrays["dist"].tolist(),
+        "anechoic": int(arrays["anechoic"].sum()),
+    }  # fmt: skip
+
+
+# --- markdown -----------------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f} %" if whole else "-"
+
+
+def _count_table(names: list[str], events: list[int], frames: list[int]) -> list[str]:
+    te, tf = sum(events), sum(frames)
+    lines = [
+        "| class | events | share | active frames | share |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, e, f in zip(names, events, frames, strict=True):
+        lines.append(f"| {name} | {e} | {_pct(e, te)} | {f} | {_pct(f, tf)} |")
+    lines.append(f"| **total** | **{te}** | | **{tf}** | |")
+    return lines
+
+
+def _summary_stats(values: list[float], unit: str) -> str:
+    if not values:
+        return "none"
+    v = np.asarray(values)
+    return (f"min {v.min():.2f} {unit}, median {np.median(v):.2f} {unit}, "
+            f"mean {v.mean():.2f} {unit}, max {v.max():.2f} {unit} (n = {v.size})")  # fmt: skip
+
+
+def _summary_table(st: dict) -> list[str]:
+    cfg = st["config"]
+    room = cfg["room"]
+    total_s = st["files"] * st["duration_s"]
+    total = f"{total_s / 3600.0:.2f} h" if total_s >= 3600 else f"{total_s / 60.0:.1f} min"
+    rows = [
+        ("files", f"{st['files']} x {st['duration_s']:g} s = {total}"),
+        ("folds", ", ".join(f"fold {k}: {n}" for k, n in st["folds"].items())),
+        ("audio", f"{cfg['sample_rate']} Hz, 2 channels (left, right), 16-bit PCM WAV"),
+        ("labels", f"DCASE rows, {LABEL_FRAME_S * 1000:.0f} ms frames, {st['rows']} rows"),
+        ("events", f"{st['events']} ({cfg['events']['per_file'][0]}-"
+                   f"{cfg['events']['per_file'][1]} drawn per file), max overlap "
+                   f"{cfg['max_overlap']}"),
+        ("sound classes", f"{len(st['classes'])}: {', '.join(st['classes'])}"),
+        ("event library", str(st["event_library"].get("spec", cfg["events"]["library"]))),
+        ("HRIR set", str(st["hrir"].get("name", cfg["hrir"]["sofa"]))),
+        ("rooms", "anechoic" if room["anechoic"] else
+         f"{room['width_m']} x {room['length_m']} x {room['height_m']} m, RT60 {room['rt60_s']} s"),
+        ("sources", f"near {cfg['sources']['near_m']} m, far {cfg['sources']['far_m']} m"),
+        ("seed", str(st["seed"])),
+    ]  # fmt: skip
+    return ["| property | value |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]
+
+
+def _polyphony_table(poly: list[int]) -> list[str]:
+    total = sum(poly)
+    lines = ["| active sources | frames | share |", "| ---: | ---: | ---: |"]
+    lines += [f"| {k} | {n} | {_pct(n, total)} |" for k, n in enumerate(poly)]
+    return lines
+
+
+def card_markdown(st: dict, *, plots: bool) -> str:
+    """The dataset card text for the statistics ``st`` of :func:`dataset_stats`."""
+
+    def image(name: str, alt: str) -> list[str]:
+        return [f"![{alt}]({name}.png)", ""] if plots else []
+
+    name = Path(st["dataset"]).resolve().name
+    out = [f"# Dataset card: {name}", "",
+           "Binaural sound-event dataset synthesized by bindata. *Events* are counted from the "
+           "scenes (exact positions), *active frames* from the metadata rows (one per source and "
+           "100 ms frame, rounded values).", "", "## Summary", "", *_summary_table(st), "",
+           "## Sound classes", "", *_count_table(st["classes"], **st["sound_classes"]), "",
+           *image("sound_classes", "events per sound class")]  # fmt: skip
+    for view, title in REPORT_VIEWS.items():
+        v = st["views"][view]
+        out += [f"## {title}", "", *_count_table(v["classes"], v["events"], v["frames"]), "",
+                *image(view, title)]  # fmt: skip
+    out += ["## Polyphony", "", "Number of sources active in each 100 ms frame of every file.", "",
+            *_polyphony_table(st["polyphony"]), "", *image("polyphony", "polyphony histogram")]  # fmt: skip
+    out += ["## Rooms", "", f"- RT60: {_summary_stats(st['rt60_s'], 's')}",
+            f"- volume: {_summary_stats(st['room_volume_m3'], 'm³')}",
+            f"- anechoic files: {st['anechoic']}", "", *image("rt60", "RT60 histogram"),
+            *image("room_volume", "room volume histogram")]  # fmt: skip
+    out += ["## Events", "", f"- duration: {_summary_stats(st['event_duration_s'], 's')}",
+            f"- distance: {_summary_stats(st['distance_m'], 'm')}", "",
+            *image("event_durations", "event durations"), *image("distances", "distances")]  # fmt: skip
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- plots --------------------------------------------------------------------------------------
+
+
+def _integer_y(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _bar_png(path: Path, names, events, frames, title: str) -> None:
+    from .plot import new_figure, save_png
+
+    fig = new_figure(max(6.0, 0.45 * len(names) + 2.0), 4.5)
+    ax_e, ax_f = fig.subplots(1, 2, sharex=False)
+    x = np.arange(len(names))
+    for ax, values, what in ((ax_e, events, "events"), (ax_f, frames, "active frames")):
+        ax.bar(x, values, color="#4c72b0", edgecolor="black")
+        ax.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
+        ax.set_ylabel(what)
+        _integer_y(ax)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title)
+    save_png(fig, path)
+
+
+def _hist_png(path: Path, values, *, xlabel: str, title: str, bins=20, discrete=False) -> None:
+    from .plot import new_figure, save_png
+
+    fig = new_figure(6.0, 4.0)
+    ax = fig.subplots()
+    if discrete:
+        ax.bar(np.arange(len(values)), values, color="#55a868", edgecolor="black")
+        ax.set_xticks(np.arange(len(values)))
+        ax.set_ylabel("frames")
+    else:
+        ax.hist(values, bins=bins, color="#55a868", edgecolor="black")
+        ax.set_ylabel("count")
+    _integer_y(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    save_png(fig, path)
+
+
+def write_plots(st: dict, out_dir: Path) -> list[Path]:
+    """The card's PNGs (see :data:`PLOTS`) for the statistics ``st``; returns their paths."""
+    p = {name: out_dir / f"{name}.png" for name in PLOTS}
+    _bar_png(p["sound_classes"], st["classes"], st["sound_classes"]["events"],
+             st["sound_classes"]["frames"], "Sound classes")  # fmt: skip
+    for view, title in REPORT_VIEWS.items():
+        v = st["views"][view]
+        _bar_png(p[view], v["classes"], v["events"], v["frames"], title)
+    _hist_png(p["polyphony"], st["polyphony"], xlabel="active sources in a frame",
+              title="Polyphony", discrete=True)  # fmt: skip
+    _hist_png(p["rt60"], st["rt60_s"], xlabel="RT60 (s)", title="Reverberation time per room")
+    _hist_png(p["room_volume"], st["room_volume_m3"], xlabel="volume (m³)", title="Room volume")
+    _hist_png(p["event_durations"], st["event_duration_s"], xlabel="duration (s)",
+              title="Event durations")  # fmt: skip
+    _hist_png(p["distances"], st["distance_m"], xlabel="distance (m)",
+              title="Source distances (near and far bands)", bins=40)  # fmt: skip
+    return list(p.values())
+
+
+def write_report(
+    dataset: str | os.PathLike,
+    *,
+    out_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    plots: bool = True,
+) -> Path:
+    """Write the dataset card (``README.md``) and its PNGs; returns the card's path.
+
+    Parameters
+    ----------
+    out_dir : path-like, optional
+        Where to write; ``DATASET/report`` by default.
+    overwrite : bool
+        Replace an existing card (only the files the card consists of are touched).
+    plots : bool
+        Draw the PNGs (needs ``bindata[plot]``); ``False`` writes the tables only.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir`` already holds a card or one of its PNGs and ``overwrite`` is False.
+    """
+    out = Path(out_dir) if out_dir is not None else Path(dataset) / "report"
+    ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS]
+    existing = [p.name for p in ours if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{out}: a report exists ({', '.join(existing[:3])}"
+                                f"{', ...' if len(existing) > 3 else ''}); pass --overwrite to "
+                                "replace it or --out to write elsewhere")  # fmt: skip
+    if plots:
+        from .plot import import_matplotlib
+
+        import_matplotlib()  # fail before reading anything
+    st = dataset_stats(dataset)
+    out.mkdir(parents=True, exist_ok=True)
+    for p in ours[1:]:
+        p.unlink(missing_ok=True)
+    if plots:
+        write_plots(st, out)
+    write_bytes_atomic(out / CARD, card_markdown(st, plots=plots).encode("utf-8"))
+    return out / CARD

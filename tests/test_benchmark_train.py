@@ -1,0 +1,128 @@
+"""The CRNN learns left/right on anechoic synth data; training resumes exactly; torch is optional."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bindata.benchmark.corpus import open_corpus
+from bindata.benchmark.methods import get_method
+from bindata.benchmark.runs import TrainConfig, model_dir, predictions_dir, split_files
+from bindata.benchmark.scoring import score_method
+from bindata.divisions import get_view
+from bindata.errors import BenchmarkError
+
+from .test_benchmark_fakes import make_fake_dataset, one_torch_thread
+
+torch = pytest.importorskip("torch")
+
+TINY = TrainConfig(filters=4, gru_units=8, batch_size=8, max_epochs=3, patience=3)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def anechoic(tmp_path_factory):
+    """8 anechoic single-source files of 15 s in 4 folds, made by the synthesizer."""
+    from bindata.config import load_config
+    from bindata.synth import synthesize
+
+    cfg = load_config(overrides={"n_files": 8, "n_folds": 4, "duration_s": 15.0, "max_overlap": 1,
+                                 "room.anechoic": True, "events.per_file": [4, 6]})  # fmt: skip
+    out = tmp_path_factory.mktemp("anechoic") / "ds"
+    synthesize(cfg, out, seed=3, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny") / "ds"
+    make_fake_dataset(root, n_files=4, n_folds=4, duration_s=4.0, events_per_file=2)
+    return root
+
+
+def _constant_baseline_f1(corpus, method, fold, tmp_path):
+    """Best left/right F1 of a constant predictor (left, right or both always on)."""
+    from bindata.benchmark.predict import write_submission
+
+    best = 0.0
+    for k, on in enumerate(([1, 0], [0, 1], [1, 1])):
+        for stem in corpus.stems_of([fold]):
+            probs = np.tile(on + [0, 0, 0, 0], (corpus.n_label_frames, 1))
+            write_submission(tmp_path / str(k) / "planes" / f"{stem}.csv",
+                             get_view("planes").classes, probs)  # fmt: skip
+        res = score_method(corpus, method, pred_dir=tmp_path / str(k), folds=[fold])
+        best = max(best, res["mean"]["lr"])
+    return best
+
+
+def test_crnn_learns_left_right(anechoic, tmp_path):
+    from bindata.benchmark.predict import predict_fold
+    from bindata.benchmark.train import train_model
+
+    corpus = open_corpus(anechoic)
+    method = get_method("EqSepBran")
+    runs = anechoic / "runs"
+    cfg = TrainConfig(filters=8, gru_units=16, batch_size=8, learning_rate=3e-3, max_epochs=4,
+                      patience=4)  # fmt: skip
+    done = train_model(corpus, method.models[0], 1, runs_dir=runs, config=cfg)
+    assert done["history"][-1]["train_loss"] < done["history"][0]["train_loss"]
+    predict_fold(corpus, method, 1, runs_dir=runs)
+    res = score_method(corpus, method, pred_dir=predictions_dir(runs, method), folds=[1])
+    chance = _constant_baseline_f1(corpus, method, 1, tmp_path)
+    assert chance > 0.5  # "always both" already scores well with 1 s segments
+    assert res["mean"]["lr"] >= max(0.85, chance + 0.2), (res["mean"], chance)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tiny, tmp_path):
+    from bindata.benchmark.train import train_model
+
+    corpus = open_corpus(tiny)
+    model = get_method("UneqOne").models[0]
+    full = train_model(corpus, model, 2, runs_dir=tmp_path / "a", config=TINY)
+    part = train_model(corpus, model, 2, runs_dir=tmp_path / "b", config=TINY, stop_after=1)
+    assert part["interrupted"] and part["epoch"] == 1
+    assert (model_dir(tmp_path / "b", model, 2) / "checkpoint.pt").exists()
+    resumed = train_model(corpus, model, 2, runs_dir=tmp_path / "b", config=TINY)
+    assert [h["val_loss"] for h in resumed["history"]] == [h["val_loss"] for h in full["history"]]
+    a = torch.load(model_dir(tmp_path / "a", model, 2) / "model.pt", weights_only=True)
+    b = torch.load(model_dir(tmp_path / "b", model, 2) / "model.pt", weights_only=True)
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    assert not (model_dir(tmp_path / "b", model, 2) / "checkpoint.pt").exists()
+    # finished: skipped; other settings in the same folder: refused
+    stamp = (model_dir(tmp_path / "b", model, 2) / "model.pt").stat().st_mtime_ns
+    assert train_model(corpus, model, 2, runs_dir=tmp_path / "b", config=TINY)["epochs"] == 3
+    assert (model_dir(tmp_path / "b", model, 2) / "model.pt").stat().st_mtime_ns == stamp
+    other = TrainConfig(**{**TINY.to_dict(), "learning_rate": 0.01})
+    with pytest.raises(BenchmarkError, match="config"):
+        train_model(corpus, model, 2, runs_dir=tmp_path / "b", config=other)
+
+
+def test_split_keeps_test_and_validation_apart(tiny):
+    corpus = open_corpus(tiny)
+    train, val, test = split_files(corpus, 3, val_fraction=0.15, seed=0)
+    assert test == corpus.stems_of([3]) and len(val) == 1 and len(train) == 2
+    assert not (set(train) | set(val)) & set(test) and not set(train) & set(val)
+    assert split_files(corpus, 3, val_fraction=0.15, seed=0) == (train, val, test)
+    with pytest.raises(BenchmarkError, match="learning_rate"):
+        TrainConfig(learning_rate=0)
+
+
+def test_done_json_records_timings(tiny, tmp_path):
+    from bindata.benchmark.train import train_model
+
+    corpus = open_corpus(tiny)
+    model = get_method("EqSepMod").models[0]
+    cfg = TrainConfig(**{**TINY.to_dict(), "max_epochs": 1})
+    train_model(corpus, model, 1, runs_dir=tmp_path, config=cfg)
+    done = json.loads((model_dir(tmp_path, model, 1) / "done.json").read_text())
+    assert done["model"]["branches"][0]["classes"] == ["left", "right"]
+    assert done["epoch_s"] > 0 and 0 <= done["data_share"] <= 1
+    assert done["device"] == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,143 @@
+"""The Dask backend: byte identity with a local run, result order, errors, missing extra."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from bindata.config import load_config
+from bindata.dask_backend import check_worker_versions, connect, map_on_dask
+from bindata.errors import BindataError, ConfigError, SceneError, ValidationError
+from bindata.parallel import map_ordered
+from bindata.synth import synthesize
+
+pytest.importorskip("distributed")
+
+SEED = 23
+
+
+def small_config():
+    return load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 3.0,
+                                  "events.per_file": [1, 2], "room.rt60_s": [0.3, 0.3]})  # fmt: skip
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two single-threaded worker processes on loopback, no dashboard."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cl:  # fmt: skip
+        yield cl
+
+
+class SlowEcho:
+    """Later items finish first: item i sleeps (n - i) * 50 ms; returns (item, worker pid)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __call__(self, item: int):
+        time.sleep((self.n - item) * 0.05)
+        return item, os.getpid()
+
+
+class FailOn:
+    """Raise ``make_error()`` for one item (a bindata error raised on the worker)."""
+
+    def __init__(self, bad: int, make_error):
+        self.bad, self.make_error = bad, make_error
+
+    def __call__(self, item: int):
+        if item == self.bad:
+            raise self.make_error()
+        return item
+
+
+def test_dask_run_is_byte_identical_to_a_local_run(cluster, tmp_path):
+    cfg = small_config()
+    synthesize(cfg, tmp_path / "local", seed=SEED, jobs=1, progress=False)
+    manifest = synthesize(cfg, tmp_path / "dask", seed=SEED, progress=False,
+                          scheduler=cluster.scheduler_address)  # fmt: skip
+    assert [f["file_index"] for f in manifest["files"]] == [0, 1, 2, 3]
+    local, dask = tree_bytes(tmp_path / "local"), tree_bytes(tmp_path / "dask")
+    assert sorted(dask) == sorted(local) and len(local) == 13
+    assert dask == local
+
+
+def test_results_come_back_in_item_order_from_the_workers(cluster):
+    from distributed import Client
+
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    out = list(map_on_dask(SlowEcho(8), range(8), scheduler=cluster.scheduler_address))
+    assert [item for item, _ in out] == list(range(8))
+    pids = {pid for _, pid in out}
+    assert pids <= worker_pids and os.getpid() not in pids
+    assert len(pids) == 2  # both workers took part
+
+
+def test_map_ordered_dispatches_to_dask(cluster):
+    out = list(map_ordered(SlowEcho(3), [0, 1, 2], jobs=1, scheduler=cluster.scheduler_address))
+    assert [item for item, _ in out] == [0, 1, 2]
+    assert os.getpid() not in {pid for _, pid in out}
+
+
+def test_scheduler_file_is_accepted(cluster, tmp_path):
+    """As written by `dask scheduler --scheduler-file FILE` (JSON with the address)."""
+    path = tmp_path / "scheduler.json"
+    path.write_text(json.dumps({"type": "Scheduler", "address": cluster.scheduler_address}))
+    out = list(map_ordered(SlowEcho(2), [0, 1], scheduler=str(path)))
+    assert [item for item, _ in out] == [0, 1]
+
+
+def test_worker_error_arrives_as_the_same_bindata_error(cluster):
+    error = partial(SceneError, "file 2: no near source position fits the room")
+    results = map_on_dask(FailOn(2, error), range(4), scheduler=cluster.scheduler_address)
+    assert next(results) == 0 and next(results) == 1
+    with pytest.raises(SceneError, match="file 2: no near source position"):
+        next(results)
+
+
+def test_error_with_custom_arguments_still_arrives_as_a_bindata_error(cluster):
+    error = partial(ValidationError, "x", ["a: broken", "b: broken"])
+    with pytest.raises(BindataError, match="2 problem"):
+        list(map_on_dask(FailOn(1, error), range(3), scheduler=cluster.scheduler_address))
+
+
+def test_unreachable_scheduler_is_a_config_error():
+    with pytest.raises(ConfigError, match="cannot connect to a Dask scheduler"):
+        connect("tcp://127.0.0.1:9", timeout_s=1)
+
+
+class _FakeClient:
+    def __init__(self, versions):
+        self.versions = versions
+
+    def run(self, func):
+        return self.versions
+
+
+def test_worker_with_another_bindata_version_is_refused():
+    import bindata
+
+    here = {"bindata": bindata.__version__, "numpy": None, "scipy": None, "soundfile": None}
+    with pytest.raises(ConfigError, match="runs bindata 0.0.1"):
+        check_worker_versions(_FakeClient({"tcp://w:1": {**here, "bindata": "0.0.1"}}))
+
+
+def test_missing_distributed_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(BindataError, match=r"bindata\[dask\]"):
+        list(map_ordered(abs, [1], scheduler="tcp://127.0.0.1:8786"))
