@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from bindata.benchmark.corpus import open_corpus
-from bindata.benchmark.methods import get_method
+from bindata.benchmark.methods import get_method, load_methods
 from bindata.benchmark.runs import TrainConfig, model_dir, predictions_dir, split_files
 from bindata.benchmark.scoring import score_method
-from bindata.divisions import get_view
 from bindata.errors import BenchmarkError
 
 from .test_benchmark_fakes import make_fake_dataset, one_torch_thread
@@ -47,6 +46,13 @@ def tiny(tmp_path_factory):
     return root
 
 
+#: A one-model method defined as data (as in metadata/methods.json): left/right only.
+LR_ONLY = {"methods": {"LR": {
+    "stage": 1, "output_view": "lr", "scores": {"lr": {"view": "lr"}},
+    "models": [{"name": "main", "branches": [{"view": "lr", "units": 16}]}],
+}}}  # fmt: skip
+
+
 def _constant_baseline_f1(corpus, method, fold, tmp_path):
     """Best left/right F1 of a constant predictor (left, right or both always on)."""
     from bindata.benchmark.predict import write_submission
@@ -54,30 +60,35 @@ def _constant_baseline_f1(corpus, method, fold, tmp_path):
     best = 0.0
     for k, on in enumerate(([1, 0], [0, 1], [1, 1])):
         for stem in corpus.stems_of([fold]):
-            probs = np.tile(on + [0, 0, 0, 0], (corpus.n_label_frames, 1))
-            write_submission(tmp_path / str(k) / "planes" / f"{stem}.csv",
-                             get_view("planes").classes, probs)  # fmt: skip
+            probs = np.tile(on, (corpus.n_label_frames, 1))
+            write_submission(tmp_path / str(k) / "lr" / f"{stem}.csv", ("left", "right"), probs)
         res = score_method(corpus, method, pred_dir=tmp_path / str(k), folds=[fold])
         best = max(best, res["mean"]["lr"])
     return best
 
 
 def test_crnn_learns_left_right(anechoic, tmp_path):
+    """A tiny CRNN, 5 epochs on 5 files: left/right F1 well above every constant predictor.
+
+    (Other synth seeds give 0.76-1.0 against constant baselines of 0.52-0.59; the low end is a
+    test fold whose sources sit near the median plane or straight below, where left/right is
+    ambiguous.)
+    """
     from bindata.benchmark.predict import predict_fold
     from bindata.benchmark.train import train_model
 
     corpus = open_corpus(anechoic)
-    method = get_method("EqSepBran")
+    method = load_methods(LR_ONLY)["LR"]
     runs = anechoic / "runs"
-    cfg = TrainConfig(filters=8, gru_units=16, batch_size=8, learning_rate=3e-3, max_epochs=4,
-                      patience=4)  # fmt: skip
+    cfg = TrainConfig(filters=8, gru_units=16, batch_size=4, learning_rate=3e-3, max_epochs=5,
+                      patience=5)  # fmt: skip
     done = train_model(corpus, method.models[0], 1, runs_dir=runs, config=cfg)
-    assert done["history"][-1]["train_loss"] < done["history"][0]["train_loss"]
+    assert done["history"][-1]["train_loss"] < 0.8 * done["history"][0]["train_loss"]
     predict_fold(corpus, method, 1, runs_dir=runs)
     res = score_method(corpus, method, pred_dir=predictions_dir(runs, method), folds=[1])
     chance = _constant_baseline_f1(corpus, method, 1, tmp_path)
-    assert chance > 0.5  # "always both" already scores well with 1 s segments
-    assert res["mean"]["lr"] >= max(0.85, chance + 0.2), (res["mean"], chance)
+    assert 0.4 < chance < 0.7  # "always both" scores well on 1 s segments
+    assert res["mean"]["lr"] >= max(0.75, chance + 0.2), (res["mean"], chance)
 
 
 def test_interrupted_training_resumes_to_the_same_weights(tiny, tmp_path):

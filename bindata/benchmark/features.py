@@ -209,7 +209,9 @@ def cached_features(wav_path, *, cache: Path, params: FeatureParams = DEFAULT_FE
         path.parent.mkdir(parents=True, exist_ok=True)
         if not (path.parent / "params.json").exists():
             text = json.dumps(asdict(params), indent=2, sort_keys=True) + "\n"
-            (path.parent / "params.json").write_text(text, "utf-8")
+            tmp = path.parent / f".params.json.tmp-{os.getpid()}"
+            tmp.write_text(text, "utf-8")
+            os.replace(tmp, path.parent / "params.json")
         _save_npy_atomic(path, feats)
     return np.load(path, mmap_mode="r")
 
