@@ -276,6 +276,7 @@ def main(argv=None) -> None:
     print(head)
     print("-" * len(head))
     notes = []
+    pra_us_per_image = None  # from the largest pyroomacoustics run measured here
     for rt60 in args.rt60:
         ours = run_child("bindata", rt60, args)
         reason = pra_skip_reason(rt60, args)
@@ -288,12 +289,26 @@ def main(argv=None) -> None:
             pra_s, ratio = f"{peer['seconds_per_source']:.2f}", peer["seconds_per_source"] / ours_s
             pra_mb, pra_len = f"{peer['peak_mb']:.0f}", fmt_len(peer["length"])
             ratio_s = f"{ratio:.0f}x"
+            pra_us_per_image = 1e6 * peer["seconds_per_source"] / peer["images"]
         else:
             ref = ISSUE_PRA_SECONDS.get(round(rt60, 2))
             why = peer.get("skipped") or peer.get("error")
             notes.append(f"RT60 {rt60}: pyroomacoustics not run ({why})")
             pra_s = f"{ref:.1f} reference" if ref else "not run"
             ratio_s = f"({ref / ours_s:.0f}x ref)" if ref else "-"
+            if pra_us_per_image is not None:
+                import pyroomacoustics as pra
+
+                est = (
+                    pra_us_per_image
+                    * 1e-6
+                    * pra_image_count(pra.inverse_sabine(rt60, args.room)[1])
+                )
+                notes.append(
+                    f"RT60 {rt60}: pyroomacoustics EXTRAPOLATED (not measured) from its "
+                    f"{pra_us_per_image:.0f} us/image here: ~{est:.0f} s per source, "
+                    f"~{est / ours_s:.0f}x bindata"
+                )
             pra_mb = f"{ISSUE_PRA_PEAK_GB_09 * 1024:.0f} ref" if round(rt60, 2) == 0.9 else "-"
             pra_len = "-"
         print(

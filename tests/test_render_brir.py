@@ -154,6 +154,24 @@ def test_first_reflection_time_and_level(omni):
     assert np.abs(gap).max() < 1e-3 * win.max()
 
 
+@pytest.mark.parametrize("yaw, left_louder", [(0.0, True), (180.0, False), (90.0, False)])
+def test_reflection_comes_from_its_image_direction(toy, yaw, left_louder):
+    """The side-wall reflection (image at azimuth +56 deg facing +x) reaches the left ear
+    first and louder; facing -x it comes from the right (-124 deg), facing +y from -34 deg."""
+    room = ShoeboxRoom((10.0, 10.0, 6.0), 0.4)
+    listener, source = np.array([5.0, 8.5, 3.0]), np.array([7.0, 8.5, 3.0])
+    out = render_brir(room, listener_m=listener, yaw_deg=yaw, source_m=source, hrirset=toy)
+    d1 = np.linalg.norm(source * [1, -1, 1] + [0, 20, 0] - listener)  # image in y = 10
+    t1 = int(round(d1 / C * FS))
+    win = out.ir[:, t1 - 12 : t1 + 13]  # next reflection: floor/ceiling at 6.3 m
+    peaks = np.abs(win).max(axis=1)
+    first = np.argmax(np.abs(win) > 0.5 * peaks[:, None], axis=1)
+    if left_louder:
+        assert peaks[0] > 1.5 * peaks[1] and first[0] < first[1]
+    else:
+        assert peaks[1] > 1.5 * peaks[0] and first[1] < first[0]
+
+
 @pytest.mark.parametrize("azimuth", [30.0, 60.0, 90.0, -30.0, -60.0, -90.0])
 def test_itd_sign_follows_azimuth(builtin, azimuth):
     """+azimuth = left: the left ear leads (default built-in HRIR set, anechoic)."""

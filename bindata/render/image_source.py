@@ -88,41 +88,44 @@ def iter_image_offsets(
         raise RenderError(f"max_distance_m must be >= 0, got {max_distance_m}")
     if chunk_size < 1:
         raise RenderError(f"chunk_size must be >= 1, got {chunk_size}")
-    reach = float(max_distance_m)
-    ox, cx = _axis_candidates(s[0], r[0], dims[0], reach)
-    oy, cy = _axis_candidates(s[1], r[1], dims[1], reach)
-    # (x, y) pairs inside the disc of radius ``reach``
-    rho2 = reach * reach - ox[:, None] ** 2 - oy[None, :] ** 2
-    ix, iy = np.nonzero(rho2 >= 0)
-    rho = np.sqrt(rho2[ix, iy])
-    # runs: one per (pair, z parity), a contiguous range of n_z each
-    parity = np.tile(np.array([0, 1]), ix.size)
-    pair = np.repeat(np.arange(ix.size), 2)
-    cz = np.where(parity == 0, s[2], -s[2]) - r[2]  # z offset of n = 0
-    first_n, count = _z_ranges(rho[pair], cz, dims[2])
-    live = count > 0
-    pair, parity, cz, first_n, count = (a[live] for a in (pair, parity, cz, first_n, count))
-    run_x = ox[ix[pair]].astype(dtype)
-    run_y = oy[iy[pair]].astype(dtype)
-    run_z = (cz + 2.0 * first_n * dims[2]).astype(dtype)
-    run_order = (cx[ix[pair]] + cy[iy[pair]]).astype(np.int32)
-    run_k = (2 * first_n - parity).astype(np.int32)  # z reflections: |2 n - p|
+    runs = _runs(dims, s, r, float(max_distance_m), dtype)
+    count = runs[-1]
     cum = np.cumsum(count)
     first = 0
     while first < count.size:
         base = cum[first - 1] if first else 0
         last = max(int(np.searchsorted(cum, base + chunk_size, side="right")), first + 1)
         sel = slice(first, last)
-        yield _expand(
-            run_x[sel],
-            run_y[sel],
-            run_z[sel],
-            run_order[sel],
-            run_k[sel],
-            count[sel],
-            2.0 * dims[2],
-        )
+        yield _expand(*(a[sel] for a in runs), 2.0 * dims[2])
         first = last
+
+
+def _runs(dims, s, r, reach, dtype):
+    """The runs of images within ``reach``: one per ((x, y) pair, z parity), a range of n_z.
+
+    Returns (x offset, y offset, z offset of the first image, x + y reflections,
+    ``2 n_z - p_z`` of the first image, number of images) per run.
+    """
+    ox, cx = _axis_candidates(s[0], r[0], dims[0], reach)
+    oy, cy = _axis_candidates(s[1], r[1], dims[1], reach)
+    # (x, y) pairs inside the disc of radius ``reach``
+    rho2 = reach * reach - ox[:, None] ** 2 - oy[None, :] ** 2
+    ix, iy = np.nonzero(rho2 >= 0)
+    rho = np.sqrt(rho2[ix, iy])
+    parity = np.tile(np.array([0, 1]), ix.size)
+    pair = np.repeat(np.arange(ix.size), 2)
+    cz = np.where(parity == 0, s[2], -s[2]) - r[2]  # z offset of n = 0
+    first_n, count = _z_ranges(rho[pair], cz, dims[2])
+    live = count > 0
+    pair, parity, cz, first_n, count = (a[live] for a in (pair, parity, cz, first_n, count))
+    return (
+        ox[ix[pair]].astype(dtype),
+        oy[iy[pair]].astype(dtype),
+        (cz + 2.0 * first_n * dims[2]).astype(dtype),
+        (cx[ix[pair]] + cy[iy[pair]]).astype(np.int32),
+        (2 * first_n - parity).astype(np.int32),  # z reflections of image n: |2 n - p|
+        count,
+    )
 
 
 def _expand(run_x, run_y, run_z, run_order, run_k, count, step_z):

@@ -37,6 +37,15 @@ def _octahedral_vectors(hemi: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.nd
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+def _touches_diamond(i: np.ndarray, j: np.ndarray, cells: int) -> np.ndarray:
+    """Whether cells (i, j) of a ``cells x cells`` map reach the diamond ``|p| + |q| <= 1``."""
+    h = 2.0 / cells
+    p0, q0 = -1.0 + i * h, -1.0 + j * h
+    pmin = np.maximum(np.maximum(p0, -p0 - h), 0.0)
+    qmin = np.maximum(np.maximum(q0, -q0 - h), 0.0)
+    return pmin + qmin <= 1.0 + 1e-12
+
+
 def _chord_to_angle(chord: np.ndarray) -> np.ndarray:
     return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
@@ -108,12 +117,20 @@ class DirectionLookup:
             a.ravel()
             for a in np.meshgrid(np.arange(2), np.arange(cells), np.arange(cells), indexing="ij")
         )
-        table = self._classify(hemi, i, j, cells).reshape(2, cells, cells)
+        table = np.zeros((2, cells, cells), dtype=np.int32)
+        inside = _touches_diamond(i, j, cells)  # cells wholly outside are never queried
+        table[hemi[inside], i[inside], j[inside]] = self._classify(
+            hemi[inside], i[inside], j[inside], cells
+        )
         while cells < FINE_CELLS:
             cells *= 2
             table = table.repeat(2, axis=1).repeat(2, axis=2)
             hemi, i, j = np.nonzero(table < 0)
-            table[hemi, i, j] = self._classify(hemi, i, j, cells)
+            inside = _touches_diamond(i, j, cells)
+            table[hemi[~inside], i[~inside], j[~inside]] = 0
+            table[hemi[inside], i[inside], j[inside]] = self._classify(
+                hemi[inside], i[inside], j[inside], cells
+            )
         hemi, i, j = np.nonzero(table < 0)
         candidates = self._candidates(hemi, i, j, cells)
         # an ambiguous cell holds -(1 + row of its candidate list)
