@@ -142,5 +142,5 @@ def _rename(problem: str, names: dict[str, str]) -> str:
     for key, flag in names.items():
         prefix = f"config: {key}: "
         if problem.startswith(prefix):
-            return f"{flag} " + problem[len(prefix):]
+            return f"{flag} " + problem[len(prefix) :]
     return problem

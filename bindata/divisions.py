@@ -106,7 +106,9 @@ def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
     for p in spec["parts"]:
         d, c = _expand(p, spec_all, seen + (name,))
         if spec["type"] == "product" and len(d) > 1:
-            raise ConfigError(f"view {name!r}: product parts must be divisions or products, not {p!r}")
+            raise ConfigError(
+                f"view {name!r}: product parts must be divisions or products, not {p!r}"
+            )
         part_divs.append(d)
         part_classes.append(c)
     if spec["type"] == "product":

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 from .errors import ConfigError
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """Load the JSON Schema ``schemas/<name>.schema.json``."""
     text = resources.files("bindata.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_metadata(name: str) -> dict[str, Any]:
     """Load the data file ``metadata/<name>.json``."""
     text = resources.files("bindata.metadata").joinpath(f"{name}.json").read_text("utf-8")

@@ -67,7 +67,7 @@ def sample_listener(cfg: dict, room: dict, rng: np.random.Generator) -> dict:
     """Listener position inside the clearance box, from which the far band is reachable."""
     lo, hi = _clearance_box(room, cfg["room"]["wall_clearance_m"])
     far_start = cfg["sources"]["far_m"][0]
-    corners = np.array(np.meshgrid(*zip(lo, hi), indexing="ij")).reshape(3, -1).T
+    corners = np.array(np.meshgrid(*zip(lo, hi, strict=False), indexing="ij")).reshape(3, -1).T
     for _ in range(cfg["listener"]["max_redraws"]):
         pos = rng.uniform(lo, hi)
         if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start:
@@ -145,7 +145,9 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     listener = sample_listener(cfg, room, rngs["listener"])
     n_lo, n_hi = cfg["events"]["per_file"]
     n_events = int(rngs["events"].integers(n_lo, n_hi + 1))
-    labels = [library.classes[i] for i in rngs["events"].integers(len(library.classes), size=n_events)]
+    labels = [
+        library.classes[i] for i in rngs["events"].integers(len(library.classes), size=n_events)
+    ]
     sound_ids = []
     for lab in labels:
         ids = library.sound_ids(lab)
@@ -154,7 +156,7 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     placed = place_events(cfg, durations, rngs["timeline"])
     bands = _bands(cfg, len(placed), rngs["sources"])
     events = []
-    for source, ((k, onset, length), band) in enumerate(zip(placed, bands)):
+    for source, ((k, onset, length), band) in enumerate(zip(placed, bands, strict=False)):
         band_m = cfg["sources"][f"{band}_m"]
         pos = sample_source(cfg, room, listener, band_m, rngs["sources"])
         if pos is None:

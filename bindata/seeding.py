@@ -25,4 +25,6 @@ def file_seed_sequence(seed: int, file_index: int) -> np.random.SeedSequence:
 def file_rngs(seed: int, file_index: int) -> dict[str, np.random.Generator]:
     """One independent ``Generator`` per named stream of :data:`STREAMS` for a file."""
     children = file_seed_sequence(seed, file_index).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {
+        name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=False)
+    }

@@ -33,12 +33,19 @@ def test_exclusive_divisions_give_every_direction_exactly_one_class(name):
 def test_unequal_division_follows_table_2(az, el, expected):
     view = get_view("unequal")
     member = view.membership([az], [el], [1.0])[0]
-    assert [c for c, m in zip(view.classes, member) if m] == [expected]
+    assert [c for c, m in zip(view.classes, member, strict=False) if m] == [expected]
 
 
 def test_equal_planes_boundary_rule():
     planes = get_view("planes")
-    cls = lambda az, el: {c for c, m in zip(planes.classes, planes.membership([az], [el], [1])[0]) if m}  # noqa: E731
+
+    def cls(az, el):
+        return {
+            c
+            for c, m in zip(planes.classes, planes.membership([az], [el], [1])[0], strict=False)
+            if m
+        }  # noqa: E731
+
     assert cls(0, 0) == {"left", "front", "top"}  # az 0: left (half-open [0, 180)), el 0: top
     assert cls(180, -1) == {"right", "back", "bottom"}  # az 180: right
     assert cls(90, 0) == {"left", "back", "top"}  # az 90: back ([90, 270))

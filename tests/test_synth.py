@@ -74,7 +74,8 @@ def test_regen_reproduces_a_file_exactly(small_dataset, tmp_path):
     assert res.exit_code == 0 and "identical" in res.output
     res = run("regen", scene, "--out", tmp_path / "x.wav")
     assert (tmp_path / "x.wav").read_bytes() == (
-        small_dataset / "audio" / "fold2_room0003_mix001.wav").read_bytes()
+        small_dataset / "audio" / "fold2_room0003_mix001.wav"
+    ).read_bytes()
     res = run("regen", scene, "--out", tmp_path / "x.wav")
     assert res.exit_code == 2 and "exists" in res.output
 
@@ -87,8 +88,12 @@ def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_p
     out = tmp_path / "resumed"
     cfg = load_config(overrides={"n_files": 4, "duration_s": 4.0, "events.per_file": [2, 3],
                                  "room.rt60_s": [0.3, 0.4], "n_folds": 2})  # fmt: skip
-    prepare_output(out, run_record={"bindata_version": __import__("bindata").__version__,
-                                    "config": cfg, "seed": 5}, overwrite=False, resume=False)
+    prepare_output(
+        out,
+        run_record={"bindata_version": __import__("bindata").__version__, "config": cfg, "seed": 5},
+        overwrite=False,
+        resume=False,
+    )
     job = _FileJob(cfg, 5, str(out))
     job(0), job(2)  # two files finished, then the run "crashed"
     (out / "audio" / ".fold1_room0002_mix001.wav.tmp-999").write_bytes(b"half a file")

@@ -28,23 +28,36 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 
 
 @click.command("synth")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Output folder (must be empty or absent).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (must be empty or absent).",
+)
 @click.option("--n", "n_files", type=int, help="Number of files [400].")
 @click.option("--overlap", type=int, help="Most events active at once [2].")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="JSON or TOML config; flags override it.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="JSON or TOML config; flags override it.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the whole run.")
-@click.option("--jobs", type=int, default=1, show_default=True,
-              help="Worker processes (-1: all cores).")
+@click.option(
+    "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores)."
+)
 @click.option("--folds", type=int, help="Number of folds [4].")
 @click.option("--duration", type=float, help="File length in seconds [15].")
 @click.option("--rate", type=int, help="Sample rate in Hz [24000].")
 @click.option("--rt60", type=float, nargs=2, help="RT60 range in seconds [0.3 0.9].")
 @click.option("--events-per-file", type=int, nargs=2, help="Events drawn per file [4 8].")
 @click.option("--hrir", help="'builtin' or a SOFA file [builtin].")
-@click.option("--nearfield/--no-nearfield", default=None,
-              help="Synthesise near-field shells from a single-distance SOFA set.")
+@click.option(
+    "--nearfield/--no-nearfield",
+    default=None,
+    help="Synthesise near-field shells from a single-distance SOFA set.",
+)
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
@@ -81,10 +94,18 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
 
 @click.command("regen")
 @click.argument("scene_path", type=click.Path(dir_okay=False))
-@click.option("--out", "out_path", type=click.Path(dir_okay=False),
-              help="Write the re-rendered WAV here (refuses to overwrite).")
-@click.option("--check", "check_path", type=click.Path(dir_okay=False),
-              help="Compare with this WAV byte for byte (default: the dataset's own audio).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Write the re-rendered WAV here (refuses to overwrite).",
+)
+@click.option(
+    "--check",
+    "check_path",
+    type=click.Path(dir_okay=False),
+    help="Compare with this WAV byte for byte (default: the dataset's own audio).",
+)
 @click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR spec.")
 @click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
 def regen_command(scene_path, out_path, check_path, hrir, events_library):
