@@ -7,10 +7,12 @@ Times the full default run (400 files of 15 s, paper configuration; ``--n`` for 
   single-threaded worker processes (the same code path as ``--scheduler tcp://HOST:8786``).
 
 Every backend is warmed up first (worker processes started, HRIR set and event library loaded),
-so that the figures are the steady per-file cost. Prints seconds per file, the speed-up from 1 to
-2 workers of each backend (target: >= 1.8x on a machine with >= 2 idle cores) and the overhead of
-Dask against the local run, and checks that all four runs wrote identical files (exit code 1 if
-not). Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask]``.
+so that the figures are the steady per-file cost. Prints seconds per file, the speed-up from 1
+to 2 workers of each backend (target: >= 1.8x on a machine with >= 2 idle cores) and the
+overhead of Dask against the local run; for Dask also how busy the workers were (CPU time / wall
+time; well below 100 % means they waited for a core that other processes held, and the speed-up
+then says little). Checks that all four runs wrote identical files (exit code 1 if not).
+Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask]``.
 """
 
 from __future__ import annotations
@@ -40,17 +42,20 @@ def _timed(cfg: dict, out: Path, seed: int, **backend) -> tuple[float, dict]:
     return time.perf_counter() - start, manifest
 
 
-def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict]:
+def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict, None]:
     """Time a local run with ``jobs`` processes, after a warm-up run that starts them."""
     _warm(cfg)
     if jobs > 1:  # start the loky workers and load the resources in each
         warm_cfg = {**cfg, "n_files": 2 * jobs, "n_folds": 1}
         synthesize(warm_cfg, work / f"warm-local-{jobs}", seed=seed, jobs=jobs, progress=False)
-    return _timed(cfg, work / f"local-{jobs}", seed, jobs=jobs)
+    return (*_timed(cfg, work / f"local-{jobs}", seed, jobs=jobs), None)
 
 
-def run_dask(cfg: dict, work: Path, seed: int, workers: int) -> tuple[float, dict]:
-    """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes."""
+def run_dask(cfg: dict, work: Path, seed: int, workers: int) -> tuple[float, dict, float]:
+    """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes.
+
+    Also returns how busy the workers were: their CPU time / (wall time x workers).
+    """
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -58,7 +63,11 @@ def run_dask(cfg: dict, work: Path, seed: int, workers: int) -> tuple[float, dic
         with Client(cluster, set_as_default=False) as client:
             client.wait_for_workers(workers)
             client.run(_warm, cfg)
-        return _timed(cfg, work / f"dask-{workers}", seed, scheduler=cluster.scheduler_address)
+            cpu_before = sum(client.run(time.process_time).values())
+            result = _timed(cfg, work / f"dask-{workers}", seed,
+                            scheduler=cluster.scheduler_address)  # fmt: skip
+            cpu = sum(client.run(time.process_time).values()) - cpu_before
+        return (*result, cpu / (result[0] * workers))
 
 
 def _checksums(manifest: dict) -> list[tuple]:
@@ -83,9 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             runner = run_local if backend == "local" else run_dask
             for n in (1, 2):
-                t, manifests[(backend, n)] = runner(cfg, work, args.seed, n)
+                t, manifests[(backend, n)], busy = runner(cfg, work, args.seed, n)
                 times[(backend, n)] = t
-                print(f"  {backend:5s} {n} worker(s): {t:8.1f} s  {t / args.n:6.3f} s/file")
+                note = "" if busy is None else f"  (workers busy {100 * busy:.0f} % of the time)"
+                print(f"  {backend:5s} {n} worker(s): {t:8.1f} s  {t / args.n:6.3f} s/file{note}")
     for backend in backends:
         ratio = times[(backend, 1)] / times[(backend, 2)]
         verdict = "ok" if ratio >= TARGET_SPEEDUP else f"below the {TARGET_SPEEDUP}x target"

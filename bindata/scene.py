@@ -10,15 +10,16 @@ Sampling rules (documented choices where the paper is silent):
 * Listener: uniform inside the box that keeps ``wall_clearance_m`` from every surface, yaw
   uniform. A listener is redrawn (at most ``listener.max_redraws`` times, then a
   :class:`~bindata.errors.SceneError`) when the far band cannot be reached from it, i.e. when
-  the farthest corner of the clearance box is closer than the far band's start.
+  the farthest corner of the clearance box is closer than the far band's start plus 0.5 m.
 * Timeline: events are placed one by one on the 100 ms label grid; an event's onset is drawn
   uniformly among the positions where it keeps the polyphony <= ``max_overlap``. An event that
   fits nowhere is not placed (the file then holds fewer events than drawn).
 * Bands: a file's events alternate near/far from a random start (``near_fraction`` = 0.5) or
   draw their band with probability ``near_fraction`` otherwise.
-* Source: direction uniform on the sphere (of the head), distance uniform in its band, kept when
-  inside the clearance box; batches of candidates are tried up to ``sources.max_tries`` times in
-  all, then the listener is redrawn.
+* Source: direction uniform on the sphere (of the head), distance uniform in the part of its
+  band that the clearance box can reach, kept when inside the box; candidates are tried up to
+  ``sources.max_tries`` times, then the listener is redrawn (with all the file's sources), at most
+  ``listener.max_redraws`` times in all before a :class:`~bindata.errors.SceneError`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from .labels import LABEL_FRAME_S, n_label_frames
 from .seeding import file_rngs
 
 SCENE_SCHEMA_VERSION = 1
+
+#: A listener must reach this far (metres) past the far band's start, so far sources have room.
+FAR_BAND_MARGIN_M = 0.5
 
 
 def fold_of(file_index: int, *, n_files: int, n_folds: int) -> int:
@@ -70,7 +74,7 @@ def sample_listener(cfg: dict, room: dict, rng: np.random.Generator) -> dict:
     corners = np.array(np.meshgrid(*zip(lo, hi, strict=False), indexing="ij")).reshape(3, -1).T
     for _ in range(cfg["listener"]["max_redraws"]):
         pos = rng.uniform(lo, hi)
-        if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start:
+        if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start + FAR_BAND_MARGIN_M:
             yaw = _uniform(rng, cfg["listener"]["yaw_deg"])
             return {"position_m": pos.tolist(), "yaw_deg": yaw}
     raise SceneError(
@@ -104,18 +108,37 @@ def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -
 
 
 def sample_source(cfg: dict, room: dict, listener: dict, band_m, rng: np.random.Generator):
-    """Source position (room frame) in the distance band, inside the clearance box, or None."""
+    """Source position (room frame) in the distance band, inside the clearance box, or None.
+
+    The direction is uniform on the sphere and the distance uniform in the part of the band that
+    the clearance box can reach from the listener; a candidate is kept when inside the box.
+    """
     lo, hi = _clearance_box(room, cfg["room"]["wall_clearance_m"])
+    corners = np.array(np.meshgrid(*zip(lo, hi, strict=True), indexing="ij")).reshape(3, -1).T
+    reach = float(np.max(np.linalg.norm(corners - np.asarray(listener["position_m"]), axis=1)))
+    r_lo, r_hi = band_m[0], min(band_m[1], reach)
+    if r_hi < r_lo:
+        return None
     batch = 256
     for _ in range(max(1, cfg["sources"]["max_tries"] // batch)):
         v = rng.normal(size=(batch, 3))
         v /= np.linalg.norm(v, axis=1, keepdims=True)
-        r = rng.uniform(band_m[0], band_m[1], size=(batch, 1))
+        r = rng.uniform(r_lo, r_hi, size=(batch, 1))
         pts = head_to_room(v * r, listener["position_m"], listener["yaw_deg"])
         inside = np.all((pts >= lo) & (pts <= hi), axis=1)
         if inside.any():
             return pts[int(np.argmax(inside))]
     return None
+
+
+def _place_sources(cfg, room, listener, bands, rng) -> list | None:
+    positions = []
+    for band in bands:
+        pos = sample_source(cfg, room, listener, cfg["sources"][f"{band}_m"], rng)
+        if pos is None:
+            return None
+        positions.append(pos)
+    return positions
 
 
 def _event_durations(cfg, library, labels, sound_ids, rng) -> np.ndarray:
@@ -142,7 +165,6 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     """
     rngs = file_rngs(seed, file_index)
     room = sample_room(cfg, rngs["room"])
-    listener = sample_listener(cfg, room, rngs["listener"])
     n_lo, n_hi = cfg["events"]["per_file"]
     n_events = int(rngs["events"].integers(n_lo, n_hi + 1))
     labels = [
@@ -155,19 +177,24 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     durations = _event_durations(cfg, library, labels, sound_ids, rngs["events"])
     placed = place_events(cfg, durations, rngs["timeline"])
     bands = _bands(cfg, len(placed), rngs["sources"])
-    events = []
-    for source, ((k, onset, length), band) in enumerate(zip(placed, bands, strict=False)):
-        band_m = cfg["sources"][f"{band}_m"]
-        pos = sample_source(cfg, room, listener, band_m, rngs["sources"])
-        if pos is None:
-            raise SceneError(
-                f"file {file_index}: no {band} source position ({band_m} m) fits room "
-                f"{np.round(room['dimensions_m'], 2).tolist()} m with listener at "
-                f"{np.round(listener['position_m'], 2).tolist()} after "
-                f"{cfg['sources']['max_tries']} tries"
-            )
-        events.append(_event_record(cfg, source, labels[k], sound_ids[k], library, onset,
-                                    length, band, pos, listener, rngs["levels"]))  # fmt: skip
+    for _ in range(cfg["listener"]["max_redraws"]):
+        listener = sample_listener(cfg, room, rngs["listener"])
+        positions = _place_sources(cfg, room, listener, bands, rngs["sources"])
+        if positions is not None:
+            break
+    else:
+        raise SceneError(
+            f"file {file_index}: no listener position in room "
+            f"{np.round(room['dimensions_m'], 2).tolist()} m lets every source of its bands "
+            f"({sorted(set(bands))}) fit within {cfg['sources']['max_tries']} tries, after "
+            f"{cfg['listener']['max_redraws']} listener draws"
+        )
+    events = [
+        _event_record(cfg, source, labels[k], sound_ids[k], library, onset, length, band, pos,
+                      listener, rngs["levels"])
+        for source, ((k, onset, length), band, pos) in enumerate(zip(placed, bands, positions,
+                                                                     strict=True))
+    ]  # fmt: skip
     return _scene_record(cfg, seed, file_index, room, listener, events, resources)
 
 

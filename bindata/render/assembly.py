@@ -19,11 +19,26 @@ import numpy as np
 SEGMENT_SAMPLES = 4096
 
 
-class ResponseBank:
-    """The two-ear responses (M, 2, N) as an (M, 2 N) float32 matrix (left taps, right taps)."""
+#: Leading and trailing taps holding together less than this share of a bank's energy are cut.
+TRIM_ENERGY_DB = -60.0
 
-    def __init__(self, ir: np.ndarray):
+
+class ResponseBank:
+    """The two-ear responses (M, 2, N) as an (M, 2 N') float32 matrix (left taps, right taps).
+
+    Taps before ``first_tap`` and after the support are cut where all responses of the bank hold
+    together less than ``trim_db`` of their energy (-60 dB: inaudible under any reflection, and it
+    makes the sum 2-4x cheaper for model HRIRs whose tails are silent).
+    """
+
+    def __init__(self, ir: np.ndarray, *, trim_db: float = TRIM_ENERGY_DB):
         ir = np.asarray(ir)
+        energy = np.sum(ir.astype(np.float64) ** 2, axis=(0, 1))
+        cum = np.cumsum(energy) / max(float(energy.sum()), 1e-300)
+        floor = 0.5 * 10.0 ** (trim_db / 10.0)  # half the budget at each end
+        self.first_tap = int(np.argmax(cum > floor))
+        last = int(np.argmax(cum >= 1.0 - floor)) + 1
+        ir = ir[:, :, self.first_tap : max(last, self.first_tap + 1)]
         self.n_dirs, _, self.n_taps = ir.shape
         self.matrix = np.ascontiguousarray(ir.reshape(self.n_dirs, -1), dtype=np.float32)
 
@@ -72,6 +87,7 @@ def sum_responses(
     positions = np.asarray(positions)
     if positions.size and positions.min() < 0:
         raise ValueError(f"positions must be >= 0, got {positions.min()}")
+    positions = positions + bank.first_tap  # the bank's responses start at that tap
     if segment_samples < 1:
         raise ValueError(f"segment_samples must be >= 1, got {segment_samples}")
     length = int(length)
