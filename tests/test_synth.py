@@ -212,3 +212,15 @@ def test_measured_kemar_and_recorded_sounds_run_through_synth(tmp_path):
     assert manifest["classes"] == ["alarm", "bell", "door"]
     x, fs = sf.read(out / "audio" / "fold1_room0001_mix001.wav")
     assert fs == 24000 and x.shape == (120000, 2) and np.abs(x).max() > 0.01
+
+
+def test_the_synth_path_never_imports_optional_extras():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bindata.cli import cli; from bindata.synth import synthesize; "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'dask') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
