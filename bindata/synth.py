@@ -7,10 +7,8 @@ The library entry points are :func:`synthesize` (a whole dataset) and :func:`ren
 from __future__ import annotations
 
 import io
-import json
 import os
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -178,10 +176,5 @@ def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
-def scene_json_text(scene: dict) -> str:
-    """The exact text synth writes for a scene."""
-    return json.dumps(scene, indent=2, sort_keys=True) + "\n"
-
-
 __all__ = ["synthesize", "render_scene", "render_scene_file", "load_scene", "load_resources",
-           "wav_bytes", "scene_json_text", "Path"]  # fmt: skip
+           "wav_bytes"]  # fmt: skip
