@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from bindata.geometry import spherical_to_cartesian
+from bindata.hrir.lookup import DirectionLookup
 from bindata.render.assembly import ResponseBank, skew_sum, sum_responses
-from bindata.render.lookup import DirectionLookup
 
 from .test_render_support import fibonacci_directions
 

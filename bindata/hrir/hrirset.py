@@ -41,60 +41,26 @@ def shell_groups(distance_m) -> list[np.ndarray]:
     return [np.array(g, dtype=np.int64) for g in groups]
 
 
-class _CandidateGrid:
-    """Exact nearest-direction search on the sphere through a coarse azimuth/elevation grid.
-
-    Every grid cell keeps the measured directions that can be nearest to some point of the cell:
-    those within (distance of the nearest to the cell centre) + 2 x (cell radius) of the centre.
-    A query then compares itself with its cell's few candidates only.
-    """
-
-    def __init__(self, unit_vectors: np.ndarray, *, cell_deg: float = 1.0):
-        from scipy.spatial import cKDTree
-
-        self.units = unit_vectors / np.linalg.norm(unit_vectors, axis=1, keepdims=True)
-        self.cell_deg = cell_deg
-        self.n_az = int(round(360.0 / cell_deg))
-        self.n_el = int(round(180.0 / cell_deg))
-        az_c = -180.0 + (np.arange(self.n_az) + 0.5) * cell_deg
-        el_c = -90.0 + (np.arange(self.n_el) + 0.5) * cell_deg
-        az_g, el_g = np.meshgrid(az_c, el_c, indexing="ij")
-        centres = spherical_to_cartesian(az_g.ravel(), el_g.ravel())
-        tree = cKDTree(self.units)
-        d1, _ = tree.query(centres, k=1)
-        reach = d1 + 2.0 * 2.0 * np.sin(np.deg2rad(cell_deg) * np.sqrt(2) / 4) + 1e-9
-        lists = tree.query_ball_point(centres, reach)
-        width = max(len(c) for c in lists)
-        self.candidates = np.empty((len(lists), width), dtype=np.int64)
-        for i, c in enumerate(lists):
-            self.candidates[i, :] = c[0]  # pad with a repeat of a real candidate
-            self.candidates[i, : len(c)] = c
-        self._ux, self._uy, self._uz = (self.units[:, k].copy() for k in range(3))
-
-    def query(self, directions: np.ndarray) -> np.ndarray:
-        x, y, z = directions[:, 0], directions[:, 1], directions[:, 2]
-        az = np.degrees(np.arctan2(y, x))
-        el = np.degrees(np.arctan2(z, np.hypot(x, y)))
-        ia = np.clip(((az + 180.0) / self.cell_deg).astype(np.int64), 0, self.n_az - 1)
-        ie = np.clip(((el + 90.0) / self.cell_deg).astype(np.int64), 0, self.n_el - 1)
-        cand = self.candidates[ia * self.n_el + ie]  # (n, K)
-        dots = self._ux[cand] * x[:, None]
-        dots += self._uy[cand] * y[:, None]
-        dots += self._uz[cand] * z[:, None]
-        return cand[np.arange(len(cand)), np.argmax(dots, axis=1)]
-
-
 class _LazyGrid:
-    """A :class:`_CandidateGrid` built on first use (and shared by shells with equal directions)."""
+    """A :class:`~bindata.hrir.lookup.DirectionLookup` built on first use.
+
+    Shared by the shells of a set that have the same directions, so it is built once per set.
+    """
 
     def __init__(self, azimuth_deg: np.ndarray, elevation_deg: np.ndarray):
         self._directions = (azimuth_deg, elevation_deg)
         self._grid = None
 
     def query(self, directions: np.ndarray) -> np.ndarray:
+        return self.lookup.query_vectors(directions)
+
+    @property
+    def lookup(self):
         if self._grid is None:
-            self._grid = _CandidateGrid(spherical_to_cartesian(*self._directions))
-        return self._grid.query(directions)
+            from .lookup import DirectionLookup
+
+            self._grid = DirectionLookup(spherical_to_cartesian(*self._directions))
+        return self._grid
 
 
 @dataclass
@@ -110,8 +76,8 @@ class HRIRShell:
     def nearest_index(self, azimuth_deg, elevation_deg) -> np.ndarray:
         """Index of the measured direction nearest (great circle) to each query direction.
 
-        Exact, and vectorised: a million queries take a fraction of a second (see
-        :func:`_CandidateGrid`).
+        Exact, and vectorised: a million queries take about 0.1 s (see
+        :mod:`bindata.hrir.lookup`).
         """
         q = spherical_to_cartesian(np.atleast_1d(azimuth_deg), np.atleast_1d(elevation_deg))
         return self.nearest_index_xyz(q)
@@ -119,9 +85,7 @@ class HRIRShell:
     def nearest_index_xyz(self, directions) -> np.ndarray:
         """Like :meth:`nearest_index` for direction vectors (..., 3) (need not be unit length)."""
         if self._tree is None:
-            self._tree = _CandidateGrid(
-                spherical_to_cartesian(self.azimuth_deg, self.elevation_deg)
-            )
+            self._tree = _LazyGrid(self.azimuth_deg, self.elevation_deg)
         d = np.asarray(directions, dtype=float)
         return self._tree.query(d.reshape(-1, 3)).reshape(d.shape[:-1])
 

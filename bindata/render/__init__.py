@@ -4,7 +4,7 @@
   gives a target RT60 (calibrated on the image-source decay, not Sabine).
 - :mod:`~bindata.render.image_source`: the image sources within a distance, vectorised.
 - :mod:`~bindata.render.brir`: :func:`render_brir`, the binaural assembly.
-- :mod:`~bindata.render.lookup`, :mod:`~bindata.render.assembly`: the fast nearest-direction
+- :mod:`~bindata.hrir.lookup`, :mod:`~bindata.render.assembly`: the fast nearest-direction
   search and the sum of delayed HRIRs they rely on.
 """
 

@@ -11,7 +11,7 @@ spreading loss ``1 / distance`` (no clamp) and ``beta ** order`` for ``order`` w
   the source as seen from the head, shifted by a Kaiser-windowed sinc fractional-delay filter
   (sub-sample accurate).
 - Reflections: the far-field shell, the measured direction nearest to each image as seen from
-  the head (exact, :mod:`bindata.render.lookup`); arrivals rounded to the nearest sample
+  the head (exact, :mod:`bindata.hrir.lookup`); arrivals rounded to the nearest sample
   (energy preserving; timing error <= half a sample, 21 us at 24 kHz); summed by
   :mod:`bindata.render.assembly`; then a 2nd-order Butterworth high-pass (20 Hz by default,
   causal). With a frequency-independent positive ``beta`` every image adds a positive pulse, so
@@ -34,10 +34,10 @@ import numpy as np
 
 from ..errors import RenderError
 from ..geometry import room_to_head
+from ..hrir.lookup import shell_lookup
 from . import assembly, image_source
 from .assembly import shell_bank, sum_responses
 from .image_source import iter_image_offsets
-from .lookup import shell_lookup
 from .room import DEFAULT_SPEED_OF_SOUND, ShoeboxRoom, decay_time_s, reflection_coefficient
 
 #: Half length (taps on each side) and Kaiser beta of the direct-path fractional-delay filter.

@@ -179,14 +179,12 @@ class DirectionLookup:
 
 
 def shell_lookup(shell) -> DirectionLookup:
-    """The :class:`DirectionLookup` of an HRIR shell, built once and kept on the shell."""
-    cached = getattr(shell, "_render_lookup", None)
-    if cached is None:
-        from ..geometry import spherical_to_cartesian
+    """The :class:`DirectionLookup` of an HRIR shell (built once, shared by equal shells)."""
+    from .hrirset import _LazyGrid
 
-        cached = DirectionLookup(spherical_to_cartesian(shell.azimuth_deg, shell.elevation_deg))
-        shell._render_lookup = cached
-    return cached
+    if shell._tree is None:
+        shell._tree = _LazyGrid(shell.azimuth_deg, shell.elevation_deg)
+    return shell._tree.lookup
 
 
 __all__ = ["DirectionLookup", "shell_lookup"]
