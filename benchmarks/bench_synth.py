@@ -12,6 +12,8 @@ to 2 workers of each backend (target: >= 1.8x on a machine with >= 2 idle cores)
 overhead of Dask against the local run; for Dask also how busy the workers were (CPU time / wall
 time; well below 100 % means they waited for a core that other processes held, and the speed-up
 then says little). Checks that all four runs wrote identical files (exit code 1 if not).
+The Dask workers run without Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` (which slows the
+renderer's large temporary arrays down; ``--dask-malloc-trim`` keeps it, docs/cluster.md).
 Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask]``.
 """
 
@@ -30,9 +32,23 @@ TARGET_SPEEDUP = 1.8
 
 
 def _warm(cfg: dict) -> bool:
-    """Load the run's HRIR set and event library in this process (cached per process)."""
-    load_resources(str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]),
-                   str(cfg["events"]["library"]), int(cfg["sample_rate"]))  # fmt: skip
+    """Load the run's HRIR set and event library, and every sound, in this process.
+
+    All three are cached per process; a short run would otherwise measure mostly the first
+    decoding (or synthesis) of each sound, which every extra worker repeats.
+    """
+    _, library, _ = load_resources(str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]),
+                                   str(cfg["events"]["library"]), int(cfg["sample_rate"]))  # fmt: skip
+    for label in library.classes:
+        for sound_id in library.sound_ids(label):
+            library.load(sound_id)
+    return True
+
+
+def _warm_slowly(cfg: dict) -> bool:
+    """:func:`_warm`, then a pause, so that each of the local workers takes one warm-up task."""
+    _warm(cfg)
+    time.sleep(1.0)
     return True
 
 
@@ -45,21 +61,31 @@ def _timed(cfg: dict, out: Path, seed: int, **backend) -> tuple[float, dict]:
 def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict, None]:
     """Time a local run with ``jobs`` processes, after a warm-up run that starts them."""
     _warm(cfg)
-    if jobs > 1:  # start the loky workers and load the resources in each
-        warm_cfg = {**cfg, "n_files": 2 * jobs, "n_folds": 1}
-        synthesize(warm_cfg, work / f"warm-local-{jobs}", seed=seed, jobs=jobs, progress=False)
+    if jobs > 1:  # start the loky workers and warm each of them
+        from joblib import Parallel, delayed
+
+        Parallel(n_jobs=jobs, backend="loky")(delayed(_warm_slowly)(cfg) for _ in range(jobs))
     return (*_timed(cfg, work / f"local-{jobs}", seed, jobs=jobs), None)
 
 
-def run_dask(cfg: dict, work: Path, seed: int, workers: int) -> tuple[float, dict, float]:
+def run_dask(
+    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False
+) -> tuple[float, dict, float]:
     """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes.
 
     Also returns how busy the workers were: their CPU time / (wall time x workers).
+    ``malloc_trim`` keeps Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers, which
+    makes rendering markedly slower (see docs/cluster.md); by default it is unset.
     """
+    import dask
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+    env = (
+        {} if malloc_trim else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    )
+    with dask.config.set(env), LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, host="127.0.0.1",
+                                            dashboard_address=None) as cluster:  # fmt: skip
         with Client(cluster, set_as_default=False) as client:
             client.wait_for_workers(workers)
             client.run(_warm, cfg)
@@ -81,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", choices=["local", "dask"], help="time one backend only")
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
+    parser.add_argument("--dask-malloc-trim", action="store_true",
+                        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")  # fmt: skip
     args = parser.parse_args(argv)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n)})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
@@ -90,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(args.work or tmp)
         times, manifests = {}, {}
         for backend in backends:
-            runner = run_local if backend == "local" else run_dask
             for n in (1, 2):
-                t, manifests[(backend, n)], busy = runner(cfg, work, args.seed, n)
+                if backend == "local":
+                    t, manifests[(backend, n)], busy = run_local(cfg, work, args.seed, n)
+                else:
+                    t, manifests[(backend, n)], busy = run_dask(
+                        cfg, work, args.seed, n, malloc_trim=args.dask_malloc_trim
+                    )
                 times[(backend, n)] = t
                 note = "" if busy is None else f"  (workers busy {100 * busy:.0f} % of the time)"
                 print(f"  {backend:5s} {n} worker(s): {t:8.1f} s  {t / args.n:6.3f} s/file{note}")

@@ -34,11 +34,13 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two single-threaded worker processes on loopback, no dashboard."""
+    """Two single-threaded worker processes on loopback, no dashboard, glibc's own malloc trim."""
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cl:  # fmt: skip
+    env = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(env), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None) as cl:  # fmt: skip
         yield cl
 
 
