@@ -12,8 +12,11 @@ to 2 workers of each backend (target: >= 1.8x on a machine with >= 2 idle cores)
 overhead of Dask against the local run; for Dask also how busy the workers were (CPU time / wall
 time; well below 100 % means they waited for a core that other processes held, and the speed-up
 then says little). Checks that all four runs wrote identical files (exit code 1 if not).
-The Dask workers run without Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` (which slows the
-renderer's large temporary arrays down; ``--dask-malloc-trim`` keeps it, docs/cluster.md).
+The Dask workers run as docs/cluster.md advises for nodes that workers fill: without Dask's
+default ``MALLOC_TRIM_THRESHOLD_=65536`` (which slows the renderer's large temporary arrays down;
+``--dask-malloc-trim`` keeps it) and with quiet background work (:data:`QUIET_WORKERS`: no
+statistical profiler, memory and event-loop checks once a second; ``--dask-defaults`` keeps
+Dask's defaults, which on a 2-core machine take ~5 % of the cores from the workers).
 Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask]``.
 """
 
@@ -29,6 +32,14 @@ from bindata.config import load_config
 from bindata.synth import load_resources, synthesize
 
 TARGET_SPEEDUP = 1.8
+
+#: Dask configuration of the benchmark's workers (docs/cluster.md, "Quiet workers").
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 
 
 def _warm(cfg: dict) -> bool:
@@ -69,20 +80,22 @@ def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict,
 
 
 def run_dask(
-    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False
+    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False,
+    quiet: bool = True,
 ) -> tuple[float, dict, float]:
     """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes.
 
     Also returns how busy the workers were: their CPU time / (wall time x workers).
     ``malloc_trim`` keeps Dask's default ``MALLOC_TRIM_THRESHOLD_=65536`` in the workers, which
     makes rendering markedly slower (see docs/cluster.md); by default it is unset.
+    ``quiet`` applies :data:`QUIET_WORKERS`; ``False`` keeps Dask's default background work.
     """
     import dask
     from distributed import Client, LocalCluster
 
-    env = (
-        {} if malloc_trim else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-    )
+    env = dict(QUIET_WORKERS) if quiet else {}
+    if not malloc_trim:
+        env["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
     with dask.config.set(env), LocalCluster(n_workers=workers, threads_per_worker=1,
                                             processes=True, host="127.0.0.1",
                                             dashboard_address=None) as cluster:  # fmt: skip
@@ -109,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
     parser.add_argument("--dask-malloc-trim", action="store_true",
                         help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")  # fmt: skip
+    parser.add_argument("--dask-defaults", action="store_true",
+                        help="keep Dask's default profiler and monitor intervals")  # fmt: skip
     args = parser.parse_args(argv)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n)})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
@@ -123,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                     t, manifests[(backend, n)], busy = run_local(cfg, work, args.seed, n)
                 else:
                     t, manifests[(backend, n)], busy = run_dask(
-                        cfg, work, args.seed, n, malloc_trim=args.dask_malloc_trim
+                        cfg, work, args.seed, n, malloc_trim=args.dask_malloc_trim,
+                        quiet=not args.dask_defaults,
                     )
                 times[(backend, n)] = t
                 note = "" if busy is None else f"  (workers busy {100 * busy:.0f} % of the time)"

@@ -1,7 +1,9 @@
 """Run per-file jobs on an existing Dask cluster (``bindata synth --scheduler tcp://HOST:8786``).
 
-One task per item goes to the cluster; the results come back in item order, whatever the order
-in which the workers finish them. The jobs write their own output files, so the workers must see
+Items go to the cluster in tasks of a few items each (guided self-scheduling: up to
+:data:`MAX_ITEMS_PER_TASK` while many remain, single items at the end, so that neither the per-task
+round trips nor an idle worker at the end cost much); the results come back in item order,
+whatever the order in which the workers finish them. The jobs write their own output files, so the workers must see
 the output folder at the same (absolute) path as the client, e.g. on a shared filesystem.
 Each file draws only from its own SeedSequence, so the bytes equal those of a local run.
 
@@ -11,6 +13,7 @@ here, and only when a scheduler is given.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import warnings
@@ -22,6 +25,12 @@ from .errors import BindataError, ConfigError
 
 #: Seconds the client waits for the scheduler to answer before giving up.
 CONNECT_TIMEOUT_S = 30
+
+#: Most items one task carries (a few seconds of rendering for ``bindata synth``).
+MAX_ITEMS_PER_TASK = 8
+
+#: Tasks per worker thread that the guided task sizes aim to leave queued.
+TASKS_PER_THREAD = 4
 
 #: Packages whose versions workers must share with the client for byte-identical output
 #: (bindata: an error when they differ; the numeric stack: a warning).
@@ -108,9 +117,11 @@ def check_worker_versions(client) -> dict[str, dict[str, str | None]]:
     return theirs
 
 
-class _Call:
-    """Picklable wrapper run on the worker: ``func(item)``, with errors made transportable.
+class _Batch:
+    """Picklable wrapper run on the worker: ``[func(item) for item in items]``, stopping at an error.
 
+    Returns ``(results, error)``: the results of the items before the first failing one, and that
+    error (``None`` if all succeeded), so that the client still receives every finished file.
     A :class:`BindataError` crosses back to the client as itself; one whose class cannot be
     rebuilt from its message alone (custom ``__init__``) arrives as its nearest rebuildable base
     class with the same message, so that the CLI still reports it as a bindata error.
@@ -119,11 +130,43 @@ class _Call:
     def __init__(self, func: Callable[[Any], Any]):
         self.func = func
 
-    def __call__(self, item: Any) -> Any:
-        try:
-            return self.func(item)
-        except BindataError as exc:
-            raise _transportable(exc) from None
+    def __call__(self, items: list) -> tuple[list, BaseException | None]:
+        results = []
+        for item in items:
+            try:
+                results.append(self.func(item))
+            except BindataError as exc:
+                return results, _transportable(exc)
+        return results, None
+
+
+def task_sizes(n_items: int, n_threads: int, *, max_items: int = MAX_ITEMS_PER_TASK) -> list[int]:
+    """Items per task, in order: guided self-scheduling.
+
+    Each task takes ``remaining // (TASKS_PER_THREAD * n_threads)`` items, clipped to
+    ``[1, max_items]``: large tasks while much work remains (few round trips to the scheduler),
+    single items at the end (no worker waits long for the last one).
+
+    Examples
+    --------
+    >>> task_sizes(20, 2)
+    [2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    """
+    if max_items < 1:
+        raise ValueError(f"max_items must be >= 1, got {max_items}")
+    per_round = TASKS_PER_THREAD * max(1, n_threads)
+    sizes, remaining = [], n_items
+    while remaining > 0:
+        size = max(1, min(max_items, remaining // per_round))
+        sizes.append(size)
+        remaining -= size
+    return sizes
+
+
+def _worker_threads(client) -> int:
+    """Worker threads the cluster has now (1 while none has joined yet)."""
+    workers = client.scheduler_info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
 
 def _transportable(exc: BindataError) -> BindataError:
@@ -145,6 +188,7 @@ def map_on_dask(
     *,
     scheduler,
     check_versions: bool = True,
+    max_items_per_task: int = MAX_ITEMS_PER_TASK,
 ) -> Iterator[Any]:
     """Run ``func(item)`` for every item on a Dask cluster; yield the results in item order.
 
@@ -158,6 +202,8 @@ def map_on_dask(
         Address of a running scheduler (``tcp://HOST:8786``) or a cluster object.
     check_versions : bool
         Refuse workers that run another bindata version (their bytes would differ).
+    max_items_per_task : int
+        Most items one task carries (see :func:`task_sizes`); 1 sends one task per item.
 
     Yields
     ------
@@ -177,11 +223,16 @@ def map_on_dask(
     try:
         if check_versions:
             check_worker_versions(client)
-        call = _Call(func)
-        # pure=False: every item is a fresh task even if an earlier run used the same key
-        futures = client.map(call, items, pure=False)
+        sizes = task_sizes(len(items), _worker_threads(client), max_items=max_items_per_task)
+        starts = [0, *itertools.accumulate(sizes)][:-1]
+        batches = [items[a : a + n] for a, n in zip(starts, sizes, strict=True)]
+        # pure=False: every batch is a fresh task even if an earlier run used the same key
+        futures = client.map(_Batch(func), batches, pure=False)
         for fut in futures:
-            yield fut.result()
+            results, error = fut.result()
+            yield from results
+            if error is not None:
+                raise error
     finally:
         if futures:
             client.cancel([f for f in futures if not f.done()])

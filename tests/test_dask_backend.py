@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from bindata.config import load_config
-from bindata.dask_backend import check_worker_versions, connect, map_on_dask
+from bindata.dask_backend import (
+    MAX_ITEMS_PER_TASK,
+    check_worker_versions,
+    connect,
+    map_on_dask,
+    task_sizes,
+)
 from bindata.errors import BindataError, ConfigError, SceneError, ValidationError
 from bindata.parallel import map_ordered
 from bindata.synth import synthesize
@@ -45,13 +51,13 @@ def cluster():
 
 
 class SlowEcho:
-    """Later items finish first: item i sleeps (n - i) * 50 ms; returns (item, worker pid)."""
+    """Later items finish first: item i sleeps (n - i) * step s; returns (item, worker pid)."""
 
-    def __init__(self, n: int):
-        self.n = n
+    def __init__(self, n: int, step: float = 0.05):
+        self.n, self.step = n, step
 
     def __call__(self, item: int):
-        time.sleep((self.n - item) * 0.05)
+        time.sleep((self.n - item) * self.step)
         return item, os.getpid()
 
 
@@ -143,3 +149,33 @@ def test_missing_distributed_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(BindataError, match=r"bindata\[dask\]"):
         list(map_ordered(abs, [1], scheduler="tcp://127.0.0.1:8786"))
+
+
+@pytest.mark.parametrize("n_items, n_threads", [(0, 2), (1, 1), (7, 2), (400, 2), (100_000, 200)])
+def test_task_sizes_cover_every_item_large_first_single_last(n_items, n_threads):
+    sizes = task_sizes(n_items, n_threads)
+    assert sum(sizes) == n_items
+    assert all(1 <= s <= MAX_ITEMS_PER_TASK for s in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    if n_items >= 2 * n_threads:  # the last task of each worker holds a single item
+        assert sizes[-n_threads:] == [1] * n_threads
+    if n_items >= 10 * MAX_ITEMS_PER_TASK * n_threads:  # far fewer round trips than items
+        assert len(sizes) < n_items / 2
+
+
+def test_error_inside_a_batch_still_delivers_the_items_before_it(cluster):
+    error = partial(SceneError, "file 5: no far source position fits the room")
+    assert task_sizes(40, 2, max_items=4)[:2] == [4, 4]  # item 5 fails inside the 2nd task
+    results = map_on_dask(FailOn(5, error), range(40), scheduler=cluster.scheduler_address,
+                          max_items_per_task=4)  # fmt: skip
+    assert [next(results) for _ in range(5)] == [0, 1, 2, 3, 4]
+    with pytest.raises(SceneError, match="file 5: no far source"):
+        next(results)
+
+
+def test_batched_results_keep_item_order(cluster):
+    assert max(task_sizes(60, 2, max_items=5)) == 5
+    out = list(map_on_dask(SlowEcho(60, step=0.001), range(60),
+                           scheduler=cluster.scheduler_address, max_items_per_task=5))  # fmt: skip
+    assert [item for item, _ in out] == list(range(60))
+    assert len({pid for _, pid in out}) == 2
