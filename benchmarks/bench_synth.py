@@ -80,8 +80,7 @@ def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict,
 
 
 def run_dask(
-    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False,
-    quiet: bool = True,
+    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False, quiet: bool = True
 ) -> tuple[float, dict, float]:
     """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes.
 
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                     t, manifests[(backend, n)], busy = run_dask(
                         cfg, work, args.seed, n, malloc_trim=args.dask_malloc_trim,
                         quiet=not args.dask_defaults,
-                    )
+                    )  # fmt: skip
                 times[(backend, n)] = t
                 note = "" if busy is None else f"  (workers busy {100 * busy:.0f} % of the time)"
                 print(f"  {backend:5s} {n} worker(s): {t:8.1f} s  {t / args.n:6.3f} s/file{note}")

@@ -1,10 +1,11 @@
 """Run per-file jobs on an existing Dask cluster (``bindata synth --scheduler tcp://HOST:8786``).
 
 Items go to the cluster in tasks of a few items each (guided self-scheduling: up to
-:data:`MAX_ITEMS_PER_TASK` while many remain, single items at the end, so that neither the per-task
-round trips nor an idle worker at the end cost much); the results come back in item order,
-whatever the order in which the workers finish them. The jobs write their own output files, so the workers must see
-the output folder at the same (absolute) path as the client, e.g. on a shared filesystem.
+:data:`MAX_ITEMS_PER_TASK` while many remain, single items at the end, so that neither the
+per-task round trips nor an idle worker at the end cost much); the results come back in item
+order, whatever the order in which the workers finish them. The jobs write their own output
+files, so the workers must see the output folder at the same (absolute) path as the client,
+e.g. on a shared filesystem.
 Each file draws only from its own SeedSequence, so the bytes equal those of a local run.
 
 ``dask[distributed]`` is an optional extra (``pip install bindata[dask]``); it is imported only
@@ -228,12 +229,14 @@ def map_on_dask(
         batches = [items[a : a + n] for a, n in zip(starts, sizes, strict=True)]
         # pure=False: every batch is a fresh task even if an earlier run used the same key
         futures = client.map(_Batch(func), batches, pure=False)
-        for fut in futures:
+        for k, fut in enumerate(futures):
             results, error = fut.result()
+            futures[k] = None  # release the results on the worker
             yield from results
             if error is not None:
                 raise error
     finally:
-        if futures:
-            client.cancel([f for f in futures if not f.done()])
+        pending = [f for f in futures if f is not None and not f.done()]
+        if pending:
+            client.cancel(pending)
         client.close()
