@@ -51,14 +51,18 @@ def import_distributed():
     return distributed
 
 
-def connect(scheduler, *, timeout_s: float = CONNECT_TIMEOUT_S):
+def connect(scheduler, *, timeout_s: float | None = None):
     """A ``distributed.Client`` for ``scheduler``.
 
     ``scheduler`` is an address (``tcp://HOST:8786``), the path of a scheduler file written by
     ``dask scheduler --scheduler-file FILE`` (handy on Slurm, where the host is known only once
-    the job runs), or a cluster object (``LocalCluster``, ``SLURMCluster``).
+    the job runs), a cluster object (``LocalCluster``, ``SLURMCluster``), or a ``Client``, which
+    is returned as it is.
     """
     distributed = import_distributed()
+    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    if isinstance(scheduler, distributed.Client):
+        return scheduler
     if isinstance(scheduler, (str, os.PathLike)) and Path(scheduler).is_file():
         target = {"scheduler_file": str(scheduler)}
     else:
@@ -199,8 +203,9 @@ def map_on_dask(
         Picklable; called once per item on some worker.
     items : iterable
         The items (file indices for ``bindata synth``).
-    scheduler : str or cluster
-        Address of a running scheduler (``tcp://HOST:8786``) or a cluster object.
+    scheduler : str, cluster or Client
+        Address of a running scheduler (``tcp://HOST:8786``), a scheduler file, a cluster object,
+        or a connected ``Client`` (left open; any other is closed at the end).
     check_versions : bool
         Refuse workers that run another bindata version (their bytes would differ).
     max_items_per_task : int
@@ -220,6 +225,7 @@ def map_on_dask(
     """
     items = list(items)
     client = connect(scheduler)
+    own_client = client is not scheduler
     futures = []
     try:
         if check_versions:
@@ -239,4 +245,5 @@ def map_on_dask(
         pending = [f for f in futures if f is not None and not f.done()]
         if pending:
             client.cancel(pending)
-        client.close()
+        if own_client:
+            client.close()

@@ -15,7 +15,7 @@ def map_ordered(
     items: Iterable[Any],
     *,
     jobs: int = 1,
-    scheduler: str | None = None,
+    scheduler=None,
 ) -> Iterator[Any]:
     """Apply ``func`` to every item, yielding results in item order as they complete.
 
@@ -23,11 +23,12 @@ def map_ordered(
     ----------
     jobs : int
         Worker processes for the local backend (1 runs in this process; -1 uses all cores).
-    scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://HOST:8786``); needs ``bindata[dask]``.
+    scheduler : str, cluster or distributed.Client, optional
+        A running Dask scheduler (``tcp://HOST:8786``, a scheduler file, a cluster or a client;
+        see :func:`bindata.dask_backend.map_on_dask`); needs ``bindata[dask]``.
     """
     items = list(items)
-    if scheduler:
+    if scheduler is not None and not (isinstance(scheduler, str) and not scheduler):
         from .dask_backend import map_on_dask
 
         yield from map_on_dask(func, items, scheduler=scheduler)

@@ -100,6 +100,20 @@ class _FileJob:
         return {**rec, "fold": scene["fold"], "file_index": index, "resumed": False}
 
 
+def _dask_client(scheduler):
+    """A connected Dask client whose workers run this bindata version (else a ConfigError)."""
+    from .dask_backend import check_worker_versions, connect
+
+    client = connect(scheduler)
+    try:
+        check_worker_versions(client)
+    except BaseException:
+        if client is not scheduler:
+            client.close()
+        raise
+    return client
+
+
 def synthesize(
     cfg: dict,
     out_dir: str | os.PathLike,
@@ -108,13 +122,16 @@ def synthesize(
     jobs: int = 1,
     overwrite: bool = False,
     resume: bool = False,
-    scheduler: str | None = None,
+    scheduler=None,
     progress: bool = True,
 ) -> dict:
     """Synthesize a dataset of ``cfg["n_files"]`` files into ``out_dir``; returns the manifest.
 
     Resources (HRIR set, event library) are loaded, and so checked, before anything is written.
     The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or ``scheduler``.
+    ``scheduler`` (a Dask scheduler address or file, a cluster or a client) runs the files on
+    Dask; the scheduler is reached, and its workers' bindata version checked, before anything
+    is written.
     """
     from tqdm.auto import tqdm
 
@@ -123,14 +140,20 @@ def synthesize(
 
         raise ConfigError(f"--seed must be >= 0, got {seed}")
     _, library, record = _resources_for(cfg)
-    run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
-    prepare_output(out_dir, run_record=run_record, overwrite=overwrite, resume=resume)
-    job = _FileJob(cfg, int(seed), str(out_dir))
-    files = []
-    results = map_ordered(job, range(cfg["n_files"]), jobs=jobs, scheduler=scheduler)
-    for rec in tqdm(results, total=cfg["n_files"], desc="synth", unit="file", disable=not progress):
-        rec.pop("resumed")
-        files.append(rec)
+    client = _dask_client(scheduler) if scheduler not in (None, "") else None  # before any write
+    try:
+        run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
+        prepare_output(out_dir, run_record=run_record, overwrite=overwrite, resume=resume)
+        job = _FileJob(cfg, int(seed), str(out_dir))
+        files = []
+        results = map_ordered(job, range(cfg["n_files"]), jobs=jobs, scheduler=client)
+        bar = tqdm(results, total=cfg["n_files"], desc="synth", unit="file", disable=not progress)
+        for rec in bar:
+            rec.pop("resumed")
+            files.append(rec)
+    finally:
+        if client is not None and client is not scheduler:
+            client.close()
     manifest = {
         "format": "bindata-dataset",
         "format_version": FORMAT_VERSION,

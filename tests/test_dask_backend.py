@@ -179,3 +179,37 @@ def test_batched_results_keep_item_order(cluster):
                            scheduler=cluster.scheduler_address, max_items_per_task=5))  # fmt: skip
     assert [item for item, _ in out] == list(range(60))
     assert len({pid for _, pid in out}) == 2
+
+
+SMALL_CLI = ["--n", "3", "--duration", "3", "--events-per-file", "1", "2", "--rt60", "0.3", "0.3",
+             "--folds", "3", "--seed", "4", "--quiet"]  # fmt: skip
+
+
+def test_cli_scheduler_option_writes_the_same_bytes_as_a_local_run(cluster, tmp_path):
+    from click.testing import CliRunner
+
+    from bindata.cli import cli
+
+    runner = CliRunner()
+    local = runner.invoke(cli, ["synth", "--out", str(tmp_path / "local"), *SMALL_CLI])
+    dask = runner.invoke(cli, ["synth", "--out", str(tmp_path / "dask"), *SMALL_CLI,
+                               "--scheduler", cluster.scheduler_address])  # fmt: skip
+    assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
+    assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "local")
+
+
+def test_cli_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bindata import dask_backend
+    from bindata.cli import cli
+
+    out = tmp_path / "never"
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT_S", 1)
+    result = CliRunner().invoke(
+        cli, ["synth", "--out", str(out), *SMALL_CLI, "--scheduler", "tcp://127.0.0.1:9"]
+    )
+    assert result.exit_code == 2
+    assert "--scheduler tcp://127.0.0.1:9" in result.output
+    assert "cannot connect" in result.output
+    assert not out.exists()
