@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
     print(f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "
           f"{os.cpu_count()} CPUs")  # fmt: skip
+    if "dask" in backends:
+        print("  Dask workers: " + ("Dask's default background work" if args.dask_defaults
+                                  else "quiet settings of docs/cluster.md (--dask-defaults: off)"))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
         times, manifests = {}, {}

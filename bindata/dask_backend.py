@@ -207,7 +207,8 @@ def map_on_dask(
         Address of a running scheduler (``tcp://HOST:8786``), a scheduler file, a cluster object,
         or a connected ``Client`` (left open; any other is closed at the end).
     check_versions : bool
-        Refuse workers that run another bindata version (their bytes would differ).
+        Refuse workers that run another bindata version (their bytes would differ). Not done
+        for a ``Client`` passed in: whoever connected it checks (:func:`check_worker_versions`).
     max_items_per_task : int
         Most items one task carries (see :func:`task_sizes`); 1 sends one task per item.
 
@@ -228,7 +229,7 @@ def map_on_dask(
     own_client = client is not scheduler
     futures = []
     try:
-        if check_versions:
+        if check_versions and own_client:
             check_worker_versions(client)
         sizes = task_sizes(len(items), _worker_threads(client), max_items=max_items_per_task)
         starts = [0, *itertools.accumulate(sizes)][:-1]

@@ -28,7 +28,7 @@ def map_ordered(
         see :func:`bindata.dask_backend.map_on_dask`); needs ``bindata[dask]``.
     """
     items = list(items)
-    if scheduler is not None and not (isinstance(scheduler, str) and not scheduler):
+    if scheduler is not None:
         from .dask_backend import map_on_dask
 
         yield from map_on_dask(func, items, scheduler=scheduler)

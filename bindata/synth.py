@@ -140,7 +140,7 @@ def synthesize(
 
         raise ConfigError(f"--seed must be >= 0, got {seed}")
     _, library, record = _resources_for(cfg)
-    client = _dask_client(scheduler) if scheduler not in (None, "") else None  # before any write
+    client = None if scheduler is None else _dask_client(scheduler)  # before any write
     try:
         run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
         prepare_output(out_dir, run_record=run_record, overwrite=overwrite, resume=resume)
