@@ -14,7 +14,6 @@ here, and only when a scheduler is given.
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import warnings
@@ -51,13 +50,15 @@ def import_distributed():
     return distributed
 
 
-def connect(scheduler, *, timeout_s: float | None = None):
+def connect(scheduler, *, timeout_s: float | None = None, check_versions: bool = True):
     """A ``distributed.Client`` for ``scheduler``.
 
     ``scheduler`` is an address (``tcp://HOST:8786``), the path of a scheduler file written by
     ``dask scheduler --scheduler-file FILE`` (handy on Slurm, where the host is known only once
     the job runs), a cluster object (``LocalCluster``, ``SLURMCluster``), or a ``Client``, which
-    is returned as it is.
+    is returned as it is. A new client checks the workers' versions
+    (:func:`check_worker_versions`; ``check_versions=False`` skips it) and is closed if they
+    differ.
     """
     distributed = import_distributed()
     timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
@@ -68,13 +69,20 @@ def connect(scheduler, *, timeout_s: float | None = None):
     else:
         target = {"address": scheduler}
     try:
-        return distributed.Client(**target, timeout=timeout_s, set_as_default=False)
+        client = distributed.Client(**target, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(
             f"--scheduler {scheduler}: cannot connect to a Dask scheduler within {timeout_s} s "
             f"({type(exc).__name__}: {exc}); start one with `dask scheduler` or pass the address "
             "it prints (tcp://HOST:8786)"
         ) from exc
+    if check_versions:
+        try:
+            check_worker_versions(client)
+        except BaseException:
+            client.close()
+            raise
+    return client
 
 
 def _package_versions() -> dict[str, str | None]:
@@ -225,15 +233,15 @@ def map_on_dask(
         :class:`BindataError` / :class:`ConfigError` too.
     """
     items = list(items)
-    client = connect(scheduler)
+    client = connect(scheduler, check_versions=check_versions)
     own_client = client is not scheduler
     futures = []
     try:
-        if check_versions and own_client:
-            check_worker_versions(client)
         sizes = task_sizes(len(items), _worker_threads(client), max_items=max_items_per_task)
-        starts = [0, *itertools.accumulate(sizes)][:-1]
-        batches = [items[a : a + n] for a, n in zip(starts, sizes, strict=True)]
+        batches, start = [], 0
+        for size in sizes:
+            batches.append(items[start : start + size])
+            start += size
         # pure=False: every batch is a fresh task even if an earlier run used the same key
         futures = client.map(_Batch(func), batches, pure=False)
         for k, fut in enumerate(futures):

@@ -100,20 +100,6 @@ class _FileJob:
         return {**rec, "fold": scene["fold"], "file_index": index, "resumed": False}
 
 
-def _dask_client(scheduler):
-    """A connected Dask client whose workers run this bindata version (else a ConfigError)."""
-    from .dask_backend import check_worker_versions, connect
-
-    client = connect(scheduler)
-    try:
-        check_worker_versions(client)
-    except BaseException:
-        if client is not scheduler:
-            client.close()
-        raise
-    return client
-
-
 def synthesize(
     cfg: dict,
     out_dir: str | os.PathLike,
@@ -140,7 +126,12 @@ def synthesize(
 
         raise ConfigError(f"--seed must be >= 0, got {seed}")
     _, library, record = _resources_for(cfg)
-    client = None if scheduler is None else _dask_client(scheduler)  # before any write
+    if scheduler is not None:  # reach it and check the workers before anything is written
+        from .dask_backend import connect
+
+        client = connect(scheduler)
+    else:
+        client = None
     try:
         run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
         prepare_output(out_dir, run_record=run_record, overwrite=overwrite, resume=resume)
