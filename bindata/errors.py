@@ -37,6 +37,11 @@ class OutputExistsError(BindataError):
     """The output location holds data and neither overwrite nor resume was asked for."""
 
 
+class OutputError(BindataError):
+    """An output file or folder cannot be written (read-only, permission, disk full, vanished);
+    the message names the path and the operating system's reason."""
+
+
 class DatasetError(BindataError):
     """A dataset on disk is missing files or breaks the layout of DESIGN.md."""
 
