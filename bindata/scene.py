@@ -28,6 +28,7 @@ import numpy as np
 
 from . import __version__
 from .errors import SceneError
+from .folds import fold_of
 from .geometry import cartesian_to_spherical, head_to_room, room_to_head
 from .labels import LABEL_FRAME_S, n_label_frames
 from .seeding import file_rngs
@@ -36,11 +37,6 @@ SCENE_SCHEMA_VERSION = 1
 
 #: A listener must reach this far (metres) past the far band's start, so far sources have room.
 FAR_BAND_MARGIN_M = 0.5
-
-
-def fold_of(file_index: int, *, n_files: int, n_folds: int) -> int:
-    """Fold (1-based) of a file: the n files split into n_folds contiguous, even blocks."""
-    return int(file_index) * int(n_folds) // int(n_files) + 1
 
 
 def file_stem(file_index: int, *, n_files: int, n_folds: int) -> str:

@@ -3,7 +3,7 @@
 Every problem is collected (none stops the others) and reported as ``<path>[:line]: <problem>``:
 
 * manifest: readable, the right format and version, a schema-valid config, one record per file
-  index ``0 .. n_files-1`` whose stem, fold and paths follow the layout of DESIGN.md;
+  index ``0 .. n_files-1`` whose stem, fold and paths follow the layout of docs/design.md;
 * files: present, SHA-256 as in the manifest, nothing unlisted or half-written beside them;
 * audio: a WAV, 16-bit PCM, 2 channels, the configured rate and length, peak within
   ``mix.peak_dbfs``, not silent when the scene has events;
@@ -27,16 +27,26 @@ from pathlib import Path
 import numpy as np
 
 from .config import default_config
-from .dataset import FORMAT_VERSION, MANIFEST, RUN_MARKER, SUBDIRS, paths_of, read_json, sha256_file
+from .dataset import SUBDIRS, paths_of
 from .errors import DatasetError, ValidationError
+from .folds import fold_of
 from .geometry import cartesian_to_spherical, room_to_head
+from .io import (
+    RUN_MARKER,
+    TMP_MARK,
+    is_temporary,
+    manifest_path,
+    manifest_problems,
+    read_json,
+    sha256_file,
+)
 from .labels import COLUMNS, LABEL_FRAME_S, ROW_DTYPE, n_label_frames, rows_to_csv_text
+from .problems import Problems
 from .resources import validate_against_schema
 
 #: Line-level problems reported per metadata file before the rest are summarised.
 MAX_LINE_PROBLEMS = 10
 
-_MANIFEST_KEYS = ("format", "format_version", "seed", "config", "classes", "files")
 _RECORD_KEYS = ("stem", "fold", "file_index", "audio", "audio_sha256", "metadata",
                 "metadata_sha256", "scene", "scene_sha256")  # fmt: skip
 _ANGLE_TOL = 1e-6
@@ -49,7 +59,7 @@ class _Context:
 
     root: Path
     manifest: dict = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: Problems = field(default_factory=lambda: Problems(cap=MAX_LINE_PROBLEMS))
 
     @property
     def cfg(self) -> dict:
@@ -59,9 +69,8 @@ class _Context:
     def classes(self) -> list[str]:
         return self.manifest["classes"]
 
-    def add(self, path: Path | str, message: str, line: int | None = None) -> None:
-        where = str(path) if line is None else f"{path}:{line}"
-        self.problems.append(f"{where}: {message}")
+    def add(self, path: Path | str, message: str, line: int | None = None, kind=None) -> None:
+        self.problems.add(path, message, line=line, kind=kind)
 
 
 def find_problems(dataset: str | os.PathLike) -> list[str]:
@@ -76,13 +85,12 @@ def find_problems(dataset: str | os.PathLike) -> list[str]:
     if not root.is_dir():
         raise DatasetError(f"{root}: not a folder")
     ctx = _Context(root)
-    if not _load_manifest(ctx):
-        return ctx.problems
-    records = _check_records(ctx)
-    for rec in records:
-        _check_item(ctx, rec)
-    _check_unlisted(ctx, records)
-    return ctx.problems
+    if _load_manifest(ctx):
+        records = _check_records(ctx)
+        for rec in records:
+            _check_item(ctx, rec)
+        _check_unlisted(ctx, records)
+    return ctx.problems.lines()
 
 
 def validate_dataset(dataset: str | os.PathLike) -> dict:
@@ -101,7 +109,7 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
     problems = find_problems(dataset)
     if problems:
         raise ValidationError(str(dataset), problems)
-    manifest = read_json(Path(dataset) / MANIFEST)
+    manifest = read_json(manifest_path(dataset))
     n_events = n_rows = 0
     for rec in manifest["files"]:
         p = paths_of(dataset, rec["stem"])
@@ -115,8 +123,9 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
 
 
 def _load_manifest(ctx: _Context) -> bool:
-    """Read and check the manifest's top level; False when nothing else can be checked."""
-    path = ctx.root / MANIFEST
+    """Read and check the manifest (its schema, the config's); False when nothing else can be
+    checked."""
+    path = manifest_path(ctx.root)
     if (ctx.root / RUN_MARKER).exists():
         ctx.add(ctx.root / RUN_MARKER, "run marker of an unfinished synthesis run is present "
                 "(finish it with `bindata synth --resume`)")  # fmt: skip
@@ -126,35 +135,32 @@ def _load_manifest(ctx: _Context) -> bool:
     try:
         manifest = read_json(path)
     except DatasetError as exc:
-        ctx.problems.append(str(exc))
+        ctx.problems.extend([str(exc)])
         return False
-    if not isinstance(manifest, dict):
-        ctx.add(path, f"must be a JSON object, got {type(manifest).__name__}")
-        return False
-    missing = [k for k in _MANIFEST_KEYS if k not in manifest]
-    if missing:
-        ctx.add(path, f"missing key(s) {', '.join(missing)}")
+    for line in manifest_problems(manifest, what=str(path)):
+        ctx.add(path, line.removeprefix(f"{path}: "), kind="manifest schema")
+    if not _usable(manifest):
         return False
     ctx.manifest = manifest
-    if manifest["format"] != "bindata-dataset":
-        ctx.add(path, f"format must be 'bindata-dataset', got {manifest['format']!r}")
-    if manifest["format_version"] != FORMAT_VERSION:
-        ctx.add(
-            path, f"format_version must be {FORMAT_VERSION}, got {manifest['format_version']!r}"
-        )
     config_problems = validate_against_schema(manifest["config"], "config", what=str(path))
     ctx.problems.extend(p.replace(f"{path}: ", f"{path}: config.", 1) for p in config_problems)
     if not config_problems:
         absent = _missing_keys(default_config(), manifest["config"])
         config_problems = [f"{path}: config: missing key {key}" for key in absent]
         ctx.problems.extend(config_problems)
-    classes = manifest["classes"]
-    if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
-        ctx.add(path, f"classes must be a non-empty list of names, got {classes!r}")
-        return False
-    if len(set(classes)) != len(classes) or classes != sorted(classes):
+    if manifest["classes"] != sorted(manifest["classes"]):
         ctx.add(path, "classes must be sorted and unique (the class column indexes them)")
-    return not config_problems and isinstance(manifest["files"], list)
+    return not config_problems
+
+
+def _usable(manifest) -> bool:
+    """Whether the manifest's top level is sound enough for checking the files against it."""
+    if not isinstance(manifest, dict):
+        return False
+    classes = manifest.get("classes")
+    return (isinstance(manifest.get("config"), dict) and isinstance(manifest.get("files"), list)
+            and isinstance(manifest.get("seed"), int) and isinstance(classes, list)
+            and bool(classes) and all(isinstance(c, str) for c in classes))  # fmt: skip
 
 
 def _missing_keys(reference: dict, cfg: dict, prefix: str = "") -> list[str]:
@@ -170,17 +176,15 @@ def _missing_keys(reference: dict, cfg: dict, prefix: str = "") -> list[str]:
 
 def _check_records(ctx: _Context) -> list[dict]:
     """Check the file records (keys, indices, stems, folds, paths); return the usable ones."""
-    from .scene import file_stem, fold_of
+    from .scene import file_stem
 
-    path = ctx.root / MANIFEST
+    path = manifest_path(ctx.root)
     n_files, n_folds = ctx.cfg["n_files"], ctx.cfg["n_folds"]
     good, seen_index, seen_stem = [], Counter(), Counter()
     for k, rec in enumerate(ctx.manifest["files"]):
         where = f"files[{k}]"
-        missing = [key for key in _RECORD_KEYS if key not in rec] if isinstance(rec, dict) else []
-        if not isinstance(rec, dict) or missing:
-            ctx.add(path, f"{where}: missing key(s) {', '.join(missing) or 'all'}")
-            continue
+        if not isinstance(rec, dict) or any(key not in rec for key in _RECORD_KEYS):
+            continue  # reported by the manifest schema
         index, stem = rec["file_index"], rec["stem"]
         seen_index[index] += 1
         seen_stem[stem] += 1
@@ -221,12 +225,13 @@ def _check_unlisted(ctx: _Context, records: list[dict]) -> None:
             ctx.add(folder, "missing folder")
             continue
         for p in sorted(folder.iterdir()):
-            if ".tmp-" in p.name:
+            if is_temporary(p):
                 ctx.add(p, "leftover temporary file of an interrupted write")
             elif p not in listed:
                 ctx.add(p, "not listed in the manifest")
-    for p in sorted(ctx.root.glob(".*.tmp-*")):
-        ctx.add(p, "leftover temporary file of an interrupted write")
+    for p in sorted(ctx.root.glob(f".*{TMP_MARK}*")):
+        if is_temporary(p):
+            ctx.add(p, "leftover temporary file of an interrupted write")
 
 
 # --- one item ----------------------------------------------------------------------------------
@@ -321,11 +326,10 @@ def _parse_csv(ctx: _Context, path: Path) -> tuple[np.ndarray, list[int]] | None
     return np.array(rows, dtype=ROW_DTYPE).reshape(-1), lines
 
 
-def _add_limited(ctx: _Context, path: Path, items: list[tuple[int | None, str]]) -> None:
-    for line, message in items[:MAX_LINE_PROBLEMS]:
-        ctx.add(path, message, line)
-    if len(items) > MAX_LINE_PROBLEMS:
-        ctx.add(path, f"... and {len(items) - MAX_LINE_PROBLEMS} more problem(s) like these")
+def _add_limited(ctx: _Context, path: Path, items: list[tuple[int | None, str]], kind="row"):
+    """Add line problems of one kind; past :data:`MAX_LINE_PROBLEMS` they are only counted."""
+    for line, message in items:
+        ctx.add(path, message, line, kind=kind)
 
 
 def _row_range_problems(ctx: _Context, rows: np.ndarray) -> list[str | None]:
@@ -398,7 +402,7 @@ def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: 
     items = [(line_of.get(ln), f"row {ln!r} is not produced by scene {scene['stem']}")
              for ln in extra]  # fmt: skip
     items += [(None, f"row {ln!r} of scene {scene['stem']} is missing") for ln in missing]
-    _add_limited(ctx, path, items)
+    _add_limited(ctx, path, items, kind="scene row")
 
 
 # --- scene JSON --------------------------------------------------------------------------------
@@ -406,12 +410,10 @@ def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: 
 
 def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
     """Schema, identity and content of one scene; the scene when usable for further checks."""
-    from .scene import fold_of
-
     try:
         scene = read_json(path)
     except DatasetError as exc:
-        ctx.problems.append(str(exc))
+        ctx.problems.extend([str(exc)])
         return None
     problems = validate_against_schema(scene, "scene", what=str(path))
     if problems:

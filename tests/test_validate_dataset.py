@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from bindata.cli import cli
 from bindata.config import load_config
 from bindata.errors import DatasetError, ValidationError
+from bindata.io.atomic import temporary_name
 from bindata.synth import synthesize
 from bindata.validate import find_problems, validate_dataset
 
@@ -193,8 +194,8 @@ CORRUPTIONS = [
      lambda r: r / "audio" / "extra.wav", "not listed in the manifest"),
     ("dropped-record", drop_record, lambda r: r / "manifest.json",
      "file_index 2 is not listed"),
-    ("leftover-temporary", lambda r: (r / "metadata" / f".{STEM}.csv.tmp-77").write_text(""),
-     lambda r: r / "metadata" / f".{STEM}.csv.tmp-77", "leftover temporary file"),
+    ("leftover-temporary", lambda r: temporary_name(csv_path(r)).write_text(""),
+     lambda r: temporary_name(csv_path(r)), "leftover temporary file"),
     ("run-marker", lambda r: (r / ".bindata-run.json").write_text("{}"),
      lambda r: r / ".bindata-run.json", "unfinished synthesis run"),
     ("no-manifest", lambda r: (r / "manifest.json").unlink(), lambda r: r / "manifest.json",

@@ -1,24 +1,24 @@
 """A dataset on disk as the benchmark sees it: files, folds, label rows, features.
 
-Layout (DESIGN.md): ``audio/<stem>.wav``, ``metadata/<stem>.csv`` and ``manifest.json`` with
-``config.duration_s``, ``config.sample_rate``, ``config.max_overlap`` and ``files`` (each with a
-``stem`` and a ``fold``; without a ``fold`` the ``fold<k>_`` prefix of the stem is used).
+Layout (docs/design.md, "Files"): ``audio/<stem>.wav``, ``metadata/<stem>.csv`` and
+``manifest.json`` (read by :func:`bindata.io.read_manifest`, a synth manifest or a hand-written
+one) with ``config.duration_s`` (15 s when absent), ``config.sample_rate`` (24 kHz when absent),
+``config.max_overlap`` and ``files`` (each with a ``stem`` and a ``fold``; without a ``fold`` the
+``fold<k>_`` prefix of the stem is used, :func:`bindata.folds.fold_of`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import BenchmarkError, DatasetError
+from ..folds import fold_of
+from ..io import manifest_path, read_manifest
 from ..labels import n_label_frames, read_metadata_csv
 from .features import DEFAULT_FEATURES, FeatureParams, cached_features, feature_cache_dir
-
-_FOLD_PREFIX = re.compile(r"^fold(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -83,13 +83,13 @@ class Corpus:
         return cached_features(self.audio_path(stem), cache=cache, params=params)
 
 
-def _fold_of(entry: dict) -> int:
-    if entry.get("fold") is not None:
-        return int(entry["fold"])
-    match = _FOLD_PREFIX.match(entry["stem"])
-    if match is None:
-        raise DatasetError(f"file {entry['stem']!r} has no fold (no 'fold' and no foldK_ prefix)")
-    return int(match.group(1))
+def _folds(root: Path, files: list[dict]) -> tuple:
+    folds = tuple(fold_of(entry) for entry in files)
+    for k, (entry, fold) in enumerate(zip(files, folds, strict=True)):
+        if fold is None:
+            raise DatasetError(f"{manifest_path(root)}: files.{k}: file {entry['stem']!r} has no "
+                               "fold (no 'fold' and no foldK_ prefix)")  # fmt: skip
+    return folds
 
 
 def open_corpus(dataset_dir, *, cache_dir=None) -> Corpus:
@@ -104,24 +104,21 @@ def open_corpus(dataset_dir, *, cache_dir=None) -> Corpus:
     Returns
     -------
     Corpus
+
+    Raises
+    ------
+    DatasetError
+        No manifest, one that breaks ``schemas/manifest.schema.json``, or a file of no fold.
     """
     root = Path(dataset_dir)
-    path = root / "manifest.json"
-    if not path.is_file():
-        raise DatasetError(f"{root}: not a bindata dataset (no manifest.json)")
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except ValueError as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
-    files = manifest.get("files")
-    if not isinstance(files, list) or not files:
-        raise DatasetError(f"{path}: 'files' must be a non-empty list")
-    config = manifest.get("config") or {}
+    manifest = read_manifest(root, minimal_ok=True)
+    files = manifest["files"]
+    config = manifest.get("config", {})
     overlap = config.get("max_overlap")
     return Corpus(
         root=root,
         stems=tuple(str(e["stem"]) for e in files),
-        folds=tuple(_fold_of(e) for e in files),
+        folds=_folds(root, files),
         duration_s=float(config.get("duration_s", 15.0)),
         sample_rate=int(config.get("sample_rate", 24000)),
         max_overlap=None if overlap is None else int(overlap),

@@ -24,7 +24,6 @@ Sound ids are ``<class>/<path below the class folder>`` with ``/`` separators, e
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,6 +34,7 @@ import soundfile
 
 from bindata.errors import EventLibraryError
 from bindata.events.base import DEFAULT_CACHE_BYTES, EventLibrary
+from bindata.io import sha256_file
 
 #: Extension -> libsndfile major format needed to read it.
 _EXTENSION_FORMATS = {
@@ -190,15 +190,6 @@ def scan_folder(root: Path) -> dict[str, list[EventFile]]:
     return classes
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def decode_mono(sound: EventFile, target_rate: int) -> np.ndarray:
     """Decode a file, average its channels and resample it to ``target_rate``.
 
@@ -277,7 +268,7 @@ class FolderLibrary(EventLibrary):
     def sha256(self, sound_id: str) -> str:
         """SHA-256 of a sound's file (computed once)."""
         if sound_id not in self._sha256:
-            self._sha256[sound_id] = file_sha256(self.sound_file(sound_id).path)
+            self._sha256[sound_id] = sha256_file(self.sound_file(sound_id).path)
         return self._sha256[sound_id]
 
     def describe(self) -> dict:

@@ -9,7 +9,7 @@ formants, engine and motor harmonics, struck resonators, noise textures and impu
 Sound ``"<class>/<vv>"`` (variant ``vv`` = 00, 01, ...) is drawn from
 ``numpy.random.default_rng(SeedSequence(BANK_SEED, spawn_key=(class_number, variant)))`` where
 ``class_number`` is the class's position in :data:`RECIPES` (append-only), using only the
-bit-reproducible primitives of :mod:`bindata.events.synth`: the bank is the same, bit for bit,
+bit-reproducible primitives of :mod:`bindata.events.dsp`: the bank is the same, bit for bit,
 on every machine for a given :data:`GENERATOR_VERSION` and sample rate. Sounds are generated
 lazily on first :meth:`~bindata.events.base.EventLibrary.load` and cached.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bindata.events import synth as s
+from bindata.events import dsp as s
 
 _LN_7_5 = 2.0149030205422647  # ln(3000 / 400)
 

@@ -1,7 +1,7 @@
 """Recipes of the built-in bank: pitched and voice-like classes.
 
 Each recipe is ``recipe(rng, sample_rate) -> numpy.ndarray``: a raw mono sound (any level) drawn
-from ``rng`` only, built from the reproducible primitives of :mod:`bindata.events.synth`.
+from ``rng`` only, built from the reproducible primitives of :mod:`bindata.events.dsp`.
 Durations stay within 0.5-4 s and any silent gap within a sound stays below 0.25 s.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bindata.events import synth as s
+from bindata.events import dsp as s
 
 #: Vowel formants (F1, F2, F3 in Hz) of an adult voice: a, e, i, o, u.
 _VOWELS = (

@@ -11,19 +11,17 @@ a ``foldK_`` stem prefix, else unknown.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, DatasetError
+from ..folds import fold_of
 from ..labels import n_label_frames, read_metadata_csv
 
 #: Duration assumed when the manifest gives none (DESIGN.md: 15 s files).
 DEFAULT_DURATION_S = 15.0
-
-_FOLD_PREFIX = re.compile(r"^fold(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -58,14 +56,6 @@ class Reference:
     n_frames: int
     event_classes: tuple | None
     rows: tuple
-
-
-def fold_of(stem: str, entry: dict | None = None) -> int | None:
-    """Fold of a file: the manifest entry's ``fold``, else the ``foldK_`` stem prefix, else None."""
-    if entry is not None and entry.get("fold") is not None:
-        return int(entry["fold"])
-    match = _FOLD_PREFIX.match(stem)
-    return int(match.group(1)) if match else None
 
 
 def _read_manifest(root: Path) -> dict | None:
@@ -138,7 +128,7 @@ def load_reference(dataset_dir, *, folds=None) -> Reference:
         raise DatasetError(f"{root}: reference dataset folder not found")
     manifest = _read_manifest(root)
     entries = _manifest_entries(root, manifest)
-    all_folds = [fold_of(e["stem"], e) for e in entries]
+    all_folds = [fold_of(e) for e in entries]
     keep = list(range(len(entries)))
     if folds is not None:
         wanted = {int(f) for f in folds}

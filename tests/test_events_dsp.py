@@ -1,4 +1,4 @@
-"""The reproducible synthesis primitives against NumPy/SciPy references and signal theory."""
+"""The reproducible DSP primitives (bindata.events.dsp) against NumPy/SciPy references and theory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import freqz
 
-from bindata.events import synth as s
+from bindata.events import dsp as s
 
 SR = 24000
 

@@ -1,4 +1,4 @@
-"""Bit-reproducible synthesis primitives for the procedural event bank.
+"""Bit-reproducible DSP primitives (oscillators, envelopes, noise, filters) of the procedural bank.
 
 The built-in bank must give the same bytes on every machine. NumPy's transcendental ufuncs
 (``np.sin``, ``np.exp``, ...) pick SIMD kernels by CPU (SVML/AVX-512 on some, scalar libm on
