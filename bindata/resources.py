@@ -30,10 +30,15 @@ def validate_against_schema(instance: Any, name: str, *, what: str) -> list[str]
 
     validator = jsonschema.Draft202012Validator(load_schema(name))
     problems = []
-    for err in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
+    for err in sorted(validator.iter_errors(instance), key=_path_order):
         path = ".".join(str(p) for p in err.absolute_path) or "<root>"
         problems.append(f"{what}: {path}: {_rule_message(err)}")
     return problems
+
+
+def _path_order(err) -> list[tuple]:
+    """Sort key of a violation: its key path, list indices in numeric order (2 before 10)."""
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in err.absolute_path]
 
 
 def _rule_message(err) -> str:
