@@ -1,4 +1,4 @@
-"""Coordinate conventions of DESIGN.md, as plain functions on arrays.
+"""Coordinate conventions of docs/design.md, as plain functions on arrays.
 
 Head-centred, right-handed: **x** front, **y** left, **z** up; metres and degrees.
 Azimuth counter-clockwise from the front in (-180, 180] (+90 = left); elevation from the

@@ -1,4 +1,4 @@
-"""Coordinate conventions of DESIGN.md: x front, y left, z up; +90 azimuth is left."""
+"""Coordinate conventions of docs/design.md: x front, y left, z up; +90 azimuth is left."""
 
 import numpy as np
 

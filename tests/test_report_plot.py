@@ -1,4 +1,4 @@
-"""`bindata report` and `bindata plot`: counts against DESIGN.md's rules, PNGs that show something."""
+"""`bindata report`/`plot`: counts against docs/design.md's rules, PNGs that show something."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def report(dataset, tmp_path_factory) -> Path:
 
 
 def unequal_class(az: float, el: float) -> str:
-    """DESIGN.md's unequal division, written out independently of metadata/divisions.json."""
+    """docs/design.md's unequal division, written out independently of metadata/divisions.json."""
     if el > 35:
         return "top"
     if el < -35:
@@ -53,7 +53,7 @@ def unequal_class(az: float, el: float) -> str:
 
 
 def octant(az: float, el: float) -> str:
-    """DESIGN.md's equal planes (half-open rule of divisions.json) combined into an octant."""
+    """docs/design.md's equal planes (half-open rule of divisions.json) combined into an octant."""
     tb = "top" if el >= 0 else "bottom"
     fb = "front" if -90 <= az < 90 else "back"
     lr = "left" if 0 <= az < 180 else "right"
