@@ -38,6 +38,7 @@ from .io import (
     manifest_path,
     manifest_problems,
     read_json,
+    read_manifest,
     sha256_file,
 )
 from .labels import COLUMNS, LABEL_FRAME_S, ROW_DTYPE, n_label_frames, rows_to_csv_text
@@ -109,7 +110,7 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
     problems = find_problems(dataset)
     if problems:
         raise ValidationError(str(dataset), problems)
-    manifest = read_json(manifest_path(dataset))
+    manifest = read_manifest(dataset)
     n_events = n_rows = 0
     for rec in manifest["files"]:
         p = paths_of(dataset, rec["stem"])

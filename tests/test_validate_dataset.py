@@ -17,7 +17,7 @@ from bindata.config import load_config
 from bindata.errors import DatasetError, ValidationError
 from bindata.io.atomic import temporary_name
 from bindata.synth import synthesize
-from bindata.validate import find_problems, validate_dataset
+from bindata.validate import MAX_LINE_PROBLEMS, find_problems, validate_dataset
 
 SEED = 11
 STEM = "fold1_room0001_mix001"
@@ -118,6 +118,12 @@ def overfull_frame(lines):
     return sorted(lines + extra, key=lambda ln: tuple(int(x) for x in ln.split(",")[:3:2]))
 
 
+def edit_manifest(root, edit):
+    manifest = manifest_of(root)
+    edit(manifest)
+    save_manifest(root, manifest)
+
+
 def drop_record(root):
     manifest = manifest_of(root)
     manifest["files"] = [r for r in manifest["files"] if r["stem"] != STEM3]
@@ -200,6 +206,10 @@ CORRUPTIONS = [
      lambda r: r / ".bindata-run.json", "unfinished synthesis run"),
     ("no-manifest", lambda r: (r / "manifest.json").unlink(), lambda r: r / "manifest.json",
      "not a finished bindata dataset"),
+    ("manifest-no-seed", lambda r: edit_manifest(r, lambda m: m.pop("seed")),
+     lambda r: r / "manifest.json", "seed: missing (a required key)"),
+    ("manifest-checksum-form", lambda r: edit_manifest(r, lambda m: m["files"][1].update(
+        metadata_sha256="beef")), lambda r: r / "manifest.json", "files.1.metadata_sha256: 'beef'"),
 ]  # fmt: skip
 
 
@@ -264,6 +274,18 @@ def test_cli_exit_codes_and_one_line_per_problem(clean, ds):
     lines = [ln.strip() for ln in bad.output.splitlines()]
     assert f"{wav_path(ds)}: SHA-256 differs from the manifest (changed after synthesis)" in lines
     assert any(ln.startswith(f"{scene_path(ds, STEM3)}: missing") for ln in lines)
+
+
+def test_row_problems_are_capped_per_file_and_counted(ds):
+    n_rows = len(csv_path(ds).read_text().splitlines())
+    assert n_rows > MAX_LINE_PROBLEMS
+    edit_csv(ds, lambda ls: [set_row(ln, 4, -91) for ln in ls])
+    problems = find_problems(ds)
+    listed = [p for p in problems if p.startswith(f"{csv_path(ds)}:") and "elevation must" in p]
+    assert len(listed) == MAX_LINE_PROBLEMS
+    assert listed[0].startswith(f"{csv_path(ds)}:1: ")
+    tail = f"{csv_path(ds)}: ... and {n_rows - MAX_LINE_PROBLEMS} more problem(s) not listed"
+    assert tail in problems
 
 
 def test_not_a_folder_is_a_dataset_error(tmp_path):
