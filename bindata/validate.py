@@ -183,7 +183,7 @@ def _check_records(ctx: _Context) -> list[dict]:
     n_files, n_folds = ctx.cfg["n_files"], ctx.cfg["n_folds"]
     good, seen_index, seen_stem = [], Counter(), Counter()
     for k, rec in enumerate(ctx.manifest["files"]):
-        where = f"files[{k}]"
+        where = f"files.{k}"
         if not isinstance(rec, dict) or any(key not in rec for key in _RECORD_KEYS):
             continue  # reported by the manifest schema
         index, stem = rec["file_index"], rec["stem"]
