@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import spherical_to_cartesian
+from .derived import derived
+
 #: Cells per table side at the finest level, and at the coarsest.
 FINE_CELLS = 512
 COARSE_CELLS = 16
@@ -178,13 +181,22 @@ class DirectionLookup:
         return self.query(v[:, 0], v[:, 1], v[:, 2])
 
 
+def direction_lookup(azimuth_deg, elevation_deg) -> DirectionLookup:
+    """The :class:`DirectionLookup` of measured directions (degrees), built once per direction set.
+
+    Kept in :mod:`.derived` under ``("direction_lookup", directions)``: shells and sets measured
+    at the same directions share one lookup.
+    """
+    az = np.asarray(azimuth_deg, dtype=float).ravel()
+    el = np.asarray(elevation_deg, dtype=float).ravel()
+    return derived(
+        "direction_lookup", (az, el), lambda: DirectionLookup(spherical_to_cartesian(az, el))
+    )
+
+
 def shell_lookup(shell) -> DirectionLookup:
-    """The :class:`DirectionLookup` of an HRIR shell (built once, shared by equal shells)."""
-    from .hrirset import _LazyGrid
-
-    if shell._tree is None:
-        shell._tree = _LazyGrid(shell.azimuth_deg, shell.elevation_deg)
-    return shell._tree.lookup
+    """The :class:`DirectionLookup` of an HRIR shell (see :func:`direction_lookup`)."""
+    return direction_lookup(shell.azimuth_deg, shell.elevation_deg)
 
 
-__all__ = ["DirectionLookup", "shell_lookup"]
+__all__ = ["DirectionLookup", "direction_lookup", "shell_lookup"]
