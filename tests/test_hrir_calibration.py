@@ -1,0 +1,112 @@
+"""Level calibration of HRIR sets: one reference for the built-in model and measured sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import fftconvolve, welch
+
+from bindata.errors import HRIRError
+from bindata.hrir import (
+    build_model_hrirset,
+    calibrate,
+    load_hrirset,
+    load_sofa,
+    nearfield_from_farfield,
+    reference_level_db,
+)
+from bindata.render.brir import render_brir
+from bindata.render.room import ShoeboxRoom
+
+KEMAR = Path("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa")
+needs_kemar = pytest.mark.skipif(not KEMAR.exists(), reason="needs Debian's libmysofa1 (KEMAR)")
+FS = 24000
+C = 343.0
+
+
+def pink_noise(n: int, seed: int) -> np.ndarray:
+    """Gaussian noise with a 1/f power spectrum (equal power per octave)."""
+    spec = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / FS)
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0
+    x = np.fft.irfft(spec, n)
+    return x / np.std(x)
+
+
+def rendered_band_level_db(hrirset, *, distance_m=3.0, band=(250.0, 2000.0)) -> float:
+    """Level (dB) of a pink noise rendered from straight ahead (anechoic), both ears, in ``band``,
+    re the free field at the head centre (the same noise / distance), from Welch spectra."""
+    room = ShoeboxRoom((12.0, 8.0, 4.0), 0.5)
+    listener = np.array([4.0, 4.0, 1.6])
+    brir = render_brir(room, listener_m=listener, yaw_deg=0.0, hrirset=hrirset,
+                       source_m=listener + [distance_m, 0, 0], reflections=False)  # fmt: skip
+    s = pink_noise(1 << 17, seed=7)
+    n = brir.ir.shape[1]
+    ears = np.stack([fftconvolve(s, h)[n : s.size] for h in brir.ir])  # steady part only
+    free = s[n : s.size] / distance_m
+    f, p_free = welch(free, FS, nperseg=4096)
+    _, p_ears = welch(ears, FS, nperseg=4096, axis=-1)
+    sel = (f >= band[0]) & (f <= band[1])
+    return float(10 * np.log10(np.mean(p_ears[:, sel].sum(axis=1)) / p_free[sel].sum()))
+
+
+@needs_kemar
+def test_builtin_and_kemar_render_the_same_level_once_calibrated():
+    builtin = load_hrirset("builtin", sample_rate=FS)
+    kemar = load_hrirset(str(KEMAR), sample_rate=FS)
+    raw = {"builtin": load_hrirset("builtin", sample_rate=FS, calibration="raw"),
+           "kemar": load_hrirset(str(KEMAR), sample_rate=FS, calibration="raw")}  # fmt: skip
+    levels = {
+        name: rendered_band_level_db(s) for name, s in (("builtin", builtin), ("kemar", kemar))
+    }
+    raw_levels = {name: rendered_band_level_db(s) for name, s in raw.items()}
+    assert abs(levels["builtin"] - levels["kemar"]) < 1.0  # the done-when criterion
+    assert abs(levels["builtin"]) < 0.5 and abs(levels["kemar"]) < 0.5  # 0 dB re free field
+    assert abs(raw_levels["builtin"] - raw_levels["kemar"]) > 3.0  # as stored they differ
+    for name, cal in (("builtin", builtin), ("kemar", kemar)):
+        gain = cal.calibration_gain_db
+        assert raw_levels[name] + gain == pytest.approx(levels[name], abs=0.05)
+        assert cal.describe()["calibration"] == "reference"
+        assert cal.describe()["calibration_gain_db"] == pytest.approx(gain, abs=1e-4)
+    # the raw option is the old level: the set exactly as load_sofa reads it
+    assert raw["kemar"].calibration_gain_db == 0.0 and raw["kemar"].calibration == "raw"
+    assert raw["kemar"].ir.tobytes() == load_sofa(KEMAR, sample_rate=FS).ir.tobytes()
+
+
+def test_physical_sphere_model_needs_almost_no_gain():
+    """A rigid sphere is within ~1 dB of the free field below 2 kHz (Duda & Martens 1998)."""
+    sphere = build_model_hrirset(model="sphere", grid_deg=15.0, distances_m=[3.0])
+    assert abs(reference_level_db(sphere)) < 0.5
+    assert abs(calibrate(sphere).calibration_gain_db) < 0.5
+
+
+def test_one_gain_for_every_shell_keeps_near_field_levels_relative_to_the_far_field():
+    raw = build_model_hrirset(model="sphere", grid_deg=30.0, distances_m=[0.3, 1.0, 2.0])
+    scaled = raw.__class__(raw.azimuth_deg, raw.elevation_deg, raw.distance_m, raw.ir * 0.05,
+                           raw.sample_rate, delay_samples=raw.delay_samples)  # fmt: skip
+    cal = calibrate(scaled)
+    expected = -20 * np.log10(0.05) + calibrate(raw).calibration_gain_db
+    assert cal.calibration_gain_db == pytest.approx(expected, abs=1e-9)
+    assert abs(reference_level_db(cal)) < 1e-9
+    np.testing.assert_allclose(cal.ir, scaled.ir * 10 ** (cal.calibration_gain_db / 20), rtol=1e-12)
+    # near field from a calibrated set == calibration of the near-field set (same single gain)
+    far = build_model_hrirset(model="sphere", grid_deg=30.0, distances_m=[1.4])
+    a = nearfield_from_farfield(calibrate(far))
+    b = calibrate(nearfield_from_farfield(far))
+    assert a.calibration_gain_db == pytest.approx(b.calibration_gain_db, abs=1e-12)
+    np.testing.assert_allclose(a.ir, b.ir, rtol=1e-9, atol=1e-12)
+    # back to raw gives the stored level
+    np.testing.assert_allclose(calibrate(cal, "raw").ir, scaled.ir, rtol=1e-12)
+    assert calibrate(cal, "raw").calibration_gain_db == 0.0
+
+
+def test_unknown_calibration_is_refused_naming_the_value():
+    with pytest.raises(HRIRError, match="calibration must be one of reference, raw, got 'loud'"):
+        load_hrirset("builtin", calibration="loud")
+    silent = build_model_hrirset(model="sphere", grid_deg=45.0, distances_m=[1.0])
+    silent.ir[:] *= 1e-9  # -180 dB: no usable level
+    with pytest.raises(HRIRError, match="cannot calibrate"):
+        calibrate(silent)
