@@ -201,7 +201,13 @@ class HRIRSet:
 
     # ----------------------------------------------------------------------------- resampling
     def resample(self, sample_rate: int) -> HRIRSet:
-        """This set at ``sample_rate``, by a polyphase (Kaiser-windowed) anti-aliasing filter."""
+        """This set at ``sample_rate``, by a polyphase (Kaiser-windowed) anti-aliasing filter.
+
+        The responses are filters (transfer functions re the free field), so their frequency
+        response ``H(f) = sum_n h[n] exp(-2 pi i f n / fs)`` is kept: the interpolated samples
+        are scaled by ``fs_old / fs_new`` (interpolation alone keeps the waveform, whose
+        sum, the DC gain, grows with the rate: -5.3 dB from 44.1 to 24 kHz).
+        """
         from scipy.signal import resample_poly
 
         sample_rate = int(sample_rate)
@@ -209,7 +215,7 @@ class HRIRSet:
             return self
         ratio = Fraction(sample_rate, self.sample_rate).limit_denominator(1000)
         up, down = ratio.numerator, ratio.denominator
-        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0))
+        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0)) * (down / up)
         return HRIRSet(
             self.azimuth_deg,
             self.elevation_deg,
