@@ -68,7 +68,7 @@ def build_command(model, rate, grid_deg, out, overwrite):
 def nearfield_command(file, out, rate, overwrite):
     """Add near-field shells to the single-distance set FILE (sphere DVF).
 
-    Shells at 0.2, 0.3, ... m nearer than FILE's measured distance are synthesised; the measured
+    Shells of 0.2, 0.3, ..., 1.5 m nearer than the measured distance are synthesised; the measured
     shell stays the far-field shell, and nothing is extrapolated beyond it. Levels are written
     as stored (calibration happens when a set is loaded for synthesis).
     """
