@@ -67,7 +67,7 @@ def first_bad_response(ir: np.ndarray) -> tuple[int, int, str] | None:
 class HRIRShell:
     """All measurements of one set at one distance, with a nearest-direction lookup.
 
-    The lookup is built once per direction set and kept by :mod:`.derived` (not on the shell).
+    The lookup is built once per direction arrays and kept by :mod:`.derived` (not on the shell).
     """
 
     distance_m: float
@@ -173,15 +173,13 @@ class HRIRSet:
     def shells(self) -> list[HRIRShell]:
         """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
         if self._shells is None:
-            self._shells = [
-                HRIRShell(
-                    float(np.mean(self.distance_m[g])),
-                    self.azimuth_deg[g],
-                    self.elevation_deg[g],
-                    self.ir[g],
-                )
-                for g in shell_groups(self.distance_m)
-            ]
+            shared: dict = {}  # equal directions share arrays, hence one lookup (.derived)
+            self._shells = []
+            for g in shell_groups(self.distance_m):
+                az, el = self.azimuth_deg[g], self.elevation_deg[g]
+                az, el = shared.setdefault((az.tobytes(), el.tobytes()), (az, el))
+                distance = float(np.mean(self.distance_m[g]))
+                self._shells.append(HRIRShell(distance, az, el, self.ir[g]))
         return self._shells
 
     @property

@@ -181,16 +181,17 @@ class DirectionLookup:
         return self.query(v[:, 0], v[:, 1], v[:, 2])
 
 
-def direction_lookup(azimuth_deg, elevation_deg) -> DirectionLookup:
-    """The :class:`DirectionLookup` of measured directions (degrees), built once per direction set.
+def direction_lookup(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> DirectionLookup:
+    """The :class:`DirectionLookup` of measured directions (degree arrays), built once.
 
-    Kept in :mod:`.derived` under ``("direction_lookup", directions)``: shells and sets measured
-    at the same directions share one lookup.
+    Kept in :mod:`.derived` under ``("direction_lookup", (azimuth_deg, elevation_deg))``, keyed
+    by the arrays' identity: shells that share their direction arrays share one lookup.
     """
-    az = np.asarray(azimuth_deg, dtype=float).ravel()
-    el = np.asarray(elevation_deg, dtype=float).ravel()
+    az, el = np.asarray(azimuth_deg), np.asarray(elevation_deg)
     return derived(
-        "direction_lookup", (az, el), lambda: DirectionLookup(spherical_to_cartesian(az, el))
+        "direction_lookup",
+        (az, el),
+        lambda: DirectionLookup(spherical_to_cartesian(az.ravel(), el.ravel())),
     )
 
 
