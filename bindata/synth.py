@@ -34,22 +34,28 @@ from .scene import file_stem, fold_of, sample_scene
 
 
 @lru_cache(maxsize=4)
-def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int):
+def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int,
+                   hrir_calibration: str = "raw"):  # fmt: skip
     """HRIR set and event library of a run, loaded once per process.
 
+    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"`` or
+    ``"raw"`` (the default for scenes written before the option existed, which were raw).
     Returns ``(hrirset, library, record)`` where ``record`` is what scenes store about both.
     """
     from .events import open_event_library
     from .hrir import load_hrirset, nearfield_from_farfield
 
-    hrirset = load_hrirset(None if hrir_spec == "builtin" else hrir_spec, sample_rate=sample_rate)
+    hrirset = load_hrirset(None if hrir_spec == "builtin" else hrir_spec, sample_rate=sample_rate,
+                           calibration=hrir_calibration)  # fmt: skip
     if nearfield:
         hrirset = nearfield_from_farfield(hrirset)
     library = open_event_library(None if library_spec == "builtin" else library_spec,
                                  sample_rate=sample_rate)  # fmt: skip
     record = {
         "hrir": {"spec": hrir_spec, "nearfield": bool(nearfield), "name": hrirset.name,
-                 "distances_m": [round(float(d), 4) for d in hrirset.distances]},
+                 "distances_m": [round(float(d), 4) for d in hrirset.distances],
+                 "calibration": hrirset.calibration,
+                 "calibration_gain_db": round(hrirset.calibration_gain_db, 4)},
         "event_library": {"spec": library_spec, "kind": library.kind,
                           "classes": list(library.classes)},
     }  # fmt: skip
@@ -59,7 +65,7 @@ def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_ra
 def _resources_for(cfg: dict):
     return load_resources(
         str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]),
-        str(cfg["events"]["library"]), int(cfg["sample_rate"]),
+        str(cfg["events"]["library"]), int(cfg["sample_rate"]), str(cfg["hrir"]["calibration"]),
     )  # fmt: skip
 
 
@@ -176,6 +182,7 @@ def render_scene_file(scene_path, *, hrir: str | None = None, library: str | Non
     hrirset, lib, _ = load_resources(
         hrir or scene["hrir"]["spec"], bool(scene["hrir"].get("nearfield", False)),
         library or scene["event_library"]["spec"], int(scene["sample_rate"]),
+        str(scene["hrir"].get("calibration", "raw")),
     )  # fmt: skip
     pcm, csv_text, _ = render_scene(scene, library=lib, hrirset=hrirset)
     return pcm, int(scene["sample_rate"]), csv_text

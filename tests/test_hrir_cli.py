@@ -58,11 +58,12 @@ def test_nearfield_adds_shells_to_kemar(tmp_path):
     assert res.exit_code == 0, res.output
     sofa = sofar.read_sofa(str(out), verbose=False)
     assert sofa.verify(issue_handling="return") is None
-    assert np.allclose(np.unique(sofa.SourcePosition[:, 2]), np.arange(0.2, 1.51, 0.1))
+    # the measured 1.4 m shell stays the far-field one; nothing beyond it is extrapolated
+    assert np.allclose(np.unique(sofa.SourcePosition[:, 2]), np.arange(0.2, 1.41, 0.1))
     assert run("hrir", "nearfield", KEMAR, "--out", out).exit_code == 2
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "GeneralFIR", "one_receiver"])
+@pytest.mark.parametrize("kind", ["missing", "text", "GeneralFIR", "one_receiver", "nan", "zero"])
 def test_bad_files_exit_2_with_one_line(tmp_path, kind):
     path = tmp_path / f"{kind}.sofa"
     if kind == "text":
@@ -76,9 +77,17 @@ def test_bad_files_exit_2_with_one_line(tmp_path, kind):
         one.SourcePosition = np.array([[0, 0, 1], [90, 0, 1]])
         one.Data_Delay = np.zeros((1, 1))
         sofar.write_sofa(str(path), one)
+    elif kind in ("nan", "zero"):
+        broken = sofar.Sofa("SimpleFreeFieldHRIR")
+        broken.Data_IR = np.ones((3, 2, 8))
+        broken.Data_IR[1, 0] = np.nan if kind == "nan" else 0.0
+        broken.SourcePosition = np.array([[0, 0, 1], [90, 0, 1], [180, 0, 1]])
+        sofar.write_sofa(str(path), broken)
     for args in (("hrir", "info", path), ("hrir", "nearfield", path, "--out", tmp_path / "o.sofa")):
         res = run(*args)
         assert res.exit_code == 2
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("bindata: error: ") and str(path) in lines[0]
+        if kind in ("nan", "zero"):
+            assert "measurement 1 (receiver 0" in lines[0]
     assert not (tmp_path / "o.sofa").exists()

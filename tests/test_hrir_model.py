@@ -138,7 +138,7 @@ def test_default_set_is_built_once_then_read_from_cache(tmp_path, monkeypatch):
     assert len(builds) == 1 and path.exists() and path.suffix == ".npz"
     assert f"-v{cache.MODEL_VERSION}-" in path.name and f"{FS}hz" in path.name
     assert sorted(os.listdir(path.parent)) == [path.name]  # no temporary file left
-    cached = load_hrirset(None, sample_rate=FS)
+    cached = load_hrirset(None, sample_rate=FS, calibration="raw")
     assert len(builds) == 1  # read, not rebuilt
     np.testing.assert_array_equal(cached.ir, built.ir)  # a fresh build renders like the cache
     assert cached.delay_samples == built.delay_samples

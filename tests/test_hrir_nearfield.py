@@ -38,7 +38,7 @@ def test_dvf_of_far_model_reproduces_the_model_built_at_that_distance():
 def test_kemar_near_field_shells_raise_the_ild_of_a_lateral_source():
     kemar = load_sofa(KEMAR, sample_rate=24000)
     near = nearfield_from_farfield(kemar)
-    assert np.allclose(near.distances, np.arange(0.2, 1.51, 0.1))
+    assert np.allclose(near.distances, np.arange(0.2, 1.41, 0.1))  # measured 1.4 m: the farthest
     assert near.delay_samples == kemar.delay_samples and near.n_taps == kemar.n_taps
     # the measured 1.4 m shell is kept as measured
     np.testing.assert_array_equal(near.nearest_shell(1.4).ir, kemar.far_field_shell.ir)
@@ -61,3 +61,21 @@ def test_bad_distances_are_refused():
     far = build_model_hrirset(model="sphere", grid_deg=45.0, distances_m=[1.0])
     with pytest.raises(HRIRError, match="near-field distances"):
         nearfield_from_farfield(far, distances_m=[0.05, 0.5])
+
+
+def test_measured_shell_stays_the_far_field_shell_and_only_nearer_shells_are_added():
+    far = build_model_hrirset(model="sphere", grid_deg=45.0, distances_m=[1.04])
+    near = nearfield_from_farfield(far)  # defaults 0.2, ..., 1.5: only those nearer than 1.04 m
+    assert np.allclose(near.distances, [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.04])
+    measured = near.far_field_shell
+    assert measured.distance_m == pytest.approx(1.04)
+    assert measured.ir.tobytes() == far.shells[0].ir.tobytes()  # byte-equal, not re-synthesised
+    for r in (1.03, 1.2, 3.0, 20.0):  # far sources (and every reflection) get the measured shell
+        assert near.nearest_shell(r).ir.tobytes() == far.shells[0].ir.tobytes()
+    # explicit targets: at the measured distance (within 2 cm) keep it; beyond it are refused
+    assert nearfield_from_farfield(far, distances_m=[1.05]) is far
+    with pytest.raises(HRIRError, match=r"not beyond the measured far-field shell \(1.04 m\)"):
+        nearfield_from_farfield(far, distances_m=[0.5, 1.5])
+    # a set measured nearer than every default target gains nothing
+    assert nearfield_from_farfield(build_model_hrirset(model="sphere", grid_deg=45.0,
+                                                       distances_m=[0.15])).distances.size == 1  # fmt: skip

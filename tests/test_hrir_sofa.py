@@ -68,13 +68,14 @@ def test_kemar_head_centre_lies_between_the_ears_onsets():
 @needs_kemar
 def test_kemar_resampled_to_24k_keeps_its_spectrum_and_delay():
     native = load_sofa(KEMAR)
-    hrirset = load_hrirset(str(KEMAR), sample_rate=24000)
+    hrirset = load_hrirset(str(KEMAR), sample_rate=24000, calibration="raw")
     assert hrirset.sample_rate == 24000
     assert hrirset.delay_samples == pytest.approx(native.delay_samples * 24000 / 44100)
     a, b = native.far_field_shell.lookup(40, 20)[0], hrirset.far_field_shell.lookup(40, 20)[0]
     f = np.linspace(200, 9000, 50)  # (the polyphase filter's passband ends near 0.8 x 12 kHz)
-    spec_a = np.abs(np.fft.rfft(a, 44100)[:, f.astype(int)]) / 44100  # continuous-time scale
-    spec_b = np.abs(np.fft.rfft(b, 24000)[:, f.astype(int)]) / 24000
+    # transfer functions (filters): H(f) = sum_n h[n] exp(-2 pi i f n / fs), at 1 Hz bins
+    spec_a = np.abs(np.fft.rfft(a, 44100)[:, f.astype(int)])
+    spec_b = np.abs(np.fft.rfft(b, 24000)[:, f.astype(int)])
     np.testing.assert_allclose(20 * np.log10(spec_b / spec_a), 0, atol=0.2)
 
 
@@ -228,3 +229,43 @@ def test_bad_input_gives_one_line_naming_file_and_problem(tmp_path):
             load_hrirset(str(path))
         message = str(info.value)
         assert "\n" not in message and str(path) in message and problem in message
+
+
+def _small_set(path, ir):
+    """A SimpleFreeFieldHRIR file of ``ir`` (M, 2, N) on the horizontal plane at 1 m."""
+    sofa = sofar.Sofa("SimpleFreeFieldHRIR")
+    sofa.Data_IR = ir
+    m = ir.shape[0]
+    sofa.SourcePosition = np.stack([np.arange(m) * 360.0 / m, np.zeros(m), np.ones(m)], axis=1)
+    sofa.Data_Delay = np.zeros((1, 2))
+    sofar.write_sofa(str(path), sofa)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "measurement", "receiver", "problem"),
+    [("nan", 2, 1, "NaN or infinite"), ("inf", 1, 0, "NaN or infinite"),
+     ("zero", 3, 0, "zero at every tap")],
+)  # fmt: skip
+def test_sofa_with_nan_inf_or_silent_responses_is_refused(tmp_path, kind, measurement, receiver,
+                                                          problem):  # fmt: skip
+    ir = np.random.default_rng(1).standard_normal((6, 2, 32))
+    ir[5, 0] = 0.0
+    ir[5, 0, 4] = 1e-30  # tiny but not silent: fine
+    if kind == "zero":
+        ir[measurement, receiver] = 0.0
+    else:
+        ir[measurement, receiver, 7] = np.nan if kind == "nan" else np.inf
+        ir[4, 1, 3] = np.nan  # a later bad response: the first one is named
+    path = _small_set(tmp_path / f"{kind}.sofa", ir)
+    before = path.read_bytes()
+    for load in (load_sofa, load_hrirset):
+        with pytest.raises(HRIRError) as info:
+            load(str(path))
+        message = str(info.value)
+        assert message.startswith(f"{path}: measurement {measurement} (receiver {receiver},")
+        assert problem in message and "\n" not in message
+    assert path.read_bytes() == before
+    ir[measurement, receiver] = 1.0  # the same file repaired loads
+    ir[4, 1, 3] = 0.5
+    assert load_sofa(_small_set(tmp_path / "fixed.sofa", ir)).ir.shape[:2] == (6, 2)

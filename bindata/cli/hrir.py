@@ -30,7 +30,7 @@ def hrir_group() -> None:
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def info_command(file, as_json):
-    """Describe FILE (a SOFA file, or 'builtin'): convention, rate, taps, shells, coverage."""
+    """Describe FILE (a SOFA file, or 'builtin'): convention, rate, taps, shells, coverage, level."""
     from ..hrir.info import format_info, hrir_info
 
     info = hrir_info(file)
@@ -66,7 +66,12 @@ def build_command(model, rate, grid_deg, out, overwrite):
 @click.option("--rate", type=int, default=None, help="Resample to this rate [the file's].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 def nearfield_command(file, out, rate, overwrite):
-    """Add near-field shells (0.2-1.5 m) to the single-distance set FILE (sphere DVF)."""
+    """Add near-field shells to the single-distance set FILE (sphere DVF).
+
+    Shells of 0.2, 0.3, ..., 1.5 m nearer than the measured distance are synthesised; the measured
+    shell stays the far-field shell, and nothing is extrapolated beyond it. Levels are written
+    as stored (calibration happens when a set is loaded for synthesis).
+    """
     from ..hrir import load_sofa, nearfield_from_farfield, write_sofa
 
     path = _check_out(out, overwrite)

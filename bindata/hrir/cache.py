@@ -3,8 +3,8 @@
 The cache folder is ``$BINDATA_CACHE_DIR`` when set, else ``platformdirs.user_cache_dir("bindata")``.
 A cached set is an ``.npz`` named by model, model version, sample rate and a hash of every
 parameter, so a new model version or option never reads a stale file. It is written to a temporary
-name and renamed (concurrent workers never see a partial file); an unreadable cache file is
-rebuilt; an unwritable cache folder only costs the rebuild.
+name and renamed by :func:`bindata.io.atomic_path` (concurrent workers never see a partial file);
+an unreadable cache file is rebuilt; an unwritable cache folder only costs the rebuild.
 
 The set returned after building is the one read back from the cache (responses rounded to
 float32 either way), so a fresh build and a cached load give identical arrays and renders.
@@ -12,15 +12,14 @@ float32 either way), so a fresh build and a cached load give identical arrays an
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import HRIRError
+from ..errors import HRIRError, OutputError
+from ..io import atomic_path, sha256_json
 from .builtin import (
     DELAY_S,
     FAR_FIELD_M,
@@ -31,7 +30,9 @@ from .builtin import (
     build_model_hrirset,
     default_n_taps,
 )
-from .hrirset import HRIRSet
+from .calibration import calibrate
+from .hrirset import CALIBRATIONS, HRIRSet
+from .sofa_io import load_sofa
 from .sphere import EAR_AZIMUTH_DEG, HEAD_RADIUS_M, SPEED_OF_SOUND
 from .structural import StructuralParams
 
@@ -68,7 +69,7 @@ def _model_parameters(model: str, sample_rate: int) -> dict:
 def cache_path(*, model: str = "structural", sample_rate: int = 24000) -> Path:
     """Where the default set of ``model`` at ``sample_rate`` is cached."""
     params = _model_parameters(model, sample_rate)
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    digest = sha256_json(params, length=12)
     name = f"hrir-{model}-v{MODEL_VERSION}-{int(sample_rate)}hz-{digest}.npz"
     return cache_dir() / name
 
@@ -101,25 +102,18 @@ def _read_cache(path: Path) -> HRIRSet | None:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return _from_arrays(arrays)
-    except (OSError, ValueError, KeyError, HRIRError):
+    except (OSError, ValueError, KeyError, HRIRError, zipfile.BadZipFile):
         return None
 
 
 def _write_cache(path: Path, arrays: dict) -> None:
+    """Write the cache file atomically; an unwritable cache folder only costs the rebuild."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return  # no writable cache: the caller keeps the built set
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except OSError:
+    except (OSError, OutputError):
         pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def default_hrirset(*, sample_rate: int = 24000, model: str = "structural") -> HRIRSet:
@@ -144,16 +138,27 @@ def default_hrirset(*, sample_rate: int = 24000, model: str = "structural") -> H
     return _from_arrays(arrays)
 
 
-def load_hrirset(spec: str | None, *, sample_rate: int = 24000) -> HRIRSet:
-    """The HRIR set named by ``spec``, at ``sample_rate``.
+def load_hrirset(
+    spec: str | None, *, sample_rate: int = 24000, calibration: str = "reference"
+) -> HRIRSet:
+    """The HRIR set named by ``spec``, at ``sample_rate`` and the level ``calibration``.
 
     ``None`` or ``"builtin"`` give :func:`default_hrirset` (``"builtin:sphere"``: the sphere-only
     model); anything else is a SOFA file path read by :func:`.sofa_io.load_sofa`. A set measured at
     one distance stays single-shell (see :func:`.nearfield.nearfield_from_farfield`).
-    """
-    from .sofa_io import load_sofa
 
+    ``calibration="reference"`` (the default) scales the set to the level reference of
+    :mod:`.calibration` (frontal far field, 250 Hz-2 kHz, 0 dB re the free field at the head
+    centre); the gain applied is ``calibration_gain_db`` of the result (and of its
+    :meth:`~.hrirset.HRIRSet.describe`). ``"raw"`` keeps the level as stored.
+    """
+    if calibration not in CALIBRATIONS:
+        raise HRIRError(
+            f"HRIR calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}"
+        )
     if spec is None or str(spec) in BUILTIN_SPECS:
         model = "structural" if spec is None else (str(spec).partition(":")[2] or "structural")
-        return default_hrirset(sample_rate=sample_rate, model=model)
-    return load_sofa(spec, sample_rate=sample_rate)
+        hrirset = default_hrirset(sample_rate=sample_rate, model=model)
+    else:
+        hrirset = load_sofa(spec, sample_rate=sample_rate)
+    return calibrate(hrirset, calibration)

@@ -19,7 +19,10 @@ import numpy as np
 
 from ..errors import HRIRError
 from ..geometry import spherical_to_cartesian, wrap_azimuth_deg
+from .lookup import direction_lookup
 
+#: Level states of a set: as stored, or scaled to the reference of :mod:`.calibration`.
+CALIBRATIONS = ("reference", "raw")
 #: Distances closer than this (metres) are treated as the same measurement shell.
 SHELL_TOLERANCE_M = 0.02
 
@@ -41,37 +44,36 @@ def shell_groups(distance_m) -> list[np.ndarray]:
     return [np.array(g, dtype=np.int64) for g in groups]
 
 
-class _LazyGrid:
-    """A :class:`~bindata.hrir.lookup.DirectionLookup` built on first use.
+def first_bad_response(ir: np.ndarray) -> tuple[int, int, str] | None:
+    """``(measurement, ear, reason)`` of the first unusable response of ``ir`` (M, 2, N), or None.
 
-    Shared by the shells of a set that have the same directions, so it is built once per set.
+    A response is unusable when it holds a NaN or an infinity, or is zero at every tap (a missing
+    measurement: no real ear is silent for a source in free field).
     """
-
-    def __init__(self, azimuth_deg: np.ndarray, elevation_deg: np.ndarray):
-        self._directions = (azimuth_deg, elevation_deg)
-        self._grid = None
-
-    def query(self, directions: np.ndarray) -> np.ndarray:
-        return self.lookup.query_vectors(directions)
-
-    @property
-    def lookup(self):
-        if self._grid is None:
-            from .lookup import DirectionLookup
-
-            self._grid = DirectionLookup(spherical_to_cartesian(*self._directions))
-        return self._grid
+    ir = np.asarray(ir)
+    flat = ir.reshape(-1, ir.shape[-1]) if ir.ndim >= 2 else ir.reshape(1, -1)
+    finite = np.isfinite(flat).all(axis=-1)
+    silent = ~np.any(flat != 0, axis=-1)
+    bad = np.flatnonzero(~finite | silent)
+    if bad.size == 0:
+        return None
+    i = int(bad[0])
+    n_ears = ir.shape[1] if ir.ndim == 3 else 1
+    reason = "holds NaN or infinite values" if not finite[i] else "is zero at every tap"
+    return i // n_ears, i % n_ears, reason
 
 
-@dataclass
+@dataclass(eq=False)
 class HRIRShell:
-    """All measurements of one set at one distance, with a nearest-direction lookup."""
+    """All measurements of one set at one distance, with a nearest-direction lookup.
+
+    The lookup is built once per direction arrays and kept by :mod:`.derived` (not on the shell).
+    """
 
     distance_m: float
     azimuth_deg: np.ndarray
     elevation_deg: np.ndarray
     ir: np.ndarray  # (M, 2, N)
-    _tree: object = field(default=None, repr=False, compare=False)
 
     def nearest_index(self, azimuth_deg, elevation_deg) -> np.ndarray:
         """Index of the measured direction nearest (great circle) to each query direction.
@@ -84,10 +86,9 @@ class HRIRShell:
 
     def nearest_index_xyz(self, directions) -> np.ndarray:
         """Like :meth:`nearest_index` for direction vectors (..., 3) (need not be unit length)."""
-        if self._tree is None:
-            self._tree = _LazyGrid(self.azimuth_deg, self.elevation_deg)
         d = np.asarray(directions, dtype=float)
-        return self._tree.query(d.reshape(-1, 3)).reshape(d.shape[:-1])
+        lookup = direction_lookup(self.azimuth_deg, self.elevation_deg)
+        return lookup.query_vectors(d.reshape(-1, 3)).reshape(d.shape[:-1])
 
     def lookup(self, azimuth_deg, elevation_deg) -> np.ndarray:
         """Two-ear responses (n, 2, N) of the measured directions nearest to the queries."""
@@ -110,6 +111,11 @@ class HRIRSet:
         Sample index at which the wave reaches the head centre in every response.
     name : str
         Human-readable origin (file name or model).
+    calibration : {"raw", "reference"}
+        ``"raw"``: the level as stored; ``"reference"``: scaled to the level reference of
+        :mod:`.calibration` (every shell by the same gain).
+    calibration_gain_db : float
+        Gain (dB) applied to the stored responses to reach ``calibration`` (0 for ``"raw"``).
     """
 
     azimuth_deg: np.ndarray
@@ -119,7 +125,9 @@ class HRIRSet:
     sample_rate: int
     delay_samples: float = 0.0
     name: str = ""
-    _shells: list = field(default=None, repr=False, compare=False)
+    calibration: str = "raw"
+    calibration_gain_db: float = 0.0
+    _shells: list = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.azimuth_deg = wrap_azimuth_deg(np.asarray(self.azimuth_deg, dtype=float).ravel())
@@ -142,9 +150,18 @@ class HRIRSet:
             problems.append("distances must be > 0")
         if int(self.sample_rate) <= 0:
             problems.append(f"sample_rate must be > 0, got {self.sample_rate}")
+        if self.calibration not in CALIBRATIONS:
+            problems.append(f"calibration must be one of {', '.join(CALIBRATIONS)}, "
+                            f"got {self.calibration!r}")  # fmt: skip
+        if not np.isfinite(float(self.calibration_gain_db)):
+            problems.append(f"calibration_gain_db must be finite, got {self.calibration_gain_db}")
+        if not problems and (bad := first_bad_response(self.ir)) is not None:
+            problems.append(f"measurement {bad[0]} ({'left' if bad[1] == 0 else 'right'} ear) "
+                            f"{bad[2]}; every response must be finite and not all zero")  # fmt: skip
         if problems:
             raise HRIRError(f"{self.name or 'HRIR set'}: " + "; ".join(problems))
         self.sample_rate = int(self.sample_rate)
+        self.calibration_gain_db = float(self.calibration_gain_db)
 
     # ----------------------------------------------------------------------------- shells
     @property
@@ -156,14 +173,13 @@ class HRIRSet:
     def shells(self) -> list[HRIRShell]:
         """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
         if self._shells is None:
-            groups = shell_groups(self.distance_m)
-            grids: dict = {}  # shells measured at the same directions share one lookup grid
+            shared: dict = {}  # equal directions share arrays, hence one lookup (.derived)
             self._shells = []
-            for g in groups:
+            for g in shell_groups(self.distance_m):
                 az, el = self.azimuth_deg[g], self.elevation_deg[g]
-                grid = grids.setdefault((az.tobytes(), el.tobytes()), _LazyGrid(az, el))
+                az, el = shared.setdefault((az.tobytes(), el.tobytes()), (az, el))
                 distance = float(np.mean(self.distance_m[g]))
-                self._shells.append(HRIRShell(distance, az, el, self.ir[g], _tree=grid))
+                self._shells.append(HRIRShell(distance, az, el, self.ir[g]))
         return self._shells
 
     @property
@@ -183,7 +199,13 @@ class HRIRSet:
 
     # ----------------------------------------------------------------------------- resampling
     def resample(self, sample_rate: int) -> HRIRSet:
-        """This set at ``sample_rate``, by a polyphase (Kaiser-windowed) anti-aliasing filter."""
+        """This set at ``sample_rate``, by a polyphase (Kaiser-windowed) anti-aliasing filter.
+
+        The responses are filters (transfer functions re the free field), so their frequency
+        response ``H(f) = sum_n h[n] exp(-2 pi i f n / fs)`` is kept: the interpolated samples
+        are scaled by ``fs_old / fs_new`` (interpolation alone keeps the waveform, whose
+        sum, the DC gain, grows with the rate: -5.3 dB from 44.1 to 24 kHz).
+        """
         from scipy.signal import resample_poly
 
         sample_rate = int(sample_rate)
@@ -191,7 +213,7 @@ class HRIRSet:
             return self
         ratio = Fraction(sample_rate, self.sample_rate).limit_denominator(1000)
         up, down = ratio.numerator, ratio.denominator
-        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0))
+        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0)) * (down / up)
         return HRIRSet(
             self.azimuth_deg,
             self.elevation_deg,
@@ -200,6 +222,8 @@ class HRIRSet:
             sample_rate,
             delay_samples=self.delay_samples * up / down,
             name=self.name,
+            calibration=self.calibration,
+            calibration_gain_db=self.calibration_gain_db,
         )
 
     def describe(self) -> dict:
@@ -211,6 +235,8 @@ class HRIRSet:
             "n_measurements": int(self.azimuth_deg.shape[0]),
             "distances_m": [round(float(d), 4) for d in self.distances],
             "delay_samples": float(self.delay_samples),
+            "calibration": self.calibration,
+            "calibration_gain_db": round(float(self.calibration_gain_db), 4),
             "elevation_range_deg": [
                 float(self.elevation_deg.min()),
                 float(self.elevation_deg.max()),

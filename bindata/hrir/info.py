@@ -52,19 +52,27 @@ def sofa_convention(path) -> str:
 
 
 def hrir_info(spec: str) -> dict:
-    """JSON-able description of the set ``spec`` (a SOFA path or ``builtin``), at its own rate."""
+    """JSON-able description of the set ``spec`` (a SOFA path or ``builtin``), at its own rate.
+
+    Levels: ``raw_reference_level_db`` is the stored level of the reference of
+    :mod:`.calibration`, ``calibration_gain_db`` the gain loading applies by default.
+    """
     from .cache import BUILTIN_SPECS, load_hrirset
+    from .calibration import calibrate, reference_level_db
     from .sofa_io import load_sofa
 
     if spec in BUILTIN_SPECS:
-        hrirset = load_hrirset(spec)
+        hrirset = load_hrirset(spec, calibration="raw")
         convention = "built-in model"
     else:
         hrirset = load_sofa(spec)
         convention = sofa_convention(spec)
+    raw_level = reference_level_db(hrirset)
+    hrirset = calibrate(hrirset)  # as bindata loads it by default
     info = {"file": str(Path(spec)) if spec not in BUILTIN_SPECS else spec}
     info["convention"] = convention
     info.update(hrirset.describe())
+    info["raw_reference_level_db"] = round(raw_level, 4)
     info["directions_per_shell"] = [int(s.azimuth_deg.size) for s in hrirset.shells]
     info["coverage"] = coverage(hrirset)
     return info
@@ -89,5 +97,7 @@ def format_info(info: dict) -> str:
         f"coverage:     {100 * cov['fraction_within_deg']:.1f} % of the sphere within "
         f"{cov['radius_deg']:g} deg of a measurement; largest gap {cov['largest_gap_deg']:.1f} deg",
         f"head centre:  sample {info['delay_samples']:.2f} ({1000 * info['delay_samples'] / rate:.3f} ms)",
+        f"level:        {info['raw_reference_level_db']:+.2f} dB re free field as stored (front, "
+        f"250 Hz-2 kHz); calibration gain {info['calibration_gain_db']:+.2f} dB",
     ]
     return "\n".join(lines)

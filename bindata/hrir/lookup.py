@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import spherical_to_cartesian
+from .derived import derived
+
 #: Cells per table side at the finest level, and at the coarsest.
 FINE_CELLS = 512
 COARSE_CELLS = 16
@@ -178,13 +181,23 @@ class DirectionLookup:
         return self.query(v[:, 0], v[:, 1], v[:, 2])
 
 
+def direction_lookup(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> DirectionLookup:
+    """The :class:`DirectionLookup` of measured directions (degree arrays), built once.
+
+    Kept in :mod:`.derived` under ``("direction_lookup", (azimuth_deg, elevation_deg))``, keyed
+    by the arrays' identity: shells that share their direction arrays share one lookup.
+    """
+    az, el = np.asarray(azimuth_deg), np.asarray(elevation_deg)
+    return derived(
+        "direction_lookup",
+        (az, el),
+        lambda: DirectionLookup(spherical_to_cartesian(az.ravel(), el.ravel())),
+    )
+
+
 def shell_lookup(shell) -> DirectionLookup:
-    """The :class:`DirectionLookup` of an HRIR shell (built once, shared by equal shells)."""
-    from .hrirset import _LazyGrid
-
-    if shell._tree is None:
-        shell._tree = _LazyGrid(shell.azimuth_deg, shell.elevation_deg)
-    return shell._tree.lookup
+    """The :class:`DirectionLookup` of an HRIR shell (see :func:`direction_lookup`)."""
+    return direction_lookup(shell.azimuth_deg, shell.elevation_deg)
 
 
-__all__ = ["DirectionLookup", "shell_lookup"]
+__all__ = ["DirectionLookup", "direction_lookup", "shell_lookup"]

@@ -44,34 +44,53 @@ def distance_variation(
 def nearfield_from_farfield(
     hrirset: HRIRSet,
     *,
-    distances_m=DEFAULT_DISTANCES_M,
+    distances_m=None,
     radius_m: float = HEAD_RADIUS_M,
     ear_azimuth_deg: float = EAR_AZIMUTH_DEG,
 ) -> HRIRSet:
-    """Add distance shells derived from the set's far-field shell by the sphere DVF.
+    """Add distance shells nearer than the set's far-field shell, derived from it by the sphere DVF.
+
+    The far-field (largest-distance) shell is the reference measurement and stays the set's
+    far-field shell, untouched: every reflection and every source beyond the nearest shells keeps
+    the measured responses. Only shells *nearer* than it are synthesised; nothing is extrapolated
+    beyond the measured distance.
 
     Parameters
     ----------
     hrirset : HRIRSet
         Source set; its largest-distance shell is the reference measurement.
-    distances_m : array_like
-        Target shell distances (m), each > ``radius_m``. A target within 2 cm of a shell the set
-        already has keeps that (measured) shell.
+    distances_m : array_like, optional
+        Target shell distances (m), each > ``radius_m`` and at most the reference distance (plus
+        2 cm). A target within 2 cm of a shell the set already has keeps that (measured) shell.
+        Default: the paper's 0.2, 0.3, ..., 1.5 m (:data:`DEFAULT_DISTANCES_M`) that lie nearer
+        than the reference (for MIT KEMAR, measured at 1.4 m: 0.2-1.3 m synthesised, 1.4 m kept).
     radius_m, ear_azimuth_deg : float
         Sphere of the DVF: head radius and azimuth of the left ear (right: negative).
 
     Returns
     -------
     HRIRSet
-        Every original shell plus the synthesised ones, same rate, taps and ``delay_samples``.
+        Every original shell plus the synthesised ones, same rate, taps, ``delay_samples`` and
+        calibration.
+
+    Raises
+    ------
+    HRIRError
+        A target that is not finite, within the head, or beyond the reference shell.
     """
-    targets = np.round(np.atleast_1d(np.asarray(distances_m, dtype=float)), 6)
-    if targets.size == 0 or np.any(~np.isfinite(targets)) or targets.min() <= radius_m:
-        raise HRIRError(
-            f"{hrirset.name or 'HRIR set'}: near-field distances must be finite and > the head "
-            f"radius {radius_m} m, got {targets.tolist()}"
-        )
     reference = hrirset.far_field_shell
+    limit = reference.distance_m + SHELL_TOLERANCE_M
+    if distances_m is None:
+        targets = DEFAULT_DISTANCES_M[DEFAULT_DISTANCES_M <= limit]
+    else:
+        targets = np.atleast_1d(np.asarray(distances_m, dtype=float))
+    targets = np.round(targets, 6)
+    if np.any(~np.isfinite(targets)) or np.any(targets <= radius_m) or np.any(targets > limit):
+        raise HRIRError(
+            f"{hrirset.name or 'HRIR set'}: near-field distances must be finite, > the head "
+            f"radius {radius_m} m and not beyond the measured far-field shell "
+            f"({reference.distance_m:g} m), got {targets.tolist()}"
+        )
     existing = hrirset.distances
     new = [r for r in targets if np.min(np.abs(existing - r)) > SHELL_TOLERANCE_M]
     if not new:
@@ -102,4 +121,6 @@ def nearfield_from_farfield(
         hrirset.sample_rate,
         delay_samples=hrirset.delay_samples,
         name=f"{hrirset.name} + near field (sphere DVF from {reference.distance_m:g} m)",
+        calibration=hrirset.calibration,
+        calibration_gain_db=hrirset.calibration_gain_db,
     )

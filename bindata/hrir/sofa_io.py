@@ -19,16 +19,18 @@ Files written by :func:`write_sofa` already follow that convention; they carry t
 
 from __future__ import annotations
 
-import os
+import contextlib
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import HRIRError
+from ..errors import HRIRError, OutputError
 from ..geometry import cartesian_to_spherical
+from ..io import atomic_path
+from ..io.atomic import temporary_name
 from .alignment import align_shells
-from .hrirset import HRIRSet, shell_groups
+from .hrirset import HRIRSet, first_bad_response, shell_groups
 from .sphere import HEAD_RADIUS_M
 
 #: Custom global attribute holding ``HRIRSet.delay_samples`` (sofar name: ``GLOBAL_`` + this).
@@ -197,6 +199,7 @@ def _responses(sofa, path: Path, convention: str) -> tuple[np.ndarray, float, in
         rate = _sampling_rate(sofa, path)
         delay = np.asarray(getattr(sofa, "Data_Delay", 0.0), dtype=float)
     m, r, n, e = data.shape
+    _check_finite(data, path)
     ir = np.moveaxis(data, 3, 1).reshape(m * e, r, n)  # measurement-major
     if delay is not None and np.any(delay != 0):
         from .alignment import shift_fractional
@@ -211,6 +214,21 @@ def _responses(sofa, path: Path, convention: str) -> tuple[np.ndarray, float, in
         d = np.repeat(d[..., 0], e, axis=0)
         ir = shift_fractional(ir, d, n_out=n + int(np.ceil(d.max())))
     return ir, rate, m, e
+
+
+def _check_finite(data: np.ndarray, path: Path) -> None:
+    """Refuse NaN, infinite or all-zero responses of ``data`` (M, R, N, E), naming the first."""
+    bad = first_bad_response(np.moveaxis(data, 3, 1).reshape(-1, data.shape[1], data.shape[2]))
+    if bad is None:
+        return
+    n_emitters = data.shape[3]
+    where = f"measurement {bad[0] // n_emitters}"
+    if n_emitters > 1:
+        where += f", emitter {bad[0] % n_emitters}"
+    raise HRIRError(
+        f"{path}: {where} (receiver {bad[1]}, indices from 0) {bad[2]}; every response of an "
+        "HRIR set must be finite and not all zero"
+    )
 
 
 def _receiver_order(sofa, path: Path, n_receivers: int) -> list[int]:
@@ -302,13 +320,13 @@ def load_sofa(path, *, sample_rate: int | None = None) -> HRIRSet:
 
 
 def write_sofa(hrirset: HRIRSet, path) -> None:
-    """Write ``hrirset`` as a SimpleFreeFieldHRIR file, atomically (temporary name + rename).
+    """Write ``hrirset`` as a SimpleFreeFieldHRIR file, atomically (:func:`bindata.io.atomic_path`).
 
     Positions are spherical in SOFA's convention (azimuth counter-clockwise from the front in
     [0, 360), elevation, radius = distance in metres). The responses are stored as they are in the
     container (relative to the head-centre free field); ``GLOBAL_Comment`` says so and
     ``GLOBAL_BindataDelaySamples`` holds ``delay_samples``. The object is verified by sofar before
-    writing; a failure raises :class:`HRIRError`.
+    writing; a failure raises :class:`HRIRError`, a failure to write :class:`OutputError`.
     """
     import sofar
 
@@ -338,18 +356,18 @@ def write_sofa(hrirset: HRIRSet, path) -> None:
             raise HRIRError(
                 f"{path}: the set does not verify as SimpleFreeFieldHRIR ({exc})"
             ) from None
-    raw = path.with_name(f".{path.stem}.{os.getpid()}.raw.sofa")
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.sofa")
+    # sofar's own file, before rechunking (a name ending in .sofa: sofar appends it otherwise)
+    raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
     try:
-        sofar.write_sofa(str(raw), sofa, compression=0)
-        _rechunked_copy(raw, tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise HRIRError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        with atomic_path(path) as tmp:
+            try:
+                sofar.write_sofa(str(raw), sofa, compression=0)
+                _rechunked_copy(raw, tmp)
+            except RuntimeError as exc:  # netCDF/HDF5 report some OS failures this way
+                raise OutputError(f"{path}: cannot write ({exc})") from None
     finally:
-        for p in (raw, tmp):
-            if p.exists():
-                p.unlink()
+        with contextlib.suppress(OSError):
+            raw.unlink(missing_ok=True)
 
 
 def _rechunked_copy(src: Path, dst: Path, *, chunk_bytes: int = CHUNK_BYTES) -> None:

@@ -44,12 +44,10 @@ class ResponseBank:
 
 
 def shell_bank(shell) -> ResponseBank:
-    """The :class:`ResponseBank` of an HRIR shell, built once and kept on the shell."""
-    bank = getattr(shell, "_render_bank", None)
-    if bank is None:
-        bank = ResponseBank(shell.ir)
-        shell._render_bank = bank
-    return bank
+    """The :class:`ResponseBank` of an HRIR shell, cached by :mod:`bindata.hrir.derived`."""
+    from ..hrir.derived import derived
+
+    return derived("render_bank", (shell.ir,), lambda: ResponseBank(shell.ir))
 
 
 def sum_responses(
