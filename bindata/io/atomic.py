@@ -1,6 +1,6 @@
 """Atomic writes: every file bindata writes appears complete under its name or not at all.
 
-A file is written to a temporary name beside its target, ``.<name>.bindata-tmp-<pid>``, flushed
+A file is written to a temporary name beside its target, ``.<name>.bindata-tmp-<pid>-<thread>``, flushed
 and ``fsync``-ed, then renamed over the target (``os.replace``, atomic on POSIX within one file
 system). A crash leaves at most such a temporary file, which :func:`remove_stale_temporaries`
 recognises by :data:`TMP_MARK` and removes (``--resume`` does so). An ``OSError`` while writing
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +28,12 @@ TMP_MARK = ".bindata-tmp-"
 def temporary_name(path: Path) -> Path:
     """The temporary name used while ``path`` is being written by this process.
 
-    The suffix of ``path`` is kept at the end (``.x.wav.bindata-tmp-12.wav``) because some writers
+    The suffix of ``path`` is kept at the end (``.x.wav.bindata-tmp-12-345.wav``); the thread id keeps two threads of one process apart because some writers
     (soundfile, numpy, sofar) choose the format from it.
     """
-    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}{path.suffix}")
+    return path.with_name(
+        f".{path.name}{TMP_MARK}{os.getpid()}-{threading.get_ident()}{path.suffix}"
+    )
 
 
 def is_temporary(path: str | os.PathLike) -> bool:
