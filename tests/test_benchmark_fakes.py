@@ -1,6 +1,6 @@
 """Helpers of the benchmark tests: small datasets with simple, known binaural cues.
 
-:func:`make_fake_dataset` writes the layout of DESIGN.md (audio, metadata, manifest) without the
+:func:`make_fake_dataset` writes the layout of docs/design.md (audio, metadata, manifest) without the
 synthesizer: each event is band-limited noise reaching the two ears with an interaural delay and
 level difference that grow with ``sin(azimuth)`` (left ear leading and louder for a source on the
 left), as a spherical head roughly would. Only the left/right cue is present, so a model can learn

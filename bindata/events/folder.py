@@ -35,6 +35,7 @@ import soundfile
 from bindata.errors import EventLibraryError
 from bindata.events.base import DEFAULT_CACHE_BYTES, EventLibrary
 from bindata.io import sha256_file
+from bindata.problems import Problems
 
 #: Extension -> libsndfile major format needed to read it.
 _EXTENSION_FORMATS = {
@@ -100,10 +101,11 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _audio_files(class_dir: Path, problems: list[str]) -> list[Path]:
+def _audio_files(class_dir: Path, problems: Problems) -> list[Path]:
     """Audio files below ``class_dir`` (recursive, symlinks followed once, hidden skipped).
 
-    An audio-named entry that is not a readable file (a broken link) is added to ``problems``.
+    An audio-named entry that is not a readable file (a broken link) is added to ``problems``
+    (:class:`~bindata.problems.Problems`).
     """
     found: list[Path] = []
     seen: set[str] = set()
@@ -121,22 +123,23 @@ def _audio_files(class_dir: Path, problems: list[str]) -> list[Path]:
             if path.is_file():
                 found.append(path)
             else:
-                problems.append(f"{path}: not a regular file (broken link?)")
+                problems.add(path, "not a regular file (broken link?)", kind="file")
     return found
 
 
-def _probe(path: Path, sound_id: str, problems: list[str]) -> EventFile | None:
+def _probe(path: Path, sound_id: str, problems: Problems) -> EventFile | None:
     """Header of one file, or ``None`` with the reason appended to ``problems``."""
     try:
         info = soundfile.info(str(path))
     except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, OSError, ...
-        problems.append(f"{path}: unreadable audio file ({_reason(exc)})")
+        problems.add(path, f"unreadable audio file ({_reason(exc)})", kind="file")
         return None
     if info.frames <= 0:
-        problems.append(f"{path}: audio file holds no samples")
+        problems.add(path, "audio file holds no samples", kind="file")
         return None
     if info.samplerate <= 0 or info.channels <= 0:
-        problems.append(f"{path}: invalid header ({info.samplerate} Hz, {info.channels} channels)")
+        problems.add(path, f"invalid header ({info.samplerate} Hz, {info.channels} channels)",
+                     kind="file")  # fmt: skip
         return None
     return EventFile(sound_id, path, int(info.samplerate), int(info.channels), int(info.frames))
 
@@ -167,14 +170,14 @@ def scan_folder(root: Path) -> dict[str, list[EventFile]]:
             f"event library folder {root}: no class sub-folders "
             "(expected ROOT/<class>/<audio files>, e.g. ROOT/dog/bark1.wav)"
         )
-    problems: list[str] = []
+    problems = Problems()
     classes: dict[str, list[EventFile]] = {}
     exts = ", ".join(sorted(AUDIO_EXTENSIONS))
     for class_dir in class_dirs:
         n_before = len(problems)
         paths = _audio_files(class_dir, problems)
         if not paths and len(problems) == n_before:
-            problems.append(f"{class_dir}: class folder holds no audio files (looked for {exts})")
+            problems.add(class_dir, f"class folder holds no audio files (looked for {exts})")
             continue
         sounds = []
         for path in paths:
@@ -183,10 +186,7 @@ def scan_folder(root: Path) -> dict[str, list[EventFile]]:
             if probed is not None:
                 sounds.append(probed)
         classes[class_dir.name] = sorted(sounds, key=lambda sf: sf.sound_id)
-    if problems:
-        raise EventLibraryError(
-            f"event library folder {root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems)
-        )
+    problems.raise_if_any(EventLibraryError, f"event library folder {root}")
     return classes
 
 

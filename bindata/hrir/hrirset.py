@@ -6,7 +6,7 @@ the source to the head centre are removed; the arrival of the wave at the head c
 sample :attr:`HRIRSet.delay_samples` of every response (a fractional index, the same for all
 measurements of a set). The renderer adds the delay ``r / c`` and the gain ``1 / r`` itself.
 
-Directions follow DESIGN.md (azimuth counter-clockwise in (-180, 180], +90 = left; elevation in
+Directions follow docs/design.md (azimuth counter-clockwise in (-180, 180], +90 = left; elevation in
 [-90, 90]); channel 0 is the left ear, channel 1 the right ear.
 """
 
@@ -102,7 +102,7 @@ class HRIRSet:
     Parameters
     ----------
     azimuth_deg, elevation_deg, distance_m : ndarray, shape (M,)
-        Direction and distance of each measurement (DESIGN.md conventions).
+        Direction and distance of each measurement (docs/design.md conventions).
     ir : ndarray, shape (M, 2, N)
         Left and right impulse responses, relative to the free field at the head centre.
     sample_rate : int

@@ -6,7 +6,7 @@ Reading accepts the free-field HRIR conventions ``SimpleFreeFieldHRIR`` and ``Fr
 ``0, df, ..., fs / 2`` of a real FFT (converted by ``irfft``). Positions (spherical: azimuth
 counter-clockwise from the front, elevation up, degrees, radius in metres; or cartesian, metres)
 are taken relative to ``ListenerPosition`` and rotated into the listener's frame given by
-``ListenerView`` / ``ListenerUp`` (x front, y left, z up: DESIGN.md). The receiver with the larger
+``ListenerView`` / ``ListenerUp`` (x front, y left, z up: docs/design.md). The receiver with the larger
 ``y`` is the left ear (channel 0). ``Data.Delay`` is applied to the responses.
 
 Measured data are then brought to the container's convention (:mod:`.hrirset`): each response is
