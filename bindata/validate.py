@@ -30,7 +30,8 @@ from .config import default_config
 from .dataset import FORMAT_VERSION, MANIFEST, RUN_MARKER, SUBDIRS, paths_of, read_json, sha256_file
 from .errors import DatasetError, ValidationError
 from .geometry import cartesian_to_spherical, room_to_head
-from .labels import COLUMNS, LABEL_FRAME_S, ROW_DTYPE, n_label_frames, rows_to_csv_text
+from .io.dcase_csv import parse_metadata_text
+from .labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text
 from .resources import validate_against_schema
 
 #: Line-level problems reported per metadata file before the rest are summarised.
@@ -300,25 +301,11 @@ def _parse_csv(ctx: _Context, path: Path) -> tuple[np.ndarray, list[int]] | None
     except (OSError, UnicodeDecodeError) as exc:
         ctx.add(path, f"cannot read as UTF-8 text ({exc})")
         return None
-    rows, lines, bad = [], [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split(",")
-        if len(parts) != len(COLUMNS):
-            bad.append((number, f"expected {len(COLUMNS)} columns "
-                        f"({','.join(COLUMNS)}), got {len(parts)}: {line!r}"))  # fmt: skip
-            continue
-        try:
-            rows.append(tuple(int(p) for p in parts))
-        except ValueError:
-            bad.append((number, f"non-integer value in {line!r} (no header, integers only)"))
-            continue
-        lines.append(number)
+    rows, lines, bad = parse_metadata_text(text)
     _add_limited(ctx, path, bad)
     if bad:
         return None
-    return np.array(rows, dtype=ROW_DTYPE).reshape(-1), lines
+    return rows, lines.tolist()
 
 
 def _add_limited(ctx: _Context, path: Path, items: list[tuple[int | None, str]]) -> None:
