@@ -3,21 +3,25 @@
 A *division* splits positions into classes by interval constraints on azimuth, elevation and
 distance (see the ``_doc`` of the JSON file for the boundary rule). A *view* is what a model or
 the scorer sees: one division, several side by side (multi-label), or their product (single-label
-combinations such as ``top-front-left`` or ``near-left``). A user adds a division or a view by
-editing the JSON (or passing their own dict) without touching code.
+combinations such as ``top-front-left`` or ``near-left``). A user adds a division or a view in their
+own file (same layout, ``schemas/divisions.schema.json``), read by :func:`load_divisions`, or by
+passing their own dict, without touching code.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ConfigError
 from .geometry import wrap_azimuth_deg
-from .resources import load_metadata
+from .resources import load_metadata, validate_against_schema
 
 
 def _in_interval(values, spec) -> np.ndarray:
@@ -153,3 +157,84 @@ def frame_activity(frames, azimuth_deg, elevation_deg, distance_m, *, n_frames: 
     rows, cols = np.nonzero(member[keep])
     act[frames[keep][rows], cols] = True
     return act
+
+
+def check_divisions(spec: Any, *, source: str = "divisions") -> list[str]:
+    """Every problem of a divisions spec: schema violations, unknown parts, repeated classes.
+
+    Parameters
+    ----------
+    spec : object
+        Parsed JSON (layout of ``metadata/divisions.json``).
+    source : str, keyword-only
+        Where it came from (prefix of each message).
+
+    Returns
+    -------
+    list of str
+        Empty when the spec is usable.
+    """
+    problems = validate_against_schema(spec, "divisions", what=source)
+    if problems:
+        return problems
+    for name, div in spec["divisions"].items():
+        names = [c["name"] for c in div["classes"]]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"{source}: divisions.{name}: class {dup!r} is listed more than once")
+    known = set(spec["divisions"]) | set(spec["views"])
+    for name, view in spec["views"].items():
+        for part in view["parts"]:
+            if part not in known:
+                problems.append(
+                    f"{source}: views.{name}.parts: {part!r} names no division or view; "
+                    f"known: {', '.join(sorted(known))}"
+                )
+    if problems:
+        return problems
+    for name in spec["views"]:
+        try:
+            view = get_view(name, spec)
+        except ConfigError as exc:
+            problems.append(f"{source}: views.{name}: {exc}")
+            continue
+        dups = sorted({c for c in view.classes if view.classes.count(c) > 1})
+        if dups:
+            problems.append(f"{source}: views.{name}: class name(s) {dups} occur more than once")
+    return problems
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number (JSON numbers must be finite)")
+
+
+def load_divisions(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """A divisions spec: the packaged ``metadata/divisions.json``, or a user's JSON file.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A JSON file with the layout of ``schemas/divisions.schema.json``.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is not JSON, or breaks the schema or the rules of
+        :func:`check_divisions` (every problem is listed).
+    """
+    if path is None:
+        return load_metadata("divisions")
+    path = Path(path)
+    try:
+        spec = json.loads(path.read_text("utf-8"), parse_constant=_no_constant)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the divisions file ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{path}: the divisions file is not JSON ({exc})") from exc
+    problems = check_divisions(spec, source=str(path))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return spec

@@ -187,7 +187,9 @@ def _rows_checks(layout: str, n_frames: int, class_bad, class_rule: str) -> list
             (4, lambda v: np.abs(v) > 90, lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees"),
             (5, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)"),
         ]  # fmt: skip
-    return checks + [(6, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)")]
+    return checks + [
+        (6, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)")
+    ]
 
 
 def _to_polar(values, linenos, probs: Problems):
@@ -241,14 +243,27 @@ def parse_rows(
 
 
 @lru_cache(maxsize=1)
-def known_views() -> dict[str, tuple]:
-    """Every view (and plain division) of ``metadata/divisions.json``: ``{name: classes}``."""
-    spec = load_metadata("divisions")
+def _packaged_views() -> dict[str, tuple]:
+    return _views_of(load_metadata("divisions"))
+
+
+def _views_of(spec: dict) -> dict[str, tuple]:
     names = list(view_names(spec)) + [d for d in spec["divisions"] if d not in spec["views"]]
     return {n: get_view(n, spec).classes for n in names}
 
 
-def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, list[str]]:
+def known_views(spec: dict | None = None) -> dict[str, tuple]:
+    """Every view (and plain division) of a divisions spec: ``{name: classes}``.
+
+    ``spec`` defaults to the packaged ``metadata/divisions.json``
+    (:func:`bindata.divisions.load_divisions` reads a user's file).
+    """
+    return dict(_packaged_views()) if spec is None else _views_of(spec)
+
+
+def resolve_header(
+    names, *, view=None, spec=None
+) -> tuple[str | None, list[int] | None, list[str]]:
     """Match a format-(b) header's class names to a view.
 
     Parameters
@@ -257,6 +272,8 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
         The header's class names (without the leading ``frame``).
     view : str, optional
         The view the submission declares; then the names may come in any order.
+    spec : dict, optional
+        Divisions spec (default: the packaged one).
 
     Returns
     -------
@@ -271,7 +288,7 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
         if n and n in seen:
             problems.append(f"header names class {n!r} more than once")
         seen.add(n)
-    views = known_views()
+    views = known_views(spec)
     if view is not None:
         classes = views[view]
         unknown = [n for n in names if n and n not in classes]
@@ -310,11 +327,13 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
     return None, None, [msg]
 
 
-def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) -> ParsedFile:
+def parse_activity(
+    lines, linenos, *, label, n_frames, view=None, probs=None, spec=None
+) -> ParsedFile:
     """Parse and check a format-(b) file: header line first, then data lines."""
     probs = probs or Problems(label)
     header = tuple(f.strip() for f in lines[0].split(","))
-    view_name, order, header_problems = resolve_header(header[1:], view=view)
+    view_name, order, header_problems = resolve_header(header[1:], view=view, spec=spec)
     for msg in header_problems:
         probs.add(linenos[0], msg)
     names = ("frame",) + header[1:]
@@ -348,7 +367,14 @@ def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) ->
 
 
 def parse_submission_text(
-    text: str, *, label: str, n_frames: int, n_event_classes=None, view=None, coordinates=None
+    text: str,
+    *,
+    label: str,
+    n_frames: int,
+    n_event_classes=None,
+    view=None,
+    coordinates=None,
+    spec=None,
 ):
     """Detect the format of one file's text and parse it.
 
@@ -366,6 +392,8 @@ def parse_submission_text(
         View declared for format-(b) files.
     coordinates : {'polar', 'cartesian'}, optional
         Format-(a) column layout; detected when None (see the module docstring).
+    spec : dict, optional
+        Divisions spec for format-(b) headers (default: the packaged one).
 
     Returns
     -------
@@ -384,6 +412,6 @@ def parse_submission_text(
         return parse_rows(lines[1:], linenos[1:], **rows_args)
     if first[0] == "frame":
         return parse_activity(
-            lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs
+            lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs, spec=spec
         )
     return parse_rows(lines, linenos, **rows_args)

@@ -68,6 +68,16 @@ def fold_of(stem: str, entry: dict | None = None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def fold_keys(folds) -> list[str]:
+    """Fold labels of files (``'1'``, ``'2'``, ... or ``'unknown'``)."""
+    return ["unknown" if f is None else str(f) for f in folds]
+
+
+def sorted_fold_keys(keys) -> list[str]:
+    """Distinct fold labels, numeric folds in order, ``'unknown'`` last."""
+    return sorted(set(keys), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+
+
 def _read_manifest(root: Path) -> dict | None:
     path = root / "manifest.json"
     if not path.exists():
