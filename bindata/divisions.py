@@ -94,6 +94,10 @@ class View:
     def _part_divisions(self) -> list[str]:
         return self._spec["_expanded_parts"]
 
+    def class_constraints(self) -> list[dict]:
+        """The class specs (interval constraints) of every division the view is built from."""
+        return [c for d in self._part_divisions() for c in self._divisions[d]["classes"]]
+
 
 def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
     """Resolve a view or division name into (division names, class names)."""

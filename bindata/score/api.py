@@ -107,6 +107,11 @@ def view_result(counts, classes, *, folds, single_label: bool, derivation: str =
     }
 
 
+def _uses_distance(name: str, derivation, spec) -> bool:
+    view = get_view(derivation.base, spec)
+    return any("distance_m" in c for c in view.class_constraints())
+
+
 def _selected_views(submission: Submission, views) -> list[tuple[str, object]]:
     sub_view = submission.view if submission.kind == "activity" else None
     spec = submission.divisions
@@ -118,6 +123,11 @@ def _selected_views(submission: Submission, views) -> list[tuple[str, object]]:
         raise ConfigError(
             f"view(s) {unknown} cannot be scored from {given}; available: {', '.join(available)}"
         )
+    if submission.kind == "rows" and not submission.has_distance:
+        need = [n for n in names if _uses_distance(n, available[n], spec)]
+        if need and views:
+            raise ConfigError(f"view(s) {need} use distances, but the submission's rows have none")
+        names = [n for n in names if n not in need]
     return [(n, available[n]) for n in dict.fromkeys(names)]
 
 
