@@ -163,11 +163,13 @@ def format_rows(rows, *, header=None, columns=COLUMNS) -> str:
     str
     """
     rows = np.asarray(rows)
-    if rows.dtype.names:
-        rows = np.stack([rows[c] for c in columns], axis=1) if len(rows) else np.zeros((0, 1))
     buf = io.StringIO()
     if header:
         buf.write(",".join(header) + "\n")
+    if not len(rows):
+        return buf.getvalue()
+    if rows.dtype.names:
+        rows = np.stack([rows[c] for c in columns], axis=1)
     for r in rows.reshape(len(rows), -1):
         buf.write(",".join(_num(v) for v in r) + "\n")
     return buf.getvalue()
