@@ -10,9 +10,12 @@ passing their own dict, without touching code.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,34 @@ import numpy as np
 from .errors import ConfigError
 from .geometry import wrap_azimuth_deg
 from .resources import load_metadata, validate_against_schema
+
+#: The divisions spec in use when none is passed (None: the packaged one); see use_divisions.
+_ACTIVE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("divisions", default=None)
+
+
+def active_divisions() -> dict[str, Any]:
+    """The divisions spec in effect: set by :func:`use_divisions`, else the packaged one."""
+    spec = _ACTIVE.get()
+    return load_metadata("divisions") if spec is None else spec
+
+
+def is_packaged(spec: dict | None) -> bool:
+    """True when ``spec`` is (or stands for) the packaged ``metadata/divisions.json``."""
+    return spec is None or spec is load_metadata("divisions")
+
+
+@contextlib.contextmanager
+def use_divisions(spec: dict | None) -> Iterator[dict]:
+    """Make ``spec`` the default divisions inside the block (None: the packaged ones).
+
+    Used by commands that take a user's divisions file (train, predict, benchmark): every
+    :func:`get_view` without an explicit spec then reads the user's views.
+    """
+    token = _ACTIVE.set(spec)
+    try:
+        yield active_divisions()
+    finally:
+        _ACTIVE.reset(token)
 
 
 def _in_interval(values, spec) -> np.ndarray:
@@ -127,8 +158,12 @@ def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
 
 
 def get_view(name: str, spec_all: dict | None = None) -> View:
-    """The view ``name`` (or a plain division used as a view) from ``divisions.json``."""
-    spec_all = spec_all or load_metadata("divisions")
+    """The view ``name`` (or a plain division used as a view) from ``spec_all``.
+
+    ``spec_all`` defaults to :func:`active_divisions` (the packaged ``metadata/divisions.json``
+    unless a user's file is in use).
+    """
+    spec_all = spec_all or active_divisions()
     divs, classes = _expand(name, spec_all)
     spec = dict(spec_all["views"].get(name, {"type": "single", "single_label": True}))
     if spec["type"] == "product":
@@ -142,8 +177,8 @@ def get_view(name: str, spec_all: dict | None = None) -> View:
 
 
 def view_names(spec_all: dict | None = None) -> list[str]:
-    """All view names defined in ``divisions.json``."""
-    spec_all = spec_all or load_metadata("divisions")
+    """All view names defined in ``spec_all`` (default: :func:`active_divisions`)."""
+    spec_all = spec_all or active_divisions()
     return list(spec_all["views"])
 
 

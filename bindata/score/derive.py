@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..divisions import get_view
-from ..resources import load_metadata
+from ..divisions import active_divisions, get_view, is_packaged
 from .activity import rows_activity
 from .formats import known_views
 
@@ -105,7 +104,7 @@ def derivable_views(submission_view: str | None = None, spec=None) -> dict[str, 
     dict of str to Derivation
     """
     names = list(known_views(spec))
-    spec = spec or load_metadata("divisions")
+    spec = spec or active_divisions()
     if submission_view is None:
         out = {n: Derivation(n, n, "positions") for n in names}
         given = set(names)
@@ -128,7 +127,8 @@ def default_views(submission_view: str | None = None, spec=None) -> list[str]:
     user's ``spec`` otherwise; format (b): every view the submission gives.
     """
     if submission_view is None:
-        return list(DEFAULT_ROW_VIEWS) if spec is None else list(known_views(spec))
+        packaged = is_packaged(spec or active_divisions())
+        return list(DEFAULT_ROW_VIEWS) if packaged else list(known_views(spec))
     return list(derivable_views(submission_view, spec))
 
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..divisions import get_view, view_names
+from ..divisions import active_divisions, get_view, is_packaged, view_names
 from ..geometry import cartesian_to_spherical
 from ..io.dcase_csv import COLUMNS, data_lines, numeric_table
 from ..resources import load_metadata
@@ -255,10 +255,12 @@ def _views_of(spec: dict) -> dict[str, tuple]:
 def known_views(spec: dict | None = None) -> dict[str, tuple]:
     """Every view (and plain division) of a divisions spec: ``{name: classes}``.
 
-    ``spec`` defaults to the packaged ``metadata/divisions.json``
-    (:func:`bindata.divisions.load_divisions` reads a user's file).
+    ``spec`` defaults to :func:`bindata.divisions.active_divisions` (the packaged
+    ``metadata/divisions.json`` unless a user's file is in use;
+    :func:`bindata.divisions.load_divisions` reads one).
     """
-    return dict(_packaged_views()) if spec is None else _views_of(spec)
+    spec = spec or active_divisions()
+    return dict(_packaged_views()) if is_packaged(spec) else _views_of(spec)
 
 
 def resolve_header(
