@@ -109,7 +109,26 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
         n_events += len(read_json(p["scene"])["events"])
         n_rows += sum(1 for ln in p["metadata"].read_text("utf-8").splitlines() if ln.strip())
     return {"dataset": str(dataset), "files": len(manifest["files"]),
-            "classes": len(manifest["classes"]), "events": n_events, "rows": n_rows}  # fmt: skip
+            "classes": len(manifest["classes"]), "events": n_events, "rows": n_rows,
+            "warnings": provenance_warnings(manifest)}  # fmt: skip
+
+
+def provenance_warnings(manifest: dict) -> list[str]:
+    """Input files (the SOFA file) whose bytes differ from the SHA-256 the manifest records.
+
+    Not problems of the dataset itself: it stays valid, but it can no longer be regenerated from
+    the file at that path.
+    """
+    hrir = manifest.get("hrir") or {}
+    if not isinstance(hrir, dict) or not hrir.get("sha256"):
+        return []
+    path = Path(str(hrir.get("spec")))
+    if not path.is_file():
+        return [f"{path}: the HRIR file the dataset was made with is no longer there"]
+    if sha256_file(path) != hrir["sha256"]:
+        return [f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
+                f"{hrir['sha256'][:12]}... recorded); regenerated files will differ"]  # fmt: skip
+    return []
 
 
 # --- manifest ----------------------------------------------------------------------------------
