@@ -200,3 +200,106 @@ def test_cli_bad_metric_options_exit_2_nothing_written(tmp_path, args, message):
 def test_unknown_metric_in_library_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="unknown metric set"):
         score(tmp_path, REF, REF, metrics=("seld",))
+
+
+def test_worked_example_of_docs_scoring_md(tmp_path):
+    """The worked example of docs/scoring.md, every figure computed by hand there."""
+    ref = rows((range(0, 10), 1, 0, 30, 0, 200), (range(5, 15), 0, 1, -120, 0, 500))
+    pred = rows((range(0, 10), 1, 0, 40, 0, 250), (range(5, 10), 0, 0, -120, 0, 500),
+                (range(10, 15), 0, 0, -150, 0, 500), (range(15, 18), 1, 3, 90, 0, 100))  # fmt: skip
+    res = score(tmp_path, ref, pred, classes=("dog", "speech"))
+    d24, d23 = res["seld"]["dcase2024"], res["seld"]["dcase2023"]
+    f_speech, f_dog = 10 / (10 + 0.5 * 3), 5 / (5 + 5)
+    assert d24["class_wise"]["speech"]["f_score"] == pytest.approx(f_speech)
+    assert d24["class_wise"]["dog"]["f_score"] == pytest.approx(f_dog)
+    assert d24["macro"]["f_score"] == pytest.approx((f_speech + f_dog) / 2)
+    assert d24["micro"]["f_score"] == pytest.approx(15 / (15 + 5 + 1.5))
+    assert d24["macro"]["doa_error_deg"] == pytest.approx((10 + 15) / 2, abs=1e-5)
+    assert d24["micro"]["doa_error_deg"] == pytest.approx((10 * 10 + 5 * 30) / 20, abs=1e-5)
+    assert d24["macro"]["rel_distance_error"] == pytest.approx((0.25 + 0) / 2)
+    assert d24["micro"]["distance_error_m"] == pytest.approx(10 * 0.5 / 20)
+    seld = ((1 - f_speech + 10 / 180 + 0.25) / 3 + (1 - f_dog + 15 / 180 + 0) / 3) / 2
+    assert d24["macro"]["seld_score"] == pytest.approx(seld, abs=1e-8)
+    assert d24["macro"]["error_rate"] == pytest.approx((5 + 3) / 20)
+    assert d23["micro"]["f_score"] == pytest.approx(2 / (2 + 1 + 0.5))
+    assert d23["macro"]["f_score"] == pytest.approx((1 / 1.5 + 0.5) / 2)
+    assert d23["micro"]["doa_error_deg"] == pytest.approx((10 + 0 + 30) / 3, abs=1e-5)
+    assert d23["macro"]["doa_error_deg"] == pytest.approx((10 + 15) / 2, abs=1e-5)
+    assert d23["micro"]["error_rate"] == pytest.approx(2 / 3)
+
+
+def _brute_2024(ref, pred, n_classes, n_frames):
+    """The DCASE 2024 counts by the definition, frame by frame, assignment by trying every
+    permutation (no scipy, no vectorisation)."""
+    from itertools import permutations
+
+    tot = dict(tp=0, fp=0, fps=0, fn=0, ang=0.0, rel=0.0, k=0)
+    for f in range(n_frames):
+        for c in range(n_classes):
+            R = [r for r in ref if r[0] == f and r[1] == c]
+            P = [p for p in pred if p[0] == f and p[1] == c]
+            k = min(len(R), len(P))
+            tot["fp"] += max(0, len(P) - len(R))
+            tot["fn"] += max(0, len(R) - len(P))
+            if not k:
+                continue
+            big, small, ref_big = (R, P, True) if len(R) >= len(P) else (P, R, False)
+            best = None
+            for perm in permutations(range(len(big)), len(small)):
+                pairs = [((big[j], small[i]) if ref_big else (small[i], big[j]))
+                         for i, j in enumerate(perm)]  # fmt: skip
+                angles = []
+                for r, p in pairs:
+                    u, v = spherical_to_cartesian([r[3], p[3]], [r[4], p[4]])
+                    angles.append(math.degrees(math.acos(max(-1.0, min(1.0, float(np.dot(u, v)))))))
+                if best is None or sum(angles) < sum(best[1]):
+                    best = (pairs, angles)
+            for (r, p), a in zip(*best, strict=True):
+                rel = abs(p[5] - r[5]) / r[5]
+                ok = a <= 20 and rel <= 1.0
+                tot["tp"] += ok
+                tot["fps"] += not ok
+                tot["ang"] += a
+                tot["rel"] += rel
+                tot["k"] += 1
+    return tot
+
+
+def test_dcase2024_counts_equal_a_brute_force_of_the_definition(tmp_path):
+    rng = np.random.default_rng(7)
+    n_frames, n_classes = 30, 2
+
+    def random_rows(n_src):
+        out = []
+        for s in range(n_src):
+            start = int(rng.integers(0, 20))
+            cls = int(rng.integers(0, n_classes))
+            az, el, d = rng.uniform(-180, 180), rng.uniform(-60, 60), rng.uniform(50, 800)
+            for f in range(start, min(n_frames, start + int(rng.integers(3, 12)))):
+                out.append((f, cls, s, round(az + rng.normal(0, 3), 3), round(el, 3), round(d, 1)))
+        return out
+
+    ref = [
+        (f, c, s, int(round(az)), int(round(el)), int(round(d)))
+        for f, c, s, az, el, d in random_rows(4)
+    ]
+    pred = [(f, c, s, round(((az + rng.normal(0, 15)) + 180) % 360 - 180, 3), el,
+             round(d * rng.uniform(0.3, 2.8), 1))
+            for f, c, s, az, el, d in ref if rng.random() > 0.2] + random_rows(2)  # fmt: skip
+    seen, uniq = set(), []
+    for r in pred:  # a (frame, class, source) once
+        if r[:3] not in seen:
+            seen.add(r[:3])
+            uniq.append(r)
+    root = make_dataset(tmp_path / "ref", {"fold1_x": ref}, classes=["a", "b"], duration_s=3.0)
+    pred_dir = write_files(tmp_path / "pred", {"fold1_x": text(uniq)})
+    m = score_dataset(root, pred_dir, metrics="dcase2024")["seld"]["dcase2024"]["micro"]
+    want = _brute_2024(ref, uniq, n_classes, n_frames)
+    assert (m["tp"], m["fp"], m["fp_spatial"], m["fn"]) == (
+        want["tp"], want["fp"], want["fps"], want["fn"])  # fmt: skip
+    assert want["fps"] > 0 and want["tp"] > 0 and want["fp"] > 0
+    from collections import Counter
+
+    assert max(Counter(r[:2] for r in ref).values()) >= 2  # the assignment problem is exercised
+    assert m["doa_error_deg"] == pytest.approx(want["ang"] / want["k"], rel=1e-6)
+    assert m["rel_distance_error"] == pytest.approx(want["rel"] / want["k"], rel=1e-9)
