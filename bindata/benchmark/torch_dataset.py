@@ -8,7 +8,7 @@ For users who train their own model on bindata data::
     train = SequenceDataset("data/", views=["planes", "proximity"], folds=[2, 3, 4])
     test = SequenceDataset("data/", views=train.views, folds=[1], norm=train.norm)
     for x, y, mask in DataLoader(train, batch_size=32, shuffle=True):
-        ...  # x (B, 4, 128, 64) features, y (B, 128, C) 0/1 targets, mask (B, 128)
+        ...  # x (B, 4, 128, 512) features, y (B, 128, C) 0/1 targets, mask (B, 128)
 
 Items are the windows of :mod:`bindata.benchmark.data` (``seq_len`` feature frames of 20 ms;
 the last window of a file ends at its end; padded frames have mask 0): ``x`` the four binaural
