@@ -3,21 +3,56 @@
 A *division* splits positions into classes by interval constraints on azimuth, elevation and
 distance (see the ``_doc`` of the JSON file for the boundary rule). A *view* is what a model or
 the scorer sees: one division, several side by side (multi-label), or their product (single-label
-combinations such as ``top-front-left`` or ``near-left``). A user adds a division or a view by
-editing the JSON (or passing their own dict) without touching code.
+combinations such as ``top-front-left`` or ``near-left``). A user adds a division or a view in their
+own file (same layout, ``schemas/divisions.schema.json``), read by :func:`load_divisions`, or by
+passing their own dict, without touching code.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
+import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ConfigError
 from .geometry import wrap_azimuth_deg
-from .resources import load_metadata
+from .resources import load_metadata, validate_against_schema
+
+#: The divisions spec in use when none is passed (None: the packaged one); see use_divisions.
+_ACTIVE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("divisions", default=None)
+
+
+def active_divisions() -> dict[str, Any]:
+    """The divisions spec in effect: set by :func:`use_divisions`, else the packaged one."""
+    spec = _ACTIVE.get()
+    return load_metadata("divisions") if spec is None else spec
+
+
+def is_packaged(spec: dict | None) -> bool:
+    """True when ``spec`` is (or stands for) the packaged ``metadata/divisions.json``."""
+    return spec is None or spec is load_metadata("divisions")
+
+
+@contextlib.contextmanager
+def use_divisions(spec: dict | None) -> Iterator[dict]:
+    """Make ``spec`` the default divisions inside the block (None: the packaged ones).
+
+    Used by commands that take a user's divisions file (train, predict, benchmark): every
+    :func:`get_view` without an explicit spec then reads the user's views.
+    """
+    token = _ACTIVE.set(spec)
+    try:
+        yield active_divisions()
+    finally:
+        _ACTIVE.reset(token)
 
 
 def _in_interval(values, spec) -> np.ndarray:
@@ -90,6 +125,10 @@ class View:
     def _part_divisions(self) -> list[str]:
         return self._spec["_expanded_parts"]
 
+    def class_constraints(self) -> list[dict]:
+        """The class specs (interval constraints) of every division the view is built from."""
+        return [c for d in self._part_divisions() for c in self._divisions[d]["classes"]]
+
 
 def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
     """Resolve a view or division name into (division names, class names)."""
@@ -119,8 +158,12 @@ def _expand(name: str, spec_all: dict, seen=()) -> tuple[list[str], list[str]]:
 
 
 def get_view(name: str, spec_all: dict | None = None) -> View:
-    """The view ``name`` (or a plain division used as a view) from ``divisions.json``."""
-    spec_all = spec_all or load_metadata("divisions")
+    """The view ``name`` (or a plain division used as a view) from ``spec_all``.
+
+    ``spec_all`` defaults to :func:`active_divisions` (the packaged ``metadata/divisions.json``
+    unless a user's file is in use).
+    """
+    spec_all = spec_all or active_divisions()
     divs, classes = _expand(name, spec_all)
     spec = dict(spec_all["views"].get(name, {"type": "single", "single_label": True}))
     if spec["type"] == "product":
@@ -134,8 +177,8 @@ def get_view(name: str, spec_all: dict | None = None) -> View:
 
 
 def view_names(spec_all: dict | None = None) -> list[str]:
-    """All view names defined in ``divisions.json``."""
-    spec_all = spec_all or load_metadata("divisions")
+    """All view names defined in ``spec_all`` (default: :func:`active_divisions`)."""
+    spec_all = spec_all or active_divisions()
     return list(spec_all["views"])
 
 
@@ -153,3 +196,84 @@ def frame_activity(frames, azimuth_deg, elevation_deg, distance_m, *, n_frames: 
     rows, cols = np.nonzero(member[keep])
     act[frames[keep][rows], cols] = True
     return act
+
+
+def check_divisions(spec: Any, *, source: str = "divisions") -> list[str]:
+    """Every problem of a divisions spec: schema violations, unknown parts, repeated classes.
+
+    Parameters
+    ----------
+    spec : object
+        Parsed JSON (layout of ``metadata/divisions.json``).
+    source : str, keyword-only
+        Where it came from (prefix of each message).
+
+    Returns
+    -------
+    list of str
+        Empty when the spec is usable.
+    """
+    problems = validate_against_schema(spec, "divisions", what=source)
+    if problems:
+        return problems
+    for name, div in spec["divisions"].items():
+        names = [c["name"] for c in div["classes"]]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"{source}: divisions.{name}: class {dup!r} is listed more than once")
+    known = set(spec["divisions"]) | set(spec["views"])
+    for name, view in spec["views"].items():
+        for part in view["parts"]:
+            if part not in known:
+                problems.append(
+                    f"{source}: views.{name}.parts: {part!r} names no division or view; "
+                    f"known: {', '.join(sorted(known))}"
+                )
+    if problems:
+        return problems
+    for name in spec["views"]:
+        try:
+            view = get_view(name, spec)
+        except ConfigError as exc:
+            problems.append(f"{source}: views.{name}: {exc}")
+            continue
+        dups = sorted({c for c in view.classes if view.classes.count(c) > 1})
+        if dups:
+            problems.append(f"{source}: views.{name}: class name(s) {dups} occur more than once")
+    return problems
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number (JSON numbers must be finite)")
+
+
+def load_divisions(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """A divisions spec: the packaged ``metadata/divisions.json``, or a user's JSON file.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A JSON file with the layout of ``schemas/divisions.schema.json``.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is not JSON, or breaks the schema or the rules of
+        :func:`check_divisions` (every problem is listed).
+    """
+    if path is None:
+        return load_metadata("divisions")
+    path = Path(path)
+    try:
+        spec = json.loads(path.read_text("utf-8"), parse_constant=_no_constant)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the divisions file ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{path}: the divisions file is not JSON ({exc})") from exc
+    problems = check_divisions(spec, source=str(path))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return spec

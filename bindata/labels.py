@@ -1,27 +1,32 @@
 """DCASE-style metadata: rows of ``frame,class,source,azimuth,elevation,distance``.
 
-The DCASE 2024 format of DESIGN.md: integers, no header, 100 ms frames, azimuth and elevation in
-degrees (head-relative, DESIGN.md conventions), distance in centimetres, inactive frames omitted.
+The DCASE 2024 format of ``docs/design.md``: integers, no header, 100 ms frames, azimuth and
+elevation in degrees (head-relative), distance in centimetres, inactive frames omitted. Reading
+and writing go through the one DCASE CSV module, :mod:`bindata.io.dcase_csv`.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DatasetError
+from .io.dcase_csv import COLUMNS, ROW_DTYPE, format_rows, parse_metadata_text, sort_rows
+
+__all__ = [
+    "COLUMNS",
+    "LABEL_FRAME_S",
+    "ROW_DTYPE",
+    "empty_rows",
+    "n_label_frames",
+    "read_metadata_csv",
+    "rows_to_csv_text",
+]
 
 #: Label frame length in seconds (DCASE).
 LABEL_FRAME_S = 0.1
-
-#: Column names of a metadata CSV, in order.
-COLUMNS = ("frame", "class", "source", "azimuth", "elevation", "distance")
-
-#: Structured dtype of metadata rows.
-ROW_DTYPE = np.dtype([(c, np.int64) for c in COLUMNS])
 
 
 def n_label_frames(duration_s: float) -> int:
@@ -36,11 +41,7 @@ def empty_rows() -> np.ndarray:
 
 def rows_to_csv_text(rows: np.ndarray) -> str:
     """Format rows as CSV text (sorted by frame, then source), no header."""
-    rows = np.sort(np.asarray(rows, dtype=ROW_DTYPE), order=["frame", "source", "class"])
-    buf = io.StringIO()
-    for r in rows:
-        buf.write(",".join(str(int(r[c])) for c in COLUMNS) + "\n")
-    return buf.getvalue()
+    return format_rows(sort_rows(rows))
 
 
 def read_metadata_csv(path: str | os.PathLike) -> np.ndarray:
@@ -51,16 +52,11 @@ def read_metadata_csv(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     try:
         text = path.read_text("utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read metadata ({exc.strerror})") from exc
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    out = np.zeros(len(lines), dtype=ROW_DTYPE)
-    for i, line in enumerate(lines):
-        parts = line.split(",")
-        if len(parts) != len(COLUMNS):
-            raise DatasetError(f"{path}:{i + 1}: expected 6 columns, got {len(parts)}")
-        try:
-            out[i] = tuple(int(p) for p in parts)
-        except ValueError as exc:
-            raise DatasetError(f"{path}:{i + 1}: non-integer value in {line!r}") from exc
-    return out
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DatasetError(f"{path}: cannot read metadata ({reason})") from exc
+    rows, _, problems = parse_metadata_text(text)
+    if problems:
+        line, message = problems[0]
+        raise DatasetError(f"{path}:{line}: {message}")
+    return rows

@@ -26,6 +26,7 @@ from .dataset import (
     write_wav_atomic,
 )
 from .errors import SceneError
+from .io import sha256_file
 from .labels import rows_to_csv_text
 from .mixer import mix_scene, scene_rows, to_pcm16
 from .parallel import map_ordered
@@ -59,6 +60,8 @@ def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_ra
         "event_library": {"spec": library_spec, "kind": library.kind,
                           "classes": list(library.classes)},
     }  # fmt: skip
+    if hrir_spec != "builtin":  # provenance: the SOFA file's bytes, checked by validate
+        record["hrir"]["sha256"] = sha256_file(hrir_spec)
     return hrirset, library, record
 
 

@@ -41,7 +41,8 @@ from .io import (
     read_manifest,
     sha256_file,
 )
-from .labels import COLUMNS, LABEL_FRAME_S, ROW_DTYPE, n_label_frames, rows_to_csv_text
+from .io.dcase_csv import parse_metadata_text
+from .labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text
 from .problems import Problems
 from .resources import validate_against_schema
 
@@ -117,7 +118,26 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
         n_events += len(read_json(p["scene"])["events"])
         n_rows += sum(1 for ln in p["metadata"].read_text("utf-8").splitlines() if ln.strip())
     return {"dataset": str(dataset), "files": len(manifest["files"]),
-            "classes": len(manifest["classes"]), "events": n_events, "rows": n_rows}  # fmt: skip
+            "classes": len(manifest["classes"]), "events": n_events, "rows": n_rows,
+            "warnings": provenance_warnings(manifest)}  # fmt: skip
+
+
+def provenance_warnings(manifest: dict) -> list[str]:
+    """Input files (the SOFA file) whose bytes differ from the SHA-256 the manifest records.
+
+    Not problems of the dataset itself: it stays valid, but it can no longer be regenerated from
+    the file at that path.
+    """
+    hrir = manifest.get("hrir") or {}
+    if not isinstance(hrir, dict) or not hrir.get("sha256"):
+        return []
+    path = Path(str(hrir.get("spec")))
+    if not path.is_file():
+        return [f"{path}: the HRIR file the dataset was made with is no longer there"]
+    if sha256_file(path) != hrir["sha256"]:
+        return [f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
+                f"{hrir['sha256'][:12]}... recorded); regenerated files will differ"]  # fmt: skip
+    return []
 
 
 # --- manifest ----------------------------------------------------------------------------------
@@ -306,25 +326,11 @@ def _parse_csv(ctx: _Context, path: Path) -> tuple[np.ndarray, list[int]] | None
     except (OSError, UnicodeDecodeError) as exc:
         ctx.add(path, f"cannot read as UTF-8 text ({exc})")
         return None
-    rows, lines, bad = [], [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split(",")
-        if len(parts) != len(COLUMNS):
-            bad.append((number, f"expected {len(COLUMNS)} columns "
-                        f"({','.join(COLUMNS)}), got {len(parts)}: {line!r}"))  # fmt: skip
-            continue
-        try:
-            rows.append(tuple(int(p) for p in parts))
-        except ValueError:
-            bad.append((number, f"non-integer value in {line!r} (no header, integers only)"))
-            continue
-        lines.append(number)
+    rows, lines, bad = parse_metadata_text(text)
     _add_limited(ctx, path, bad)
     if bad:
         return None
-    return np.array(rows, dtype=ROW_DTYPE).reshape(-1), lines
+    return rows, lines.tolist()
 
 
 def _add_limited(ctx: _Context, path: Path, items: list[tuple[int | None, str]], kind="row"):

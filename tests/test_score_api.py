@@ -73,6 +73,7 @@ def test_reference_activity_scores_100_for_every_given_view(dataset, tmp_path, v
         "format": "class_activity",
         "view": view,
         "missing_scored_empty": [],
+        "has_distance": False,
     }
     direct = [n for n, r in res["views"].items() if r["derivation"] == "columns"]
     assert view in direct

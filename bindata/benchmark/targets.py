@@ -17,10 +17,9 @@ import itertools
 
 import numpy as np
 
-from ..divisions import frame_activity, get_view
+from ..divisions import active_divisions, frame_activity, get_view
 from ..errors import BenchmarkError
 from ..labels import LABEL_FRAME_S
-from ..resources import load_metadata
 
 
 def frames_per_label(hop_s: float) -> int:
@@ -104,7 +103,7 @@ def combine_product(view_name: str, probs: dict) -> np.ndarray:
     numpy.ndarray, shape (n, len(view.classes))
         ``prod(P_part) ** (1 / n_parts)`` per class.
     """
-    spec = load_metadata("divisions")["views"].get(view_name, {})
+    spec = active_divisions()["views"].get(view_name, {})
     if spec.get("type") != "product":
         raise BenchmarkError(f"{view_name!r} is not a product view; Eq. (1) cannot derive it")
     part_classes = [get_view(p).classes for p in spec["parts"]]

@@ -8,6 +8,7 @@ import functools
 import click
 
 from ..benchmark.runs import TrainConfig
+from .divisions_option import with_divisions
 
 #: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
 _DEFAULTS = TrainConfig().to_dict()
@@ -101,6 +102,7 @@ def features_command(dataset, cache_dir, quiet):
 @click.option("--model", "model_name", help="Only this model of a multi-model method.")
 @_hyper
 @_common
+@with_divisions
 def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, threads,
                   **kw):  # fmt: skip
     """Train the model(s) of a method on all folds but --fold (resumes; skips finished ones)."""
@@ -134,6 +136,7 @@ def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device
     help="Submission folder (one sub-folder per view) [RUNS/<method>/predictions].",
 )
 @_common
+@with_divisions
 def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device, quiet, threads):
     """Write a trained method's predictions for --fold in the scorer's format (b)."""
     from ..benchmark.corpus import open_corpus
@@ -164,6 +167,7 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
 )
 @_hyper
 @_common
+@with_divisions
 def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, device, quiet,
                       threads, **kw):  # fmt: skip
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""

@@ -20,6 +20,8 @@ def validate_command(dataset):
     from ..validate import validate_dataset
 
     summary = validate_dataset(dataset)
+    for warning in summary.get("warnings", []):
+        click.echo(f"bindata: warning: {warning}", err=True)
     click.echo(
         f"{dataset}: valid ({summary['files']} files, {summary['events']} events, "
         f"{summary['rows']} metadata rows, {summary['classes']} classes)"

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import click
+
+
+def _positive(ctx, param, value):
+    """A threshold flag: a finite number > 0 (or absent)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"must be a finite number > 0, got {value}")
+    return value
 
 
 @click.command("score")
@@ -47,24 +56,91 @@ import click
     help="Score only the files of this fold (repeatable).",
 )
 @click.option(
+    "--metrics",
+    "metrics",
+    type=click.Choice(["paper", "dcase2024", "dcase2023", "all"]),
+    multiple=True,
+    help="Metric set (repeatable): paper (1 s segment F1 of the views, the default), dcase2024 "
+    "(frame-wise location-aware F, DOAE, RDE, SELD score), dcase2023 (1 s segments, no "
+    "distance) or all.",
+)
+@click.option(
+    "--doa-threshold",
+    "doa_threshold_deg",
+    type=float,
+    callback=_positive,
+    default=20.0,
+    show_default=True,
+    help="DCASE: largest DOA error (degrees) of a true positive.",
+)
+@click.option(
+    "--rel-distance-threshold",
+    "rel_distance_threshold",
+    type=float,
+    callback=_positive,
+    default=1.0,
+    show_default=True,
+    help="DCASE 2024: largest relative distance error |d - d_ref| / d_ref of a true positive.",
+)
+@click.option(
+    "--distance-threshold",
+    "distance_threshold_m",
+    type=float,
+    callback=_positive,
+    default=None,
+    help="DCASE 2024: largest absolute distance error (m) of a true positive (default: none).",
+)
+@click.option(
+    "--distance-unit",
+    type=click.Choice(["cm", "m"]),
+    default="cm",
+    show_default=True,
+    help="Unit of the submission's distance column (the metadata's is cm).",
+)
+@click.option(
+    "--coordinates",
+    type=click.Choice(["auto", "polar", "cartesian"]),
+    default="auto",
+    show_default=True,
+    help="DCASE rows: azimuth,elevation,distance (polar) or x,y,z[,distance] unit vectors "
+    "(cartesian, the DCASE baseline's output); auto detects it.",
+)
+@click.option(
+    "--divisions",
+    "divisions_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Your own divisions and views (JSON, schemas/divisions.schema.json) instead of "
+    "metadata/divisions.json.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False),
     default=None,
     help="Also write every figure as JSON (schemas/score.schema.json).",
 )
-def score_command(ref_dir, pred_dir, view, views, missing, folds, json_path):
-    """Score a submission with 1 s segment-based F1 (paper, section 4).
+def score_command(ref_dir, pred_dir, view, views, missing, folds, metrics, doa_threshold_deg,
+                  rel_distance_threshold, distance_threshold_m, distance_unit, coordinates,
+                  divisions_path, json_path):  # fmt: skip
+    """Score a submission: the paper's 1 s segment F1 and/or the DCASE SELD metrics.
 
     Every problem in the submission is reported (file and line) before anything is scored;
     a broken submission exits with code 2.
     """
     from ..score import format_tables, score_dataset, write_results_json
 
+    thresholds = {"doa_threshold_deg": doa_threshold_deg,
+                  "rel_distance_threshold": rel_distance_threshold,
+                  "distance_threshold_m": distance_threshold_m}  # fmt: skip
     results = score_dataset(
         ref_dir, pred_dir, view=view, views=list(views) or None, missing=missing,
-        folds=list(folds) or None,
+        folds=list(folds) or None, metrics=list(metrics) or ["paper"], thresholds=thresholds,
+        distance_unit=distance_unit, coordinates=None if coordinates == "auto" else coordinates,
+        divisions=divisions_path,
     )  # fmt: skip
+    for warning in results["warnings"]:
+        click.echo(f"bindata: warning: {warning} (--distance-unit m)", err=True)
     click.echo(format_tables(results), nl=False)
     if json_path:
         write_results_json(results, json_path)

@@ -16,7 +16,7 @@ from .metrics import (
     segment_counts,
 )
 from .reference import Reference, load_reference
-from .report import check_results, write_results_json
+from .results_json import check_results, write_results_json
 from .segments import segment_activity
 from .submission import Submission, read_submission
 from .table import build_table, format_tables

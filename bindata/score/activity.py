@@ -25,9 +25,12 @@ class StackedRows:
     frame : numpy.ndarray of int64
         Label frame (100 ms) of the row.
     azimuth_deg, elevation_deg, distance_m : numpy.ndarray of float
-        Head-relative position of the source (DESIGN.md conventions).
+        Head-relative position of the source (docs/design.md conventions); distance NaN when
+        a submission gives none.
     n_files : int
         Number of files (some may have no rows).
+    event_class, source : numpy.ndarray of int64
+        Event class index and source (track) index of the row.
     """
 
     file: np.ndarray
@@ -36,6 +39,8 @@ class StackedRows:
     elevation_deg: np.ndarray
     distance_m: np.ndarray
     n_files: int
+    event_class: np.ndarray
+    source: np.ndarray
 
 
 def stack_rows(per_file_rows) -> StackedRows:
@@ -44,15 +49,15 @@ def stack_rows(per_file_rows) -> StackedRows:
     Parameters
     ----------
     per_file_rows : sequence
-        Per file, either a structured array with fields ``frame``, ``azimuth``, ``elevation``,
-        ``distance`` (:data:`bindata.labels.ROW_DTYPE`) or a float array (n, 6) in the column
+        Per file, either a structured array with the fields of :data:`bindata.labels.ROW_DTYPE`
+        or a float array (n, 6) in the column
         order of :data:`bindata.labels.COLUMNS`. Distances are in centimetres.
 
     Returns
     -------
     StackedRows
     """
-    cols = {k: [] for k in ("frame", "azimuth", "elevation", "distance")}
+    cols = {k: [] for k in ("frame", "class", "source", "azimuth", "elevation", "distance")}
     files = []
     for k, rows in enumerate(per_file_rows):
         rows = np.asarray(rows)
@@ -60,8 +65,7 @@ def stack_rows(per_file_rows) -> StackedRows:
             parts = {c: rows[c] for c in cols}
         else:
             rows = rows.reshape(-1, 6)
-            parts = {"frame": rows[:, 0], "azimuth": rows[:, 3], "elevation": rows[:, 4]}
-            parts["distance"] = rows[:, 5]
+            parts = {c: rows[:, j] for j, c in enumerate(cols)}
         for c in cols:
             cols[c].append(np.asarray(parts[c], dtype=float))
         files.append(np.full(len(rows), k, dtype=np.int64))
@@ -76,6 +80,8 @@ def stack_rows(per_file_rows) -> StackedRows:
         elevation_deg=cat(cols["elevation"]),
         distance_m=cat(cols["distance"]) / 100.0,
         n_files=len(files),
+        event_class=cat(cols["class"]).astype(np.int64),
+        source=cat(cols["source"]).astype(np.int64),
     )
 
 

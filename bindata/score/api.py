@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..divisions import get_view
+from ..divisions import get_view, load_divisions
 from ..errors import ConfigError
 from ..labels import LABEL_FRAME_S
 from .activity import rows_activity, stack_rows
+from .dcase import check_thresholds, resolve_metrics, seld_results
 from .derive import default_views, derivable_views, view_probabilities
 from .formats import THRESHOLD
 from .metrics import (
@@ -27,7 +28,7 @@ from .metrics import (
     pool_counts,
     segment_counts,
 )
-from .reference import Reference, load_reference
+from .reference import Reference, fold_keys, load_reference, sorted_fold_keys
 from .segments import SEGMENT_S, frames_per_segment, segment_activity
 from .submission import Submission, read_submission
 from .table import build_table
@@ -46,16 +47,6 @@ _MEAN_KEYS = ("f_measure", "precision", "recall", "error_rate")
 def _mean(values) -> float | None:
     vals = [v for v in values if v is not None]
     return float(np.mean(vals)) if vals else None
-
-
-def fold_keys(folds) -> list[str]:
-    """Fold labels of files (``'1'``, ``'2'``, ... or ``'unknown'``)."""
-    return ["unknown" if f is None else str(f) for f in folds]
-
-
-def sorted_fold_keys(keys) -> list[str]:
-    """Distinct fold labels, numeric folds in order, ``'unknown'`` last."""
-    return sorted(set(keys), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
 
 
 def _groups(counts, classes) -> dict:
@@ -116,41 +107,38 @@ def view_result(counts, classes, *, folds, single_label: bool, derivation: str =
     }
 
 
+def _uses_distance(name: str, derivation, spec) -> bool:
+    view = get_view(derivation.base, spec)
+    return any("distance_m" in c for c in view.class_constraints())
+
+
 def _selected_views(submission: Submission, views) -> list[tuple[str, object]]:
     sub_view = submission.view if submission.kind == "activity" else None
-    available = derivable_views(sub_view)
-    names = list(views) if views else default_views(sub_view)
+    spec = submission.divisions
+    available = derivable_views(sub_view, spec)
+    names = list(views) if views else default_views(sub_view, spec)
     unknown = [n for n in names if n not in available]
     if unknown:
         given = f"a {sub_view!r} submission" if sub_view else "DCASE rows"
         raise ConfigError(
             f"view(s) {unknown} cannot be scored from {given}; available: {', '.join(available)}"
         )
+    if submission.kind == "rows" and not submission.has_distance:
+        need = [n for n in names if _uses_distance(n, available[n], spec)]
+        if need and views:
+            raise ConfigError(f"view(s) {need} use distances, but the submission's rows have none")
+        names = [n for n in names if n not in need]
     return [(n, available[n]) for n in dict.fromkeys(names)]
 
 
-def score_submission(reference: Reference, submission: Submission, *, views=None) -> dict:
-    """Score a checked submission.
-
-    Parameters
-    ----------
-    reference : Reference
-    submission : Submission
-    views : sequence of str, optional
-        Views to score (default: :func:`bindata.score.derive.default_views`).
-
-    Returns
-    -------
-    dict
-        Results as described by ``schemas/score.schema.json`` (without ``reference`` and
-        ``submission`` paths, which :func:`score_dataset` adds).
-    """
+def paper_views(reference: Reference, submission: Submission, views=None) -> dict:
+    """The paper's 1 s segment metrics of every selected view (see :func:`score_submission`)."""
     fps = frames_per_segment(segment_s=SEGMENT_S, frame_s=LABEL_FRAME_S)
     n_frames = reference.n_frames
     ref_rows = stack_rows(reference.rows)
     ref_cache, out = {}, {}
     for name, derivation in _selected_views(submission, views):
-        base = get_view(derivation.base)
+        base = get_view(derivation.base, submission.divisions)
         if derivation.base not in ref_cache:
             ref_act = rows_activity(ref_rows, n_frames=n_frames, view=base)
             ref_cache[derivation.base] = segment_activity(ref_act, frames_per_segment=fps)
@@ -162,6 +150,35 @@ def score_submission(reference: Reference, submission: Submission, *, views=None
             counts, base.classes, folds=reference.folds,
             single_label=base.single_label, derivation=derivation.how,
         )  # fmt: skip
+    return out
+
+
+def score_submission(
+    reference: Reference, submission: Submission, *, views=None, metrics="paper", thresholds=None
+) -> dict:
+    """Score a checked submission.
+
+    Parameters
+    ----------
+    reference : Reference
+    submission : Submission
+    views : sequence of str, optional
+        Views to score with the paper's metrics (default:
+        :func:`bindata.score.derive.default_views`).
+    metrics : str or sequence of str
+        ``'paper'`` (default), ``'dcase2024'``, ``'dcase2023'`` or ``'all'``
+        (:mod:`bindata.score.dcase`).
+    thresholds : dict, optional
+        DCASE thresholds (:func:`bindata.score.dcase.check_thresholds`).
+
+    Returns
+    -------
+    dict
+        Results as described by ``schemas/score.schema.json`` (without ``reference`` and
+        ``submission`` paths, which :func:`score_dataset` adds).
+    """
+    names = resolve_metrics(metrics)
+    seld = seld_results(reference, submission, names, thresholds=thresholds)
     results = {
         "tool": "bindata",
         "version": __version__,
@@ -175,16 +192,25 @@ def score_submission(reference: Reference, submission: Submission, *, views=None
             "format": "dcase_rows" if submission.kind == "rows" else "class_activity",
             "view": submission.view,
             "missing_scored_empty": list(submission.missing),
+            "has_distance": bool(submission.has_distance),
         },
+        "metrics": names,
+        "warnings": list(submission.warnings),
         "n_files": len(reference.stems),
         "folds": sorted_fold_keys(fold_keys(reference.folds)),
-        "views": out,
     }
-    results["table"] = build_table(results)
+    if "paper" in names:
+        results["views"] = paper_views(reference, submission, views)
+        results["table"] = build_table(results)
+    if seld:
+        results["seld"] = seld
     return results
 
 
-def score_dataset(ref_dir, pred_dir, *, view=None, views=None, missing="error", folds=None) -> dict:
+def score_dataset(
+    ref_dir, pred_dir, *, view=None, views=None, missing="error", folds=None, metrics="paper",
+    thresholds=None, distance_unit="cm", coordinates=None, divisions=None,
+) -> dict:  # fmt: skip
     """Check a submission folder completely, then score it against a dataset.
 
     Parameters
@@ -201,6 +227,12 @@ def score_dataset(ref_dir, pred_dir, *, view=None, views=None, missing="error", 
         Absent files: a problem (default) or scored as no activity.
     folds : iterable of int, optional
         Score only these folds (their files; other folds' predictions are ignored).
+    metrics, thresholds
+        See :func:`score_submission`.
+    distance_unit, coordinates
+        See :func:`bindata.score.submission.read_submission`.
+    divisions : path-like or dict, optional
+        A user's divisions (file or spec; default: the packaged ``metadata/divisions.json``).
 
     Returns
     -------
@@ -213,9 +245,19 @@ def score_dataset(ref_dir, pred_dir, *, view=None, views=None, missing="error", 
         The submission has problems (all are listed).
     DatasetError, ConfigError
     """
+    names = resolve_metrics(metrics)
+    check_thresholds(thresholds)
+    spec = (
+        divisions if isinstance(divisions, dict) or divisions is None else load_divisions(divisions)
+    )
     reference = load_reference(ref_dir, folds=folds)
-    submission = read_submission(pred_dir, reference=reference, view=view, missing=missing)
-    results = score_submission(reference, submission, views=views)
+    submission = read_submission(
+        pred_dir, reference=reference, view=view, missing=missing, distance_unit=distance_unit,
+        coordinates=coordinates, divisions=spec,
+    )  # fmt: skip
+    results = score_submission(
+        reference, submission, views=views, metrics=names, thresholds=thresholds
+    )
     results["reference"] = str(Path(ref_dir))
     results["prediction"] = str(Path(pred_dir))
     return results

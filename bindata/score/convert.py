@@ -6,31 +6,21 @@ end: the reference written in either format scores 100 %.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from ..divisions import get_view
-from ..labels import COLUMNS
+from ..io import write_text
+from ..io.dcase_csv import format_rows
 from .activity import rows_activity, stack_rows
 from .reference import Reference
-
-
-def _num(v) -> str:
-    v = float(v)
-    return str(int(v)) if v.is_integer() else repr(v)
 
 
 def rows_text(rows) -> str:
     """Format-(a) text (no header) of rows: structured (``ROW_DTYPE``) or float (n, 6)."""
     rows = np.asarray(rows)
-    if rows.dtype.names:
-        rows = np.stack([rows[c] for c in COLUMNS], axis=1) if len(rows) else np.zeros((0, 6))
-    buf = io.StringIO()
-    for r in rows.reshape(-1, 6):
-        buf.write(",".join(_num(v) for v in r) + "\n")
-    return buf.getvalue()
+    return format_rows(rows if rows.dtype.names else rows.reshape(-1, 6))
 
 
 def activity_text(values, classes, *, all_frames: bool = False) -> str:
@@ -49,13 +39,10 @@ def activity_text(values, classes, *, all_frames: bool = False) -> str:
     -------
     str
     """
-    values = np.asarray(values, dtype=float)
-    buf = io.StringIO()
-    buf.write(",".join(("frame", *classes)) + "\n")
-    for n, row in enumerate(values):
-        if all_frames or row.any():
-            buf.write(f"{n}," + ",".join(_num(v) for v in row) + "\n")
-    return buf.getvalue()
+    values = np.asarray(values, dtype=float).reshape(len(values), len(classes))
+    keep = np.ones(len(values), dtype=bool) if all_frames else values.any(axis=1)
+    table = np.column_stack([np.nonzero(keep)[0], values[keep]])
+    return format_rows(table, header=("frame", *classes))
 
 
 def write_reference_submission(reference: Reference, out_dir, *, view: str | None = None) -> Path:
@@ -77,10 +64,10 @@ def write_reference_submission(reference: Reference, out_dir, *, view: str | Non
     out.mkdir(parents=True, exist_ok=True)
     if view is None:
         for stem, rows in zip(reference.stems, reference.rows, strict=True):
-            (out / f"{stem}.csv").write_text(rows_text(rows), "utf-8")
+            write_text(out / f"{stem}.csv", rows_text(rows))
         return out
     v = get_view(view)
     act = rows_activity(stack_rows(reference.rows), n_frames=reference.n_frames, view=v)
     for stem, a in zip(reference.stems, act, strict=True):
-        (out / f"{stem}.csv").write_text(activity_text(a.astype(float), v.classes), "utf-8")
+        write_text(out / f"{stem}.csv", activity_text(a.astype(float), v.classes))
     return out

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..divisions import get_view
-from ..resources import load_metadata
+from ..divisions import active_divisions, get_view, is_packaged
 from .activity import rows_activity
 from .formats import known_views
 
@@ -64,7 +63,7 @@ def _structure(name: str, spec: dict) -> tuple[str, list[str]]:
 
 def _column_map(view: str, spec: dict) -> dict[str, list[int]]:
     """Views given by the columns of a format-(b) submission of ``view``."""
-    classes = known_views()
+    classes = known_views(spec)
     cols = {view: list(range(len(classes[view])))}
     stack = [view]
     while stack:
@@ -90,20 +89,22 @@ def _column_map(view: str, spec: dict) -> dict[str, list[int]]:
     return cols
 
 
-def derivable_views(submission_view: str | None = None) -> dict[str, Derivation]:
+def derivable_views(submission_view: str | None = None, spec=None) -> dict[str, Derivation]:
     """Every view a submission gives, by name.
 
     Parameters
     ----------
     submission_view : str, optional
         The view of a format-(b) submission; None for format (a) (positions).
+    spec : dict, optional
+        Divisions spec (default: the packaged ``metadata/divisions.json``).
 
     Returns
     -------
     dict of str to Derivation
     """
-    spec = load_metadata("divisions")
-    names = list(known_views())
+    names = list(known_views(spec))
+    spec = spec or active_divisions()
     if submission_view is None:
         out = {n: Derivation(n, n, "positions") for n in names}
         given = set(names)
@@ -119,11 +120,16 @@ def derivable_views(submission_view: str | None = None) -> dict[str, Derivation]
     return out
 
 
-def default_views(submission_view: str | None = None) -> list[str]:
-    """Views scored when none are asked for: the paper's set (format a) or all given (format b)."""
+def default_views(submission_view: str | None = None, spec=None) -> list[str]:
+    """Views scored when none are asked for.
+
+    Format (a): the paper's set with the packaged divisions, every view and division of a
+    user's ``spec`` otherwise; format (b): every view the submission gives.
+    """
     if submission_view is None:
-        return list(DEFAULT_ROW_VIEWS)
-    return list(derivable_views(submission_view))
+        packaged = is_packaged(spec or active_divisions())
+        return list(DEFAULT_ROW_VIEWS) if packaged else list(known_views(spec))
+    return list(derivable_views(submission_view, spec))
 
 
 def eq1_combine(part_probabilities) -> np.ndarray:
@@ -170,10 +176,12 @@ def view_probabilities(submission, derivation: Derivation, *, n_frames: int) -> 
         ]
         return eq1_combine(parts)
     if derivation.how == "positions":
-        act = rows_activity(submission.rows, n_frames=n_frames, view=get_view(derivation.base))
+        view = get_view(derivation.base, submission.divisions)
+        act = rows_activity(submission.rows, n_frames=n_frames, view=view)
         return act.astype(float)
     return submission.values[..., list(derivation.columns)]
 
 
 def _part_derivation(submission, part: str) -> Derivation:
-    return derivable_views(submission.view if submission.kind == "activity" else None)[part]
+    sub_view = submission.view if submission.kind == "activity" else None
+    return derivable_views(sub_view, submission.divisions)[part]

@@ -3,8 +3,14 @@
 Format (a), *DCASE rows*: no header; one row per active source and frame,
 ``frame,class,source,azimuth,elevation,distance`` (frame: 100 ms label frame in ``[0, n_frames)``;
 class: event class index in the manifest's class list; source: integer >= 0; azimuth in
-``[-180, 180]`` and elevation in ``[-90, 90]`` degrees, DESIGN.md conventions; distance >= 0 cm).
-Any view's activity is derived from the positions.
+``[-180, 180]`` and elevation in ``[-90, 90]`` degrees, docs/design.md conventions; distance
+>= 0, in centimetres unless the submission says metres). The DCASE baseline's output rows are
+accepted too: ``frame,class,source,x,y,z`` (no distance) or ``frame,class,source,x,y,z,distance``,
+``x, y, z`` a direction vector (unit length in the baseline; any non-zero length is read as its
+direction). Seven columns are always cartesian; six columns are cartesian when every row's last
+three values lie in [-1, 1] and not all of them are integers (a polar row has a distance of at
+least 1 cm), else polar; ``coordinates`` overrides the detection. Any view's activity is derived
+from the positions.
 
 Format (b), *class activity of a view*: a header ``frame,<class>,<class>,...`` naming the classes
 of one view, then rows ``frame,v1,v2,...`` with each value 0/1 or a probability in ``[0, 1]``
@@ -17,14 +23,19 @@ stops at the first one. At most :data:`MAX_PROBLEMS_PER_FILE` are listed per fil
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from ..divisions import get_view, view_names
-from ..labels import COLUMNS
+from ..divisions import active_divisions, get_view, is_packaged, view_names
+from ..geometry import cartesian_to_spherical
+from ..io.dcase_csv import COLUMNS, data_lines, numeric_table
 from ..resources import load_metadata
+
+#: Columns of the DCASE baseline's output rows (unit vectors; distance optional).
+CARTESIAN_COLUMNS = ("frame", "class", "source", "x", "y", "z", "distance")
 
 #: Problems listed per file before the rest are only counted.
 MAX_PROBLEMS_PER_FILE = 100
@@ -85,40 +96,16 @@ class ParsedFile:
     frames: np.ndarray | None = None
     values: np.ndarray | None = None
     line_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    layout: str = "polar"
+    has_distance: bool = True
 
 
 def _numeric_table(lines, linenos, names, probs: Problems):
     """Parse comma-separated numbers; return (values, line numbers) of the well-formed rows."""
-    n_cols = len(names)
-    fields = [ln.split(",") for ln in lines]
-    ok = []
-    for k, f in enumerate(fields):
-        if len(f) == n_cols:
-            ok.append(k)
-        else:
-            probs.add(linenos[k], f"expected {n_cols} columns ({','.join(names)}), got {len(f)}")
-    good = [fields[k] for k in ok]
-    linenos = np.asarray([linenos[k] for k in ok], dtype=np.int64)
-    if not good:
-        return np.zeros((0, n_cols)), linenos
-    try:
-        values = np.array(good, dtype=float)
-    except ValueError:
-        values = np.full((len(good), n_cols), np.nan)
-        bad = np.zeros(len(good), dtype=bool)
-        for r, row in enumerate(good):
-            for c, text in enumerate(row):
-                try:
-                    values[r, c] = float(text)
-                except ValueError:
-                    bad[r] = True
-                    probs.add(linenos[r], f"{names[c]} is not a number: {text.strip()!r}")
-        values, linenos = values[~bad], linenos[~bad]
-    finite = np.isfinite(values)
-    for r, c in zip(*np.nonzero(~finite), strict=True):
-        probs.add(linenos[r], f"{names[c]} is {values[r, c]}; values must be finite numbers")
-    keep = finite.all(axis=1)
-    return values[keep], linenos[keep]
+    values, linenos, problems = numeric_table(lines, linenos, names)
+    for line, message in problems:
+        probs.add(line, message)
+    return values, linenos
 
 
 def _check_columns(values, linenos, checks, probs: Problems):
@@ -170,10 +157,65 @@ def _duplicates(keys: np.ndarray, linenos: np.ndarray):
         yield order[pos], order[starts[pos]]
 
 
-def parse_rows(lines, linenos, *, label, n_frames, n_event_classes, probs=None) -> ParsedFile:
-    """Parse and check format-(a) data lines (see the module docstring for the rules)."""
+def _layout(lines, coordinates) -> tuple[str, tuple]:
+    """Column layout of format-(a) lines: ``('polar'|'cartesian', column names)``."""
+    counts = Counter(len(ln.split(",")) for ln in lines)
+    n_cols = counts.most_common(1)[0][0] if counts else 6
+    if coordinates == "polar" or (coordinates is None and n_cols != 7 and not _unit_vectors(lines)):
+        return "polar", COLUMNS
+    return "cartesian", CARTESIAN_COLUMNS if n_cols == 7 else CARTESIAN_COLUMNS[:6]
+
+
+def _unit_vectors(lines) -> bool:
+    """True when every 6-column line's last three values lie in [-1, 1], not all integers."""
+    values, _, problems = numeric_table(lines, list(range(len(lines))), COLUMNS)
+    if problems or not len(values):
+        return False
+    xyz = values[:, 3:6]
+    return bool((np.abs(xyz) <= 1).all() and (xyz != np.round(xyz)).any())
+
+
+def _rows_checks(layout: str, n_frames: int, class_bad, class_rule: str) -> list:
+    checks = [
+        _frame_checks(n_frames),
+        (1, class_bad, lambda v: f"class {_fmt(v)} is not {class_rule}"),
+        (2, lambda v: _not_integer(v) | (v < 0), lambda v: f"source {_fmt(v)} is not an integer >= 0"),
+    ]  # fmt: skip
+    if layout == "polar":
+        return checks + [
+            (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
+            (4, lambda v: np.abs(v) > 90, lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees"),
+            (5, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)"),
+        ]  # fmt: skip
+    return checks + [
+        (6, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)")
+    ]
+
+
+def _to_polar(values, linenos, probs: Problems):
+    """Cartesian rows (frame,class,source,x,y,z[,distance]) -> polar rows (n, 6); distance NaN
+    when the file has none. Zero vectors have no direction and are reported."""
+    xyz = values[:, 3:6]
+    zero = ~(np.abs(xyz) > 0).any(axis=1)
+    for r in np.nonzero(zero)[0]:
+        probs.add(linenos[r], "x, y, z is the zero vector (a direction needs a non-zero vector)")
+    values, linenos, xyz = values[~zero], linenos[~zero], xyz[~zero]
+    az, el, _ = cartesian_to_spherical(xyz)
+    dist = values[:, 6] if values.shape[1] == 7 else np.full(len(values), np.nan)
+    return np.column_stack([values[:, :3], az, el, dist]), linenos
+
+
+def parse_rows(
+    lines, linenos, *, label, n_frames, n_event_classes, probs=None, coordinates=None
+) -> ParsedFile:
+    """Parse and check format-(a) data lines (see the module docstring for the rules).
+
+    ``coordinates`` is ``'polar'``, ``'cartesian'`` or None (detected, see the module docstring).
+    The returned rows are polar (n, 6), distance in the file's unit (NaN when it has none).
+    """
     probs = probs or Problems(label)
-    values, linenos = _numeric_table(lines, linenos, COLUMNS, probs)
+    layout, names = _layout(lines, coordinates)
+    values, linenos = _numeric_table(lines, linenos, names, probs)
     if n_event_classes is None:
         class_bad, class_rule = (lambda v: _not_integer(v) | (v < 0)), "an integer >= 0"
     else:
@@ -182,16 +224,11 @@ def parse_rows(lines, linenos, *, label, n_frames, n_event_classes, probs=None) 
         def class_bad(v):
             return _not_integer(v) | (v < 0) | (v >= n_event_classes)
 
-    checks = [
-        _frame_checks(n_frames),
-        (1, class_bad, lambda v: f"class {_fmt(v)} is not {class_rule}"),
-        (2, lambda v: _not_integer(v) | (v < 0), lambda v: f"source {_fmt(v)} is not an integer >= 0"),
-        (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
-        (4, lambda v: np.abs(v) > 90, lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees"),
-        (5, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (centimetres, >= 0)"),
-    ]  # fmt: skip
-    valid = _check_columns(values, linenos, checks, probs)
+    checks = _rows_checks(layout, n_frames, class_bad, class_rule)
+    valid = _check_columns(values, linenos, [c for c in checks if c[0] < len(names)], probs)
     values, linenos = values[valid], linenos[valid]
+    if layout == "cartesian":
+        values, linenos = _to_polar(values, linenos, probs)
     keys = values[:, :3].astype(np.int64)
     for r, first in _duplicates(keys, linenos):
         f, c, s = keys[r]
@@ -199,18 +236,36 @@ def parse_rows(lines, linenos, *, label, n_frames, n_event_classes, probs=None) 
             linenos[r],
             f"duplicate row: frame {f}, class {c}, source {s} already given on line {linenos[first]}",
         )
-    return ParsedFile("rows", probs, rows=values, line_numbers=linenos)
+    has_distance = layout == "polar" or len(names) == 7
+    return ParsedFile(
+        "rows", probs, rows=values, line_numbers=linenos, layout=layout, has_distance=has_distance
+    )
 
 
 @lru_cache(maxsize=1)
-def known_views() -> dict[str, tuple]:
-    """Every view (and plain division) of ``metadata/divisions.json``: ``{name: classes}``."""
-    spec = load_metadata("divisions")
+def _packaged_views() -> dict[str, tuple]:
+    return _views_of(load_metadata("divisions"))
+
+
+def _views_of(spec: dict) -> dict[str, tuple]:
     names = list(view_names(spec)) + [d for d in spec["divisions"] if d not in spec["views"]]
     return {n: get_view(n, spec).classes for n in names}
 
 
-def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, list[str]]:
+def known_views(spec: dict | None = None) -> dict[str, tuple]:
+    """Every view (and plain division) of a divisions spec: ``{name: classes}``.
+
+    ``spec`` defaults to :func:`bindata.divisions.active_divisions` (the packaged
+    ``metadata/divisions.json`` unless a user's file is in use;
+    :func:`bindata.divisions.load_divisions` reads one).
+    """
+    spec = spec or active_divisions()
+    return dict(_packaged_views()) if is_packaged(spec) else _views_of(spec)
+
+
+def resolve_header(
+    names, *, view=None, spec=None
+) -> tuple[str | None, list[int] | None, list[str]]:
     """Match a format-(b) header's class names to a view.
 
     Parameters
@@ -219,6 +274,8 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
         The header's class names (without the leading ``frame``).
     view : str, optional
         The view the submission declares; then the names may come in any order.
+    spec : dict, optional
+        Divisions spec (default: the packaged one).
 
     Returns
     -------
@@ -233,7 +290,7 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
         if n and n in seen:
             problems.append(f"header names class {n!r} more than once")
         seen.add(n)
-    views = known_views()
+    views = known_views(spec)
     if view is not None:
         classes = views[view]
         unknown = [n for n in names if n and n not in classes]
@@ -272,11 +329,13 @@ def resolve_header(names, *, view=None) -> tuple[str | None, list[int] | None, l
     return None, None, [msg]
 
 
-def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) -> ParsedFile:
+def parse_activity(
+    lines, linenos, *, label, n_frames, view=None, probs=None, spec=None
+) -> ParsedFile:
     """Parse and check a format-(b) file: header line first, then data lines."""
     probs = probs or Problems(label)
     header = tuple(f.strip() for f in lines[0].split(","))
-    view_name, order, header_problems = resolve_header(header[1:], view=view)
+    view_name, order, header_problems = resolve_header(header[1:], view=view, spec=spec)
     for msg in header_problems:
         probs.add(linenos[0], msg)
     names = ("frame",) + header[1:]
@@ -309,7 +368,16 @@ def parse_activity(lines, linenos, *, label, n_frames, view=None, probs=None) ->
     )
 
 
-def parse_submission_text(text: str, *, label: str, n_frames: int, n_event_classes=None, view=None):
+def parse_submission_text(
+    text: str,
+    *,
+    label: str,
+    n_frames: int,
+    n_event_classes=None,
+    view=None,
+    coordinates=None,
+    spec=None,
+):
     """Detect the format of one file's text and parse it.
 
     Parameters
@@ -324,29 +392,28 @@ def parse_submission_text(text: str, *, label: str, n_frames: int, n_event_class
         Number of event classes (format a's class column); unchecked upper bound when None.
     view : str, optional
         View declared for format-(b) files.
+    coordinates : {'polar', 'cartesian'}, optional
+        Format-(a) column layout; detected when None (see the module docstring).
+    spec : dict, optional
+        Divisions spec for format-(b) headers (default: the packaged one).
 
     Returns
     -------
     ParsedFile
         ``kind`` 'empty' when the text has no non-blank line.
     """
-    lines, linenos = [], []
-    for k, line in enumerate(text.splitlines()):
-        if line.strip():
-            lines.append(line)
-            linenos.append(k + 1)
+    lines, linenos = data_lines(text)
     probs = Problems(label)
     if not lines:
         return ParsedFile("empty", probs)
-    first = [f.strip().lower() for f in lines[0].split(",")]
-    if tuple(first) == COLUMNS:
+    first = tuple(f.strip().lower() for f in lines[0].split(","))
+    rows_args = dict(label=label, n_frames=n_frames, n_event_classes=n_event_classes,
+                     probs=probs, coordinates=coordinates)  # fmt: skip
+    if first in (COLUMNS, CARTESIAN_COLUMNS, CARTESIAN_COLUMNS[:6]):
         probs.add(linenos[0], "format (a) files have no header line; remove it")
-        return parse_rows(lines[1:], linenos[1:], label=label, n_frames=n_frames,
-                          n_event_classes=n_event_classes, probs=probs)  # fmt: skip
+        return parse_rows(lines[1:], linenos[1:], **rows_args)
     if first[0] == "frame":
         return parse_activity(
-            lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs
+            lines, linenos, label=label, n_frames=n_frames, view=view, probs=probs, spec=spec
         )
-    return parse_rows(
-        lines, linenos, label=label, n_frames=n_frames, n_event_classes=n_event_classes, probs=probs
-    )
+    return parse_rows(lines, linenos, **rows_args)

@@ -10,7 +10,6 @@ a ``foldK_`` stem prefix, else unknown.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError, DatasetError
 from ..folds import fold_of
+from ..io import MANIFEST, read_manifest
 from ..labels import n_label_frames, read_metadata_csv
 
 #: Duration assumed when the manifest gives none (DESIGN.md: 15 s files).
@@ -58,17 +58,20 @@ class Reference:
     rows: tuple
 
 
+def fold_keys(folds) -> list[str]:
+    """Fold labels of files (``'1'``, ``'2'``, ... or ``'unknown'``)."""
+    return ["unknown" if f is None else str(f) for f in folds]
+
+
+def sorted_fold_keys(keys) -> list[str]:
+    """Distinct fold labels, numeric folds in order, ``'unknown'`` last."""
+    return sorted(set(keys), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+
+
 def _read_manifest(root: Path) -> dict | None:
-    path = root / "manifest.json"
-    if not path.exists():
+    if not (root / MANIFEST).exists():
         return None
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: cannot read the manifest ({exc})") from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
-        raise DatasetError(f"{path}: the manifest must be an object with a 'files' list")
-    return manifest
+    return read_manifest(root, minimal_ok=True)
 
 
 def _manifest_entries(root: Path, manifest: dict | None) -> list[dict]:

@@ -10,7 +10,7 @@ submission is returned.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,12 @@ from .reference import Reference
 
 #: Accepted values of the ``missing`` option.
 MISSING_MODES = ("error", "empty")
+
+#: Units of a submission's distance column, and their factor to centimetres.
+DISTANCE_UNITS = {"cm": 1.0, "m": 100.0}
+
+#: Largest distance that, when every distance of a submission in cm is below it, looks like metres.
+METRES_LOOK = 10.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,12 @@ class Submission:
         Format (b): float array (n_files, n_frames, n_classes), values in [0, 1], view order.
     missing : tuple of str
         Stems without a file, scored as no activity (``missing='empty'``).
+    has_distance : bool
+        Format (a): the rows give distances (polar rows, or cartesian rows with 7 columns).
+    warnings : tuple of str
+        Things that look wrong but are not errors (distances that look like metres).
+    divisions : dict or None
+        The divisions spec its views come from (None: the packaged one).
     """
 
     kind: str
@@ -47,13 +59,25 @@ class Submission:
     rows: StackedRows | None
     values: np.ndarray | None
     missing: tuple
+    has_distance: bool = True
+    warnings: tuple = ()
+    divisions: dict | None = None
 
 
-def _check_options(view, missing) -> None:
+def _check_options(view, missing, distance_unit="cm", coordinates=None, spec=None) -> None:
+    if distance_unit not in DISTANCE_UNITS:
+        raise ConfigError(
+            f"distance unit must be one of {list(DISTANCE_UNITS)}, got {distance_unit!r}"
+        )
+    if coordinates not in (None, "polar", "cartesian"):
+        raise ConfigError(
+            f"coordinates must be 'polar', 'cartesian' or detected (None), got {coordinates!r}"
+        )
     if missing not in MISSING_MODES:
         raise ConfigError(f"missing must be one of {list(MISSING_MODES)}, got {missing!r}")
-    if view is not None and view not in known_views():
-        raise ConfigError(f"--view {view!r} is not a known view; known: {', '.join(known_views())}")
+    if view is not None and view not in known_views(spec):
+        known = ", ".join(known_views(spec))
+        raise ConfigError(f"view {view!r} is not a known view; known: {known}")
 
 
 def _unexpected_entries(root: Path, reference: Reference) -> list[str]:
@@ -104,26 +128,65 @@ def _consistency(parsed: dict[str, ParsedFile], labels: dict[str, str]) -> list[
     return problems
 
 
-def _assemble(parsed, reference: Reference, view, missing_stems) -> Submission:
+def _distance_warnings(per_file, distance_unit: str, root) -> tuple:
+    dist = np.concatenate([r[:, 5] for r in per_file]) if per_file else np.zeros(0)
+    dist = dist[np.isfinite(dist)]
+    if distance_unit == "cm" and len(dist) and (dist < METRES_LOOK).all():
+        return (
+            f"{root}: every distance of the submission is below {METRES_LOOK:g} (largest "
+            f"{dist.max():g}) but they are read as centimetres; they look like metres -- "
+            "give the distance unit m if they are",
+        )
+    return ()
+
+
+def _layout_consistency(parsed: dict[str, ParsedFile], labels: dict[str, str]) -> list[str]:
+    """DCASE-rows files must share one column layout (polar, cartesian, with/without distance)."""
+
+    def name(p):
+        return f"{p.layout} rows {'with' if p.has_distance else 'without'} distance"
+
+    kinds = Counter(name(p) for p in parsed.values() if p.kind == "rows")
+    if len(kinds) < 2:
+        return []
+    main = kinds.most_common(1)[0][0]
+    return [
+        f"{labels[stem]}: {name(p)}, but {kinds[main]} other file(s) are {main}; a submission "
+        "uses one column layout"
+        for stem, p in parsed.items()
+        if p.kind == "rows" and name(p) != main
+    ]
+
+
+def _assemble_rows(files, missing_stems, distance_unit: str, root) -> Submission:
+    per_file = [np.zeros((0, 6)) if p is None or p.rows is None else p.rows for p in files]
+    warnings = _distance_warnings(per_file, distance_unit, root)
+    scale = DISTANCE_UNITS[distance_unit]
+    per_file = [np.column_stack([r[:, :5], r[:, 5] * scale]) for r in per_file]
+    has_distance = all(p.has_distance for p in files if p is not None and p.kind == "rows")
+    return Submission("rows", None, stack_rows(per_file), None, tuple(missing_stems),
+                      has_distance=has_distance, warnings=warnings)  # fmt: skip
+
+
+def _assemble(parsed, reference: Reference, view, missing_stems, distance_unit, root, spec):
     kinds = {p.kind for p in parsed.values()} - {"empty"}
     kind = kinds.pop() if kinds else ("activity" if view else "rows")
     files = [parsed.get(s) for s in reference.stems]
     if kind == "rows":
-        rows = stack_rows(
-            [np.zeros((0, 6)) if p is None or p.rows is None else p.rows for p in files]
-        )
-        return Submission("rows", None, rows, None, tuple(missing_stems))
+        sub = _assemble_rows(files, missing_stems, distance_unit, root)
+        return replace(sub, divisions=spec)
     views = {p.view for p in files if p is not None and p.kind == "activity"}
     view = views.pop() if views else view
-    n_classes = len(known_views()[view])
+    n_classes = len(known_views(spec)[view])
     values = np.zeros((len(files), reference.n_frames, n_classes))
     for k, p in enumerate(files):
         if p is not None and p.kind == "activity":
             values[k, p.frames] = p.values
-    return Submission("activity", view, None, values, tuple(missing_stems))
+    return Submission("activity", view, None, values, tuple(missing_stems), has_distance=False,
+                      divisions=spec)  # fmt: skip
 
 
-def _read_files(root: Path, reference: Reference, view, missing, problems: list):
+def _read_files(root: Path, reference: Reference, view, missing, problems: list, options: dict):
     """Parse every reference file's submission file; append problems; return the parsed files."""
     parsed, labels, missing_stems = {}, {}, []
     n_event_classes = len(reference.event_classes) if reference.event_classes else None
@@ -145,14 +208,17 @@ def _read_files(root: Path, reference: Reference, view, missing, problems: list)
             continue
         p = parse_submission_text(
             text, label=str(path), n_frames=reference.n_frames,
-            n_event_classes=n_event_classes, view=view,
+            n_event_classes=n_event_classes, view=view, **options,
         )  # fmt: skip
         problems.extend(p.problems.listed())
         parsed[stem] = p
     return parsed, labels, missing_stems
 
 
-def read_submission(pred_dir, *, reference: Reference, view=None, missing="error") -> Submission:
+def read_submission(
+    pred_dir, *, reference: Reference, view=None, missing="error", distance_unit="cm",
+    coordinates=None, divisions=None,
+) -> Submission:  # fmt: skip
     """Check a submission folder completely, then load it.
 
     Parameters
@@ -165,6 +231,13 @@ def read_submission(pred_dir, *, reference: Reference, view=None, missing="error
         View of format-(b) files (their header may then list its classes in any order).
     missing : {'error', 'empty'}
         How to treat reference files without a submission file: a problem, or no activity.
+    distance_unit : {'cm', 'm'}
+        Unit of the rows' distance column (the metadata's is cm). When it is cm and every
+        distance is below 10, the submission carries a warning that they look like metres.
+    coordinates : {'polar', 'cartesian'}, optional
+        Column layout of DCASE rows; detected when None (:mod:`bindata.score.formats`).
+    divisions : dict, optional
+        Divisions spec of format-(b) views (:func:`bindata.divisions.load_divisions`).
 
     Returns
     -------
@@ -177,12 +250,15 @@ def read_submission(pred_dir, *, reference: Reference, view=None, missing="error
     ConfigError
         An unknown ``view`` or ``missing`` mode.
     """
-    _check_options(view, missing)
+    _check_options(view, missing, distance_unit, coordinates, divisions)
     root = Path(pred_dir)
     if not root.is_dir():
         raise SubmissionError([f"{root}: submission folder not found"])
     problems = _unexpected_entries(root, reference)
-    parsed, labels, missing_stems = _read_files(root, reference, view, missing, problems)
+    parsed, labels, missing_stems = _read_files(
+        root, reference, view, missing, problems, {"coordinates": coordinates, "spec": divisions}
+    )
+    problems.extend(_layout_consistency(parsed, labels))
     problems.extend(_consistency(parsed, labels))
     if view is not None and any(p.kind == "rows" for p in parsed.values()):
         problems.append(
@@ -191,4 +267,4 @@ def read_submission(pred_dir, *, reference: Reference, view=None, missing="error
         )
     if problems:
         raise SubmissionError(problems)
-    return _assemble(parsed, reference, view, missing_stems)
+    return _assemble(parsed, reference, view, missing_stems, distance_unit, root, divisions)

@@ -99,8 +99,42 @@ def _detail_lines(results: dict) -> list[str]:
     return lines
 
 
+def _fmt_seld(v, kind: str, width: int) -> str:
+    if v is None:
+        return f"{'-':>{width}}"
+    return f"{100 * v:>{width}.2f}" if kind == "pct" else f"{v:>{width}.3f}"
+
+
+#: SELD table columns: (result key, header, kind) -- kind 'pct' prints percent.
+SELD_COLUMNS = {
+    "dcase2024": (("f_score", "F20/1[%]", "pct"), ("doa_error_deg", "DOAE[deg]", "num"),
+                  ("rel_distance_error", "RDE", "num"), ("distance_error_m", "DE[m]", "num"),
+                  ("localization_recall", "LR[%]", "pct"), ("seld_score", "SELD", "num")),
+    "dcase2023": (("error_rate", "ER20", "num"), ("f_score", "F20[%]", "pct"),
+                  ("doa_error_deg", "LE[deg]", "num"), ("localization_recall", "LR[%]", "pct"),
+                  ("seld_score", "SELD", "num")),
+}  # fmt: skip
+
+
+def _seld_lines(results: dict) -> list[str]:
+    lines = []
+    for name, res in results.get("seld", {}).items():
+        st = res["settings"]
+        where = f"{st.get('segment_s', st['frame_s']):g} s {'segments' if 'segment_s' in st else 'frames'}"
+        lines += ["", f"{name} SELD metrics ({where}, DOA threshold {st['doa_threshold_deg']:g} deg"
+                  + (f", relative distance threshold {st['rel_distance_threshold']:g}"
+                     if st.get("rel_distance_threshold") is not None else "") + "):"]  # fmt: skip
+        cols = SELD_COLUMNS[name]
+        lines.append(f"{'':<14}" + "".join(f"{h:>11}" for _, h, _ in cols))
+        rows = [("macro", res["macro"]), ("micro", res["micro"])]
+        rows += [(f"fold {k} macro", f["macro"]) for k, f in res["folds"].items()]
+        for label, m in rows:
+            lines.append(f"{label:<14}" + "".join(_fmt_seld(m.get(k), kd, 11) for k, _, kd in cols))
+    return lines
+
+
 def format_tables(results: dict) -> str:
-    """Text tables of a scoring result (Tables 3-5 layout, then per-view details).
+    """Text tables of a scoring result (Tables 3-5 layout, per-view details, SELD metrics).
 
     Parameters
     ----------
@@ -111,6 +145,12 @@ def format_tables(results: dict) -> str:
     -------
     str
     """
+    lines = _paper_lines(results) if "views" in results else []
+    lines.extend(_seld_lines(results))
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _paper_lines(results: dict) -> list[str]:
     table = results.get("table") or build_table(results)
     folds = results.get("folds", [])
     lines = [
@@ -134,4 +174,4 @@ def format_tables(results: dict) -> str:
             lines.append(f"{row['label']:<{width}}{_pct(row['value'], 8)}")
     lines.append("")
     lines.extend(_detail_lines(results))
-    return "\n".join(lines) + "\n"
+    return lines

@@ -1,12 +1,13 @@
-"""Writing scoring results as JSON, checked against ``schemas/score.schema.json``."""
+"""Scoring results as JSON, checked against ``schemas/score.schema.json`` and written atomically."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from ..errors import ValidationError
+from ..errors import OutputError, ValidationError
+from ..io import write_text
+from ..io.atomic import os_reason
 from ..resources import validate_against_schema
 
 
@@ -18,7 +19,7 @@ def check_results(results: dict) -> None:
 
 
 def write_results_json(results: dict, path) -> Path:
-    """Validate ``results`` and write them as JSON (to a temporary name, then renamed).
+    """Validate ``results`` and write them as JSON (:func:`bindata.io.write_text`, atomic).
 
     Parameters
     ----------
@@ -30,11 +31,19 @@ def write_results_json(results: dict, path) -> Path:
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    ValidationError
+        The results break the schema (nothing is written).
+    OutputError
+        The file cannot be written.
     """
     check_results(results)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", "utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot create the folder ({os_reason(exc)})") from exc
+    write_text(path, json.dumps(results, indent=2, allow_nan=False) + "\n")
     return path
