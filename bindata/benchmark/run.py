@@ -8,13 +8,12 @@ trained once. Results go to ``RUNS/benchmark.json`` (or ``out_json``), written a
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
+from ..io import write_json
 from .corpus import open_corpus, parse_folds
 from .features import DEFAULT_FEATURES, FeatureParams
 from .methods import select_methods
@@ -105,8 +104,6 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
     }  # fmt: skip
     out = Path(out_json) if out_json is not None else runs / "benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, out)
+    write_json(out, report)
     report["out_json"] = str(out)
     return report

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BenchmarkError
+from ..io import atomic_path, sha256_json, write_json
 from . import require_torch
 from .data import sequence_set
 from .features import DEFAULT_FEATURES, FeatureParams, NormStats, normalisation_stats
@@ -43,31 +43,21 @@ def resolve_device(device: str | None = None) -> str:
 
 def _save_atomic(obj, path: Path) -> None:
     torch = require_torch()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def training_stats(corpus, stems, *, params: FeatureParams, runs_dir) -> NormStats:
     """Normalisation statistics of the training files ``stems``, cached under ``RUNS/stats``."""
-    import hashlib
-
-    key = hashlib.sha256(json.dumps([params.key(), sorted(stems)]).encode()).hexdigest()[:16]
+    key = sha256_json([params.key(), sorted(stems)], length=16)
     path = Path(runs_dir) / "stats" / f"{key}.npz"
     if path.exists():
         with np.load(path) as z:
             return NormStats(z["mean"], z["std"])
     stats = normalisation_stats(corpus.features(s, params=params) for s in stems)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
-    np.savez(tmp, mean=stats.mean, std=stats.std)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, mean=stats.mean, std=stats.std)
     return stats
 
 
@@ -279,6 +269,6 @@ def _finish(out: Path, meta: dict, run: dict, device: str) -> dict:
                 history=hist, device=device,
                 epoch_s=float(np.mean([h["epoch_s"] for h in hist])),
                 data_share=float(sum(h["data_s"] for h in hist) / sum(h["epoch_s"] for h in hist)))  # fmt: skip
-    _write_json_atomic(out / "done.json", done)
+    write_json(out / "done.json", done)
     (out / "checkpoint.pt").unlink(missing_ok=True)
     return done
