@@ -37,7 +37,7 @@ def batch_loss(logits, y, mask, splits):
     return total
 
 
-def _network(group, compute):
+def group_network(group, compute):
     """(module to set train/eval, forward over per-member inputs, optimizer, finish callback)."""
     if len(group) == 1:
         net, opt = group[0]["net"], group[0]["opt"]
@@ -113,7 +113,7 @@ def train_epoch(group, *, fold, config, device, compute, precision, progress=Fal
     kw = {"splits": splits, "config": config, "device": device, "compute": compute,
           "precision": precision}  # fmt: skip
     t0 = time.perf_counter()
-    module, forward, opt, finish = _network(group, compute)
+    module, forward, opt, finish = group_network(group, compute)
     names = "+".join(m["model"].name for m in group)
     tr = run_pass(module, forward, opt, [m["sets"][0] for m in group], rngs=rngs, swap_rngs=swap,
                   progress=progress, desc=f"{names} fold{fold} ep{e + 1}", **kw)  # fmt: skip

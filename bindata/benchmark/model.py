@@ -46,8 +46,8 @@ class CRNN(nn.Module):
             raise BenchmarkError(f"pooling {tuple(pool)} must divide the {n_bins} frequency bins")
         layers, ch = [], in_channels
         for p in pool:
-            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(filters),
-                       nn.MaxPool2d((1, p))]  # fmt: skip
+            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(inplace=True),
+                       nn.BatchNorm2d(filters), nn.MaxPool2d((1, p))]  # fmt: skip
             ch = filters
         self.conv = nn.Sequential(*layers)
         width = filters * (n_bins // math.prod(pool))
