@@ -200,3 +200,25 @@ def test_swap_augmented_training_runs_and_is_its_own_run(tiny, tmp_path):
     with pytest.raises(BenchmarkError, match="config"):
         train_model(corpus, model, 2, runs_dir=tmp_path, config=TrainConfig(**{**cfg.to_dict(),
                     "augment": "none"}), compute=FP32)  # fmt: skip
+
+
+def test_train_command_speed_and_augment_flags(tiny, tmp_path):
+    """EqSepMod's three models with --ensemble 2: a group of two, then one; flags reach done.json."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bindata.cli import cli
+
+    args = ["train", "--data", tiny, "--method", "EqSepMod", "--fold", "3", "--runs", tmp_path,
+            "--filters", "4", "--gru-units", "8", "--batch-size", "4", "--epochs", "1", "--quiet",
+            "--augment", "swap", "--precision", "fp32", "--ensemble", "2", "--no-channels-last"]  # fmt: skip
+    res = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    done = [json.loads((model_dir(tmp_path, m, 3) / "done.json").read_text())
+            for m in get_method("EqSepMod").models]  # fmt: skip
+    assert [d["history"][0]["ensemble"] for d in done] == [2, 2, 1]
+    assert {d["precision"] for d in done} == {"fp32"}
+    assert {d["config"]["augment"] for d in done} == {"swap"}
+    bad = CliRunner().invoke(cli, [str(a) for a in [*args[:-5], "--precision", "fp8"]])
+    assert bad.exit_code == 2 and "fp8" in bad.output
