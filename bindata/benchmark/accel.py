@@ -11,9 +11,10 @@
   cuDNN prefer (no reorders around each convolution).
 - **Compiling**: optional ``torch.compile`` of the convolution blocks, with a clean fall-back.
 
-Measured on 2 shared AMD EPYC cores (AVX512-BF16, no AMX), one training step of the default
-model (batch 32 x 128 frames x 4 x 512 features): fp32 3.9-4.8 s, fp32 channels-last 3.9-4.3 s,
-bf16 2.6 s, bf16 channels-last 1.7-2.0 s; ``torch.compile`` took ~40 s and gave no clear gain.
+Measured with ``benchmarks/bench_train.py --batches 3`` on 2 lightly shared AMD EPYC cores
+(AVX512-BF16, no AMX), one training step of the default model (batch 32 x 128 frames x 4 x 512
+features): fp32 5.6 s, fp32 channels-last 4.1 s, bf16 3.1 s, bf16 channels-last 2.2 s (x2.5);
+``torch.compile`` took ~40 s and gave no clear gain. Timings on a shared machine are noisy;
 ``benchmarks/bench_train.py`` measures these on an idle machine.
 """
 
