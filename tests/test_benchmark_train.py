@@ -9,7 +9,13 @@ import pytest
 
 from bindata.benchmark.corpus import open_corpus
 from bindata.benchmark.methods import get_method, load_methods
-from bindata.benchmark.runs import TrainConfig, model_dir, predictions_dir, split_files
+from bindata.benchmark.runs import (
+    ComputeConfig,
+    TrainConfig,
+    model_dir,
+    predictions_dir,
+    split_files,
+)
 from bindata.benchmark.scoring import score_method
 from bindata.errors import BenchmarkError
 
@@ -67,8 +73,10 @@ def _constant_baseline_f1(corpus, method, fold, tmp_path):
     return best
 
 
-def test_crnn_learns_left_right(anechoic, tmp_path):
-    """A tiny CRNN, 5 epochs on 5 files: left/right F1 well above every constant predictor.
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_crnn_learns_left_right(anechoic, tmp_path, precision):
+    """A tiny CRNN, 5 epochs on 5 files: left/right F1 well above every constant predictor, in
+    float32 and in bfloat16 mixed precision.
 
     (Other synth seeds give 0.76-1.0 against constant baselines of 0.52-0.59; the low end is a
     test fold whose sources sit near the median plane or straight below, where left/right is
@@ -79,10 +87,12 @@ def test_crnn_learns_left_right(anechoic, tmp_path):
 
     corpus = open_corpus(anechoic)
     method = load_methods(LR_ONLY)["LR"]
-    runs = anechoic / "runs"
+    runs = tmp_path / "runs"
     cfg = TrainConfig(filters=8, gru_units=16, batch_size=4, learning_rate=3e-3, max_epochs=5,
                       patience=5)  # fmt: skip
-    done = train_model(corpus, method.models[0], 1, runs_dir=runs, config=cfg)
+    done = train_model(corpus, method.models[0], 1, runs_dir=runs, config=cfg,
+                       compute=ComputeConfig(precision=precision))  # fmt: skip
+    assert done["precision"] == precision
     assert done["history"][-1]["train_loss"] < 0.8 * done["history"][0]["train_loss"]
     predict_fold(corpus, method, 1, runs_dir=runs)
     res = score_method(corpus, method, pred_dir=predictions_dir(runs, method), folds=[1])

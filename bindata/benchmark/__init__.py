@@ -9,6 +9,9 @@ Modules (numpy only unless marked *torch*):
 - :mod:`~bindata.benchmark.data` -- 128-frame training sequences and batches;
 - :mod:`~bindata.benchmark.model` -- the CRNN of Fig. 1 (*torch*);
 - :mod:`~bindata.benchmark.train` -- training with early stopping, resumable (*torch*);
+- :mod:`~bindata.benchmark.loop` -- one epoch of a model or of a batched ensemble (*torch*);
+- :mod:`~bindata.benchmark.ensemble` -- models of one fold as one grouped network (*torch*);
+- :mod:`~bindata.benchmark.accel` -- bf16 autocast, channels-last, ``torch.compile`` (*torch*);
 - :mod:`~bindata.benchmark.predict` -- predictions in the scorer's submission format (*torch*);
 - :mod:`~bindata.benchmark.scoring` -- 1 s segment-based F1 of the table cells;
 - :mod:`~bindata.benchmark.run` -- train, predict and score every method and fold;

@@ -24,15 +24,13 @@ read back memory-mapped. A cached file is recomputed when its audio is newer tha
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import BenchmarkError, DatasetError
+from ..io import sha256_json, write_json, write_npy
 
 #: Feature channels, in order.
 CHANNELS = ("sin_ipd", "cos_ipd", "ild_db", "log_magnitude")
@@ -78,8 +76,7 @@ class FeatureParams:
 
     def key(self) -> str:
         """Short hash naming the cache folder of these settings."""
-        text = json.dumps({"v": 1, **asdict(self)}, sort_keys=True)
-        return "stft-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+        return "stft-" + sha256_json({"v": 1, **asdict(self)}, length=10)
 
 
 #: The paper's settings.
@@ -176,13 +173,6 @@ def feature_cache_dir(dataset_dir, *, cache_dir=None, params: FeatureParams = DE
     return base / params.key()
 
 
-def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-    os.replace(tmp, path)
-
-
 def cached_features(wav_path, *, cache: Path, params: FeatureParams = DEFAULT_FEATURES):
     """Features of one WAV, computed once and read back memory-mapped.
 
@@ -208,11 +198,8 @@ def cached_features(wav_path, *, cache: Path, params: FeatureParams = DEFAULT_FE
         feats = binaural_features(audio, sample_rate=fs, params=params)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not (path.parent / "params.json").exists():
-            text = json.dumps(asdict(params), indent=2, sort_keys=True) + "\n"
-            tmp = path.parent / f".params.json.tmp-{os.getpid()}"
-            tmp.write_text(text, "utf-8")
-            os.replace(tmp, path.parent / "params.json")
-        _save_npy_atomic(path, feats)
+            write_json(path.parent / "params.json", asdict(params))
+        write_npy(path, feats)
     return np.load(path, mmap_mode="r")
 
 

@@ -46,8 +46,8 @@ class CRNN(nn.Module):
             raise BenchmarkError(f"pooling {tuple(pool)} must divide the {n_bins} frequency bins")
         layers, ch = [], in_channels
         for p in pool:
-            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(filters),
-                       nn.MaxPool2d((1, p))]  # fmt: skip
+            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(inplace=True),
+                       nn.BatchNorm2d(filters), nn.MaxPool2d((1, p))]  # fmt: skip
             ch = filters
         self.conv = nn.Sequential(*layers)
         width = filters * (n_bins // math.prod(pool))
@@ -59,7 +59,11 @@ class CRNN(nn.Module):
 
     def forward(self, x):
         """Logits (B, T, sum C) of features ``x`` (B, 4, T, n_bins)."""
-        h = self.conv(x)
+        conv = self.__dict__.get("compiled_conv") or self.conv
+        return self.recurrent(conv(x))
+
+    def recurrent(self, h):
+        """Logits (B, T, sum C) of the conv blocks' output ``h`` (B, filters, T, bins left)."""
         b, ch, t, f = h.shape
         h = h.permute(0, 2, 1, 3).reshape(b, t, ch * f)
         h = torch.tanh(self.gru1(h)[0])

@@ -13,13 +13,12 @@ overlapping frames are averaged), then feature-frame probabilities are averaged 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from ..io import sha256_file, write_json, write_text
 from . import require_torch
 from .data import window_starts
 from .features import FeatureParams, NormStats
@@ -79,13 +78,7 @@ def write_submission(path, classes, probs) -> None:
     lines += [f"{i}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(q)]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text("\n".join(lines) + "\n", "utf-8")
-    os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def method_probabilities(corpus, method, fold, *, runs_dir, device="cpu", progress=False):
@@ -137,7 +130,7 @@ def predict_fold(corpus, method, fold: int, *, runs_dir, out_dir=None, device: s
     require_torch()
     out = Path(out_dir) if out_dir is not None else predictions_dir(runs_dir, method)
     views = (method.output_view, *method.derived_views)
-    models = {f"{m.owner}/{m.name}": _sha256(model_dir(runs_dir, m, fold) / "model.pt")
+    models = {f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
               for m in method.models if (model_dir(runs_dir, m, fold) / "model.pt").is_file()}  # fmt: skip
     stems = corpus.stems_of([fold])
     record = {"out_dir": str(out), "views": list(views), "stems": stems, "models": models}
@@ -154,10 +147,8 @@ def predict_fold(corpus, method, fold: int, *, runs_dir, out_dir=None, device: s
         for view in method.derived_views:
             write_submission(out / view / f"{stem}.csv", get_view(view).classes,
                              combine_product(view, by_class))  # fmt: skip
-    record["models"] = {f"{m.owner}/{m.name}": _sha256(model_dir(runs_dir, m, fold) / "model.pt")
+    record["models"] = {f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
                         for m in method.models}  # fmt: skip
     marker.parent.mkdir(parents=True, exist_ok=True)
-    tmp = marker.with_name(f".{marker.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, marker)
+    write_json(marker, record)
     return record

@@ -8,42 +8,58 @@ trained once. Results go to ``RUNS/benchmark.json`` (or ``out_json``), written a
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
+from ..io import write_json
 from .corpus import open_corpus, parse_folds
 from .features import DEFAULT_FEATURES, FeatureParams
 from .methods import select_methods
-from .runs import DEFAULT_TRAIN, TrainConfig, default_runs_dir, predictions_dir
+from .runs import (
+    DEFAULT_COMPUTE,
+    DEFAULT_TRAIN,
+    ComputeConfig,
+    TrainConfig,
+    default_runs_dir,
+    predictions_dir,
+)
 from .scoring import score_method
 from .tables import build_tables, direction_table_id, render_tables
 
+#: What the results file keeps of each model's ``done.json``.
+MODEL_KEYS = ("epochs", "best_epoch", "best_val_loss", "epoch_s", "data_share", "device",
+              "precision")  # fmt: skip
 
-def run_method_fold(corpus, method, fold, *, runs_dir, config, params, device, progress, log):
-    """Train every model of ``method`` for test fold ``fold`` (skipping finished ones), predict."""
+
+def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device, progress, log):
+    """Train every model of ``methods`` for test fold ``fold`` together (skipping finished ones;
+    batched ensembles per ``compute``), then predict each method; per method its models' records.
+    """
     from .predict import predict_fold
-    from .train import train_model
+    from .train import train_models
 
+    models = {}
+    for method in methods:
+        for model in method.models:
+            models.setdefault(f"{model.owner}/{model.name}", model)
+    done = train_models(corpus, list(models.values()), fold, runs_dir=runs_dir, config=config,
+                        params=params, compute=compute, device=device, progress=progress,
+                        log=log)  # fmt: skip
+    by_key = {key: {k: d.get(k) for k in MODEL_KEYS} for key, d in zip(models, done, strict=True)}
     trained = {}
-    for model in method.models:
-        done = train_model(corpus, model, fold, runs_dir=runs_dir, config=config, params=params,
-                           device=device, progress=progress, log=log)  # fmt: skip
-        trained[f"{model.owner}/{model.name}"] = {
-            k: done.get(k) for k in ("epochs", "best_epoch", "best_val_loss", "epoch_s",
-                                     "data_share", "device")
-        }  # fmt: skip
-    predict_fold(corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress)
+    for method in methods:
+        predict_fold(corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress)
+        trained[method.name] = {f"{m.owner}/{m.name}": by_key[f"{m.owner}/{m.name}"]
+                                for m in method.models}  # fmt: skip
     return trained
 
 
 def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=None, cache_dir=None,
                   config: TrainConfig = DEFAULT_TRAIN, params: FeatureParams = DEFAULT_FEATURES,
-                  device: str | None = None, out_json=None, progress: bool = True,
-                  log=None) -> dict:  # fmt: skip
+                  compute: ComputeConfig = DEFAULT_COMPUTE, device: str | None = None,
+                  out_json=None, progress: bool = True, log=None) -> dict:  # fmt: skip
     """Run the benchmark on a dataset.
 
     Parameters
@@ -57,6 +73,8 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
         Run folder (default ``DATASET/runs``) and feature cache (default ``DATASET/features``).
     config : TrainConfig, keyword-only
     params : FeatureParams, keyword-only
+    compute : ComputeConfig, keyword-only
+        Precision, layout, batched ensembles (all models of a fold train together).
     device : str, optional, keyword-only
         Default CUDA when available, else CPU.
     out_json : path-like, optional, keyword-only
@@ -81,32 +99,32 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
     selected = select_methods(methods)
     runs = default_runs_dir(dataset_dir, runs_dir)
     say = log or (lambda _msg: None)
-    results, t0 = {}, time.perf_counter()
+    trained, t0 = {m.name: {} for m in selected}, time.perf_counter()
+    for fold in fold_list:
+        say(f"fold {fold}: {', '.join(m.name for m in selected)}")
+        per_method = run_fold(corpus, selected, fold, runs_dir=runs, config=config,
+                              params=params, compute=compute, device=device, progress=progress,
+                              log=log)  # fmt: skip
+        for name, models in per_method.items():
+            trained[name][str(fold)] = models
+    results = {}
     for method in selected:
-        trained = {}
-        for fold in fold_list:
-            say(f"{method.name}: fold {fold}")
-            trained[str(fold)] = run_method_fold(
-                corpus, method, fold, runs_dir=runs, config=config, params=params,
-                device=device, progress=progress, log=log,
-            )  # fmt: skip
         scores = score_method(corpus, method, pred_dir=predictions_dir(runs, method),
                               folds=fold_list)  # fmt: skip
-        results[method.name] = {**scores, "models": trained}
+        results[method.name] = {**scores, "models": trained[method.name]}
     tables = build_tables(results, max_overlap=corpus.max_overlap)
     report = {
         "bindata_version": __version__, "dataset": str(Path(dataset_dir)), "runs": str(runs),
         "device": device, "folds": fold_list, "methods": [m.name for m in selected],
         "max_overlap": corpus.max_overlap, "direction_table": direction_table_id(corpus.max_overlap),
         "config": config.to_dict(), "features": asdict(params), "results": results,
+        "compute": asdict(compute),
         "tables": tables, "text": render_tables(tables),
         "wall_s": round(time.perf_counter() - t0, 3),
         "metric": "1 s segment-based F1 (overall), mean over test folds, by bindata.score",
     }  # fmt: skip
     out = Path(out_json) if out_json is not None else runs / "benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", "utf-8")
-    os.replace(tmp, out)
+    write_json(out, report)
     report["out_json"] = str(out)
     return report

@@ -27,6 +27,12 @@ import numpy as np
 
 from ..errors import BenchmarkError
 
+#: Values of :attr:`TrainConfig.augment`.
+AUGMENTATIONS = ("none", "swap")
+
+#: Values of :attr:`ComputeConfig.precision`.
+PRECISIONS = ("auto", "fp32", "bf16")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -55,6 +61,12 @@ class TrainConfig:
         Share of the training pool held out for validation [0.15].
     seed : int
         Seed of the run: validation split, initial weights, batch order [0].
+    augment : str
+        ``none`` or ``swap`` [none]: with ``swap`` each training sequence has its ears swapped
+        with probability 1/2 (a stream of its own), which mirrors azimuth left <-> right; its
+        features become those of the mirrored scene (sin IPD and ILD negated, cos IPD and the
+        magnitude unchanged) and its targets those of the mirrored labels (see
+        :mod:`~bindata.benchmark.data`).
     """
 
     filters: int = 64
@@ -67,6 +79,7 @@ class TrainConfig:
     seq_len: int = 128
     val_fraction: float = 0.15
     seed: int = 0
+    augment: str = "none"
 
     def __post_init__(self):
         object.__setattr__(self, "pool", tuple(int(p) for p in self.pool))
@@ -78,6 +91,7 @@ class TrainConfig:
             ("seq_len", self.seq_len >= 1, ">= 1"), ("seed", self.seed >= 0, ">= 0"),
             ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
             ("pool", len(self.pool) == 3 and min(self.pool) >= 1, "three integers >= 1"),
+            ("augment", self.augment in AUGMENTATIONS, f"one of {', '.join(AUGMENTATIONS)}"),
         ]  # fmt: skip
         bad = [f"{name} must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in rules
                if not ok]  # fmt: skip
@@ -85,9 +99,14 @@ class TrainConfig:
             raise BenchmarkError("; ".join(bad))
 
     def to_dict(self) -> dict:
-        """Plain values (pool as a list), as stored in checkpoints."""
+        """Plain values (pool as a list), as stored in checkpoints.
+
+        ``augment`` is left out when ``none``, so that runs made before it existed still match.
+        """
         d = asdict(self)
         d["pool"] = list(self.pool)
+        if d["augment"] == "none":
+            del d["augment"]
         return d
 
     @classmethod
@@ -102,6 +121,64 @@ class TrainConfig:
 
 #: The defaults of :class:`TrainConfig`.
 DEFAULT_TRAIN = TrainConfig()
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """How training computes: speed settings that change results only by rounding.
+
+    These are not part of a run's identity (a run may be resumed with other ones); ``done.json``
+    records the precision actually used.
+
+    Attributes
+    ----------
+    precision : str
+        ``fp32``, ``bf16`` (autocast: convolutions, GRUs and linear layers in bfloat16, weights,
+        batch-norm statistics, loss and Adam in float32) or ``auto`` [auto]: bf16 on a CUDA
+        device that supports it and on a CPU with bf16 instructions (AVX512-BF16 or AMX), else
+        fp32.
+    channels_last : bool
+        NHWC memory layout for the convolutions [True].
+    compile : bool
+        ``torch.compile`` the convolution blocks [False]; falls back to eager with a warning
+        when compiling fails. On 2 CPU cores it cost ~40 s and gave no measurable gain.
+    ensemble : int or None
+        Most models trained together as one batched network when they train on the same data
+        (same fold and split; see :mod:`~bindata.benchmark.ensemble`); ``None``: 1 on a CPU
+        (there, 3 grouped models trained at 0.6x (default size) to 0.8x (16 filters, GRU 32)
+        the rate of one by one), 16 on CUDA (not yet measured) [None].
+    resident : bool or None
+        Hold the normalised features of a fold in (device) memory, shared by its models,
+        instead of reading memory-mapped files per batch; ``None``: on CUDA only [None].
+    """
+
+    precision: str = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    ensemble: int | None = None
+    resident: bool | None = None
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise BenchmarkError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
+        if self.ensemble is not None and int(self.ensemble) < 1:
+            raise BenchmarkError(f"ensemble must be >= 1, got {self.ensemble!r}")
+
+    def ensemble_size(self, device: str) -> int:
+        """:attr:`ensemble`, or its default on ``device``."""
+        if self.ensemble is not None:
+            return int(self.ensemble)
+        return 16 if str(device).startswith("cuda") else 1
+
+    def is_resident(self, device: str) -> bool:
+        """:attr:`resident`, or its default on ``device``."""
+        return bool(self.resident) if self.resident is not None else str(device).startswith("cuda")
+
+
+#: The defaults of :class:`ComputeConfig`.
+DEFAULT_COMPUTE = ComputeConfig()
 
 
 def default_runs_dir(dataset_dir, runs_dir=None) -> Path:

@@ -7,7 +7,7 @@ import functools
 
 import click
 
-from ..benchmark.runs import TrainConfig
+from ..benchmark.runs import AUGMENTATIONS, PRECISIONS, ComputeConfig, TrainConfig
 from .divisions_option import with_divisions
 
 #: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
@@ -52,12 +52,36 @@ def _hyper(f):
         click.option("--val-fraction", type=float, default=d["val_fraction"], show_default=True,
                      help="Share of the training folds' files used for validation."),
         click.option("--seed", type=int, default=d["seed"], show_default=True),
+        click.option("--augment", type=click.Choice(AUGMENTATIONS), default=d.get("augment", "none"),
+                     show_default=True,
+                     help="swap: swap the ears of half the training sequences (azimuth and "
+                          "targets mirrored left <-> right)."),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="auto",
+                     show_default=True,
+                     help="Forward pass in bf16 (autocast) or fp32; auto: bf16 where the CPU or "
+                          "GPU computes it natively."),
+        click.option("--ensemble", type=click.IntRange(min=1),
+                     help="Most models of one fold trained together as one batched network "
+                          "[1 on a CPU, 16 on CUDA]."),
+        click.option("--compile", "compile_", is_flag=True,
+                     help="torch.compile the conv blocks (falls back to eager)."),
+        click.option("--no-channels-last", "contiguous", is_flag=True,
+                     help="Keep the NCHW layout instead of channels-last."),
+        click.option("--resident/--no-resident", default=None,
+                     help="Hold a fold's normalised features in (device) memory [on CUDA]."),
     ]  # fmt: skip
     return functools.reduce(lambda g, o: o(g), reversed(opts), f)
 
 
 def _config(kw: dict):
-    return TrainConfig(**{k: kw.pop(k) for k in list(kw) if k in _DEFAULTS})
+    d = {k: kw.pop(k) for k in list(kw) if k in _DEFAULTS or k == "augment"}
+    return TrainConfig(**d)
+
+
+def _compute(kw: dict) -> ComputeConfig:
+    return ComputeConfig(precision=kw.pop("precision"), ensemble=kw.pop("ensemble"),
+                         compile=kw.pop("compile_"), channels_last=not kw.pop("contiguous"),
+                         resident=kw.pop("resident"))  # fmt: skip
 
 
 def _threads(n: int | None) -> None:
@@ -109,17 +133,17 @@ def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method, model_of
     from ..benchmark.runs import default_runs_dir
-    from ..benchmark.train import train_model
+    from ..benchmark.train import train_models
 
-    config = _config(kw)
+    config, compute = _config(kw), _compute(kw)
     _threads(threads)
     m = get_method(method)
     models = m.models if model_name is None else (model_of(m, model_name),)
     corpus = open_corpus(dataset, cache_dir=cache_dir)
     runs = default_runs_dir(dataset, runs_dir)
-    for model in models:
-        done = train_model(corpus, model, fold, runs_dir=runs, config=config, device=device,
-                           progress=not quiet, log=_log(quiet))  # fmt: skip
+    dones = train_models(corpus, list(models), fold, runs_dir=runs, config=config, compute=compute,
+                         device=device, progress=not quiet, log=_log(quiet))  # fmt: skip
+    for model, done in zip(models, dones, strict=True):
         click.echo(f"{model.owner}/{model.name} fold {fold}: best epoch {done['best_epoch']} of "
                    f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
                    f"{done['epoch_s']:.1f} s/epoch")  # fmt: skip
@@ -174,8 +198,9 @@ def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, de
     from ..benchmark.run import run_benchmark
 
     _threads(threads)
+    config, compute = _config(kw), _compute(kw)
     report = run_benchmark(dataset, methods=methods, folds=folds, runs_dir=runs_dir,
-                           cache_dir=cache_dir, config=_config(kw), device=device,
+                           cache_dir=cache_dir, config=config, compute=compute, device=device,
                            out_json=out_json, progress=not quiet, log=_log(quiet))  # fmt: skip
     click.echo(report["text"], nl=False)
     click.echo(f"results: {report['out_json']}")

@@ -1,0 +1,107 @@
+"""Speed settings of training and prediction in PyTorch: precision, memory layout, compiling.
+
+- **Precision** (:attr:`~bindata.benchmark.runs.ComputeConfig.precision`): ``bf16`` runs the
+  forward pass under ``torch.autocast`` with ``torch.bfloat16``: convolutions, GRUs and linear
+  layers compute in bfloat16 (8-bit mantissa, the float32 exponent range, so no loss scaling is
+  needed), while weights, batch-norm statistics, the loss and Adam stay float32 (mixed precision
+  as in Micikevicius et al., "Mixed Precision Training", ICLR 2018). ``auto`` takes bf16 where
+  the hardware computes it natively: a CUDA device with bf16 support, or a CPU whose oneDNN
+  reports bf16 (AVX512-BF16 or AMX instructions); elsewhere fp32.
+- **Channels-last**: the convolution inputs and weights in NHWC layout, the layout oneDNN and
+  cuDNN prefer (no reorders around each convolution).
+- **Compiling**: optional ``torch.compile`` of the convolution blocks, with a clean fall-back.
+
+Measured with ``benchmarks/bench_train.py --batches 3`` on 2 lightly shared AMD EPYC cores
+(AVX512-BF16, no AMX), one training step of the default model (batch 32 x 128 frames x 4 x 512
+features): fp32 5.6 s, fp32 channels-last 4.1 s, bf16 3.1 s, bf16 channels-last 2.2 s (x2.5);
+``torch.compile`` took ~40 s and gave no clear gain. Timings on a shared machine are noisy;
+``benchmarks/bench_train.py`` measures these on an idle machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+from . import require_torch
+from .runs import ComputeConfig
+
+
+def cpu_has_bf16() -> bool:
+    """True when oneDNN computes bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
+    torch = require_torch()
+    try:
+        return bool(torch.backends.mkldnn.is_available() and
+                    torch.ops.mkldnn._is_mkldnn_bf16_supported())  # fmt: skip
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """``fp32`` or ``bf16``: ``precision`` with ``auto`` resolved for ``device``."""
+    torch = require_torch()
+    if precision != "auto":
+        return precision
+    if str(device).startswith("cuda"):
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def autocast(device: str, precision: str):
+    """Context of the forward pass: bf16 autocast on ``device``'s type, or nothing for fp32."""
+    torch = require_torch()
+    if precision == "bf16":
+        return torch.autocast(device_type=str(device).split(":")[0], dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def memory_format(compute: ComputeConfig):
+    """``torch.channels_last`` or ``torch.contiguous_format``."""
+    torch = require_torch()
+    return torch.channels_last if compute.channels_last else torch.contiguous_format
+
+
+def to_input(x, device: str, compute: ComputeConfig):
+    """A feature batch (array or tensor, (B, 4, T, F)) on ``device`` in the chosen layout."""
+    torch = require_torch()
+    t = torch.as_tensor(x).to(device, non_blocking=True)
+    return t.contiguous(memory_format=memory_format(compute))
+
+
+def prepare(net, device: str, compute: ComputeConfig):
+    """``net`` on ``device`` in the chosen layout, its conv blocks compiled when asked."""
+    net.to(device=device, memory_format=memory_format(compute))
+    if compute.compile:
+        # a plain attribute (not a submodule): state_dict keys stay those of the eager network
+        net.__dict__["compiled_conv"] = compile_or_eager(net.conv)
+    return net
+
+
+def compile_or_eager(module):
+    """``torch.compile(module)``, or ``module`` itself (with a warning) when that fails here."""
+    torch = require_torch()
+    try:
+        compiled = torch.compile(module)
+    except Exception as exc:  # noqa: BLE001 - any backend failure means: run eagerly
+        warnings.warn(f"torch.compile unavailable ({exc}); training eagerly", stacklevel=2)
+        return module
+    return _Fallback(compiled, module)
+
+
+class _Fallback:
+    """Calls the compiled module; on its first failure warns and calls the eager one for good."""
+
+    def __init__(self, compiled, eager):
+        self.compiled, self.eager, self.failed = compiled, eager, False
+
+    def __getattr__(self, name):
+        return getattr(self.eager, name)
+
+    def __call__(self, *args):
+        if not self.failed:
+            try:
+                return self.compiled(*args)
+            except Exception as exc:  # noqa: BLE001
+                warnings.warn(f"torch.compile failed ({exc}); training eagerly", stacklevel=2)
+                self.failed = True
+        return self.eager(*args)

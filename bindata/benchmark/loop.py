@@ -1,0 +1,143 @@
+"""One epoch of one model or of a batched ensemble of models (import after torch).
+
+A *member* is one model in training: a dict with its ``model`` (ModelSpec), ``net``, ``opt``
+(Adam), ``sets`` (training and validation :class:`~bindata.benchmark.data.SequenceSet`),
+``state`` (epoch, early-stopping counters, history) and ``best_state_dict``
+(see :mod:`~bindata.benchmark.train`). Members of one call train on the same files, so their
+sets have the same number of windows and their batches line up; each keeps its own batch order
+(seeded by ``(seed, fold, model, 1, epoch)``) and, with ``--augment swap``, its own swap draws
+(``(seed, fold, model, 2, epoch)``): an ensemble sees what each member would see alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+
+from .accel import autocast, memory_format, to_input
+from .ensemble import GroupedCRNN, merged_adam, split_adam
+from .runs import model_seed_sequence
+
+
+def batch_loss(logits, y, mask, splits):
+    """Sum over branches of the mean masked binary cross-entropy (see :mod:`.train`).
+
+    ``logits`` are taken in float32 whatever the precision of the forward pass.
+    """
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), y,
+                                                               reduction="none")  # fmt: skip
+    bce = bce * mask.unsqueeze(-1)
+    total, start, frames = 0.0, 0, mask.sum().clamp_min(1.0)
+    for width in splits:
+        total = total + bce[..., start : start + width].sum() / (frames * width)
+        start += width
+    return total
+
+
+def group_network(group, compute):
+    """(module to set train/eval, forward over per-member inputs, optimizer, finish callback)."""
+    if len(group) == 1:
+        net, opt = group[0]["net"], group[0]["opt"]
+        return net, lambda xs: [net(xs[0])], opt, lambda: None
+    grouped = GroupedCRNN([m["net"] for m in group])
+    grouped.conv.to(memory_format=memory_format(compute))
+    grouped.memory_format = memory_format(compute)
+    opts = [m["opt"] for m in group]
+    opt = merged_adam(grouped, opts, lr=opts[0].param_groups[0]["lr"])
+
+    def finish():
+        grouped.write_back()
+        split_adam(grouped, opt, opts)
+
+    return grouped, lambda xs: grouped(torch.stack(xs)), opt, finish
+
+
+def run_pass(module, forward, opt, sets, *, splits, rngs, swap_rngs, config, device, compute,
+             precision, progress=False, desc=""):  # fmt: skip
+    """One pass over every member's set; trains when ``opt`` is given.
+
+    Returns
+    -------
+    (list of float, float, float)
+        Mean loss per member, seconds reading batches, seconds computing.
+    """
+    from tqdm.auto import tqdm
+
+    module.train(opt is not None)
+    n = len(sets)
+    totals, count, t_data, t_step = np.zeros(n), 0, 0.0, 0.0
+    its = [s.batches(batch_size=config.batch_size, rng=r, swap_rng=w)
+           for s, r, w in zip(sets, rngs, swap_rngs, strict=True)]  # fmt: skip
+    bar = tqdm(total=-(-len(sets[0]) // config.batch_size), desc=desc, unit="batch", leave=False,
+               disable=not progress)  # fmt: skip
+    with torch.set_grad_enabled(opt is not None):
+        while True:
+            t0 = time.perf_counter()
+            try:
+                batches = [next(it) for it in its]
+            except StopIteration:
+                break
+            xs = [to_input(b[0], device, compute) for b in batches]
+            ym = [(torch.as_tensor(b[1]).to(device), torch.as_tensor(b[2]).to(device))
+                  for b in batches]  # fmt: skip
+            t1 = time.perf_counter()
+            with autocast(device, precision):
+                logits = forward(xs)
+            losses = [batch_loss(lg, y, m, sp) for lg, (y, m), sp in zip(logits, ym, splits,
+                                                                          strict=True)]  # fmt: skip
+            if opt is not None:
+                opt.zero_grad()
+                sum(losses).backward()
+                opt.step()
+            values = np.array([float(v.detach().cpu()) for v in losses])
+            t_data, t_step = t_data + (t1 - t0), t_step + (time.perf_counter() - t1)
+            totals, count = totals + values * xs[0].shape[0], count + xs[0].shape[0]
+            bar.update(1)
+            bar.set_postfix(loss=f"{values.mean():.4f}")
+    bar.close()
+    return [float(v) for v in totals / max(count, 1)], t_data, t_step
+
+
+def train_epoch(group, *, fold, config, device, compute, precision, progress=False) -> list:
+    """Train the members of ``group`` (all at the same epoch) for one epoch, validate each,
+    update their early-stopping counters; returns one record per member."""
+    e = group[0]["state"]["epoch"]
+    splits = [[len(b.classes) for b in m["model"].branches] for m in group]
+    rngs = [np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 1, e))
+            for m in group]  # fmt: skip
+    swap = [np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 2, e))
+            if config.augment == "swap" else None for m in group]  # fmt: skip
+    kw = {"splits": splits, "config": config, "device": device, "compute": compute,
+          "precision": precision}  # fmt: skip
+    t0 = time.perf_counter()
+    module, forward, opt, finish = group_network(group, compute)
+    names = "+".join(m["model"].name for m in group)
+    tr = run_pass(module, forward, opt, [m["sets"][0] for m in group], rngs=rngs, swap_rngs=swap,
+                  progress=progress, desc=f"{names} fold{fold} ep{e + 1}", **kw)  # fmt: skip
+    va = run_pass(module, forward, None, [m["sets"][1] for m in group], rngs=[None] * len(group),
+                  swap_rngs=[None] * len(group), **kw)  # fmt: skip
+    finish()
+    wall = time.perf_counter() - t0
+    records = []
+    for k, m in enumerate(group):
+        rec = {"epoch": e + 1, "train_loss": tr[0][k], "val_loss": va[0][k],
+               "data_s": tr[1] + va[1], "step_s": tr[2] + va[2], "epoch_s": wall,
+               "ensemble": len(group)}  # fmt: skip
+        _update(m, rec)
+        records.append(rec)
+    return records
+
+
+def _update(member: dict, rec: dict) -> None:
+    """Append ``rec`` to the history, keep the best weights, count epochs without progress."""
+    state = member["state"]
+    state["history"].append(rec)
+    if rec["val_loss"] < state["best_loss"]:
+        state.update(best_loss=rec["val_loss"], best_epoch=rec["epoch"], bad_epochs=0)
+        member["best_state_dict"] = copy.deepcopy(member["net"].state_dict())
+    else:
+        state["bad_epochs"] += 1
+    state["epoch"] = rec["epoch"]
