@@ -46,11 +46,11 @@ def new_figure(width_in: float, height_in: float):
 
 def save_png(fig, path: str | os.PathLike) -> Path:
     """Write ``fig`` as a PNG, atomically (temporary name, then rename)."""
-    from .dataset import write_bytes_atomic
+    from .io import write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
-    write_bytes_atomic(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
     return Path(path)
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import paths_of, read_json, read_manifest, write_bytes_atomic
+from .dataset import paths_of, read_json, read_manifest
 from .errors import OutputExistsError
+from .io import write_text
 from .labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
 
 #: Direction/proximity views tabulated in the card, with their section titles.
@@ -296,5 +297,5 @@ def write_report(
         p.unlink(missing_ok=True)
     if plots:
         write_plots(st, out)
-    write_bytes_atomic(out / CARD, card_markdown(st, plots=plots).encode("utf-8"))
+    write_text(out / CARD, card_markdown(st, plots=plots))
     return out / CARD

@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import default_config
-from .dataset import FORMAT_VERSION, MANIFEST, RUN_MARKER, SUBDIRS, paths_of, read_json, sha256_file
+from .dataset import FORMAT_VERSION, MANIFEST, RUN_MARKER, SUBDIRS, paths_of, read_json
 from .errors import DatasetError, ValidationError
 from .geometry import cartesian_to_spherical, room_to_head
+from .io import sha256_file
 from .labels import COLUMNS, LABEL_FRAME_S, ROW_DTYPE, n_label_frames, rows_to_csv_text
 from .resources import validate_against_schema
 
