@@ -102,6 +102,12 @@ def _address_of(scheduler: str | os.PathLike) -> str:
 
 def _unreachable(scheduler, timeout_s: float, exc: BaseException) -> ConfigError:
     reason = str(exc) or "no answer"
+    if isinstance(exc, ValueError):
+        return ConfigError(
+            f"Dask scheduler {scheduler}: not a scheduler address or file ({reason}); give "
+            "the address `dask scheduler` prints (tcp://HOST:8786) or its scheduler file",
+            key="scheduler",
+        )
     return ConfigError(
         f"Dask scheduler {scheduler}: cannot connect within {timeout_s:g} s "
         f"({type(exc).__name__}: {reason}); start one with `dask scheduler` and give the "

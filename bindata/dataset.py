@@ -87,7 +87,7 @@ def plan_output(out_dir, *, run_record: dict, overwrite: bool, resume: bool) -> 
         entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
     except OSError as exc:
         raise OutputError(f"{out}: cannot list ({os_reason(exc)})") from exc
-    entries = [e for e in entries if e != LOCK_NAME]
+    entries = [e for e in entries if e != LOCK_NAME and not _empty_subdir(out / e)]
     if not entries:
         return OutputPlan(out, "new", run_record)
     if resume:
@@ -97,10 +97,40 @@ def plan_output(out_dir, *, run_record: dict, overwrite: bool, resume: bool) -> 
         return OutputPlan(out, "overwrite", run_record, remove=files_written_by_bindata(out))
     shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
     raise OutputExistsError(
-        f"{out}: output folder is not empty ({len(entries)} entries: {shown}); it can be "
-        "replaced (overwrite) if bindata wrote it, or an interrupted run finished (resume)",
+        f"{out}: output folder is not empty ({len(entries)} entries: {shown})",
         key="output.not_empty",
     )
+
+
+def _empty_subdir(path: Path) -> bool:
+    """An empty ``audio/``, ``metadata/`` or ``scenes/`` folder (holds nothing to keep)."""
+    try:
+        return path.name in SUBDIRS and path.is_dir() and not any(path.iterdir())
+    except OSError:
+        return False
+
+
+def discard_unused_layout(out: Path, *, remove_folder: bool) -> bool:
+    """Undo the start of a run that finished no item: the run marker, the empty sub-folders and,
+    when ``remove_folder`` (the run created it), the folder itself if it is then empty.
+
+    Returns False (and changes nothing) when some item file is present.
+    """
+    try:
+        for name in SUBDIRS:
+            folder = out / name
+            if folder.is_dir() and any(not is_temporary(p) for p in folder.iterdir()):
+                return False
+        remove_stale_temporaries(out)
+        for name in SUBDIRS:  # fails on a folder a late worker wrote into: the marker stays
+            if (out / name).is_dir():
+                (out / name).rmdir()
+        (out / RUN_MARKER).unlink(missing_ok=True)
+        if remove_folder and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+    except OSError:  # a vanished or read-only folder: nothing more to undo
+        return False
+    return True
 
 
 def _check_writable(out: Path) -> None:
@@ -214,7 +244,7 @@ def removed_note(out: Path, removed: list[Path]) -> str:
     """``; before this, the overwrite had removed ...`` for an error message ('' if none)."""
     if not removed:
         return ""
-    names = [p.relative_to(out).as_posix() for p in removed]
+    names = sorted((p.relative_to(out).as_posix() for p in removed), key=lambda n: ("/" in n, n))
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     return (
         f"; before this, the overwrite had removed {len(names)} file(s) of the earlier "

@@ -6,6 +6,7 @@ The library entry points are :func:`synthesize` (a whole dataset) and :func:`ren
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from functools import lru_cache
@@ -17,6 +18,7 @@ from . import __version__
 from .dataset import (
     FORMAT_VERSION,
     apply_output,
+    discard_unused_layout,
     file_record,
     finished_record,
     paths_of,
@@ -204,22 +206,43 @@ def synthesize(
             check_scenes(cfg, seed=seed, jobs=jobs, scheduler=client)
         except KeyboardInterrupt:
             raise InterruptedRun("interrupted before anything was written") from None
-        with OutputLock(out):
-            plan = plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
-            removed = apply_output(plan)
-            note = removed_note(out, removed) if plan.mode == "overwrite" else ""
-            try:
-                files = _render_all(cfg, out, seed=int(seed), jobs=jobs, client=client,
-                                    resume=plan.mode == "resume", progress=progress)  # fmt: skip
-                manifest = _manifest(cfg, seed, library, record, files)
-                write_manifest(out, manifest)
-            except BindataError as exc:
-                if note:
-                    exc.args = (f"{exc}{note}",)
-                raise
+        manifest = _write_dataset(cfg, out, run_record, seed=int(seed), jobs=jobs, client=client,
+                                  overwrite=overwrite, resume=resume, progress=progress,
+                                  library=library, record=record)  # fmt: skip
     finally:
         if client is not None and client is not scheduler:
             _close_quietly(client)
+    return manifest
+
+
+def _write_dataset(
+    cfg, out: Path, run_record, *, seed, jobs, client, overwrite, resume, progress, library, record
+) -> dict:
+    """Lock, prepare and write the output folder (every check has passed)."""
+    existed, discarded = out.exists(), False
+    try:
+        with OutputLock(out):
+            plan = plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
+            try:
+                removed = apply_output(plan)
+                note = removed_note(out, removed) if plan.mode == "overwrite" else ""
+                try:
+                    files = _render_all(cfg, out, seed=seed, jobs=jobs, client=client,
+                                        resume=plan.mode == "resume", progress=progress)  # fmt: skip
+                    manifest = _manifest(cfg, seed, library, record, files)
+                    write_manifest(out, manifest)
+                except BindataError as exc:
+                    if note:
+                        exc.args = (f"{exc}{note}",)
+                    raise
+            except BaseException:
+                if plan.mode == "new":  # a new run that finished no file leaves no trace
+                    discarded = discard_unused_layout(out, remove_folder=False)
+                raise
+    finally:
+        if discarded and not existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()
     return manifest
 
 
