@@ -120,7 +120,7 @@ def _in_flag_terms(exc):
 
     if isinstance(exc, InterruptedRun):
         if exc.done is not None:
-            exc.args = (f"{exc}; run again with --resume to finish",)
+            exc.args = (f"{exc}; run again with --resume",)
         return exc
     if exc.key == "output.not_empty":
         exc.args = (f"{exc}; pass --overwrite to replace a dataset bindata wrote, or --resume "
