@@ -67,7 +67,8 @@ def connect(scheduler, *, timeout_s: float | None = None, check_versions: bool =
         return scheduler
     if isinstance(scheduler, (str, os.PathLike)):
         address = _address_of(scheduler)
-        _probe(address, scheduler, timeout_s)
+        if address.startswith("tcp://") or "://" not in address:  # tls/ucx need their security
+            _probe(address, scheduler, timeout_s)
         target = {"address": address}
     else:  # a cluster object
         target = {"address": scheduler}

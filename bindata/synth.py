@@ -122,7 +122,7 @@ class _FileJob:
         if self.resume:
             expected = {"scene": json_text(scene).encode("utf-8"),
                         "metadata": csv_text.encode("utf-8")}  # fmt: skip
-            n_frames = int(round(cfg["duration_s"] * cfg["sample_rate"]))
+            n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mixer
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
             if done is not None:
                 return {**done, "fold": scene["fold"], "file_index": index}

@@ -102,8 +102,12 @@ def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_p
     assert res.exit_code == 2 and "--resume" in res.output
     res = run("synth", "--out", out, "--seed", 6, "--resume", *SMALL)
     assert res.exit_code == 2 and "different seed" in res.output
+    kept = out / "audio" / "fold2_room0003_mix001.wav"  # complete: resume must keep it
+    inode, damaged_inode = kept.stat().st_ino, wav.stat().st_ino
     res = run("synth", "--out", out, "--seed", 5, "--resume", *SMALL)
     assert res.exit_code == 0, res.output
+    assert kept.stat().st_ino == inode  # not re-rendered (an atomic rewrite makes a new inode)
+    assert wav.stat().st_ino != damaged_inode  # the damaged one was written again
     assert not stale.exists()  # bindata's own stale temporary file is gone
     assert tree_bytes(out) == tree_bytes(small_dataset)
     assert run("validate", out).exit_code == 0
