@@ -456,6 +456,9 @@ def test_disk_full_then_resume_gives_the_uninterrupted_bytes(world, tmp_path):
         assert f"{out}/" in res.output and "No space left on device" in res.output
         assert not (out / "manifest.json").exists()
         assert not list(out.rglob("*bindata-tmp*"))
+        assert (
+            len(list((out / "scenes").glob("*.json"))) == 1
+        )  # one finished before the disk was full
         grown = subprocess.run(["mount", "-o", "remount,size=8m", str(out_mount)])
         assert grown.returncode == 0
         res = run("synth", "--out", out, *DS_ARGS, "--resume")
