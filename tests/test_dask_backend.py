@@ -209,6 +209,8 @@ def test_cli_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path):
     result = CliRunner().invoke(cli, ["synth", "--out", str(out), *SMALL_CLI, "--scheduler",
                                       "tcp://127.0.0.1:9", "--scheduler-timeout", "1"])  # fmt: skip
     assert result.exit_code == 2
-    assert "--scheduler: Dask scheduler tcp://127.0.0.1:9: cannot connect within 1 s" in result.output
+    assert (
+        "--scheduler: Dask scheduler tcp://127.0.0.1:9: cannot connect within 1 s" in result.output
+    )
     assert "Traceback" not in result.output
     assert not out.exists()
