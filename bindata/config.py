@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -27,22 +28,52 @@ def default_config() -> dict[str, Any]:
     return copy.deepcopy(load_metadata("default_config"))
 
 
+#: Config file formats read, by file suffix.
+FORMATS = {".json": "JSON", ".toml": "TOML"}
+
+
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a JSON (``.json``) or TOML (``.toml``) configuration file, unvalidated."""
     path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigError(
+            f"{path}: unsupported config format {path.suffix or '(no suffix)'!r}; bindata reads "
+            "JSON (.json) and TOML (.toml) files"
+        )
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    text = path.read_bytes()
     try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(text.decode("utf-8"))
-        else:
-            data = json.loads(text)
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        data = tomllib.loads(text.decode("utf-8")) if fmt == "TOML" else json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from exc
+        raise ConfigError(f"{path}: not valid {fmt.lower()}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a table/object, got {type(data).__name__}")
     return data
+
+
+def _leaf_paths(tree: dict, prefix: str = "") -> list[str]:
+    """Dotted paths of every non-table value of ``tree`` (a list is one value)."""
+    out = []
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        out += _leaf_paths(value, dotted + ".") if isinstance(value, dict) else [dotted]
+    return out
+
+
+def _non_finite(tree: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(key path, message) of every NaN or infinite number in ``tree``."""
+    if isinstance(tree, dict):
+        return [p for k, v in tree.items() for p in _non_finite(v, f"{prefix}{k}.")]
+    if isinstance(tree, list):
+        return [p for i, v in enumerate(tree) for p in _non_finite(v, f"{prefix}{i}.")]
+    if isinstance(tree, float) and not math.isfinite(tree):
+        return [(prefix.rstrip("."), f"must be a finite number, got {tree!r}")]
+    return []
 
 
 def _deep_merge(base: dict, update: dict) -> dict:
@@ -100,6 +131,31 @@ def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
     return problems
 
 
+class _Sources:
+    """Where each key's value came from: a flag, the config file, or the defaults."""
+
+    def __init__(self, path, file_keys: list[str], given: list[str], flags: dict[str, str]):
+        self.path, self.file_keys, self.given, self.flags = path, file_keys, given, flags
+
+    def name(self, key: str) -> str:
+        """``--rt60`` / ``FILE: room.rt60_s`` / ``config: room.rt60_s (default)``."""
+        for dotted, flag in self.flags.items():
+            if _within(key, dotted):
+                return flag
+        if self.path is not None and (key in ("", "<root>") or any(
+                _within(key, k) or _within(k, key) for k in self.file_keys)):  # fmt: skip
+            return str(self.path) if key in ("", "<root>") else f"{self.path}: {key}"
+        if key in ("", "<root>"):
+            return "config"
+        if any(_within(key, k) or _within(k, key) for k in self.given):
+            return f"config: {key}"
+        return f"config: {key} (default)"
+
+
+def _within(key: str, dotted: str) -> bool:
+    return key == dotted or key.startswith(dotted + ".")
+
+
 def load_config(
     path: str | os.PathLike | None = None,
     *,
@@ -116,31 +172,48 @@ def load_config(
         ``{"room.rt60_s": [0.3, 0.5], "n_files": 10}``; ``None`` values are ignored.
     flag_names : dict, optional
         Dotted key -> CLI flag (``{"n_files": "--n"}``) so that errors name what the user typed.
+        A flag is named only when its override was given.
 
     Raises
     ------
     ConfigError
-        Listing every problem as ``<key or flag> must ..., got <value>``.
+        Listing every problem as ``<source>: <rule>, got <value>``, where the source is the flag
+        that set the key, ``FILE: key.path`` for a value from the config file, or
+        ``config: key.path (default)``. NaN and infinity are refused for every number.
     """
     cfg = default_config()
+    file_keys: list[str] = []
     if path is not None:
-        cfg = _deep_merge(cfg, read_config_file(path))
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(cfg, key, value)
-    names = flag_names or {}
-    problems = [_rename(p, names) for p in validate_against_schema(cfg, "config", what="config")]
+        data = read_config_file(path)
+        file_keys = _leaf_paths(data)
+        cfg = _deep_merge(cfg, data)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for key, value in given.items():
+        _set_dotted(cfg, key, value)
+    flags = {k: f for k, f in (flag_names or {}).items() if k in given}
+    sources = _Sources(path, file_keys, list(given), flags)
+    problems = _non_finite(cfg)
+    bad = {key for key, _ in problems}
+    for key, message in _schema_problems(cfg):
+        if not any(_within(key, b) or _within(b, key) for b in bad):
+            problems.append((key, message))
     if not problems:
-        problems = [f"{names.get(k, 'config: ' + k)}: {m}" for k, m in _cross_field_problems(cfg)]
+        problems = _cross_field_problems(cfg)
     if problems:
-        raise ConfigError("invalid configuration: " + "; ".join(problems))
+        raise ConfigError("invalid configuration: " + "; ".join(
+            _phrase(sources.name(key), message) for key, message in problems))  # fmt: skip
     return cfg
 
 
-def _rename(problem: str, names: dict[str, str]) -> str:
-    """Replace ``config: key.path:`` by the CLI flag that set that key, when there is one."""
-    for key, flag in names.items():
-        prefix = f"config: {key}: "
-        if problem.startswith(prefix):
-            return f"{flag} " + problem[len(prefix) :]
-    return problem
+def _schema_problems(cfg: dict) -> list[tuple[str, str]]:
+    """Schema violations as (key path, message) pairs."""
+    out = []
+    for problem in validate_against_schema(cfg, "config", what="config"):
+        key, message = problem.removeprefix("config: ").split(": ", 1)
+        out.append((key, message))
+    return out
+
+
+def _phrase(source: str, message: str) -> str:
+    """``--n must be >= 1`` for a flag, ``FILE: key: must be ...`` otherwise."""
+    return f"{source} {message}" if source.startswith("--") else f"{source}: {message}"

@@ -14,6 +14,7 @@ here, and only when a scheduler is given.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import warnings
@@ -44,7 +45,7 @@ def import_distributed():
         import distributed
     except ImportError as exc:
         raise BindataError(
-            "the Dask backend (--scheduler) needs the optional extra bindata[dask]: "
+            "the Dask backend needs the optional extra bindata[dask]: "
             f"pip install 'bindata[dask]' ({exc})"
         ) from exc
     return distributed
@@ -61,28 +62,105 @@ def connect(scheduler, *, timeout_s: float | None = None, check_versions: bool =
     differ.
     """
     distributed = import_distributed()
-    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    timeout_s = CONNECT_TIMEOUT_S if timeout_s is None else float(timeout_s)
     if isinstance(scheduler, distributed.Client):
         return scheduler
-    if isinstance(scheduler, (str, os.PathLike)) and Path(scheduler).is_file():
-        target = {"scheduler_file": str(scheduler)}
-    else:
+    if isinstance(scheduler, (str, os.PathLike)):
+        address = _address_of(scheduler)
+        if address.startswith("tcp://") or "://" not in address:  # tls/ucx need their security
+            _probe(address, scheduler, timeout_s)
+        target = {"address": address}
+    else:  # a cluster object
         target = {"address": scheduler}
     try:
         client = distributed.Client(**target, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(
-            f"--scheduler {scheduler}: cannot connect to a Dask scheduler within {timeout_s} s "
-            f"({type(exc).__name__}: {exc}); start one with `dask scheduler` or pass the address "
-            "it prints (tcp://HOST:8786)"
-        ) from exc
+        raise _unreachable(scheduler, timeout_s, exc) from None
     if check_versions:
         try:
             check_worker_versions(client)
         except BaseException:
-            client.close()
+            close_client(client)
             raise
     return client
+
+
+def _address_of(scheduler: str | os.PathLike) -> str:
+    """The address of ``scheduler``: itself, or the one a scheduler file records."""
+    path = Path(scheduler)
+    if not path.is_file():
+        return str(scheduler)
+    try:
+        address = json.loads(path.read_text("utf-8"))["address"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"Dask scheduler file {path}: cannot read its address ({type(exc).__name__}: {exc}); "
+            "it is written by `dask scheduler --scheduler-file FILE`",
+            key="scheduler",
+        ) from None
+    return str(address)
+
+
+def _unreachable(scheduler, timeout_s: float, exc: BaseException) -> ConfigError:
+    reason = str(exc) or "no answer"
+    if isinstance(exc, ValueError):
+        return ConfigError(
+            f"Dask scheduler {scheduler}: not a scheduler address or file ({reason}); give "
+            "the address `dask scheduler` prints (tcp://HOST:8786) or its scheduler file",
+            key="scheduler",
+        )
+    return ConfigError(
+        f"Dask scheduler {scheduler}: cannot connect within {timeout_s:g} s "
+        f"({type(exc).__name__}: {reason}); start one with `dask scheduler` and give the "
+        "address it prints (tcp://HOST:8786) or its scheduler file",
+        key="scheduler",
+    )
+
+
+def _probe(address: str, scheduler, timeout_s: float) -> None:
+    """Ask ``address`` who it is (Dask's ``identity`` call) within ``timeout_s``.
+
+    Done before a ``Client`` is made because a client that fails to start keeps retrying and
+    then, when collected, spends twice its timeout closing and prints a traceback.
+    """
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def identity():
+        comm = await comm_connect(address, timeout=timeout_s)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout_s))
+    except (OSError, TimeoutError, ValueError, asyncio.TimeoutError) as exc:
+        raise _unreachable(scheduler, timeout_s, exc) from None
+    except Exception as exc:  # noqa: BLE001 - a peer that is not a Dask scheduler
+        raise _unreachable(scheduler, timeout_s, exc) from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise ConfigError(f"Dask scheduler {scheduler}: the peer at {address} is not a Dask "
+                          f"scheduler (it answered {str(answer)[:80]!r})", key="scheduler")  # fmt: skip
+
+
+def close_client(client, timeout_s: float = 5) -> None:
+    """Close a client we made, without Dask's teardown tracebacks (a lost scheduler)."""
+    import contextlib
+    import logging
+
+    quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.suppress(Exception):
+            client.close(timeout=timeout_s)
+    finally:
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
 
 
 def _package_versions() -> dict[str, str | None]:
@@ -255,4 +333,4 @@ def map_on_dask(
         if pending:
             client.cancel(pending)
         if own_client:
-            client.close()
+            close_client(client)

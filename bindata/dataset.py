@@ -1,27 +1,41 @@
-"""Dataset layout on disk (DESIGN.md), atomic writes, the manifest and the output guard.
+"""Dataset layout on disk (DESIGN.md), the manifest, and the output guard of ``synth``.
 
 ```
 OUT/audio/<stem>.wav  OUT/metadata/<stem>.csv  OUT/scenes/<stem>.json  OUT/manifest.json
-OUT/.bindata-run.json   (config + seed of a run in progress; lets --resume check consistency)
+OUT/.bindata-run.json   (config + seed of a run in progress; lets resume check consistency)
+OUT/.bindata-lock.json  (owner of a run in progress; :mod:`bindata.lock`)
 ```
+
+The guard works in two steps so that nothing is touched before every check has passed:
+:func:`plan_output` only reads (is the folder absent, empty, a bindata dataset to replace, a run
+to resume?) and lists the files an overwrite would remove; :func:`apply_output` then removes
+exactly those, creates the layout and writes the run marker.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from .errors import ConfigError, DatasetError, OutputExistsError
+from .errors import ConfigError, DatasetError, OutputError, OutputExistsError
+from .io import (
+    MANIFEST,
+    RUN_MARKER,
+    is_temporary,
+    read_json,
+    remove_stale_temporaries,
+    sha256_file,
+    write_json,
+)
+from .io.atomic import os_reason
+from .lock import LOCK_NAME
 
 SUBDIRS = ("audio", "metadata", "scenes")
-MANIFEST = "manifest.json"
-RUN_MARKER = ".bindata-run.json"
-FORMAT_VERSION = 1
+
+#: Stems bindata writes (``fold1_room0001_mix001``); nothing else is ever removed by name.
+_STEM = re.compile(r"fold\d+_room\d+_mix\d+")
 
 
 def paths_of(out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
@@ -34,106 +48,221 @@ def paths_of(out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
     }
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass
+class OutputPlan:
+    """What :func:`apply_output` will do to ``out``: start, resume or replace a dataset."""
+
+    out: Path
+    mode: str  # "new", "resume" or "overwrite"
+    run_record: dict
+    remove: list[Path] = field(default_factory=list)
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def plan_output(out_dir, *, run_record: dict, overwrite: bool, resume: bool) -> OutputPlan:
+    """Check the output folder without touching it; the plan of what happens to it.
 
+    A folder that is absent or empty is started; a non-empty one is refused unless
+    ``overwrite`` (only a bindata dataset or unfinished run, and only the files bindata wrote
+    there are removed) or ``resume`` (the run marker of a run with the same config and seed).
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary name beside ``path`` and rename it into place."""
-    path = Path(path)
-    tmp = _tmp_name(path)
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def write_json_atomic(path: str | os.PathLike, obj) -> None:
-    """JSON (sorted keys, 2-space indent, trailing newline), written atomically."""
-    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-
-
-def write_wav_atomic(path: str | os.PathLike, pcm: np.ndarray, sample_rate: int) -> None:
-    """16-bit PCM WAV written atomically (``pcm`` int16, shape (n, channels))."""
-    import soundfile as sf
-
-    path = Path(path)
-    tmp = _tmp_name(path)
-    sf.write(tmp, pcm, sample_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, path)
-
-
-def read_json(path: str | os.PathLike) -> dict:
-    """Read a JSON file, as a DatasetError when missing or broken."""
-    try:
-        return json.loads(Path(path).read_text("utf-8"))
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from exc
-    except ValueError as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
-
-
-def prepare_output(out_dir, *, run_record: dict, overwrite: bool, resume: bool) -> None:
-    """Create the layout, refusing a non-empty folder unless ``overwrite`` or ``resume``.
-
-    ``overwrite`` removes only what bindata writes (the three sub-folders, the manifest, the run
-    marker); ``resume`` requires the run marker of a run with the same config and seed.
+    Raises
+    ------
+    OutputExistsError, ConfigError, OutputError
+        The folder cannot be used as asked; nothing has been changed.
     """
     out = Path(out_dir)
     if overwrite and resume:
-        raise ConfigError("--overwrite and --resume exclude each other; choose one")
+        raise ConfigError("overwrite and resume exclude each other; choose one", key="overwrite")
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder")
-    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
-    if entries and resume:
+    _check_writable(out)
+    try:
+        entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot list ({os_reason(exc)})") from exc
+    entries = [e for e in entries if e != LOCK_NAME and not _empty_subdir(out / e)]
+    if not entries:
+        return OutputPlan(out, "new", run_record)
+    if resume:
         _check_resumable(out, run_record)
-    elif entries and overwrite:
+        return OutputPlan(out, "resume", run_record)
+    if overwrite:
+        return OutputPlan(out, "overwrite", run_record, remove=files_written_by_bindata(out))
+    shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+    raise OutputExistsError(
+        f"{out}: output folder is not empty ({len(entries)} entries: {shown})",
+        key="output.not_empty",
+    )
+
+
+def _empty_subdir(path: Path) -> bool:
+    """An empty ``audio/``, ``metadata/`` or ``scenes/`` folder (holds nothing to keep)."""
+    try:
+        return path.name in SUBDIRS and path.is_dir() and not any(path.iterdir())
+    except OSError:
+        return False
+
+
+def discard_unused_layout(out: Path, *, remove_folder: bool) -> bool:
+    """Undo the start of a run that finished no item: the run marker, the empty sub-folders and,
+    when ``remove_folder`` (the run created it), the folder itself if it is then empty.
+
+    Returns False (and changes nothing) when some item file is present.
+    """
+    try:
         for name in SUBDIRS:
-            shutil.rmtree(out / name, ignore_errors=True)
-        for name in (MANIFEST, RUN_MARKER):
-            (out / name).unlink(missing_ok=True)
-    elif entries:
-        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            folder = out / name
+            if folder.is_dir() and any(not is_temporary(p) for p in folder.iterdir()):
+                return False
+        remove_stale_temporaries(out)
+        for name in SUBDIRS:  # fails on a folder a late worker wrote into: the marker stays
+            if (out / name).is_dir():
+                (out / name).rmdir()
+        (out / RUN_MARKER).unlink(missing_ok=True)
+        if remove_folder and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+    except OSError:  # a vanished or read-only folder: nothing more to undo
+        return False
+    return True
+
+
+def _check_writable(out: Path) -> None:
+    """The folder, or the nearest existing folder above it, must allow creating files."""
+    here = out
+    while not here.exists():
+        if here.parent == here:
+            break
+        here = here.parent
+    if not here.is_dir():
+        raise OutputError(f"{out}: cannot create ({here} is not a folder)")
+    if os.access(here, os.W_OK | os.X_OK):
+        return
+    try:
+        read_only = bool(os.statvfs(here).f_flag & os.ST_RDONLY)
+    except OSError:  # pragma: no cover - statvfs unsupported
+        read_only = False
+    reason = "Read-only file system" if read_only else "Permission denied"
+    raise OutputError(f"{here}: cannot write ({reason})")
+
+
+def files_written_by_bindata(out: Path) -> list[Path]:
+    """Every existing file in ``out`` that bindata wrote: the items the manifest and the run
+    marker list, the manifest, the marker and bindata's temporary files; nothing else.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out`` holds neither a manifest nor a run marker: it is not bindata's to replace.
+    """
+    sources = [out / name for name in (MANIFEST, RUN_MARKER) if (out / name).is_file()]
+    if not sources:
         raise OutputExistsError(
-            f"{out}: output folder is not empty ({len(entries)} entries: {shown}); pass "
-            "--overwrite to replace it or --resume to finish an interrupted run"
+            f"{out}: not a bindata dataset (no {MANIFEST} or {RUN_MARKER}); only a dataset "
+            "bindata wrote can be replaced; choose an empty or new output folder",
+            key="overwrite",
         )
+    stems: set[str] = set()
+    for path in sources:
+        stems |= _stems_listed(path)
+    found = [p for stem in sorted(stems) for p in paths_of(out, stem).values() if p.is_file()]
     for name in SUBDIRS:
-        (out / name).mkdir(parents=True, exist_ok=True)
-    if not (out / RUN_MARKER).exists():
-        write_json_atomic(out / RUN_MARKER, run_record)
+        if (out / name).is_dir():
+            found += sorted(p for p in (out / name).iterdir() if is_temporary(p) and p.is_file())
+    return found + sources
+
+
+def _stems_listed(path: Path) -> set[str]:
+    """Stems a manifest (its ``files``) or a run marker (its config's file count) lists."""
+    from .scene import file_stem
+
+    record = read_json(path)
+    if not isinstance(record, dict):
+        raise DatasetError(f"{path}: must be a JSON object, got {type(record).__name__}")
+    stems = {str(f.get("stem")) for f in record.get("files", []) if isinstance(f, dict)}
+    cfg = record.get("config")
+    if isinstance(cfg, dict) and isinstance(cfg.get("n_files"), int):
+        n, k = cfg["n_files"], int(cfg.get("n_folds", 1))
+        stems |= {file_stem(i, n_files=n, n_folds=k) for i in range(n)}
+    return {s for s in stems if _STEM.fullmatch(s)}
 
 
 def _check_resumable(out: Path, run_record: dict) -> None:
     marker = out / RUN_MARKER
-    if not marker.exists():
-        if (out / MANIFEST).exists():
-            previous = read_json(out / MANIFEST)
-            previous = {"config": previous.get("config"), "seed": previous.get("seed")}
-        else:
-            raise OutputExistsError(f"{out}: nothing to resume (no {RUN_MARKER} or {MANIFEST})")
-    else:
+    if marker.exists():
         previous = read_json(marker)
+    elif (out / MANIFEST).exists():
+        previous = read_json(out / MANIFEST)
+    else:
+        raise OutputExistsError(
+            f"{out}: nothing to resume (no {RUN_MARKER} or {MANIFEST})", key="resume"
+        )
     for key in ("seed", "config"):
         if previous.get(key) != run_record.get(key):
             raise ConfigError(
-                f"--resume: the run in {out} used a different {key}; resume with the same "
-                f"{key} or start a new output folder"
+                f"{out}: cannot resume: its run used a different {key}; resume with the same "
+                f"{key} or start a new output folder",
+                key="resume",
             )
 
 
-def finished_record(out_dir, stem: str) -> dict | None:
-    """The manifest record of an item whose three files exist, else None (for --resume)."""
+def apply_output(plan: OutputPlan) -> list[Path]:
+    """Carry out ``plan``: remove what it lists, create the layout, write the run marker.
+
+    Returns the files removed (an overwrite) or the stale temporary files removed (a resume).
+    An ``OSError`` becomes an :class:`OutputError` that also names what was removed before it.
+    """
+    out, removed = plan.out, []
+    try:
+        if plan.mode == "overwrite":
+            for path in plan.remove:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        elif plan.mode == "resume":
+            removed = remove_stale_temporaries(out)
+        for name in SUBDIRS:
+            (out / name).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = exc.filename or out
+        raise OutputError(f"{where}: cannot write ({os_reason(exc)})"
+                          + removed_note(out, removed)) from exc  # fmt: skip
+    if not (out / RUN_MARKER).exists():
+        try:
+            write_json(out / RUN_MARKER, plan.run_record)
+        except OutputError as exc:
+            raise OutputError(f"{exc}{removed_note(out, removed)}") from exc
+    return removed
+
+
+def removed_note(out: Path, removed: list[Path]) -> str:
+    """``; before this, the overwrite had removed ...`` for an error message ('' if none)."""
+    if not removed:
+        return ""
+    names = sorted((p.relative_to(out).as_posix() for p in removed), key=lambda n: ("/" in n, n))
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return (
+        f"; before this, the overwrite had removed {len(names)} file(s) of the earlier "
+        f"dataset in {out}: {shown}"
+    )
+
+
+def finished_record(out_dir, stem: str, *, expected: dict[str, bytes], n_frames: int):
+    """The manifest record of an item complete on disk, else None (for resume).
+
+    Complete means: the scene JSON and the metadata CSV hold exactly ``expected["scene"]`` and
+    ``expected["metadata"]`` (the bytes this run would write) and the audio is a 2-channel
+    16-bit WAV of ``n_frames`` frames.
+    """
+    import soundfile as sf
+
     p = paths_of(out_dir, stem)
-    if not all(path.exists() for path in p.values()):
+    try:
+        for kind in ("scene", "metadata"):
+            if p[kind].read_bytes() != expected[kind]:
+                return None
+        info = sf.info(str(p["audio"]))
+    except (OSError, RuntimeError):  # absent, unreadable or not a WAV (soundfile: RuntimeError)
+        return None
+    if (info.channels, info.frames, info.subtype) != (2, n_frames, "PCM_16"):
         return None
     return file_record(out_dir, stem)
 
@@ -144,20 +273,8 @@ def file_record(out_dir, stem: str) -> dict:
     rec = {"stem": stem}
     for kind, path in paths_of(out, stem).items():
         rec[kind] = path.relative_to(out).as_posix()
-        rec[f"{kind}_sha256"] = sha256_file(path)
+        try:
+            rec[f"{kind}_sha256"] = sha256_file(path)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot read back ({os_reason(exc)})") from exc
     return rec
-
-
-def write_manifest(out_dir, manifest: dict) -> None:
-    """Write the manifest and drop the run marker: the dataset is complete."""
-    out = Path(out_dir)
-    write_json_atomic(out / MANIFEST, manifest)
-    (out / RUN_MARKER).unlink(missing_ok=True)
-
-
-def read_manifest(dataset_dir) -> dict:
-    """The manifest of a finished dataset."""
-    path = Path(dataset_dir) / MANIFEST
-    if not path.exists():
-        raise DatasetError(f"{dataset_dir}: not a bindata dataset (no {MANIFEST})")
-    return read_json(path)

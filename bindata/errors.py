@@ -8,9 +8,17 @@ from __future__ import annotations
 
 
 class BindataError(Exception):
-    """Base class of every error bindata raises on purpose."""
+    """Base class of every error bindata raises on purpose.
+
+    ``key`` optionally names, in the library's terms, the setting the error is about
+    (``"scheduler"``, ``"seed"``); the CLI uses it to name the flag the user typed.
+    """
 
     exit_code = 2
+
+    def __init__(self, *args, key: str | None = None):
+        super().__init__(*args)
+        self.key = key
 
 
 class ConfigError(BindataError):
@@ -40,6 +48,30 @@ class OutputExistsError(BindataError):
 class OutputError(BindataError):
     """An output file or folder cannot be written (read-only, permission, disk full, vanished);
     the message names the path and the operating system's reason."""
+
+
+class OutputLockedError(BindataError):
+    """Another bindata run holds the lock of the output folder (message names pid, host, start)."""
+
+
+class InterruptedRun(BindataError):
+    """The user interrupted a run (Ctrl-C); ``done`` of ``total`` items were finished.
+
+    Exit code 130 (128 + SIGINT), as a shell reports a process ended by Ctrl-C.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str, *, done: int | None = None, total: int | None = None):
+        self.done, self.total = done, total
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (_rebuild_interrupted, (str(self), self.done, self.total))
+
+
+def _rebuild_interrupted(message, done, total):
+    return InterruptedRun(message, done=done, total=total)
 
 
 class DatasetError(BindataError):

@@ -6,8 +6,26 @@ of workers or the backend (each file draws only from its own SeedSequence).
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+
+class _LocalWorkerJob:
+    """``func`` as run in a local worker process: Ctrl-C is left to the parent.
+
+    The terminal sends SIGINT to every process of the job; the workers ignore it, so that only
+    the parent reacts (one message, no traceback per worker) and stops the pool.
+    """
+
+    def __init__(self, func: Callable[[Any], Any]):
+        self.func, self.parent_pid = func, os.getpid()
+
+    def __call__(self, item):
+        if os.getpid() != self.parent_pid:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return self.func(item)
 
 
 def map_ordered(
@@ -40,4 +58,5 @@ def map_ordered(
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, return_as="generator", backend="loky")
-    yield from parallel(delayed(func)(item) for item in items)
+    job = _LocalWorkerJob(func)
+    yield from parallel(delayed(job)(item) for item in items)

@@ -6,32 +6,44 @@ The library entry points are :func:`synthesize` (a whole dataset) and :func:`ren
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from . import __version__
 from .dataset import (
-    FORMAT_VERSION,
+    apply_output,
+    discard_unused_layout,
     file_record,
     finished_record,
     paths_of,
-    prepare_output,
-    read_json,
-    write_bytes_atomic,
-    write_json_atomic,
-    write_manifest,
-    write_wav_atomic,
+    plan_output,
+    removed_note,
 )
-from .errors import SceneError
-from .io import sha256_file
+from .errors import BindataError, ConfigError, InterruptedRun, SceneError
+from .io import (
+    FORMAT,
+    FORMAT_VERSION,
+    read_json,
+    sha256_file,
+    write_bytes,
+    write_manifest,
+    write_text,
+)
+from .io.atomic import json_text
 from .labels import rows_to_csv_text
+from .lock import OutputLock, check_unlocked
 from .mixer import mix_scene, scene_rows, to_pcm16
 from .parallel import map_ordered
 from .resources import require_valid
-from .scene import file_stem, fold_of, sample_scene
+from .scene import file_stem, sample_scene
+
+#: Most scenes one pre-draw task samples (a few hundred milliseconds).
+DRAW_SPAN = 64
 
 
 @lru_cache(maxsize=4)
@@ -80,33 +92,84 @@ def render_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, str, dic
     return pcm, rows_to_csv_text(scene_rows(scene)), info
 
 
-def _write_item(out_dir, scene: dict, pcm: np.ndarray, csv_text: str) -> None:
-    p = paths_of(out_dir, scene["stem"])
-    write_wav_atomic(p["audio"], pcm, scene["sample_rate"])
-    write_bytes_atomic(p["metadata"], csv_text.encode("utf-8"))
-    write_json_atomic(p["scene"], scene)  # last: its presence marks the item finished
+def _draw_scene(cfg: dict, seed: int, index: int, library, record) -> dict:
+    return sample_scene(cfg, seed=seed, file_index=index, library=library, resources=record)
+
+
+class _SceneCheck:
+    """Picklable pre-draw job: sample the scenes of files ``range(*span)``; nothing is written.
+
+    Returns ``None``, or ``(index, message)`` of the first file whose scene cannot be drawn.
+    """
+
+    def __init__(self, cfg: dict, seed: int):
+        self.cfg, self.seed = cfg, seed
+
+    def __call__(self, span: tuple[int, int]):
+        _, library, record = _resources_for(self.cfg)
+        for index in range(*span):
+            try:
+                _draw_scene(self.cfg, self.seed, index, library, record)
+            except SceneError as exc:
+                return index, str(exc)
+        return None
 
 
 class _FileJob:
-    """Picklable per-file job: sample (or resume), render and write file ``index``."""
+    """Picklable per-file job: draw the scene of file ``index``, render and write its files.
 
-    def __init__(self, cfg: dict, seed: int, out_dir: str):
-        self.cfg, self.seed, self.out_dir = cfg, seed, out_dir
+    With ``resume``, an item already complete on disk (:func:`bindata.dataset.finished_record`)
+    is kept as it is. The scene is drawn again from the file's own seed, so it is the one the
+    pre-draw checked, in any process.
+    """
+
+    def __init__(self, cfg: dict, seed: int, out_dir: str, *, resume: bool = False):
+        self.cfg, self.seed, self.out_dir, self.resume = cfg, seed, out_dir, resume
 
     def __call__(self, index: int) -> dict:
         cfg = self.cfg
-        stem = file_stem(index, n_files=cfg["n_files"], n_folds=cfg["n_folds"])
-        done = finished_record(self.out_dir, stem)
-        if done is not None:
-            return {**done, "fold": fold_of(index, n_files=cfg["n_files"], n_folds=cfg["n_folds"]),
-                    "file_index": index, "resumed": True}  # fmt: skip
         hrirset, library, record = _resources_for(cfg)
-        scene = sample_scene(cfg, seed=self.seed, file_index=index, library=library,
-                             resources=record)  # fmt: skip
+        scene = _draw_scene(cfg, self.seed, index, library, record)
+        stem = scene["stem"]
+        csv_text = rows_to_csv_text(scene_rows(scene))
+        if self.resume:
+            expected = {"scene": json_text(scene).encode("utf-8"),
+                        "metadata": csv_text.encode("utf-8")}  # fmt: skip
+            n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mixer
+            done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
+            if done is not None:
+                return {**done, "fold": scene["fold"], "file_index": index}
         pcm, csv_text, _ = render_scene(scene, library=library, hrirset=hrirset)
-        _write_item(self.out_dir, scene, pcm, csv_text)
-        rec = file_record(self.out_dir, stem)
-        return {**rec, "fold": scene["fold"], "file_index": index, "resumed": False}
+        p = paths_of(self.out_dir, stem)
+        write_bytes(p["audio"], wav_bytes(pcm, scene["sample_rate"]))
+        write_text(p["metadata"], csv_text)
+        write_text(p["scene"], json_text(scene))  # last: its presence marks the item finished
+        return {**file_record(self.out_dir, stem), "fold": scene["fold"], "file_index": index}
+
+
+def _spans(n: int, span: int = DRAW_SPAN) -> list[tuple[int, int]]:
+    return [(lo, min(n, lo + span)) for lo in range(0, n, span)]
+
+
+def check_scenes(cfg: dict, *, seed: int, jobs: int = 1, scheduler=None) -> None:
+    """Draw the scene of every file (sampling only, nothing written) and stop at the first that
+    cannot be drawn.
+
+    Raises
+    ------
+    SceneError
+        Naming the first file (index and stem) whose scene breaks a sampling rule, and the rule.
+    """
+    check = _SceneCheck(cfg, int(seed))
+    for failure in map_ordered(check, _spans(cfg["n_files"]), jobs=jobs, scheduler=scheduler):
+        if failure is not None:
+            index, message = failure
+            stem = file_stem(index, n_files=cfg["n_files"], n_folds=cfg["n_folds"])
+            message = message.removeprefix(f"file {index}: ")
+            raise SceneError(
+                f"file index {index} ({stem}): cannot draw its scene: {message}; the "
+                "configuration cannot be synthesized as it is and nothing was written"
+            )
 
 
 def synthesize(
@@ -118,44 +181,118 @@ def synthesize(
     overwrite: bool = False,
     resume: bool = False,
     scheduler=None,
+    connect_timeout_s: float | None = None,
     progress: bool = True,
 ) -> dict:
     """Synthesize a dataset of ``cfg["n_files"]`` files into ``out_dir``; returns the manifest.
 
-    Resources (HRIR set, event library) are loaded, and so checked, before anything is written.
-    The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or ``scheduler``.
-    ``scheduler`` (a Dask scheduler address or file, a cluster or a client) runs the files on
-    Dask; the scheduler is reached, and its workers' bindata version checked, before anything
-    is written.
+    Everything is checked before the output folder is touched: the seed, the output folder
+    (:func:`bindata.dataset.plan_output`, its lock), the HRIR set and event library (loaded),
+    the Dask scheduler (reached within ``connect_timeout_s``, its workers' versions checked)
+    and the scene of every file (:func:`check_scenes`). Only then is the folder locked
+    (:class:`bindata.lock.OutputLock`), cleared (``overwrite``: only what bindata wrote there)
+    and written. The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or
+    ``scheduler``, and a resumed run gives the bytes of an uninterrupted one.
+
+    Raises
+    ------
+    InterruptedRun
+        Ctrl-C; ``done`` of ``total`` files were finished (the run can be resumed).
+    BindataError
+        Any check or write failed; after an overwrite the message lists what was removed.
     """
-    from tqdm.auto import tqdm
-
     if seed < 0:
-        from .errors import ConfigError
-
-        raise ConfigError(f"--seed must be >= 0, got {seed}")
-    _, library, record = _resources_for(cfg)
-    if scheduler is not None:  # reach it and check the workers before anything is written
-        from .dask_backend import connect
-
-        client = connect(scheduler)
-    else:
-        client = None
+        raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
+    if jobs == 0 or jobs < -1:
+        raise ConfigError(f"jobs must be >= 1 or -1 (all cores), got {jobs}", key="jobs")
+    out = Path(out_dir)
+    run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
     try:
-        run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
-        prepare_output(out_dir, run_record=run_record, overwrite=overwrite, resume=resume)
-        job = _FileJob(cfg, int(seed), str(out_dir))
-        files = []
-        results = map_ordered(job, range(cfg["n_files"]), jobs=jobs, scheduler=client)
-        bar = tqdm(results, total=cfg["n_files"], desc="synth", unit="file", disable=not progress)
-        for rec in bar:
-            rec.pop("resumed")
-            files.append(rec)
+        plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
+        check_unlocked(out)
+        _, library, record = _resources_for(cfg)
+        client = _connect(scheduler, connect_timeout_s)
+    except KeyboardInterrupt:
+        raise InterruptedRun("interrupted before anything was written") from None
+    try:
+        try:
+            check_scenes(cfg, seed=seed, jobs=jobs, scheduler=client)
+        except KeyboardInterrupt:
+            raise InterruptedRun("interrupted before anything was written") from None
+        manifest = _write_dataset(cfg, out, run_record, seed=int(seed), jobs=jobs, client=client,
+                                  overwrite=overwrite, resume=resume, progress=progress,
+                                  library=library, record=record)  # fmt: skip
     finally:
         if client is not None and client is not scheduler:
-            client.close()
-    manifest = {
-        "format": "bindata-dataset",
+            _close_quietly(client)
+    return manifest
+
+
+def _write_dataset(
+    cfg, out: Path, run_record, *, seed, jobs, client, overwrite, resume, progress, library, record
+) -> dict:
+    """Lock, prepare and write the output folder (every check has passed)."""
+    existed, discarded = out.exists(), False
+    try:
+        with OutputLock(out):
+            plan = plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
+            try:
+                removed = apply_output(plan)
+                note = removed_note(out, removed) if plan.mode == "overwrite" else ""
+                try:
+                    files = _render_all(cfg, out, seed=seed, jobs=jobs, client=client,
+                                        resume=plan.mode == "resume", progress=progress)  # fmt: skip
+                    manifest = _manifest(cfg, seed, library, record, files)
+                    write_manifest(out, manifest)
+                except BindataError as exc:
+                    if note:
+                        exc.args = (f"{exc}{note}",)
+                    raise
+            except BaseException:
+                if plan.mode == "new":  # a new run that finished no file leaves no trace
+                    discarded = discard_unused_layout(out, remove_folder=False)
+                raise
+    finally:
+        if discarded and not existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+    return manifest
+
+
+def _connect(scheduler, timeout_s):
+    if scheduler is None:
+        return None
+    from .dask_backend import connect
+
+    return connect(scheduler, timeout_s=timeout_s)
+
+
+def _close_quietly(client) -> None:
+    from .dask_backend import close_client
+
+    close_client(client)
+
+
+def _render_all(cfg, out: Path, *, seed, jobs, client, resume, progress) -> list[dict]:
+    from tqdm.auto import tqdm
+
+    n = cfg["n_files"]
+    job = _FileJob(cfg, seed, str(out), resume=resume)
+    files = []
+    results = map_ordered(job, range(n), jobs=jobs, scheduler=client)
+    try:
+        for rec in tqdm(results, total=n, desc="synth", unit="file", disable=not progress):
+            files.append(rec)
+    except KeyboardInterrupt:
+        results.close()
+        raise InterruptedRun(f"interrupted after {len(files)} of {n} files", done=len(files),
+                             total=n) from None  # fmt: skip
+    return files
+
+
+def _manifest(cfg, seed, library, record, files) -> dict:
+    return {
+        "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "bindata_version": __version__,
         "seed": int(seed),
@@ -165,8 +302,6 @@ def synthesize(
         "event_library": library.describe(),
         "files": files,
     }
-    write_manifest(out_dir, manifest)
-    return manifest
 
 
 def load_scene(path: str | os.PathLike) -> dict:

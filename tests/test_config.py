@@ -62,3 +62,55 @@ def test_unreadable_config_files(tmp_path):
     (tmp_path / "bad.toml").write_text("n_files = = 3")
     with pytest.raises(ConfigError, match="not valid toml"):
         load_config(tmp_path / "bad.toml")
+
+
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("c.json", '{"duration_s": NaN}', "c.json: duration_s: must be a finite number, got nan"),
+        ("c.json", '{"room": {"rt60_s": [0.3, Infinity]}}',
+         "c.json: room.rt60_s.1: must be a finite number, got inf"),
+        ("c.toml", "[events]\nlevel_db = [-inf, -20.0]\n",
+         "c.toml: events.level_db.0: must be a finite number, got -inf"),
+        ("c.toml", "[sources]\nnear_fraction = nan\n",
+         "c.toml: sources.near_fraction: must be a finite number, got nan"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_in_a_file_are_refused_naming_the_file_and_key(tmp_path, name, text,
+                                                                        expected):  # fmt: skip
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / name)
+    assert f"{tmp_path / name}: " in str(err.value) and expected in str(err.value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinity_from_a_flag_name_the_flag(value):
+    with pytest.raises(ConfigError, match="--duration must be a finite number"):
+        load_config(overrides={"duration_s": value}, flag_names={"duration_s": "--duration"})
+
+
+def test_a_flag_is_named_only_when_typed(tmp_path):
+    (tmp_path / "c.toml").write_text("n_files = 0\n")
+    names = {"n_files": "--n", "duration_s": "--duration"}
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "c.toml", overrides={"n_files": None}, flag_names=names)
+    assert "c.toml: n_files: must be >= 1, got 0" in str(err.value)
+    assert "--n" not in str(err.value)
+    with pytest.raises(ConfigError) as err:  # the flag overrides the file: the flag is named
+        load_config(tmp_path / "c.toml", overrides={"n_files": -3}, flag_names=names)
+    assert "--n must be >= 1, got -3" in str(err.value) and "c.toml" not in str(err.value)
+
+
+def test_a_default_that_clashes_with_a_file_value_is_named_as_a_default(tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"sources": {"near_m": [0.4, 3.5]}}))
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "c.json")
+    assert "config: sources.far_m (default): far band must start above" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["c.yaml", "c.ini", "config"])
+def test_an_unsupported_format_says_which_formats_are_read(tmp_path, name):
+    (tmp_path / name).write_text("n_files: 3\n")
+    with pytest.raises(ConfigError, match=r"unsupported config format .*JSON \(\.json\) and TOML"):
+        load_config(tmp_path / name)

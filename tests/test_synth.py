@@ -82,29 +82,35 @@ def test_regen_reproduces_a_file_exactly(small_dataset, tmp_path):
 
 def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_path):
     from bindata.config import load_config
-    from bindata.dataset import prepare_output
+    from bindata.dataset import OutputPlan, apply_output
+    from bindata.io import TMP_MARK
     from bindata.synth import _FileJob
 
     out = tmp_path / "resumed"
     cfg = load_config(overrides={"n_files": 4, "duration_s": 4.0, "events.per_file": [2, 3],
                                  "room.rt60_s": [0.3, 0.4], "n_folds": 2})  # fmt: skip
-    prepare_output(
-        out,
-        run_record={"bindata_version": __import__("bindata").__version__, "config": cfg, "seed": 5},
-        overwrite=False,
-        resume=False,
-    )
+    record = {"bindata_version": __import__("bindata").__version__, "config": cfg, "seed": 5}
+    apply_output(OutputPlan(out, "new", record))
     job = _FileJob(cfg, 5, str(out))
-    job(0), job(2)  # two files finished, then the run "crashed"
-    (out / "audio" / ".fold1_room0002_mix001.wav.tmp-999").write_bytes(b"half a file")
+    job(0), job(1), job(2)  # three files finished, then the run "crashed" ...
+    (out / "scenes" / "fold1_room0002_mix001.json").unlink()  # ... before item 1's scene JSON
+    wav = out / "audio" / "fold1_room0001_mix001.wav"  # and item 0's audio was damaged later
+    wav.write_bytes(wav.read_bytes()[: wav.stat().st_size // 2])
+    stale = out / "audio" / f".fold2_room0004_mix001.wav{TMP_MARK}999.wav"
+    stale.write_bytes(b"half a file")
     res = run("synth", "--out", out, "--seed", 5, *SMALL)
     assert res.exit_code == 2 and "--resume" in res.output
     res = run("synth", "--out", out, "--seed", 6, "--resume", *SMALL)
     assert res.exit_code == 2 and "different seed" in res.output
+    kept = out / "audio" / "fold2_room0003_mix001.wav"  # complete: resume must keep it
+    inode, damaged_inode = kept.stat().st_ino, wav.stat().st_ino
     res = run("synth", "--out", out, "--seed", 5, "--resume", *SMALL)
     assert res.exit_code == 0, res.output
-    (out / "audio" / ".fold1_room0002_mix001.wav.tmp-999").unlink()
+    assert kept.stat().st_ino == inode  # not re-rendered (an atomic rewrite makes a new inode)
+    assert wav.stat().st_ino != damaged_inode  # the damaged one was written again
+    assert not stale.exists()  # bindata's own stale temporary file is gone
     assert tree_bytes(out) == tree_bytes(small_dataset)
+    assert run("validate", out).exit_code == 0
 
 
 def test_overlap_one_never_has_two_events_active(anechoic_single):

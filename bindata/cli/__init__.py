@@ -1,7 +1,9 @@
 """The ``bindata`` command: a thin click layer over the library API.
 
 Every :class:`~bindata.errors.BindataError` becomes a one-line (or, for collected problems, a
-short multi-line) message on stderr and exit code 2, here and nowhere else.
+short multi-line) message on stderr and its exit code (2; 130 for an interrupted run); so does
+an ``OSError`` that escaped the library (the path and the operating system's reason), and Ctrl-C.
+This happens here and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +19,17 @@ from ..errors import BindataError
 #: Sub-command modules, each defining ``register(group)``. Optional parts import lazily inside.
 _COMMAND_MODULES = ("hrir", "synth", "score", "bench", "dataset", "export")
 
+#: Exit code of a command interrupted by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+def os_error_message(exc: OSError) -> str:
+    """``PATH: REASON`` of an ``OSError`` (both file names of a rename)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(str(p) for p in paths)
+    return f"{where}: {reason}" if where else reason
+
 
 class _Group(click.Group):
     def invoke(self, ctx):
@@ -25,6 +38,12 @@ class _Group(click.Group):
         except BindataError as exc:
             click.echo(f"bindata: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"bindata: error: {os_error_message(exc)}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("bindata: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,13 +53,7 @@ def cli() -> None:
 
 
 for _name in _COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:  # a sub-command module not written yet
-        if _exc.name != f"{__name__}.{_name}":
-            raise
-        continue
-    _mod.register(cli)
+    importlib.import_module(f"{__name__}.{_name}").register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

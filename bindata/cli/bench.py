@@ -9,6 +9,7 @@ import click
 
 from ..benchmark.runs import AUGMENTATIONS, PRECISIONS, ComputeConfig, TrainConfig
 from .divisions_option import with_divisions
+from .params import FINITE_FLOAT
 
 #: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
 _DEFAULTS = TrainConfig().to_dict()
@@ -40,7 +41,7 @@ def _hyper(f):
                      help="Max-pooling across frequency after each convolution."),
         click.option("--gru-units", type=int, default=d["gru_units"], show_default=True,
                      help="Units per direction of each bidirectional GRU."),
-        click.option("--lr", "learning_rate", type=float, default=d["learning_rate"],
+        click.option("--lr", "learning_rate", type=FINITE_FLOAT, default=d["learning_rate"],
                      show_default=True, help="Adam learning rate."),
         click.option("--batch-size", type=int, default=d["batch_size"], show_default=True),
         click.option("--epochs", "max_epochs", type=int, default=d["max_epochs"],
@@ -49,7 +50,7 @@ def _hyper(f):
                      help="Early stopping: epochs without a lower validation loss."),
         click.option("--seq-len", type=int, default=d["seq_len"], show_default=True,
                      help="Feature frames per training sequence."),
-        click.option("--val-fraction", type=float, default=d["val_fraction"], show_default=True,
+        click.option("--val-fraction", type=FINITE_FLOAT, default=d["val_fraction"], show_default=True,
                      help="Share of the training folds' files used for validation."),
         click.option("--seed", type=int, default=d["seed"], show_default=True),
         click.option("--augment", type=click.Choice(AUGMENTATIONS), default=d.get("augment", "none"),

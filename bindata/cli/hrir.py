@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .params import FINITE_FLOAT
+
 
 def _check_out(out: str, overwrite: bool) -> Path:
     from ..errors import HRIRError, OutputExistsError
@@ -46,7 +48,7 @@ def info_command(file, as_json):
     help="Sphere head with pinna and torso cues, or the sphere alone.",
 )
 @click.option("--rate", type=int, default=24000, show_default=True, help="Sample rate in Hz.")
-@click.option("--grid-deg", type=float, default=None, help="Direction grid spacing [6].")
+@click.option("--grid-deg", type=FINITE_FLOAT, default=None, help="Direction grid spacing [6].")
 @click.option("--out", required=True, help="Output SOFA file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 def build_command(model, rate, grid_deg, out, overwrite):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .params import FINITE_FLOAT, FiniteFloat
+
 #: CLI flag -> dotted config key, so that config errors name the flag the user typed.
 FLAG_KEYS = {
     "--n": "n_files",
@@ -18,6 +20,11 @@ FLAG_KEYS = {
     "--hrir": "hrir.sofa",
     "--events": "events.library",
 }
+
+
+#: Library setting (``BindataError.key``) -> flag, so that such errors name the flag typed.
+SETTING_FLAGS = {"seed": "--seed", "jobs": "--jobs", "scheduler": "--scheduler",
+                 "overwrite": "--overwrite", "resume": "--resume"}  # fmt: skip
 
 
 def _ints_ge(name: str, value: int | None, minimum: int) -> None:
@@ -48,9 +55,9 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
     "--jobs", type=int, default=1, show_default=True, help="Worker processes (-1: all cores)."
 )
 @click.option("--folds", type=int, help="Number of folds [4].")
-@click.option("--duration", type=float, help="File length in seconds [15].")
+@click.option("--duration", type=FINITE_FLOAT, help="File length in seconds [15].")
 @click.option("--rate", type=int, help="Sample rate in Hz [24000].")
-@click.option("--rt60", type=float, nargs=2, help="RT60 range in seconds [0.3 0.9].")
+@click.option("--rt60", type=FINITE_FLOAT, nargs=2, help="RT60 range in seconds [0.3 0.9].")
 @click.option("--events-per-file", type=int, nargs=2, help="Events drawn per file [4 8].")
 @click.option("--hrir", help="'builtin' or a SOFA file [builtin].")
 @click.option(
@@ -62,22 +69,33 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
-@click.option("--scheduler", help="Dask scheduler address (tcp://HOST:8786); needs bindata[dask].")
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address (tcp://HOST:8786) or scheduler file; needs bindata[dask].",
+)
+@click.option(
+    "--scheduler-timeout",
+    type=FiniteFloat(0, 3600, lo_open=True),
+    default=30,
+    show_default=True,
+    help="Seconds to wait for the Dask scheduler to answer.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
                   events_per_file, hrir, nearfield, events_library, anechoic, overwrite, resume,
-                  scheduler, quiet):  # fmt: skip
+                  scheduler, scheduler_timeout, quiet):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..config import load_config
+    from ..errors import BindataError, ConfigError
     from ..synth import synthesize
 
     _ints_ge("--n", n_files, 1)
     _ints_ge("--overlap", overlap, 1)
     _ints_ge("--seed", seed, 0)
     if jobs == 0 or jobs < -1:
-        from ..errors import ConfigError
-
         raise ConfigError(f"--jobs must be >= 1 or -1 (all cores), got {jobs}")
+    if overwrite and resume:
+        raise ConfigError("--overwrite and --resume exclude each other; choose one")
     overrides = {
         "n_files": n_files, "max_overlap": overlap, "n_folds": folds, "duration_s": duration,
         "sample_rate": rate, "room.rt60_s": list(rt60) if rt60 else None,
@@ -87,9 +105,29 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
     }  # fmt: skip
     names = {key: flag for flag, key in FLAG_KEYS.items()}
     cfg = load_config(config_path, overrides=overrides, flag_names=names)
-    manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite, resume=resume,
-                          scheduler=scheduler, progress=not quiet)  # fmt: skip
+    try:
+        manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite,
+                              resume=resume, scheduler=scheduler,
+                              connect_timeout_s=scheduler_timeout, progress=not quiet)  # fmt: skip
+    except BindataError as exc:
+        raise _in_flag_terms(exc) from None
     click.echo(f"wrote {len(manifest['files'])} files to {out_dir}")
+
+
+def _in_flag_terms(exc):
+    """The library's error, naming the flag of the setting it is about (and what to do next)."""
+    from ..errors import InterruptedRun
+
+    if isinstance(exc, InterruptedRun):
+        if exc.done is not None:
+            exc.args = (f"{exc}; run again with --resume",)
+        return exc
+    if exc.key == "output.not_empty":
+        exc.args = (f"{exc}; pass --overwrite to replace a dataset bindata wrote, or --resume "
+                    "to finish an interrupted run",)  # fmt: skip
+    elif exc.key in SETTING_FLAGS:
+        exc.args = (f"{SETTING_FLAGS[exc.key]}: {exc}",)
+    return exc
 
 
 @click.command("regen")
@@ -110,8 +148,8 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
 @click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
 def regen_command(scene_path, out_path, check_path, hrir, events_library):
     """Re-render one file from its scene JSON and check it is byte-identical."""
-    from ..dataset import write_bytes_atomic
     from ..errors import DatasetError, OutputExistsError
+    from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
     pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library)
@@ -119,7 +157,7 @@ def regen_command(scene_path, out_path, check_path, hrir, events_library):
     if out_path:
         if Path(out_path).exists():
             raise OutputExistsError(f"{out_path}: exists; choose another --out")
-        write_bytes_atomic(out_path, data)
+        write_bytes(out_path, data)
         click.echo(f"wrote {out_path}")
     scene_path = Path(scene_path)
     if check_path is None and not out_path:
