@@ -230,3 +230,25 @@ def test_the_synth_path_never_imports_optional_extras():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_hrir_level_raw_keeps_the_stored_level(small_dataset, tmp_path):
+    """--hrir-level raw renders the set as stored: louder by minus the calibration gain."""
+    out = tmp_path / "raw"
+    res = run("synth", "--out", out, "--seed", 5, "--jobs", 1, "--hrir-level", "raw", *SMALL)
+    assert res.exit_code == 0, res.output
+    raw, ref = (json.loads((d / "manifest.json").read_text()) for d in (out, small_dataset))
+    assert raw["hrir"]["calibration"] == "raw" and raw["hrir"]["calibration_gain_db"] == 0.0
+    gain_db = ref["hrir"]["calibration_gain_db"]
+    assert ref["hrir"]["calibration"] == "reference" and gain_db != 0.0
+    # The 16-bit files are peak-normalised, so compare the float mixes of one scene.
+    from bindata.mixer import mix_scene
+    from bindata.synth import load_resources, load_scene
+
+    scene = load_scene(small_dataset / "scenes" / f"{raw['files'][0]['stem']}.json")
+    spec = ("builtin", False, "builtin", 24000)
+    mixes = [mix_scene(scene, library=load_resources(*spec, level)[1],
+                       hrirset=load_resources(*spec, level)[0])[0]
+             for level in ("raw", "reference")]  # fmt: skip
+    level_db = 10 * np.log10(np.mean(mixes[0] ** 2) / np.mean(mixes[1] ** 2))
+    assert level_db == pytest.approx(-gain_db, abs=0.01)

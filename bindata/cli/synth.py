@@ -18,6 +18,7 @@ FLAG_KEYS = {
     "--rt60": "room.rt60_s",
     "--events-per-file": "events.per_file",
     "--hrir": "hrir.sofa",
+    "--hrir-level": "hrir.calibration",
     "--events": "events.library",
 }
 
@@ -65,6 +66,11 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
     default=None,
     help="Synthesise near-field shells from a single-distance SOFA set.",
 )
+@click.option(
+    "--hrir-level",
+    type=click.Choice(["reference", "raw"]),
+    help="HRIR level: calibrated to the frontal free-field reference, or as stored [reference].",
+)
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
@@ -82,8 +88,8 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
-                  events_per_file, hrir, nearfield, events_library, anechoic, overwrite, resume,
-                  scheduler, scheduler_timeout, quiet):  # fmt: skip
+                  events_per_file, hrir, nearfield, hrir_level, events_library, anechoic,
+                  overwrite, resume, scheduler, scheduler_timeout, quiet):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..config import load_config
     from ..errors import BindataError, ConfigError
@@ -101,7 +107,7 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
         "sample_rate": rate, "room.rt60_s": list(rt60) if rt60 else None,
         "events.per_file": list(events_per_file) if events_per_file else None,
         "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
-        "room.anechoic": anechoic,
+        "room.anechoic": anechoic, "hrir.calibration": hrir_level,
     }  # fmt: skip
     names = {key: flag for flag, key in FLAG_KEYS.items()}
     cfg = load_config(config_path, overrides=overrides, flag_names=names)
