@@ -129,7 +129,7 @@ def test_no_clicks_at_block_joins(hrirset):
     head = {"kind": "static", "yaw_deg": 0.0}
     hop = block_hop_samples(40.0, FS)
     static_path = {"kind": "static", "position_m": [5.5, 3.0, 1.5]}
-    keep = slice(FS // 2, FS // 2 + 4 * FS // hop * hop)  # past the filters' start transients
+    keep = slice(FS // 2, FS // 2 + 2 * FS // hop * hop)  # past the filters' start transients
     hf = {name: (sosfilt(hp, _moving_render(hrirset, dry, p, head, hop), axis=1) ** 2)[:, keep]
           for name, p in (("moving", path), ("static", static_path))}  # fmt: skip
     by_phase = hf["moving"].mean(axis=0).reshape(-1, hop).mean(axis=0)
