@@ -98,3 +98,7 @@ class ValidationError(BindataError):
 
 class BenchmarkError(BindataError):
     """Training, prediction or benchmarking cannot proceed (missing torch, bad method, ...)."""
+
+
+class AmbienceError(BindataError):
+    """A background ambience (folder of recordings, diffuse field or SNR) cannot be used."""
