@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AmbienceError
+from .problems import Problems
 
 #: Cross-fade used when a recorded ambience is looped, seconds.
 LOOP_FADE_S = 0.5
@@ -221,7 +222,7 @@ class AmbienceFolder:
         self.root = Path(root)
         if not self.root.is_dir():
             raise AmbienceError(f"{self.root}: ambience folder does not exist or is not a folder")
-        problems, files = [], []
+        problems, files = Problems(), []
         for path in sorted(self.root.rglob("*")):
             hidden = any(part.startswith(".") for part in path.relative_to(self.root).parts)
             if hidden or not path.is_file() or path.suffix.lower() not in AUDIO_EXTENSIONS:
@@ -230,11 +231,9 @@ class AmbienceFolder:
             if found is not None:
                 files.append(found)
         if not files and not problems:
-            problems.append(
-                f"{self.root}: no audio file found (formats: {', '.join(sorted(AUDIO_EXTENSIONS))})"
-            )
-        if problems:
-            raise AmbienceError(f"ambience folder {self.root}: " + "; ".join(problems))
+            formats = ", ".join(sorted(AUDIO_EXTENSIONS))
+            problems.add(self.root, f"no audio file found (formats: {formats})")
+        problems.raise_if_any(AmbienceError, f"ambience folder {self.root}")
         self.files: tuple[AmbienceFile, ...] = tuple(files)
 
     def describe(self) -> dict:
@@ -264,20 +263,20 @@ class AmbienceFolder:
         return out / rms
 
 
-def _probe_ambience(path: Path, problems: list[str]) -> AmbienceFile | None:
+def _probe_ambience(path: Path, problems: Problems) -> AmbienceFile | None:
     import soundfile as sf
 
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
-        problems.append(f"{path}: unreadable ({exc})")
+        problems.add(path, f"unreadable ({exc})")
         return None
     if info.channels != 2:
-        problems.append(f"{path}: has {info.channels} channel(s); ambience must be 2-channel "
-                        "(stereo or binaural)")  # fmt: skip
+        problems.add(path, f"has {info.channels} channel(s); ambience must be 2-channel "
+                     "(stereo or binaural)")  # fmt: skip
         return None
     if info.frames == 0:
-        problems.append(f"{path}: is empty")
+        problems.add(path, "is empty")
         return None
     return AmbienceFile(path, int(info.samplerate), int(info.frames))
 
