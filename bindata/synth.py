@@ -30,6 +30,7 @@ from .labels import rows_to_csv_text
 from .mixer import mix_scene, scene_rows, to_pcm16
 from .parallel import map_ordered
 from .resources import require_valid
+from .rooms.registry import DEFAULT_PRESET, load_preset
 from .scene import file_stem, fold_of, sample_scene
 
 
@@ -126,6 +127,7 @@ def synthesize(
 
         raise ConfigError(f"--seed must be >= 0, got {seed}")
     _, library, record = _resources_for(cfg)
+    load_preset(cfg.get("rooms", DEFAULT_PRESET))  # the room preset, checked before writing
     if scheduler is not None:  # reach it and check the workers before anything is written
         from .dask_backend import connect
 

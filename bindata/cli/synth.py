@@ -17,6 +17,7 @@ FLAG_KEYS = {
     "--events-per-file": "events.per_file",
     "--hrir": "hrir.sofa",
     "--events": "events.library",
+    "--rooms": "rooms",
 }
 
 
@@ -60,15 +61,17 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 )
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
+@click.option("--rooms", help="Room preset: a name (bindata rooms list) or a preset JSON [paper].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
 @click.option("--scheduler", help="Dask scheduler address (tcp://HOST:8786); needs bindata[dask].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
                   events_per_file, hrir, nearfield, events_library, anechoic, overwrite, resume,
-                  scheduler, quiet):  # fmt: skip
+                  scheduler, quiet, rooms):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..config import load_config
+    from ..rooms.registry import inline_preset
     from ..synth import synthesize
 
     _ints_ge("--n", n_files, 1)
@@ -83,10 +86,11 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
         "sample_rate": rate, "room.rt60_s": list(rt60) if rt60 else None,
         "events.per_file": list(events_per_file) if events_per_file else None,
         "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
-        "room.anechoic": anechoic,
+        "room.anechoic": anechoic, "rooms": rooms,
     }  # fmt: skip
     names = {key: flag for flag, key in FLAG_KEYS.items()}
     cfg = load_config(config_path, overrides=overrides, flag_names=names)
+    cfg["rooms"] = inline_preset(cfg["rooms"])  # checked, and a file's preset kept in the manifest
     manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite, resume=resume,
                           scheduler=scheduler, progress=not quiet)  # fmt: skip
     click.echo(f"wrote {len(manifest['files'])} files to {out_dir}")
