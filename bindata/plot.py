@@ -158,8 +158,11 @@ def scene_figure(scene: dict):
     info = kind_of(room).summary(room)
     dims = (" x ".join(f"{d:.2f}" for d in info["dimensions_m"]) + " m"
             if info.get("dimensions_m") else "")  # fmt: skip
-    rt = "anechoic" if room["anechoic"] else (
-        f"RT60 {info['rt60_s']:.2f} s" if info.get("rt60_s") is not None else "")
+    rt = (
+        "anechoic"
+        if room["anechoic"]
+        else (f"RT60 {info['rt60_s']:.2f} s" if info.get("rt60_s") is not None else "")
+    )
     fig.suptitle(f"{scene['stem']}: room {info['label']} {dims}, {rt}, head yaw "
                  f"{scene['listener']['yaw_deg']:.0f}°")  # fmt: skip
     _legend(fig, scene)

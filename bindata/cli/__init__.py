@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import BindataError
 
 #: Sub-command modules, each defining ``register(group)``. Optional parts import lazily inside.
-_COMMAND_MODULES = ("hrir", "synth", "score", "bench", "dataset")
+_COMMAND_MODULES = ("hrir", "synth", "score", "bench", "dataset", "rooms")
 
 
 class _Group(click.Group):

@@ -46,6 +46,9 @@ from .materials import material, materials_of
 #: absorbing floor or ceiling and hard walls has a faint, very long grazing tail, and a room
 #: scaled to a mid-frequency target may ring for seconds at 125 Hz: minutes to render).
 MAX_LENGTH_RT60 = 1.5
+#: And never longer than this (seconds): materials-only presets of hard-walled rooms can predict
+#: image-source decays of tens of seconds (no scattering); give such presets an RT60 target.
+MAX_LENGTH_S = 5.0
 _LENGTH_BANDS = np.isin(OCTAVE_BANDS_HZ, (250, 500, 1000, 2000, 4000))
 _SIZE_KEYS = (("width", "width_m"), ("length", "length_m"), ("height", "height_m"))
 _TOL = 1e-6
@@ -158,7 +161,8 @@ class ShoeboxKind(BoxRoomKind):
             "surfaces": surfaces, "air": air, "absorption_scale": float(scale),
             "rt60_s": float(np.mean(rt60[mid])), "rt60_bands_s": _band_dict(rt60),
             "rt60_eyring_s": _band_dict(eyring_rt60_s(dims, absorption, m, speed_of_sound=c)),
-            "decay_time_s": float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]))),
+            "decay_time_s": float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]),
+                                      MAX_LENGTH_S)),
         }  # fmt: skip
 
     def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
