@@ -235,6 +235,55 @@ def fmt_len(n: int) -> str:
     return f"{n} ({n / FS:.2f} s)"
 
 
+def _band_t30(ir, fc) -> float:
+    """Schroeder T30 (-5 .. -35 dB, both ears) in the octave band at ``fc``."""
+    from scipy.signal import butter, sosfilt
+
+    sos = butter(3, [fc / 2**0.5, min(fc * 2**0.5, 0.95 * FS / 2)], "bandpass", fs=FS,
+                 output="sos")  # fmt: skip
+    e = np.cumsum((sosfilt(sos, ir, axis=1) ** 2).sum(axis=0)[::-1])[::-1]
+    level = 10 * np.log10(e / e[0])
+    i5, i35 = int(np.argmax(level <= -5)), int(np.argmax(level <= -35))
+    return float(-60.0 / np.polyfit(np.arange(i5, i35) / FS, level[i5:i35], 1)[0])
+
+
+def preset_report(args) -> None:
+    """Rooms of a preset: seconds per source BRIR, predicted and measured T30 per band.
+
+    (The comparison with pyroomacoustics' image-source engine with the same materials and air
+    is not written yet.)
+    """
+    from bindata.config import default_config
+    from bindata.rooms import draw_room, kind_of
+
+    cfg = {**default_config(), "rooms": args.rooms}
+    hs = load_set(args.sofa)
+    bands = (250, 500, 1000, 2000, 4000)
+    inside = 0
+    print(f"preset {args.rooms}: {args.n_rooms} rooms, {args.sources} far source(s) each")
+    print(f"{'room':>4} | {'s/src':>6} | " + " | ".join(f"{b:>5} Hz pred/meas" for b in bands))
+    for k in range(args.n_rooms):
+        rng = np.random.default_rng([args.seed, k])
+        room = draw_room(cfg, rng)
+        kind = kind_of(room)
+        listener = kind.sample_listener(room, cfg, rng)
+        for _ in range(args.sources):
+            src = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
+            t0 = time.perf_counter()
+            brir = kind.render(room, listener=listener, source_m=src, hrirset=hs,
+                               render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+            dt = time.perf_counter() - t0
+            pred = room.get("rt60_bands_s") or {str(b): room["rt60_s"] for b in bands}
+            meas = [_band_t30(brir.ir, b) for b in bands]
+            ok = all(abs(m / pred[str(b)] - 1) <= 0.1 for m, b in zip(meas, bands, strict=True))
+            inside += ok
+            cells = " | ".join(f"{pred[str(b)]:6.2f} / {m:5.2f}" for m, b in
+                               zip(meas, bands, strict=True))  # fmt: skip
+            print(f"{k:>4} | {dt:6.2f} | {cells}")
+    total = args.n_rooms * args.sources
+    print(f"sources with every band T30 within 10 % of the prediction: {inside}/{total}")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rt60", type=float, nargs="+", default=[0.3, 0.6, 0.9])
@@ -251,8 +300,13 @@ def main(argv=None) -> None:
         default=None,
         help="do not run pyroomacoustics above this RT60",
     )
+    p.add_argument("--rooms", help="room preset (bindata rooms list): time and check its rooms")
+    p.add_argument("--n-rooms", type=int, default=4, help="rooms drawn from --rooms [4]")
     p.add_argument("--child", choices=["bindata", "pra"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.rooms:
+        preset_report(args)
+        return
     if args.child:
         args.rt60 = args.rt60[0]
         out = (child_bindata if args.child == "bindata" else child_pra)(args)

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="files per run [400]")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rooms", default="paper", help="room preset (bindata rooms list) [paper]")
     parser.add_argument("--only", choices=["local", "dask"], help="time one backend only")
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
     parser.add_argument("--dask-malloc-trim", action="store_true",
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dask-defaults", action="store_true",
                         help="keep Dask's default profiler and monitor intervals")  # fmt: skip
     args = parser.parse_args(argv)
-    cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n)})
+    cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
     print(f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "
           f"{os.cpu_count()} CPUs")  # fmt: skip

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.signal import oaconvolve
 
 from .labels import LABEL_FRAME_S, ROW_DTYPE, n_label_frames
-from .render import ShoeboxRoom, render_brir
+from .rooms import kind_of
 
 LIBRARY_RMS = 0.1
 FADE_S = 0.005
@@ -36,18 +36,11 @@ def dry_event_signal(event: dict, library, sample_rate: int) -> np.ndarray:
 
 
 def event_brir(scene: dict, event: dict, hrirset):
-    """The binaural RIR of one event of a scene."""
-    room = ShoeboxRoom(tuple(scene["room"]["dimensions_m"]), scene["room"]["rt60_s"])
-    return render_brir(
-        room,
-        listener_m=scene["listener"]["position_m"],
-        yaw_deg=scene["listener"]["yaw_deg"],
-        source_m=event["position_m"],
-        hrirset=hrirset,
-        speed_of_sound=scene["render"]["speed_of_sound"],
-        decay_db=scene["render"]["decay_db"],
-        reflections=not scene["room"]["anechoic"],
-    )
+    """The binaural RIR of one event of a scene, rendered by the scene room's kind."""
+    room = scene["room"]
+    return kind_of(room).render(room, listener=scene["listener"], source_m=event["position_m"],
+                                hrirset=hrirset, render_cfg=scene["render"],
+                                anechoic=bool(room["anechoic"]))  # fmt: skip
 
 
 def mix_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:

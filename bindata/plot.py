@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BindataError, OutputExistsError
+from .rooms import kind_of
 
 #: Resolution of every PNG bindata writes.
 DPI = 100
@@ -66,9 +67,10 @@ def class_color(class_index: int):
 def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
     """One room view: the room's outline, the listener, the head direction, the sources."""
     i, j = dims_idx
-    dims = scene["room"]["dimensions_m"]
+    dims = kind_of(scene["room"]).summary(scene["room"]).get("dimensions_m")
     names = ("x (m)", "y (m)", "z (m)")
-    axes.add_patch(_rectangle(dims[i], dims[j]))
+    if dims is not None:
+        axes.add_patch(_rectangle(dims[i], dims[j]))
     lx, ly = scene["listener"]["position_m"][i], scene["listener"]["position_m"][j]
     axes.plot([lx], [ly], marker="o", color="black", markersize=9, zorder=3, label="listener")
     yaw = np.deg2rad(scene["listener"]["yaw_deg"])
@@ -83,8 +85,9 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
                   color=class_color(ev["class_index"]), markeredgecolor="black", zorder=3)  # fmt: skip
         axes.annotate(str(ev["source"]), (pos[i], pos[j]), textcoords="offset points",
                       xytext=(6, 6), fontsize=8)  # fmt: skip
-    axes.set_xlim(-0.3, dims[i] + 0.3)
-    axes.set_ylim(-0.3, dims[j] + 0.3)
+    if dims is not None:
+        axes.set_xlim(-0.3, dims[i] + 0.3)
+        axes.set_ylim(-0.3, dims[j] + 0.3)
     axes.set_aspect("equal")
     axes.set_xlabel(names[i])
     axes.set_ylabel(names[j])
@@ -152,9 +155,15 @@ def scene_figure(scene: dict):
     _view_of(fig.add_subplot(grid[0, 1]), scene, (0, 2), "side view (x-z)")
     _timeline(fig.add_subplot(grid[1, :]), scene)
     room = scene["room"]
-    dims = " x ".join(f"{d:.2f}" for d in room["dimensions_m"])
-    rt = "anechoic" if room["anechoic"] else f"RT60 {room['rt60_s']:.2f} s"
-    fig.suptitle(f"{scene['stem']}: room {dims} m, {rt}, head yaw "
+    info = kind_of(room).summary(room)
+    dims = (" x ".join(f"{d:.2f}" for d in info["dimensions_m"]) + " m"
+            if info.get("dimensions_m") else "")  # fmt: skip
+    rt = (
+        "anechoic"
+        if room["anechoic"]
+        else (f"RT60 {info['rt60_s']:.2f} s" if info.get("rt60_s") is not None else "")
+    )
+    fig.suptitle(f"{scene['stem']}: room {info['label']} {dims}, {rt}, head yaw "
                  f"{scene['listener']['yaw_deg']:.0f}°")  # fmt: skip
     _legend(fig, scene)
     return fig

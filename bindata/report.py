@@ -18,6 +18,7 @@ from .dataset import paths_of
 from .errors import OutputExistsError
 from .io import read_json, read_manifest, write_text
 from .labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
+from .rooms import kind_of
 
 #: Direction/proximity views tabulated in the card, with their section titles.
 REPORT_VIEWS = {
@@ -32,6 +33,16 @@ PLOTS = ("sound_classes", "unequal", "octants", "proximity", "polyphony", "rt60"
          "event_durations", "distances")  # fmt: skip
 
 
+def _finite(values: np.ndarray) -> list:
+    """The finite values (rooms whose kind gives no RT60 or volume drop out)."""
+    return values[np.isfinite(values)].tolist()
+
+
+def _room(scene: dict) -> dict:
+    """The room summary of a scene from its kind (bindata.rooms); None where it has no value."""
+    return kind_of(scene["room"]).summary(scene["room"])
+
+
 def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
     """Per-event and per-room arrays of a list of scenes."""
     ev = [e for s in scenes for e in s["events"]]
@@ -42,8 +53,8 @@ def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
     return {
         "az": col("azimuth_deg"), "el": col("elevation_deg"), "dist": col("distance_m"),
         "cls": col("class_index", np.int64), "dur": col("duration_s"),
-        "rt60": np.array([s["room"]["rt60_s"] for s in scenes], dtype=float),
-        "volume": np.array([float(np.prod(s["room"]["dimensions_m"])) for s in scenes]),
+        "rt60": np.array([_room(s).get("rt60_s") for s in scenes], dtype=float),
+        "volume": np.array([_room(s).get("volume_m3") for s in scenes], dtype=float),
         "anechoic": np.array([bool(s["room"]["anechoic"]) for s in scenes]),
     }  # fmt: skip
 
@@ -101,7 +112,7 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
         },
         "views": {name: _view_counts(name, arrays, rows) for name in REPORT_VIEWS},
         "polyphony": poly.tolist(),
-        "rt60_s": arrays["rt60"].tolist(), "room_volume_m3": arrays["volume"].tolist(),
+        "rt60_s": _finite(arrays["rt60"]), "room_volume_m3": _finite(arrays["volume"]),
         "event_duration_s": arrays["dur"].tolist(), "distance_m": arrays["dist"].tolist(),
         "anechoic": int(arrays["anechoic"].sum()),
     }  # fmt: skip
@@ -134,9 +145,19 @@ def _summary_stats(values: list[float], unit: str) -> str:
             f"mean {v.mean():.2f} {unit}, max {v.max():.2f} {unit} (n = {v.size})")  # fmt: skip
 
 
+def _rooms_row(cfg: dict) -> str:
+    """The rooms line of the summary: preset, and the config's ranges where it uses them."""
+    room, preset = cfg["room"], cfg.get("rooms", "paper")
+    if room["anechoic"]:
+        return f"anechoic (preset {preset})"
+    if preset == "paper":
+        return (f"preset paper: {room['width_m']} x {room['length_m']} x {room['height_m']} m, "
+                f"RT60 {room['rt60_s']} s")  # fmt: skip
+    return f"preset {preset} (see bindata rooms show)"
+
+
 def _summary_table(st: dict) -> list[str]:
     cfg = st["config"]
-    room = cfg["room"]
     total_s = st["files"] * st["duration_s"]
     total = f"{total_s / 3600.0:.2f} h" if total_s >= 3600 else f"{total_s / 60.0:.1f} min"
     rows = [
@@ -150,8 +171,7 @@ def _summary_table(st: dict) -> list[str]:
         ("sound classes", f"{len(st['classes'])}: {', '.join(st['classes'])}"),
         ("event library", str(st["event_library"].get("spec", cfg["events"]["library"]))),
         ("HRIR set", str(st["hrir"].get("name", cfg["hrir"]["sofa"]))),
-        ("rooms", "anechoic" if room["anechoic"] else
-         f"{room['width_m']} x {room['length_m']} x {room['height_m']} m, RT60 {room['rt60_s']} s"),
+        ("rooms", _rooms_row(cfg)),
         ("sources", f"near {cfg['sources']['near_m']} m, far {cfg['sources']['far_m']} m"),
         ("seed", str(st["seed"])),
     ]  # fmt: skip

@@ -6,20 +6,18 @@ Everything random about a file is drawn here, from that file's own SeedSequence
 
 Sampling rules (documented choices where the paper is silent):
 
-* Room: width, length, height and RT60 uniform in their ranges.
-* Listener: uniform inside the box that keeps ``wall_clearance_m`` from every surface, yaw
-  uniform. A listener is redrawn (at most ``listener.max_redraws`` times, then a
-  :class:`~bindata.errors.SceneError`) when the far band cannot be reached from it, i.e. when
-  the farthest corner of the clearance box is closer than the far band's start plus 0.5 m.
+* Room: drawn by the room kind of the config's preset (``rooms``, default ``paper``:
+  width, length, height and RT60 uniform in the config's ranges); see :mod:`bindata.rooms`.
+* Listener and sources: placed by the room's kind (for box rooms see
+  :class:`bindata.rooms.base.BoxRoomKind`: uniform in the clearance box, far band reachable).
 * Timeline: events are placed one by one on the 100 ms label grid; an event's onset is drawn
   uniformly among the positions where it keeps the polyphony <= ``max_overlap``. An event that
   fits nowhere is not placed (the file then holds fewer events than drawn).
 * Bands: a file's events alternate near/far from a random start (``near_fraction`` = 0.5) or
   draw their band with probability ``near_fraction`` otherwise.
-* Source: direction uniform on the sphere (of the head), distance uniform in the part of its
-  band that the clearance box can reach, kept when inside the box; candidates are tried up to
-  ``sources.max_tries`` times, then the listener is redrawn (with all the file's sources), at most
-  ``listener.max_redraws`` times in all before a :class:`~bindata.errors.SceneError`.
+* Sources: when a kind finds no position for a source, the listener is redrawn (with all the
+  file's sources), at most ``listener.max_redraws`` times in all before a
+  :class:`~bindata.errors.SceneError`.
 """
 
 from __future__ import annotations
@@ -29,14 +27,12 @@ import numpy as np
 from . import __version__
 from .errors import SceneError
 from .folds import fold_of
-from .geometry import cartesian_to_spherical, head_to_room, room_to_head
+from .geometry import cartesian_to_spherical, room_to_head
 from .labels import LABEL_FRAME_S, n_label_frames
+from .rooms import draw_room, kind_of
 from .seeding import file_rngs
 
 SCENE_SCHEMA_VERSION = 1
-
-#: A listener must reach this far (metres) past the far band's start, so far sources have room.
-FAR_BAND_MARGIN_M = 0.5
 
 
 def file_stem(file_index: int, *, n_files: int, n_folds: int) -> str:
@@ -52,31 +48,13 @@ def _uniform(rng: np.random.Generator, lo_hi) -> float:
 
 
 def sample_room(cfg: dict, rng: np.random.Generator) -> dict:
-    """Room dimensions (width x, length y, height z) and RT60."""
-    r = cfg["room"]
-    dims = [_uniform(rng, r["width_m"]), _uniform(rng, r["length_m"]), _uniform(rng, r["height_m"])]
-    return {"dimensions_m": dims, "rt60_s": _uniform(rng, r["rt60_s"])}
-
-
-def _clearance_box(room: dict, clearance: float) -> tuple[np.ndarray, np.ndarray]:
-    dims = np.asarray(room["dimensions_m"], dtype=float)
-    return np.full(3, clearance), dims - clearance
+    """The room description of a file, drawn by the kind of the config's preset (``rooms``)."""
+    return draw_room(cfg, rng)
 
 
 def sample_listener(cfg: dict, room: dict, rng: np.random.Generator) -> dict:
-    """Listener position inside the clearance box, from which the far band is reachable."""
-    lo, hi = _clearance_box(room, cfg["room"]["wall_clearance_m"])
-    far_start = cfg["sources"]["far_m"][0]
-    corners = np.array(np.meshgrid(*zip(lo, hi, strict=False), indexing="ij")).reshape(3, -1).T
-    for _ in range(cfg["listener"]["max_redraws"]):
-        pos = rng.uniform(lo, hi)
-        if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start + FAR_BAND_MARGIN_M:
-            yaw = _uniform(rng, cfg["listener"]["yaw_deg"])
-            return {"position_m": pos.tolist(), "yaw_deg": yaw}
-    raise SceneError(
-        f"room {np.round(room['dimensions_m'], 2).tolist()} m: no listener position within "
-        f"{cfg['listener']['max_redraws']} draws reaches the far band (>= {far_start} m)"
-    )
+    """Listener position and yaw, placed by the room's kind."""
+    return kind_of(room).sample_listener(room, cfg, rng)
 
 
 def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -> list[tuple]:
@@ -104,27 +82,8 @@ def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -
 
 
 def sample_source(cfg: dict, room: dict, listener: dict, band_m, rng: np.random.Generator):
-    """Source position (room frame) in the distance band, inside the clearance box, or None.
-
-    The direction is uniform on the sphere and the distance uniform in the part of the band that
-    the clearance box can reach from the listener; a candidate is kept when inside the box.
-    """
-    lo, hi = _clearance_box(room, cfg["room"]["wall_clearance_m"])
-    corners = np.array(np.meshgrid(*zip(lo, hi, strict=True), indexing="ij")).reshape(3, -1).T
-    reach = float(np.max(np.linalg.norm(corners - np.asarray(listener["position_m"]), axis=1)))
-    r_lo, r_hi = band_m[0], min(band_m[1], reach)
-    if r_hi < r_lo:
-        return None
-    batch = 256
-    for _ in range(max(1, cfg["sources"]["max_tries"] // batch)):
-        v = rng.normal(size=(batch, 3))
-        v /= np.linalg.norm(v, axis=1, keepdims=True)
-        r = rng.uniform(r_lo, r_hi, size=(batch, 1))
-        pts = head_to_room(v * r, listener["position_m"], listener["yaw_deg"])
-        inside = np.all((pts >= lo) & (pts <= hi), axis=1)
-        if inside.any():
-            return pts[int(np.argmax(inside))]
-    return None
+    """Source position (room frame) in the distance band, placed by the room's kind, or None."""
+    return kind_of(room).sample_source(room, cfg, listener, band_m, rng)
 
 
 def _place_sources(cfg, room, listener, bands, rng) -> list | None:
@@ -180,8 +139,8 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
             break
     else:
         raise SceneError(
-            f"file {file_index}: no listener position in room "
-            f"{np.round(room['dimensions_m'], 2).tolist()} m lets every source of its bands "
+            f"file {file_index}: no listener position in room {_room_label(room)} lets every "
+            f"source of its bands "
             f"({sorted(set(bands))}) fit within {cfg['sources']['max_tries']} tries, after "
             f"{cfg['listener']['max_redraws']} listener draws"
         )
@@ -192,6 +151,12 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
                                                                      strict=True))
     ]  # fmt: skip
     return _scene_record(cfg, seed, file_index, room, listener, events, resources)
+
+
+def _room_label(room: dict) -> str:
+    dims = kind_of(room).summary(room).get("dimensions_m")
+    preset = room.get("preset", room.get("kind", "?"))
+    return f"{np.round(dims, 2).tolist()} m ({preset})" if dims else repr(preset)
 
 
 def _event_record(cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng):

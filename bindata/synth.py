@@ -40,6 +40,7 @@ from .lock import OutputLock, check_unlocked
 from .mixer import mix_scene, scene_rows, to_pcm16
 from .parallel import map_ordered
 from .resources import require_valid
+from .rooms.registry import DEFAULT_PRESET, load_preset
 from .scene import file_stem, sample_scene
 
 #: Most scenes one pre-draw task samples (a few hundred milliseconds).
@@ -211,6 +212,7 @@ def synthesize(
         plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
         check_unlocked(out)
         _, library, record = _resources_for(cfg)
+        load_preset(cfg.get("rooms", DEFAULT_PRESET))  # the room preset, checked before writing
         client = _connect(scheduler, connect_timeout_s)
     except KeyboardInterrupt:
         raise InterruptedRun("interrupted before anything was written") from None

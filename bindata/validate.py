@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import default_config
 from .dataset import SUBDIRS, paths_of
-from .errors import DatasetError, ValidationError
+from .errors import BindataError, DatasetError, ValidationError
 from .folds import fold_of
 from .geometry import cartesian_to_spherical, room_to_head
 from .io import (
@@ -45,6 +45,7 @@ from .io.dcase_csv import parse_metadata_text
 from .labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text
 from .problems import Problems
 from .resources import validate_against_schema
+from .rooms import kind_of
 
 #: Line-level problems reported per metadata file before the rest are summarised.
 MAX_LINE_PROBLEMS = 10
@@ -447,27 +448,26 @@ def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
 
 
 def _check_scene_room(ctx: _Context, path: Path, scene: dict) -> None:
-    room, cfg_room = scene["room"], ctx.cfg["room"]
-    names = ("width_m", "length_m", "height_m")
-    for value, name in zip(room["dimensions_m"], names, strict=True):
-        lo, hi = cfg_room[name]
-        if not lo - _POS_TOL <= value <= hi + _POS_TOL:
-            ctx.add(path, f"room {name} must be in [{lo}, {hi}] (config), got {value}")
-    lo, hi = cfg_room["rt60_s"]
-    if not lo - _POS_TOL <= room["rt60_s"] <= hi + _POS_TOL:
-        ctx.add(path, f"room rt60_s must be in [{lo}, {hi}] (config), got {room['rt60_s']}")
-    dims = np.asarray(room["dimensions_m"])
-    if not _inside(scene["listener"]["position_m"], dims):
+    kind = _room_kind(ctx, path, scene)
+    if kind is None:
+        return
+    for problem in kind.check(scene["room"], ctx.cfg):
+        ctx.add(path, problem)
+    if not kind.contains(scene["room"], scene["listener"]["position_m"], tol=_POS_TOL):
         ctx.add(path, f"listener position {scene['listener']['position_m']} is outside the room")
 
 
-def _inside(point, dims: np.ndarray) -> bool:
-    p = np.asarray(point, dtype=float)
-    return bool(np.all(p >= -_POS_TOL) and np.all(p <= dims + _POS_TOL))
+def _room_kind(ctx: _Context, path: Path, scene: dict):
+    """The scene room's kind (bindata.rooms), or None after recording why there is none."""
+    try:
+        return kind_of(scene["room"])
+    except BindataError as exc:
+        ctx.add(path, f"room: {exc}")
+        return None
 
 
 def _check_scene_events(ctx: _Context, path: Path, scene: dict) -> None:
-    dims = np.asarray(scene["room"]["dimensions_m"])
+    kind = _room_kind(ctx, path, scene)
     listener = scene["listener"]
     sources = Counter(ev["source"] for ev in scene["events"])
     for src, count in sources.items():
@@ -491,7 +491,7 @@ def _check_scene_events(ctx: _Context, path: Path, scene: dict) -> None:
         if not band[0] - _POS_TOL <= ev["distance_m"] <= band[1] + _POS_TOL:
             ctx.add(path, f"{where}: distance {ev['distance_m']:.4f} m is outside its "
                     f"{ev['band']} band {band} m")  # fmt: skip
-        if not _inside(ev["position_m"], dims):
+        if kind is not None and not kind.contains(scene["room"], ev["position_m"], tol=_POS_TOL):
             ctx.add(path, f"{where}: position {ev['position_m']} is outside the room")
         _check_event_direction(ctx, path, where, ev, listener)
     _check_scene_polyphony(ctx, path, scene)

@@ -180,13 +180,13 @@ def test_non_empty_output_is_refused_and_left_alone(tmp_path):
         (["--n", "0"], "--n must be >= 1, got 0"),
         (["--overlap", "0"], "--overlap must be >= 1, got 0"),
         (["--rt60", "0.9", "0.3"], "lower bound must be <= upper bound"),
-        (["--config", "CFG"], "unknown key(s): 'rooms'"),
+        (["--config", "CFG"], "unknown key(s): 'roomz'"),
         (["--events", "EMPTY"], "EMPTY"),
         (["--hrir", "NOT_SOFA"], "NOT_SOFA"),
     ],
 )
 def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, extra, message):
-    (tmp_path / "cfg.json").write_text(json.dumps({"rooms": {}}))
+    (tmp_path / "cfg.json").write_text(json.dumps({"roomz": {}}))
     (tmp_path / "empty_events").mkdir()
     (tmp_path / "not.sofa").write_text("hello")
     subst = {"CFG": tmp_path / "cfg.json", "EMPTY": tmp_path / "empty_events",

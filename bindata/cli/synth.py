@@ -20,6 +20,7 @@ FLAG_KEYS = {
     "--hrir": "hrir.sofa",
     "--hrir-level": "hrir.calibration",
     "--events": "events.library",
+    "--rooms": "rooms",
 }
 
 
@@ -73,6 +74,7 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 )
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
+@click.option("--rooms", help="Room preset: a name (bindata rooms list) or a preset JSON [paper].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
 @click.option(
@@ -89,10 +91,11 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
                   events_per_file, hrir, nearfield, hrir_level, events_library, anechoic,
-                  overwrite, resume, scheduler, scheduler_timeout, quiet):  # fmt: skip
+                  overwrite, resume, scheduler, scheduler_timeout, quiet, rooms):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..config import load_config
     from ..errors import BindataError, ConfigError
+    from ..rooms.registry import inline_preset
     from ..synth import synthesize
 
     _ints_ge("--n", n_files, 1)
@@ -108,10 +111,12 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
         "events.per_file": list(events_per_file) if events_per_file else None,
         "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
         "room.anechoic": anechoic, "hrir.calibration": hrir_level,
+        "rooms": rooms,
     }  # fmt: skip
     names = {key: flag for flag, key in FLAG_KEYS.items()}
     cfg = load_config(config_path, overrides=overrides, flag_names=names)
     try:
+        cfg["rooms"] = inline_preset(cfg["rooms"])  # checked; a file's preset kept in the manifest
         manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite,
                               resume=resume, scheduler=scheduler,
                               connect_timeout_s=scheduler_timeout, progress=not quiet)  # fmt: skip

@@ -34,13 +34,14 @@ def _axis_candidates(s: float, r: float, length: float, reach: float):
     """All (offset from receiver, reflection count) along one axis with ``|offset| <= reach``."""
     n_max = int(np.ceil((reach + abs(s) + abs(r)) / (2.0 * length))) + 1
     n = np.arange(-n_max, n_max + 1)
-    offsets, counts = [], []
+    offsets, counts, lows = [], [], []
     for p in (0, 1):
         off = (1 - 2 * p) * s + 2.0 * n * length - r
         keep = np.abs(off) <= reach
         offsets.append(off[keep])
         counts.append((np.abs(n - p) + np.abs(n))[keep])
-    return np.concatenate(offsets), np.concatenate(counts)
+        lows.append(np.abs(n - p)[keep])  # reflections on the wall at 0 (|n| on the wall at L)
+    return np.concatenate(offsets), np.concatenate(counts), np.concatenate(lows)
 
 
 def _z_ranges(rho: np.ndarray, c: float, length: float):
@@ -67,10 +68,16 @@ def iter_image_offsets(
     max_distance_m: float,
     chunk_size: int = DEFAULT_CHUNK,
     dtype=np.float64,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    walls: bool = False,
+) -> Iterator[tuple[np.ndarray, ...]]:
     """Image positions relative to the receiver, as columns, in chunks (the renderer's form).
 
     Parameters are those of :func:`iter_image_sources`; ``dtype`` is that of the offsets.
+    ``walls=True`` adds a fifth item per chunk: the reflections of each image on each surface,
+    (k, 6) int32 in the order floor (z = 0), ceiling (z = Lz), x = 0, x = Lx, y = 0, y = Ly.
+    Along an axis, image ``(n, p)`` meets the wall at 0 ``|n - p|`` times and the wall at ``L``
+    ``|n|`` times; along z, with ``k = 2 n - p`` and ``p = k mod 2``, that is ``|k - p| / 2`` and
+    ``|k + p| / 2``.
 
     Yields
     ------
@@ -88,7 +95,7 @@ def iter_image_offsets(
         raise RenderError(f"max_distance_m must be >= 0, got {max_distance_m}")
     if chunk_size < 1:
         raise RenderError(f"chunk_size must be >= 1, got {chunk_size}")
-    runs = _runs(dims, s, r, float(max_distance_m), dtype)
+    runs, lows = _runs(dims, s, r, float(max_distance_m), dtype)
     count = runs[-1]
     cum = np.cumsum(count)
     first = 0
@@ -96,18 +103,36 @@ def iter_image_offsets(
         base = cum[first - 1] if first else 0
         last = max(int(np.searchsorted(cum, base + chunk_size, side="right")), first + 1)
         sel = slice(first, last)
-        yield _expand(*(a[sel] for a in runs), 2.0 * dims[2])
+        chunk = _expand(*(a[sel] for a in runs), 2.0 * dims[2])
+        if walls:
+            chunk = (*chunk, _wall_counts(runs, lows, sel))
+        yield chunk
         first = last
+
+
+def _wall_counts(runs, lows, sel) -> np.ndarray:
+    """Reflections per surface (k, 6) of the images of the runs ``sel`` (see above)."""
+    count = runs[-1][sel]
+    total = int(count.sum())
+    step = np.arange(total, dtype=np.int32)
+    step -= np.repeat((np.cumsum(count) - count).astype(np.int32), count)
+    k = np.repeat(runs[4][sel], count) + 2 * step
+    p = k & 1
+    x_lo, x_all, y_lo, y_all = (np.repeat(a[sel], count) for a in lows)
+    return np.stack(
+        [np.abs(k - p) // 2, np.abs(k + p) // 2, x_lo, x_all - x_lo, y_lo, y_all - y_lo], axis=1
+    ).astype(np.int32)
 
 
 def _runs(dims, s, r, reach, dtype):
     """The runs of images within ``reach``: one per ((x, y) pair, z parity), a range of n_z.
 
     Returns (x offset, y offset, z offset of the first image, x + y reflections,
-    ``2 n_z - p_z`` of the first image, number of images) per run.
+    ``2 n_z - p_z`` of the first image, number of images) per run, and the per-run reflection
+    counts of :func:`_wall_counts`.
     """
-    ox, cx = _axis_candidates(s[0], r[0], dims[0], reach)
-    oy, cy = _axis_candidates(s[1], r[1], dims[1], reach)
+    ox, cx, lx = _axis_candidates(s[0], r[0], dims[0], reach)
+    oy, cy, ly = _axis_candidates(s[1], r[1], dims[1], reach)
     # (x, y) pairs inside the disc of radius ``reach``
     rho2 = reach * reach - ox[:, None] ** 2 - oy[None, :] ** 2
     ix, iy = np.nonzero(rho2 >= 0)
@@ -125,7 +150,9 @@ def _runs(dims, s, r, reach, dtype):
         (cx[ix[pair]] + cy[iy[pair]]).astype(np.int32),
         (2 * first_n - parity).astype(np.int32),  # z reflections of image n: |2 n - p|
         count,
-    )
+    ), tuple(
+        v.astype(np.int32) for v in (lx[ix[pair]], cx[ix[pair]], ly[iy[pair]], cy[iy[pair]])
+    )  # per run: x reflections on x = 0, all x reflections; the same along y
 
 
 def _expand(run_x, run_y, run_z, run_order, run_k, count, step_z):

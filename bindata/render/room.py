@@ -96,6 +96,11 @@ def _fibonacci_directions(n: int) -> np.ndarray:
     return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
 
 
+def quadrature_directions(n: int = N_QUADRATURE) -> np.ndarray:
+    """``|u|`` of ``n`` nearly uniform directions (a Fibonacci lattice), shape (n, 3)."""
+    return np.abs(_fibonacci_directions(n))
+
+
 class _DecayModel:
     """The normalised Schroeder curve ``S(x) / S(0)`` of a room shape (``x = kappa c t``)."""
 
@@ -104,6 +109,19 @@ class _DecayModel:
         self.g = u @ (1.0 / np.asarray(dimensions_m, dtype=float))  # crossings per metre
         self._log_w = -np.log(self.g)
         self._log_s0 = self._log_s(0.0)
+
+    @classmethod
+    def from_rates(cls, rates_per_m: np.ndarray) -> _DecayModel:
+        """The model of any decay ``E(t) ~ mean_u exp(-rates(u) c t)`` (``x = c t``, metres).
+
+        ``rates_per_m`` holds the energy decay per metre travelled along each quadrature
+        direction of :func:`quadrature_directions` (see :mod:`bindata.rooms.acoustics`).
+        """
+        model = cls.__new__(cls)
+        model.g = np.asarray(rates_per_m, dtype=float)
+        model._log_w = -np.log(model.g)
+        model._log_s0 = model._log_s(0.0)
+        return model
 
     def _log_s(self, x: float) -> float:
         a = self._log_w - self.g * x

@@ -1,0 +1,181 @@
+"""The one registry of room kinds and the loader of room presets.
+
+Room kinds come from two places: the kinds built into bindata (:data:`BUILTIN_KINDS`) and the
+Python entry-point group ``bindata.rooms`` (:data:`ENTRY_POINT_GROUP`), through which an
+installed package adds a kind without editing bindata::
+
+    [project.entry-points."bindata.rooms"]
+    cave = "my_package.rooms:CaveRoom"
+
+An entry point names a :class:`~bindata.rooms.base.RoomKind` subclass (instantiated with no
+arguments) or an instance. Its name is the kind's name, written in every scene's
+``room.kind``; a scene without ``kind`` (written before kinds existed) is a ``shoebox``.
+
+A *preset* is a JSON document (``metadata/rooms/<name>.json`` or any file) validated by
+``schemas/room_preset.schema.json``; its ``kind`` picks the room kind that draws from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+
+from ..errors import ConfigError, SceneError
+from ..resources import validate_against_schema
+
+#: Entry-point group through which packages add room kinds.
+ENTRY_POINT_GROUP = "bindata.rooms"
+#: Built-in kinds: name -> "module:attribute" (imported when first used).
+BUILTIN_KINDS = {
+    "shoebox": "bindata.rooms.shoebox:ShoeboxKind",
+}
+#: Kind of a scene room written without a ``kind`` key.
+DEFAULT_KIND = "shoebox"
+#: Preset used when a config names none.
+DEFAULT_PRESET = "paper"
+
+
+def _load_target(target: str):
+    module, _, attr = target.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _instantiate(obj, name: str):
+    kind = obj() if isinstance(obj, type) else obj
+    for method in ("draw", "render", "sample_listener", "sample_source"):
+        if not callable(getattr(kind, method, None)):
+            raise ConfigError(f"room kind {name!r} ({obj!r}) has no method {method}()")
+    kind.name = name
+    return kind
+
+
+@cache
+def _entry_points() -> dict:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def kind_names() -> list[str]:
+    """Names of every available room kind (built in, then from entry points), sorted."""
+    return sorted(set(BUILTIN_KINDS) | set(_entry_points()))
+
+
+@cache
+def get_kind(name: str):
+    """The room kind registered as ``name``.
+
+    Raises
+    ------
+    ConfigError
+        When no built-in kind or ``bindata.rooms`` entry point has that name.
+    """
+    if name in BUILTIN_KINDS:
+        return _instantiate(_load_target(BUILTIN_KINDS[name]), name)
+    eps = _entry_points()
+    if name not in eps:
+        raise ConfigError(
+            f"unknown room kind {name!r}: known kinds are {kind_names()} (built in, or installed "
+            f"through the entry-point group {ENTRY_POINT_GROUP!r})"
+        )
+    try:
+        obj = eps[name].load()
+    except Exception as exc:  # a broken plug-in: say which one
+        raise ConfigError(f"room kind {name!r}: entry point {eps[name].value!r} fails to load: "
+                          f"{exc}") from exc  # fmt: skip
+    return _instantiate(obj, name)
+
+
+def kind_of(description: dict):
+    """The room kind of a scene's room description (``DEFAULT_KIND`` when it names none)."""
+    return get_kind(str(description.get("kind", DEFAULT_KIND)))
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in ``metadata/rooms/``, sorted."""
+    folder = resources.files("bindata.metadata").joinpath("rooms")
+    return sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def _is_file_spec(spec: str) -> bool:
+    return spec.endswith(".json") or "/" in spec or "\\" in spec
+
+
+def load_preset(spec) -> dict:
+    """The preset named ``spec`` (``metadata/rooms/<spec>.json``), in the JSON file ``spec``,
+    or ``spec`` itself when it is a dict (a preset inlined in a config).
+
+    The preset is validated by ``schemas/room_preset.schema.json`` and by its kind
+    (``check_preset``, e.g. materials that exist).
+
+    Raises
+    ------
+    ConfigError
+        Unknown name, unreadable file, invalid JSON, or a preset breaking a rule.
+    """
+    if isinstance(spec, dict):
+        return _checked_preset(json.dumps(spec, sort_keys=True), "config rooms")
+    return _load_named_or_file(str(spec))
+
+
+@cache
+def _load_named_or_file(spec: str) -> dict:
+    if _is_file_spec(spec):
+        where = spec
+        try:
+            text = Path(spec).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"room preset file {spec!r} cannot be read: {exc.strerror}") from exc
+    else:
+        names = preset_names()
+        if spec not in names:
+            raise ConfigError(f"unknown room preset {spec!r}: known presets are {names} "
+                              "(or give a .json file)")  # fmt: skip
+        where = f"room preset {spec!r}"
+        text = resources.files("bindata.metadata").joinpath("rooms", f"{spec}.json").read_text()
+    return _checked_preset(text, where)
+
+
+@cache
+def _checked_preset(text: str, where: str) -> dict:
+    try:
+        preset = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not valid JSON ({exc})") from exc
+    if not isinstance(preset, dict):
+        raise ConfigError(f"{where}: a room preset must be a JSON object")
+    problems = validate_against_schema(preset, "room_preset", what=where)
+    if problems:
+        raise ConfigError("invalid room preset: " + "; ".join(problems))
+    kind = get_kind(preset["kind"])
+    check = getattr(kind, "check_preset", None)
+    if check is not None:
+        check(preset, where=where)
+    return preset
+
+
+def inline_preset(spec):
+    """``spec`` as a config should record it: a preset file's content inlined (so that the
+    manifest holds the preset and workers need not read the file); names stay names."""
+    if isinstance(spec, str) and _is_file_spec(spec):
+        return load_preset(spec)
+    load_preset(spec)  # checked all the same
+    return spec
+
+
+def draw_room(cfg: dict, rng) -> dict:
+    """Draw the room description of a file: the config's preset, through its kind."""
+    preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+    kind = get_kind(preset["kind"])
+    description = kind.draw(preset, cfg, rng)
+    if not isinstance(description, dict):
+        raise SceneError(f"room kind {kind.name!r} drew {type(description).__name__}, not a dict")
+    return {"kind": kind.name, **{k: v for k, v in description.items() if k != "kind"}}
+
+
+__all__ = ["ENTRY_POINT_GROUP", "BUILTIN_KINDS", "DEFAULT_PRESET", "draw_room", "get_kind",
+           "inline_preset", "kind_names", "kind_of", "load_preset", "preset_names"]  # fmt: skip

@@ -1,0 +1,238 @@
+"""The ``shoebox`` room kind: a rectangular room, flat (the paper's) or with six materials.
+
+Description (``scene["room"]``), flat (a preset without ``surfaces``, e.g. ``paper``)::
+
+    {"kind": "shoebox", "preset": "paper", "dimensions_m": [x, y, z], "rt60_s": T}
+
+rendered by :func:`bindata.render.render_brir` (one calibrated reflection coefficient).
+With materials::
+
+    {"kind": "shoebox", "preset": ..., "dimensions_m": [...], "bands_hz": [125, ..., 8000],
+     "surfaces": {"floor": {"material": name, "absorption": [7 values]}, ... six surfaces},
+     "air": {"temperature_c", "humidity_pct", "pressure_kpa", "attenuation_db_per_m": [7]}
+            or null,
+     "absorption_scale": k, "rt60_s": mid-frequency model RT60,
+     "rt60_bands_s": {"125": ..., ...}, "rt60_eyring_s": {"125": ..., ...},
+     "decay_time_s": length of the rendered reflections}
+
+rendered by :func:`bindata.render.bands.render_band_brir`; the absorption stored is the one
+rendered (after the scaling ``1 - (1 - alpha) ** k`` that meets a mid-frequency RT60 target),
+``rt60_bands_s`` its image-source model prediction (:mod:`bindata.rooms.acoustics`).
+Draw order from the room stream: width, length, height, then the RT60 (flat, or the target),
+then one material per surface in :data:`~bindata.rooms.acoustics.SURFACES` order, then the
+air's temperature and humidity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from .acoustics import (
+    MID_BANDS_HZ,
+    OCTAVE_BANDS_HZ,
+    SURFACES,
+    absorption_scale_for_rt60,
+    eyring_rt60_s,  # fmt: skip
+    ism_rt60_s,
+    scale_absorption,
+)
+from .air import REFERENCE_PRESSURE_KPA, attenuation_db_per_m, energy_attenuation_per_m
+from .base import BoxRoomKind, _uniform
+from .materials import material, materials_of
+
+#: Reflections are rendered until the slowest band's model decay reaches -decay_db, but at most
+#: this many times the longest RT60 of the bands 250 Hz-4 kHz (an image-source room with an
+#: absorbing floor or ceiling and hard walls has a faint, very long grazing tail, and a room
+#: scaled to a mid-frequency target may ring for seconds at 125 Hz: minutes to render).
+MAX_LENGTH_RT60 = 1.5
+#: And never longer than this (seconds): materials-only presets of hard-walled rooms can predict
+#: image-source decays of tens of seconds (no scattering); give such presets an RT60 target.
+MAX_LENGTH_S = 5.0
+_LENGTH_BANDS = np.isin(OCTAVE_BANDS_HZ, (250, 500, 1000, 2000, 4000))
+_SIZE_KEYS = (("width", "width_m"), ("length", "length_m"), ("height", "height_m"))
+_TOL = 1e-6
+
+
+def _size_ranges(preset: dict, cfg: dict) -> list:
+    size = preset.get("size_m")
+    return [size[k] if size else cfg["room"][c] for k, c in _SIZE_KEYS]
+
+
+def _rt60_range(preset: dict, cfg: dict):
+    if "rt60_s" in preset:
+        return preset["rt60_s"]
+    return None if "surfaces" in preset else cfg["room"]["rt60_s"]
+
+
+def _choices(preset: dict, surface: str) -> list:
+    surfaces = preset["surfaces"]
+    return surfaces.get(surface) or surfaces.get("walls" if surface.startswith("wall") else "", [])
+
+
+def _band_dict(values) -> dict:
+    return {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, values, strict=True)}
+
+
+class ShoeboxKind(BoxRoomKind):
+    """Rectangular rooms: flat (one calibrated reflection coefficient) or with materials."""
+
+    name = "shoebox"
+
+    def check_preset(self, preset: dict, *, where: str) -> None:
+        """Rules the schema cannot say: surfaces all covered, materials known, sizes ordered."""
+        for key in ("size_m",):
+            for k, v in (preset.get(key) or {}).items():
+                if v[0] > v[1]:
+                    raise ConfigError(f"{where}: {key}.{k} lower bound must be <= upper, got {v}")
+        if "rt60_s" in preset and preset["rt60_s"][0] > preset["rt60_s"][1]:
+            raise ConfigError(
+                f"{where}: rt60_s lower bound must be <= upper, got {preset['rt60_s']}"
+            )
+        if "surfaces" not in preset:
+            extra = [k for k in ("air", "materials") if k in preset]
+            if extra:
+                raise ConfigError(f"{where}: {extra} need 'surfaces' (a flat room has neither)")
+            return
+        table = materials_of(preset, where=where)
+        for surface in SURFACES:
+            names = _choices(preset, surface)
+            if not names:
+                raise ConfigError(f"{where}: surfaces give no material for {surface!r} "
+                                  "(name it, or 'walls' for the four walls)")  # fmt: skip
+            for name in names:
+                material(name, table, where=where)
+
+    def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
+        ranges = _size_ranges(preset, cfg)
+        clearance = cfg["room"]["wall_clearance_m"]
+        for (key, _), lo_hi in zip(_SIZE_KEYS, ranges, strict=True):
+            if lo_hi[0] <= 2 * clearance:
+                raise ConfigError(f"room preset {preset['name']!r}: smallest {key} {lo_hi[0]} m "
+                                  f"leaves no space inside the {clearance} m wall clearance")  # fmt: skip
+        dims = [_uniform(rng, lo_hi) for lo_hi in ranges]
+        rt60_range = _rt60_range(preset, cfg)
+        rt60 = _uniform(rng, rt60_range) if rt60_range is not None else None
+        if "surfaces" not in preset:
+            return {"preset": preset["name"], "dimensions_m": dims, "rt60_s": rt60}
+        return self._draw_materials(preset, cfg, rng, dims, rt60)
+
+    def _draw_materials(self, preset, cfg, rng, dims, target) -> dict:
+        where = f"room preset {preset['name']!r}"
+        table = materials_of(preset, where=where)
+        chosen = {}
+        for surface in SURFACES:
+            names = _choices(preset, surface)
+            chosen[surface] = names[int(rng.integers(len(names)))]
+        air = None
+        m = np.zeros(len(OCTAVE_BANDS_HZ))
+        if "air" in preset:
+            a = preset["air"]
+            air = {"temperature_c": _uniform(rng, a["temperature_c"]),
+                   "humidity_pct": _uniform(rng, a["humidity_pct"]),
+                   "pressure_kpa": float(a.get("pressure_kpa", REFERENCE_PRESSURE_KPA))}  # fmt: skip
+            alpha_air = attenuation_db_per_m(OCTAVE_BANDS_HZ, **air)
+            air["attenuation_db_per_m"] = [float(v) for v in alpha_air]
+            m = energy_attenuation_per_m(alpha_air)
+        absorption = np.array([table[chosen[s]]["absorption"] for s in SURFACES], dtype=float)
+        c = float(cfg["render"]["speed_of_sound"])
+        scale = 1.0
+        if target is not None:
+            mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
+            scale = absorption_scale_for_rt60(dims, absorption, m, target, speed_of_sound=c,
+                                              mid=mid)  # fmt: skip
+            absorption = scale_absorption(absorption, scale)
+        decay_db = float(cfg["render"]["decay_db"])
+        return self._material_record(preset, dims, chosen, table, absorption, air, m, scale, c,
+                                     decay_db)  # fmt: skip
+
+    def _material_record(self, preset, dims, chosen, table, absorption, air, m, scale, c,
+                         decay_db):  # fmt: skip
+        rt60, t_end = ism_rt60_s(dims, absorption, m, speed_of_sound=c, decay_db=decay_db)
+        surfaces = {}
+        for i, s in enumerate(SURFACES):
+            entry = {"material": chosen[s], "absorption": [float(v) for v in absorption[i]]}
+            if "scattering" in table[chosen[s]]:
+                entry["scattering"] = list(table[chosen[s]]["scattering"])
+            surfaces[s] = entry
+        mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
+        return {
+            "preset": preset["name"], "dimensions_m": dims, "bands_hz": list(OCTAVE_BANDS_HZ),
+            "surfaces": surfaces, "air": air, "absorption_scale": float(scale),
+            "rt60_s": float(np.mean(rt60[mid])), "rt60_bands_s": _band_dict(rt60),
+            "rt60_eyring_s": _band_dict(eyring_rt60_s(dims, absorption, m, speed_of_sound=c)),
+            "decay_time_s": float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]),
+                                      MAX_LENGTH_S)),
+        }  # fmt: skip
+
+    def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
+               anechoic: bool):  # fmt: skip
+        c = float(render_cfg["speed_of_sound"])
+        if "surfaces" not in description:
+            from ..render import ShoeboxRoom, render_brir
+
+            room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
+            return render_brir(room, listener_m=listener["position_m"],
+                               yaw_deg=listener["yaw_deg"], source_m=source_m, hrirset=hrirset,
+                               speed_of_sound=c, decay_db=render_cfg["decay_db"],
+                               reflections=not anechoic)  # fmt: skip
+        return self._render_materials(
+            description, listener, source_m, hrirset, render_cfg, anechoic
+        )
+
+    def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
+        from ..render.bands import render_band_brir
+
+        c = float(render_cfg["speed_of_sound"])
+        absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
+        air = description.get("air")
+        air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])
+        spectrum = None
+        if air:
+            conditions = {k: air[k] for k in ("temperature_c", "humidity_pct", "pressure_kpa")}
+            spectrum = lambda f: attenuation_db_per_m(f, **conditions)  # noqa: E731
+        return render_band_brir(
+            description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
+            listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"], source_m=source_m,
+            hrirset=hrirset, speed_of_sound=c, decay_time_s=float(description["decay_time_s"]),
+            air_spectrum=spectrum, reflections=not anechoic,
+        )  # fmt: skip
+
+    def check(self, description: dict, cfg: dict) -> list[str]:
+        from .registry import DEFAULT_PRESET, load_preset
+
+        problems = []
+        name = description.get("preset", DEFAULT_PRESET)
+        try:
+            preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+        except ConfigError:
+            preset = None  # a preset file no longer there: the ranges cannot be checked
+        if preset is not None and preset["name"] != name:
+            problems.append(f"room preset must be {preset['name']!r} (config), got {name!r}")
+            preset = None
+        for s in SURFACES if "surfaces" in description else ():
+            bad = [v for v in description["surfaces"][s]["absorption"] if not 0 <= v <= 1]
+            if bad:
+                problems.append(f"room surface {s} absorption must lie in [0, 1], got {bad}")
+        if preset is None:
+            return problems
+        for value, (_, cfg_key), (lo, hi) in zip(description["dimensions_m"], _SIZE_KEYS,
+                                                   _size_ranges(preset, cfg), strict=True):  # fmt: skip
+            if not lo - _TOL <= value <= hi + _TOL:
+                where = "preset" if "size_m" in preset else "config"
+                problems.append(f"room {cfg_key} must be in [{lo}, {hi}] ({where}), got {value}")
+        rt60_range = _rt60_range(preset, cfg)
+        if rt60_range is not None:
+            lo, hi = rt60_range
+            slack = 1e-3 * hi if "surfaces" in description else _TOL
+            if not lo - slack <= description["rt60_s"] <= hi + slack:
+                problems.append(f"room rt60_s must be in [{lo}, {hi}], got {description['rt60_s']}")
+        return problems
+
+    def summary(self, description: dict) -> dict:
+        out = super().summary(description)
+        out["rt60_bands_s"] = description.get("rt60_bands_s")
+        return out
+
+
+__all__ = ["ShoeboxKind"]
