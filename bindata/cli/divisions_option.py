@@ -6,6 +6,16 @@ import functools
 
 import click
 
+#: The ``--divisions`` option itself (``divisions_path``): for commands that pass the file on.
+divisions_option = click.option(
+    "--divisions",
+    "divisions_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Your own divisions and views (JSON, schemas/divisions.schema.json) instead of "
+    "metadata/divisions.json.",
+)
+
 
 def with_divisions(command):
     """Add ``--divisions`` to a click command callback; the callback runs with those divisions.
@@ -15,14 +25,7 @@ def with_divisions(command):
     (:func:`bindata.divisions.use_divisions`).
     """
 
-    @click.option(
-        "--divisions",
-        "divisions_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Your own divisions and views (JSON, schemas/divisions.schema.json) instead of "
-        "metadata/divisions.json.",
-    )
+    @divisions_option
     @functools.wraps(command)
     def wrapper(*args, divisions_path=None, **kwargs):
         from ..divisions import load_divisions, use_divisions

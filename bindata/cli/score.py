@@ -6,6 +6,8 @@ import math
 
 import click
 
+from .divisions_option import divisions_option
+
 
 def _positive(ctx, param, value):
     """A threshold flag: a finite number > 0 (or absent)."""
@@ -105,14 +107,7 @@ def _positive(ctx, param, value):
     help="DCASE rows: azimuth,elevation,distance (polar) or x,y,z[,distance] unit vectors "
     "(cartesian, the DCASE baseline's output); auto detects it.",
 )
-@click.option(
-    "--divisions",
-    "divisions_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Your own divisions and views (JSON, schemas/divisions.schema.json) instead of "
-    "metadata/divisions.json.",
-)
+@divisions_option
 @click.option(
     "--json",
     "json_path",
