@@ -32,8 +32,6 @@ import math
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft, rfftfreq
 
-from ..errors import RenderError
-from ..geometry import room_to_head
 from ..hrir.lookup import shell_lookup
 from . import image_source
 from .assembly import shell_bank, sum_responses
@@ -41,10 +39,9 @@ from .brir import (
     BRIR,
     FD_HALF_TAPS,
     HIGHPASS_HZ,
-    MIN_DISTANCE_M,
-    _checked_inputs,
     _direct_path,
     _highpass,
+    source_geometry,
 )
 from .image_source import iter_image_offsets
 from .room import ShoeboxRoom
@@ -147,11 +144,8 @@ def render_band_brir(
         High-pass of the whole response (None: none).
     """
     room = ShoeboxRoom(tuple(float(v) for v in dimensions_m), 1.0)  # rt60 unused here
-    source, listener, c = _checked_inputs(room, source_m, listener_m, speed_of_sound)
-    head_vec = room_to_head(source, listener, float(yaw_deg))
-    r = float(np.linalg.norm(head_vec))
-    if r < MIN_DISTANCE_M:
-        raise RenderError(f"source is {r:.2e} m from the head centre; must be >= {MIN_DISTANCE_M}")
+    source, listener, c, head_vec, r = source_geometry(room, source_m, listener_m, yaw_deg,
+                                                       speed_of_sound)  # fmt: skip
     fs = hrirset.sample_rate
     t_end = float(decay_time_s) if reflections else 0.0
     onset = r / c * fs

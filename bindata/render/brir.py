@@ -155,6 +155,17 @@ def _reflection_terms(room, source, listener, yaw_deg, hrirset, fs, c, beta, max
     return cat(pos_parts), cat(dir_parts), cat(gain_parts), n_images
 
 
+def source_geometry(room, source_m, listener_m, yaw_deg, speed_of_sound):
+    """Checked ``(source, listener, c, head_vec, r)``: positions, sound speed, the source in
+    the head frame and its distance (>= :data:`MIN_DISTANCE_M`)."""
+    source, listener, c = _checked_inputs(room, source_m, listener_m, speed_of_sound)
+    head_vec = room_to_head(source, listener, float(yaw_deg))
+    r = float(np.linalg.norm(head_vec))
+    if r < MIN_DISTANCE_M:
+        raise RenderError(f"source is {r:.2e} m from the head centre; must be >= {MIN_DISTANCE_M}")
+    return source, listener, c, head_vec, r
+
+
 def render_brir(
     room: ShoeboxRoom,
     *,
@@ -194,11 +205,8 @@ def render_brir(
     -------
     BRIR
     """
-    source, listener, c = _checked_inputs(room, source_m, listener_m, speed_of_sound)
-    head_vec = room_to_head(source, listener, float(yaw_deg))
-    r = float(np.linalg.norm(head_vec))
-    if r < MIN_DISTANCE_M:
-        raise RenderError(f"source is {r:.2e} m from the head centre; must be >= {MIN_DISTANCE_M}")
+    source, listener, c, head_vec, r = source_geometry(room, source_m, listener_m, yaw_deg,
+                                                       speed_of_sound)  # fmt: skip
     fs = hrirset.sample_rate
     beta, t_end = 0.0, 0.0
     if reflections:
