@@ -16,23 +16,13 @@ import pytest
 from scipy.signal import butter, sosfilt
 
 from bindata.config import default_config
-from bindata.hrir import HRIRSet, direction_grid
 from bindata.rooms import draw_room, kind_of
-from bindata.rooms.peer import pyroomacoustics_rir
+from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
 
 pytest.importorskip("pyroomacoustics")
 
 FS = 24000
 BANDS_HZ = (250, 500, 1000, 2000, 4000)
-OMNI_DELAY = 8
-
-
-def omni_set() -> HRIRSet:
-    az, el = direction_grid(15.0)
-    ir = np.zeros((az.size, 2, 32))
-    ir[:, :, OMNI_DELAY] = 1.0
-    return HRIRSet(az, el, np.full(az.size, 1.5), ir, FS, delay_samples=float(OMNI_DELAY),
-                   name="omni")  # fmt: skip
 
 
 def _octave(x, fc):
@@ -57,7 +47,7 @@ def _pair(preset: str, seed: int):
     kind = kind_of(room)
     listener = kind.sample_listener(room, cfg, rng)
     source = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
-    ours = kind.render(room, listener=listener, source_m=source, hrirset=omni_set(),
+    ours = kind.render(room, listener=listener, source_m=source, hrirset=omnidirectional_set(FS),
                        render_cfg=cfg["render"], anechoic=False)  # fmt: skip
     start = int(round(ours.onset_samples))
     a = ours.ir[0]

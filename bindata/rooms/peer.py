@@ -67,6 +67,21 @@ def pyroomacoustics_room(description: dict, *, sample_rate: int, speed_of_sound:
     return room
 
 
+def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
+    """An "HRIR set" that is a unit impulse for every direction and both ears.
+
+    Rendered through it, a bindata BRIR is two copies of the room's omnidirectional impulse
+    response at the head centre, comparable with a peer's single microphone there.
+    """
+    from ..hrir import HRIRSet, direction_grid
+
+    az, el = direction_grid(15.0)
+    ir = np.zeros((az.size, 2, 4 * delay_samples))
+    ir[:, :, delay_samples] = 1.0
+    return HRIRSet(az, el, np.full(az.size, 1.5), ir, int(sample_rate),
+                   delay_samples=float(delay_samples), name="omnidirectional")  # fmt: skip
+
+
 def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate: int,
                         speed_of_sound: float = 343.0) -> tuple[np.ndarray, int]:  # fmt: skip
     """Omnidirectional RIR (n,) from pyroomacoustics, and the sample of its direct arrival."""
@@ -82,4 +97,5 @@ def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate:
     return rir, int(np.argmax(np.abs(window)))
 
 
-__all__ = ["PYROOMACOUSTICS_WALLS", "pyroomacoustics_room", "pyroomacoustics_rir"]
+__all__ = ["PYROOMACOUSTICS_WALLS", "omnidirectional_set", "pyroomacoustics_room",
+           "pyroomacoustics_rir"]  # fmt: skip
