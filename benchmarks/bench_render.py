@@ -22,6 +22,16 @@ Usage::
     python benchmarks/bench_render.py                       # RT60 0.3 0.6 0.9, 6 x 6 x 2.5 m
     python benchmarks/bench_render.py --rt60 0.3 --sources 3 --repeats 5
     python benchmarks/bench_render.py --pra-max-rt60 0.6    # never run pra above 0.6 s
+    python benchmarks/bench_render.py --materials office     # same, with a preset's materials
+    python benchmarks/bench_render.py --rooms office --n-rooms 20   # per-band T30 of a preset
+
+``--materials PRESET`` gives both routes the room of ``PRESET`` with the size ``--room`` and
+its materials scaled to each RT60 (mid-frequency target) plus its air (ISO 9613-1 attenuation
+handed to pyroomacoustics, :mod:`bindata.rooms.peer`); pyroomacoustics' reflection order then
+reaches every image bindata renders. ``--rooms PRESET`` draws rooms of a preset and prints, per
+octave band, the predicted RT60, bindata's T30 and pyroomacoustics' (image sources, same room,
+materials and air, omnidirectional; bindata through an omnidirectional HRIR set for the
+comparison), and the largest gap of their energy decay curves (177 Hz - 5.7 kHz) over 200 ms.
 """
 
 from __future__ import annotations
@@ -65,6 +75,19 @@ def load_set(sofa: str | None):
     return default_hrirset(sample_rate=FS) if sofa is None else load_sofa(sofa, sample_rate=FS)
 
 
+def material_room(args, rt60: float) -> tuple[dict, dict]:
+    """(description, config) of the ``--materials`` preset's room: size ``--room``, RT60 target."""
+    from bindata.config import default_config
+    from bindata.rooms import draw_room, load_preset
+
+    preset = dict(load_preset(args.materials))
+    x, y, z = args.room
+    preset.update(name=f"{preset['name']}-{rt60}", rt60_s=[rt60, rt60],
+                  size_m={"width": [x, x], "length": [y, y], "height": [z, z]})  # fmt: skip
+    cfg = {**default_config(), "rooms": preset}
+    return draw_room(cfg, np.random.default_rng(args.seed)), cfg
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
@@ -77,17 +100,31 @@ def child_bindata(args) -> dict:
     hs = load_set(args.sofa)
     base_mb = peak_mb()
     listener, sources = scene(args.room, args.sources, args.seed)
-    room = ShoeboxRoom(tuple(args.room), args.rt60)
+    if args.materials:
+        from bindata.rooms import kind_of
+
+        desc, cfg = material_room(args, args.rt60)
+        pose = {"position_m": listener.tolist(), "yaw_deg": 0.0}
+
+        def render(src):
+            return kind_of(desc).render(desc, listener=pose, source_m=src, hrirset=hs,
+                                        render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+    else:
+        room = ShoeboxRoom(tuple(args.room), args.rt60)
+
+        def render(src):
+            _shape_constants.cache_clear()  # time the room calibration too (once per room)
+            return render_brir(room, listener_m=listener, yaw_deg=0.0, source_m=src, hrirset=hs)
+
     t0 = time.perf_counter()
-    first = render_brir(room, listener_m=listener, yaw_deg=0.0, source_m=sources[0], hrirset=hs)
+    first = render(sources[0])
     setup = time.perf_counter() - t0
     times, lengths, images = [], [], []
     for src in sources:
         per = []
         for _ in range(args.repeats):
-            _shape_constants.cache_clear()  # time the room calibration too (once per room)
             t0 = time.perf_counter()
-            out = render_brir(room, listener_m=listener, yaw_deg=0.0, source_m=src, hrirset=hs)
+            out = render(src)
             per.append(time.perf_counter() - t0)
         times.append(float(np.median(per)))
         lengths.append(out.ir.shape[1])
@@ -99,7 +136,7 @@ def child_bindata(args) -> dict:
         "base_mb": base_mb,
         "length": int(np.max(lengths)),
         "images": int(np.mean(images)),
-        "beta": first.reflection_coefficient,
+        "beta": getattr(first, "reflection_coefficient", None),
     }
 
 
@@ -149,13 +186,11 @@ def child_pra(args) -> dict:
     setup = time.perf_counter() - t0
     base_mb = peak_mb()
     listener, sources = scene(args.room, args.sources, args.seed)
-    e_absorption, max_order = pra.inverse_sabine(args.rt60, args.room)
+    max_order = pra_order(args, args.rt60)
     times, lengths = [], []
     for src in sources:
         t0 = time.perf_counter()
-        room = pra.ShoeBox(
-            args.room, fs=FS, materials=pra.Material(e_absorption), max_order=max_order
-        )
+        room = pra_shoebox(args, args.rt60)
         room.add_source(src)
         mics = pra.MicrophoneArray(np.stack([listener, listener], axis=1), FS, directivity=ears)
         room.add_microphone_array(mics)
@@ -172,6 +207,27 @@ def child_pra(args) -> dict:
         "images": int(pra_image_count(max_order)),
         "max_order": int(max_order),
     }
+
+
+def pra_order(args, rt60: float) -> int:
+    """pyroomacoustics' reflection order for the room of ``rt60`` (flat or ``--materials``)."""
+    import pyroomacoustics as pra
+
+    if args.materials:
+        return int(pra_shoebox(args, rt60).max_order)
+    return int(pra.inverse_sabine(rt60, args.room)[1])
+
+
+def pra_shoebox(args, rt60: float):
+    """The pyroomacoustics room: ``inverse_sabine`` (flat) or the ``--materials`` room."""
+    import pyroomacoustics as pra
+
+    if args.materials:
+        from bindata.rooms.peer import pyroomacoustics_room
+
+        return pyroomacoustics_room(material_room(args, rt60)[0], sample_rate=FS)
+    e_absorption, max_order = pra.inverse_sabine(rt60, args.room)
+    return pra.ShoeBox(args.room, fs=FS, materials=pra.Material(e_absorption), max_order=max_order)
 
 
 def pra_image_count(order: int) -> int:
@@ -209,6 +265,8 @@ def run_child(route: str, rt60: float, args) -> dict:
     ]
     if args.sofa:
         cmd += ["--sofa", args.sofa]
+    if args.materials:
+        cmd += ["--materials", args.materials]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     if proc.returncode != 0:
         return {
@@ -219,11 +277,9 @@ def run_child(route: str, rt60: float, args) -> dict:
 
 
 def pra_skip_reason(rt60: float, args) -> str | None:
-    import pyroomacoustics as pra
-
     if args.pra_max_rt60 is not None and rt60 > args.pra_max_rt60 + 1e-9:
         return f"--pra-max-rt60 {args.pra_max_rt60}"
-    _, order = pra.inverse_sabine(rt60, args.room)
+    order = pra_order(args, rt60)
     need = pra_image_count(order) * PRA_BYTES_PER_IMAGE / 2**20
     have = available_mb()
     if need > 0.9 * have:
@@ -235,33 +291,65 @@ def fmt_len(n: int) -> str:
     return f"{n} ({n / FS:.2f} s)"
 
 
-def _band_t30(ir, fc) -> float:
-    """Schroeder T30 (-5 .. -35 dB, both ears) in the octave band at ``fc``."""
+def _band_filter(x, fc=None):
+    """Octave band at ``fc`` (3rd-order Butterworth), or 177 Hz - 5.7 kHz when ``fc`` is None."""
     from scipy.signal import butter, sosfilt
 
-    sos = butter(3, [fc / 2**0.5, min(fc * 2**0.5, 0.95 * FS / 2)], "bandpass", fs=FS,
-                 output="sos")  # fmt: skip
-    e = np.cumsum((sosfilt(sos, ir, axis=1) ** 2).sum(axis=0)[::-1])[::-1]
-    level = 10 * np.log10(e / e[0])
-    i5, i35 = int(np.argmax(level <= -5)), int(np.argmax(level <= -35))
-    return float(-60.0 / np.polyfit(np.arange(i5, i35) / FS, level[i5:i35], 1)[0])
+    edges = [177.0, 5657.0] if fc is None else [fc / 2**0.5, min(fc * 2**0.5, 0.95 * FS / 2)]
+    return sosfilt(butter(3 if fc else 4, edges, "bandpass", fs=FS, output="sos"), x, axis=-1)
+
+
+def _edc_db(x) -> np.ndarray:
+    """Schroeder energy decay curve (dB re its start) of (..., n), summed over the ears."""
+    e = np.atleast_2d(x) ** 2
+    sch = np.cumsum(e.sum(axis=0)[::-1])[::-1]
+    return 10 * np.log10(sch / sch[0])
+
+
+def _t30(edc) -> float:
+    """T30 (-5 .. -35 dB linear fit) of a decay curve."""
+    i5, i35 = int(np.argmax(edc <= -5)), int(np.argmax(edc <= -35))
+    return float(-60.0 / np.polyfit(np.arange(i5, i35) / FS, edc[i5:i35], 1)[0])
+
+
+def _band_t30(ir, fc) -> float:
+    """Schroeder T30 (-5 .. -35 dB, both ears) in the octave band at ``fc``."""
+    return _t30(_edc_db(_band_filter(ir, fc)))
+
+
+def _peer_columns(room, kind, cfg, listener, src, bands) -> tuple[list[float], float]:
+    """pyroomacoustics' band T30s and the largest EDC gap (dB, 5 ms grid, 200 ms) to bindata's
+    omnidirectional render of the same source."""
+    from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
+
+    omni = kind.render(room, listener=listener, source_m=src, hrirset=omnidirectional_set(FS),
+                       render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+    start = int(round(omni.onset_samples))
+    ours = omni.ir[0, start - 2 :]
+    theirs, direct = pyroomacoustics_rir(room, listener_m=listener["position_m"], source_m=src,
+                                         sample_rate=FS)  # fmt: skip
+    theirs = theirs[direct - 2 : direct + ours.size]
+    grid = np.arange(0, int(0.2 * FS), int(0.005 * FS))
+    gap = np.max(np.abs(_edc_db(_band_filter(ours))[grid] - _edc_db(_band_filter(theirs))[grid]))
+    return [_band_t30(theirs, b) for b in bands], float(gap)
 
 
 def preset_report(args) -> None:
-    """Rooms of a preset: seconds per source BRIR, predicted and measured T30 per band.
-
-    (The comparison with pyroomacoustics' image-source engine with the same materials and air
-    is not written yet.)
-    """
+    """Rooms of a preset: seconds per source BRIR; per band the predicted RT60, bindata's
+    binaural T30 and pyroomacoustics' (same room, materials and air); their EDC gap."""
     from bindata.config import default_config
     from bindata.rooms import draw_room, kind_of
 
     cfg = {**default_config(), "rooms": args.rooms}
     hs = load_set(args.sofa)
     bands = (250, 500, 1000, 2000, 4000)
-    inside = 0
-    print(f"preset {args.rooms}: {args.n_rooms} rooms, {args.sources} far source(s) each")
-    print(f"{'room':>4} | {'s/src':>6} | " + " | ".join(f"{b:>5} Hz pred/meas" for b in bands))
+    within = {"prediction": 0, "pyroomacoustics": 0}
+    per_band = np.zeros(len(bands))
+    gaps = []
+    print(f"preset {args.rooms}: {args.n_rooms} rooms, {args.sources} far source(s) each; cells: "
+          "predicted / bindata / pyroomacoustics T30 (s)")  # fmt: skip
+    print(f"{'room':>4} | {'s/src':>5} | " + " | ".join(f"{b:>5} Hz {'':>10}" for b in bands)
+          + " | EDC gap dB")  # fmt: skip
     for k in range(args.n_rooms):
         rng = np.random.default_rng([args.seed, k])
         room = draw_room(cfg, rng)
@@ -274,14 +362,30 @@ def preset_report(args) -> None:
                                render_cfg=cfg["render"], anechoic=False)  # fmt: skip
             dt = time.perf_counter() - t0
             pred = room.get("rt60_bands_s") or {str(b): room["rt60_s"] for b in bands}
-            meas = [_band_t30(brir.ir, b) for b in bands]
-            ok = all(abs(m / pred[str(b)] - 1) <= 0.1 for m, b in zip(meas, bands, strict=True))
-            inside += ok
-            cells = " | ".join(f"{pred[str(b)]:6.2f} / {m:5.2f}" for m, b in
-                               zip(meas, bands, strict=True))  # fmt: skip
-            print(f"{k:>4} | {dt:6.2f} | {cells}")
+            pred = np.array([pred[str(b)] for b in bands])
+            meas = np.array([_band_t30(brir.ir, b) for b in bands])
+            peer = np.full(len(bands), np.nan)
+            gap = float("nan")
+            if "surfaces" in room:
+                peer, gap = _peer_columns(room, kind, cfg, listener, src, bands)
+                peer = np.asarray(peer)
+                gaps.append(gap)
+                within["pyroomacoustics"] += bool(np.all(np.abs(meas / peer - 1) <= 0.1))
+            ok = np.abs(meas / pred - 1) <= 0.1
+            per_band += ok
+            within["prediction"] += bool(ok.all())
+            cells = " | ".join(f"{p:4.2f}/{m:4.2f}/{q:4.2f}" for p, m, q in zip(pred, meas, peer,
+                                                                               strict=True))  # fmt: skip
+            print(f"{k:>4} | {dt:5.2f} | {cells} | {gap:5.2f}")
     total = args.n_rooms * args.sources
-    print(f"sources with every band T30 within 10 % of the prediction: {inside}/{total}")
+    print(f"sources with every band's T30 within 10 % of the prediction: "
+          f"{within['prediction']}/{total}; per band: "
+          + ", ".join(f"{b} Hz {int(n)}/{total}" for b, n in zip(bands, per_band, strict=True)))  # fmt: skip
+    if gaps:
+        print(f"sources with every band's T30 within 10 % of pyroomacoustics': "
+              f"{within['pyroomacoustics']}/{total}; EDC gap (177 Hz-5.7 kHz, 200 ms) "
+              f"median {np.median(gaps):.2f} dB, max {np.max(gaps):.2f} dB, "
+              f"<= 1 dB in {sum(g <= 1.0 for g in gaps)}/{len(gaps)}")  # fmt: skip
 
 
 def main(argv=None) -> None:
@@ -300,6 +404,7 @@ def main(argv=None) -> None:
         default=None,
         help="do not run pyroomacoustics above this RT60",
     )
+    p.add_argument("--materials", help="room preset whose materials and air both routes use")
     p.add_argument("--rooms", help="room preset (bindata rooms list): time and check its rooms")
     p.add_argument("--n-rooms", type=int, default=4, help="rooms drawn from --rooms [4]")
     p.add_argument("--child", choices=["bindata", "pra"], help=argparse.SUPPRESS)
@@ -351,13 +456,7 @@ def main(argv=None) -> None:
             pra_s = f"{ref:.1f} reference" if ref else "not run"
             ratio_s = f"({ref / ours_s:.0f}x ref)" if ref else "-"
             if pra_us_per_image is not None:
-                import pyroomacoustics as pra
-
-                est = (
-                    pra_us_per_image
-                    * 1e-6
-                    * pra_image_count(pra.inverse_sabine(rt60, args.room)[1])
-                )
+                est = pra_us_per_image * 1e-6 * pra_image_count(pra_order(args, rt60))
                 notes.append(
                     f"RT60 {rt60}: pyroomacoustics EXTRAPOLATED (not measured) from its "
                     f"{pra_us_per_image:.0f} us/image here: ~{est:.0f} s per source, "
@@ -371,7 +470,9 @@ def main(argv=None) -> None:
             f"{pra_len:>16}"
         )
         notes.append(
-            f"RT60 {rt60}: bindata {ours['images']} images, beta {ours['beta']:.4f}, first render "
+            f"RT60 {rt60}: bindata {ours['images']} images"
+            + (f", beta {ours['beta']:.4f}" if ours["beta"] is not None else "")
+            + ", first render "
             f"(incl. one-time tables) {ours['first_render_s']:.2f} s, process base "
             f"{ours['base_mb']:.0f} MB"
             + (
