@@ -284,3 +284,23 @@ def test_cli_prints_paper_table_and_writes_valid_json(dataset, tmp_path):
     jsonschema.Draft202012Validator(load_schema("score")).validate(doc)
     assert doc["views"]["planes"]["overall"]["f_measure"] == 1.0
     assert doc["submission"]["view"] == "planes"
+
+
+def test_cli_json_never_replaces_a_file_silently(dataset, tmp_path):
+    """An existing --json file: exit 2 before scoring, file untouched, no tables; --overwrite
+    replaces it."""
+    root, files = dataset
+    texts = {s: activity_csv(independent_activity(r, "planes", 150), list(get_view("planes").classes)) for s, r in
+             files.items()}  # fmt: skip
+    pred = write_files(tmp_path / "pred", texts)
+    out = tmp_path / "score.json"
+    out.write_text("keep me\n")
+    args = ["score", "--ref", str(root), "--pred", str(pred), "--view", "planes", "--json",
+            str(out)]  # fmt: skip
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    assert "--overwrite" in refused.output and "Left/Right" not in refused.output
+    assert out.read_text() == "keep me\n"
+    replaced = CliRunner().invoke(cli, [*args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads(out.read_text())["views"]["planes"]["overall"]["f_measure"] == 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ from .params import FINITE_FLOAT
 
 
 def _check_out(out: str, overwrite: bool) -> Path:
-    from ..errors import HRIRError, OutputExistsError
+    from ..errors import HRIRError, OutputError, OutputExistsError
 
     path = Path(out)
     if path.exists() and not overwrite:
@@ -20,6 +21,8 @@ def _check_out(out: str, overwrite: bool) -> Path:
         raise HRIRError(f"{path}: is a directory; --out must name a .sofa file")
     if not path.parent.is_dir():
         raise HRIRError(f"{path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK | os.X_OK):  # before the set is computed
+        raise OutputError(f"{path.parent}: cannot write there (permission denied)")
     return path
 
 

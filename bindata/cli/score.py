@@ -115,16 +115,24 @@ def _positive(ctx, param, value):
     default=None,
     help="Also write every figure as JSON (schemas/score.schema.json).",
 )
+@click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
 def score_command(ref_dir, pred_dir, view, views, missing, folds, metrics, doa_threshold_deg,
                   rel_distance_threshold, distance_threshold_m, distance_unit, coordinates,
-                  divisions_path, json_path):  # fmt: skip
+                  divisions_path, json_path, overwrite):  # fmt: skip
     """Score a submission: the paper's 1 s segment F1 and/or the DCASE SELD metrics.
 
     Every problem in the submission is reported (file and line) before anything is scored;
     a broken submission exits with code 2.
     """
+    from ..errors import OutputExistsError
     from ..score import format_tables, score_dataset, write_results_json
+    from ..score.results_json import check_results_path
 
+    if json_path:  # before any work: a folder that cannot take the results fails first
+        try:
+            check_results_path(json_path, overwrite=overwrite)
+        except OutputExistsError as exc:
+            raise OutputExistsError(f"{json_path}: exists; pass --overwrite to replace it") from exc
     thresholds = {"doa_threshold_deg": doa_threshold_deg,
                   "rel_distance_threshold": rel_distance_threshold,
                   "distance_threshold_m": distance_threshold_m}  # fmt: skip
@@ -136,9 +144,10 @@ def score_command(ref_dir, pred_dir, view, views, missing, folds, metrics, doa_t
     )  # fmt: skip
     for warning in results["warnings"]:
         click.echo(f"bindata: warning: {warning} (--distance-unit m)", err=True)
+    if json_path:  # written before the tables are shown: a failing write shows no tables
+        write_results_json(results, json_path)
     click.echo(format_tables(results), nl=False)
     if json_path:
-        write_results_json(results, json_path)
         click.echo(f"wrote {json_path}")
 
 

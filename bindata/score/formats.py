@@ -32,6 +32,7 @@ import numpy as np
 from ..divisions import active_divisions, get_view, is_packaged, view_names
 from ..geometry import cartesian_to_spherical
 from ..io.dcase_csv import COLUMNS, data_lines, numeric_table
+from ..problems import Problems
 from ..resources import load_metadata
 
 #: Columns of the DCASE baseline's output rows (unit vectors; distance optional).
@@ -44,31 +45,26 @@ MAX_PROBLEMS_PER_FILE = 100
 THRESHOLD = 0.5
 
 
-class Problems:
-    """Collects the problems of one file; lists them by line, at most :data:`MAX_PROBLEMS_PER_FILE`."""
+class FileProblems:
+    """The problems of one file: :class:`bindata.problems.Problems` bound to the file's label.
+
+    Listed by line; at most :data:`MAX_PROBLEMS_PER_FILE` per file, then a count.
+    """
 
     def __init__(self, label: str):
         self.label = label
-        self._items: list[tuple[int, int, str]] = []
+        self._problems = Problems(cap=MAX_PROBLEMS_PER_FILE)
 
     def add(self, line: int | None, message: str) -> None:
         """Record a problem at ``line`` (1-based; None for the whole file)."""
-        where = self.label if line is None else f"{self.label}:{line}"
-        self._items.append(
-            (0 if line is None else int(line), len(self._items), f"{where}: {message}")
-        )
+        self._problems.add(self.label, message, line=line, kind="file")
 
     def listed(self) -> list[str]:
         """The problems in line order, capped, with a closing count of those not listed."""
-        items = [text for _, _, text in sorted(self._items)]
-        n_more = len(items) - MAX_PROBLEMS_PER_FILE
-        if n_more <= 0:
-            return items
-        tail = f"{self.label}: ... and {n_more} more problem(s) not listed"
-        return items[:MAX_PROBLEMS_PER_FILE] + [tail]
+        return self._problems.lines(by_line=True)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._problems)
 
 
 @dataclass
@@ -85,11 +81,11 @@ class ParsedFile:
         Format (b): the view the header names (None when it cannot be resolved).
     frames, values : numpy.ndarray or None
         Format (b): frame of each valid row and its values (n, n_classes) in the view's order.
-    problems : Problems
+    problems : FileProblems
     """
 
     kind: str
-    problems: Problems
+    problems: FileProblems
     rows: np.ndarray | None = None
     view: str | None = None
     header: tuple = ()
@@ -100,7 +96,7 @@ class ParsedFile:
     has_distance: bool = True
 
 
-def _numeric_table(lines, linenos, names, probs: Problems):
+def _numeric_table(lines, linenos, names, probs: FileProblems):
     """Parse comma-separated numbers; return (values, line numbers) of the well-formed rows."""
     values, linenos, problems = numeric_table(lines, linenos, names)
     for line, message in problems:
@@ -108,7 +104,7 @@ def _numeric_table(lines, linenos, names, probs: Problems):
     return values, linenos
 
 
-def _check_columns(values, linenos, checks, probs: Problems):
+def _check_columns(values, linenos, checks, probs: FileProblems):
     """Apply ``(column, bad_mask_fn, message_fn)`` checks; return the mask of valid rows."""
     valid = np.ones(len(values), dtype=bool)
     for col, bad_fn, msg_fn in checks:
@@ -192,7 +188,7 @@ def _rows_checks(layout: str, n_frames: int, class_bad, class_rule: str) -> list
     ]
 
 
-def _to_polar(values, linenos, probs: Problems):
+def _to_polar(values, linenos, probs: FileProblems):
     """Cartesian rows (frame,class,source,x,y,z[,distance]) -> polar rows (n, 6); distance NaN
     when the file has none. Zero vectors have no direction and are reported."""
     xyz = values[:, 3:6]
@@ -213,7 +209,7 @@ def parse_rows(
     ``coordinates`` is ``'polar'``, ``'cartesian'`` or None (detected, see the module docstring).
     The returned rows are polar (n, 6), distance in the file's unit (NaN when it has none).
     """
-    probs = probs or Problems(label)
+    probs = probs if probs is not None else FileProblems(label)
     layout, names = _layout(lines, coordinates)
     values, linenos = _numeric_table(lines, linenos, names, probs)
     if n_event_classes is None:
@@ -333,7 +329,7 @@ def parse_activity(
     lines, linenos, *, label, n_frames, view=None, probs=None, spec=None
 ) -> ParsedFile:
     """Parse and check a format-(b) file: header line first, then data lines."""
-    probs = probs or Problems(label)
+    probs = probs if probs is not None else FileProblems(label)
     header = tuple(f.strip() for f in lines[0].split(","))
     view_name, order, header_problems = resolve_header(header[1:], view=view, spec=spec)
     for msg in header_problems:
@@ -403,7 +399,7 @@ def parse_submission_text(
         ``kind`` 'empty' when the text has no non-blank line.
     """
     lines, linenos = data_lines(text)
-    probs = Problems(label)
+    probs = FileProblems(label)
     if not lines:
         return ParsedFile("empty", probs)
     first = tuple(f.strip().lower() for f in lines[0].split(","))

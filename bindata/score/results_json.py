@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from ..errors import OutputError, ValidationError
+from ..errors import OutputError, OutputExistsError, ValidationError
 from ..io import write_text
 from ..io.atomic import os_reason
 from ..resources import validate_against_schema
@@ -16,6 +17,29 @@ def check_results(results: dict) -> None:
     problems = validate_against_schema(results, "score", what="score results")
     if problems:
         raise ValidationError("score results", problems)
+
+
+def check_results_path(path, *, overwrite: bool = False) -> Path:
+    """Check, before anything is scored, that the results can go to ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false (existing output is never replaced silently).
+    OutputError
+        ``path`` is a folder, or the nearest existing folder above it is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; the score results go to a .json file")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: exists (overwrite=True replaces it)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: cannot write there (permission denied)")
+    return path
 
 
 def write_results_json(results: dict, path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, SubmissionError
+from ..problems import Problems
 from .activity import StackedRows, stack_rows
 from .formats import ParsedFile, known_views, parse_submission_text
 from .reference import Reference
@@ -186,8 +187,9 @@ def _assemble(parsed, reference: Reference, view, missing_stems, distance_unit, 
                       divisions=spec)  # fmt: skip
 
 
-def _read_files(root: Path, reference: Reference, view, missing, problems: list, options: dict):
-    """Parse every reference file's submission file; append problems; return the parsed files."""
+def _read_files(root: Path, reference: Reference, view, missing, problems: Problems,
+                options: dict):  # fmt: skip
+    """Parse every reference file's submission file; add problems; return the parsed files."""
     parsed, labels, missing_stems = {}, {}, []
     n_event_classes = len(reference.event_classes) if reference.event_classes else None
     for stem in reference.stems:
@@ -197,14 +199,12 @@ def _read_files(root: Path, reference: Reference, view, missing, problems: list,
             if missing == "empty":
                 missing_stems.append(stem)
             else:
-                problems.append(
-                    f"{path}: missing; the reference has file {stem!r} "
-                    "(use --missing empty to score absent files as no activity)"
-                )
+                problems.add(path, f"missing; the reference has file {stem!r} "
+                             "(use --missing empty to score absent files as no activity)")  # fmt: skip
             continue
         text, problem = _read_text(path)
         if problem:
-            problems.append(problem)
+            problems.extend([problem])
             continue
         p = parse_submission_text(
             text, label=str(path), n_frames=reference.n_frames,
@@ -254,17 +254,15 @@ def read_submission(
     root = Path(pred_dir)
     if not root.is_dir():
         raise SubmissionError([f"{root}: submission folder not found"])
-    problems = _unexpected_entries(root, reference)
+    problems = Problems()
+    problems.extend(_unexpected_entries(root, reference))
     parsed, labels, missing_stems = _read_files(
         root, reference, view, missing, problems, {"coordinates": coordinates, "spec": divisions}
     )
     problems.extend(_layout_consistency(parsed, labels))
     problems.extend(_consistency(parsed, labels))
     if view is not None and any(p.kind == "rows" for p in parsed.values()):
-        problems.append(
-            f"{root}: --view {view} describes format (b) files, but the submission holds format "
-            "(a) DCASE rows (which give every view); drop --view"
-        )
-    if problems:
-        raise SubmissionError(problems)
+        problems.add(root, f"--view {view} describes format (b) files, but the submission holds "
+                     "format (a) DCASE rows (which give every view); drop --view")  # fmt: skip
+    problems.raise_if_any(SubmissionError)
     return _assemble(parsed, reference, view, missing_stems, distance_unit, root, divisions)
