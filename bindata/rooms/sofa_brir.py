@@ -258,7 +258,9 @@ def write_brir_sofa(path, *, ir, sample_rate: int, listener_m, yaw_deg: float, e
     path = Path(path)
     ir = np.asarray(ir, dtype=float)
     yaw = math.radians(float(yaw_deg))
-    sofa = sofar.Sofa(CONVENTION, verify=False)
+    with warnings.catch_warnings():  # sofar: "preliminary conventions version 0.3"
+        warnings.simplefilter("ignore")
+        sofa = sofar.Sofa(CONVENTION, verify=False)
     sofa.Data_IR = np.moveaxis(ir, 0, 1)[None]  # (1, R, E, N)
     sofa.Data_SamplingRate = float(sample_rate)
     sofa.Data_Delay = np.zeros((1, 2, ir.shape[0]))
