@@ -340,3 +340,57 @@ def test_brirs_overwrite_replaces_only_its_own_files(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["brirs.json", "room0001.json",
                                                      "room0001.sofa"]  # fmt: skip
     shutil.rmtree(out)
+
+
+def test_brirs_of_a_material_preset_record_its_bands_and_materials(tmp_path):
+    out = tmp_path / "office"
+    args = ["brirs", "--out", str(out), "--n", "1", "--rooms", "office", "--near", "1", "--far",
+            "1", "--quiet"]  # fmt: skip
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    record = json.loads((out / "room0001.json").read_text())
+    room = record["room"]
+    assert record["rt60_target_s"] == room["rt60_bands_s"]
+    assert len(set(record["rt60_target_s"].values())) > 1  # frequency-dependent
+    assert record["materials"] == {s: v["material"] for s, v in room["surfaces"].items()}
+
+
+def test_several_measurements_are_several_listener_poses(tmp_path):
+    """M = 2 measurements (two head orientations, the same loudspeakers): a scene uses one,
+    and its labels follow that measurement's view."""
+    room = _one_band_room(tmp_path / "one.sofa")
+    s = _read(room)
+    s.Data_IR = np.concatenate([s.Data_IR, s.Data_IR], axis=0)  # (2, R, E, N)
+    s.ListenerView = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])  # yaw 0 and -90 deg
+    s.ListenerPosition = np.tile(np.asarray(s.ListenerPosition, float).reshape(1, 3), (2, 1))
+    s.SourcePosition = np.zeros((2, 3))
+    s.Data_Delay = np.zeros((2, 2, 2))
+    from sofar.io import _write_sofa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s.verify(issue_handling="return")
+        _write_sofa(str(tmp_path / "two.sofa"), s, verify=False)
+    out = tmp_path / "ds"
+    args = ["synth", "--out", str(out), "--rooms", str(tmp_path / "two.sofa"), "--n", "6", "--seed", "1",
+            "--config", str(_near_only_config(tmp_path)), *SMALL]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    emitters = np.asarray(s.EmitterPosition, float).reshape(-1, 3)
+    seen = set()
+    for scene in _scenes(out):
+        m = scene["room"]["measurement"]
+        seen.add(m)
+        view = np.asarray(s.ListenerView, float)[m]
+        assert abs(scene["listener"]["yaw_deg"] - np.degrees(np.arctan2(view[1], view[0]))) < 1e-9
+        az, el, _ = _head_relative(emitters, scene["listener"]["position_m"], view)
+        for ev in scene["events"]:
+            k = int(np.argmin(np.linalg.norm(emitters - ev["position_m"], axis=1)))
+            assert abs((ev["azimuth_deg"] - az[k] + 180) % 360 - 180) < 1e-6
+    assert seen == {0, 1}
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
+
+
+def _near_only_config(tmp_path: Path) -> Path:
+    path = tmp_path / "near.json"
+    path.write_text(json.dumps({"sources": {"near_fraction": 1.0}}))
+    return path
