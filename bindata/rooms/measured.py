@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import ConfigError, SceneError
 from .base import RoomKind
-from .sofa_brir import load_measured_room, resampled
+from .sofa_brir import load_measured_room, measured_geometry, resampled
 
 #: Largest distance (metres) between a scene's source position and the emitter it stands for.
 POSITION_TOL_M = 1e-6
@@ -64,13 +64,13 @@ class MeasuredKind(RoomKind):
     def check_preset(self, preset: dict, *, where: str) -> None:
         """Every file must exist and read as a measured binaural room."""
         for path in preset["files"]:
-            load_measured_room(path)
+            measured_geometry(path)
 
     def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
         if cfg["room"]["anechoic"]:
             raise ConfigError(f"room preset {preset['name']!r}: a measured room cannot be "
                               "rendered anechoic (its responses hold the room)", key="anechoic")  # fmt: skip
-        rooms = [load_measured_room(p) for p in preset["files"]]
+        rooms = [measured_geometry(p) for p in preset["files"]]
         for room in rooms:
             _check_bands(room, cfg)
         room = rooms[int(rng.integers(len(rooms)))]
@@ -82,8 +82,9 @@ class MeasuredKind(RoomKind):
             "rt60_s": None,
         }  # fmt: skip
 
-    def _room(self, description: dict, *, error=SceneError):
-        room = load_measured_room(description["file"])
+    def _room(self, description: dict, *, error=SceneError, responses: bool = False):
+        load = load_measured_room if responses else measured_geometry
+        room = load(description["file"])
         if room.sha256 != description["file_sha256"]:
             raise error(f"measured room {room.path}: its sha256 is {room.sha256}, the scene was "
                         f"made from {description['file_sha256']}: the file changed")  # fmt: skip
@@ -130,7 +131,7 @@ class MeasuredKind(RoomKind):
 
         if anechoic:
             raise ConfigError("a measured room cannot be rendered anechoic", key="anechoic")
-        room, m = self._room(description), description["measurement"]
+        room, m = self._room(description, responses=True), description["measurement"]
         e = self.emitter_of(description, source_m)
         if e is None:
             raise SceneError(f"measured room {room.path}: source position {list(source_m)} is "

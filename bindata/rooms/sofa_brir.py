@@ -31,6 +31,7 @@ verified with every other rule and written with sofar's writer without that chec
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -73,8 +74,9 @@ class MeasuredRoom:
         Its checksum when read.
     sample_rate : float
         ``Data.SamplingRate`` in Hz.
-    ir : ndarray, (M, 2, E, N)
-        Responses, left ear first, ``Data.Delay`` applied (sample 0 = emission).
+    ir : ndarray, (M, 2, E, N), or None
+        Responses, left ear first, ``Data.Delay`` applied (sample 0 = emission); None in the
+        geometry-only record of :func:`measured_geometry`.
     listener_m : ndarray, (M, 3)
         Listener position per measurement (file frame, metres).
     yaw_deg : ndarray, (M,)
@@ -93,7 +95,7 @@ class MeasuredRoom:
 
     @property
     def n_measurements(self) -> int:
-        return int(self.ir.shape[0])
+        return int(self.emitters_m.shape[0])
 
     def distances_m(self, m: int) -> np.ndarray:
         """Distances (E,) of measurement ``m``'s emitters from the listener's head centre."""
@@ -212,19 +214,35 @@ def read_brir_sofa(path) -> MeasuredRoom:
                         emitters_m=_emitters(sofa, path, m, e))  # fmt: skip
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)  # whole files in memory: a few
 def _cached(path: str, mtime_ns: int, size: int) -> MeasuredRoom:
     return read_brir_sofa(path)
 
 
-def load_measured_room(path) -> MeasuredRoom:
-    """:func:`read_brir_sofa`, cached per process while the file keeps its time and size."""
+@lru_cache(maxsize=4096)
+def _cached_geometry(path: str, mtime_ns: int, size: int) -> MeasuredRoom:
+    return dataclasses.replace(_cached(path, mtime_ns, size), ir=None)
+
+
+def _stat_key(path) -> tuple[str, int, int]:
     p = Path(path).resolve()
     try:
         st = p.stat()
     except OSError as exc:
         raise ConfigError(f"measured room {p}: cannot be read ({exc.strerror})") from None
-    return _cached(str(p), st.st_mtime_ns, st.st_size)
+    return str(p), st.st_mtime_ns, st.st_size
+
+
+def load_measured_room(path) -> MeasuredRoom:
+    """:func:`read_brir_sofa`, cached per process (a few files) while the file keeps its
+    modification time and size."""
+    return _cached(*_stat_key(path))
+
+
+def measured_geometry(path) -> MeasuredRoom:
+    """The file's :class:`MeasuredRoom` without its responses (``ir`` None), cached for many
+    files: what drawing scenes needs."""
+    return _cached_geometry(*_stat_key(path))
 
 
 def resampled(ir: np.ndarray, rate_in: float, rate_out: int) -> np.ndarray:
@@ -305,4 +323,4 @@ def _verified(sofa, path: Path) -> None:
 
 
 __all__ = ["CONVENTION", "MeasuredRoom", "load_measured_room", "read_brir_sofa", "resampled",
-           "write_brir_sofa"]  # fmt: skip
+           "measured_geometry", "write_brir_sofa"]  # fmt: skip
