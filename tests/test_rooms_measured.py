@@ -17,6 +17,7 @@ import subprocess
 import warnings
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -100,7 +101,7 @@ PRA_LISTENER, PRA_YAW = np.array([4.0, 3.0, 1.5]), 90.0
 
 
 @pytest.fixture(scope="module")
-def pra_room(tmp_path_factory):
+def pra_render(tmp_path_factory):
     """A shoebox rendered by pyroomacoustics through the KEMAR HRIRs, as MultiSpeakerBRIR."""
     pra = pytest.importorskip("pyroomacoustics")
     from pyroomacoustics.directivities import MeasuredDirectivityFile, Rotation3D
@@ -133,7 +134,13 @@ def pra_room(tmp_path_factory):
     view = [np.cos(yaw), np.sin(yaw), 0.0]
     write_multispeaker(path, ir=ir, fs=fs, listener=PRA_LISTENER, view=view,
                        source=[1.0, 1.0, 0.0], emitters=points, delay=10.0)  # fmt: skip
-    return path
+    raw = [np.array([room.rir[m][s] for m in (0, 1)]) for s in range(len(points))]
+    return SimpleNamespace(path=path, raw=raw, lead=lead - 10)  # lead: pyroomacoustics' delay
+
+
+@pytest.fixture(scope="module")
+def pra_room(pra_render):
+    return pra_render.path
 
 
 def _scenes(out: Path) -> list[dict]:
@@ -155,6 +162,22 @@ def _interaural_lag(stereo: np.ndarray, *, max_lag: int, fs: int) -> int:
     cc = np.fft.irfft(spec, n)
     window = np.concatenate([cc[-max_lag:], cc[: max_lag + 1]])  # lags -max_lag..max_lag
     return int(np.argmax(window)) - max_lag
+
+
+def test_reading_applies_data_delay_and_orders_the_ears(pra_render):
+    """The responses read are pyroomacoustics' own, less its half-filter delay: the 10 samples
+    cut when writing come back through Data.Delay; channel 0 is the left ear (+y)."""
+    from bindata.rooms.sofa_brir import read_brir_sofa
+
+    room = read_brir_sofa(pra_render.path)
+    assert room.sample_rate == 48000 and room.ir.shape[:3] == (1, 2, len(PRA_SOURCES))
+    for e, raw in enumerate(pra_render.raw):
+        want = raw[:, pra_render.lead :]
+        got = room.ir[0, :, e, : want.shape[1]]
+        assert np.max(np.abs(got[:, :10])) < 1e-12  # the delay's leading silence
+        assert np.max(np.abs(got[:, 10:] - want[:, 10:])) < 1e-9 * np.max(np.abs(want))
+        near_ear = 0 if PRA_SOURCES[e][0] > 0 else 1  # the louder direct sound
+        assert np.argmax(np.abs(got).max(axis=1)) == near_ear
 
 
 def test_a_pyroomacoustics_room_as_a_measured_room(pra_room, tmp_path):
