@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import BindataError
 
 #: Sub-command modules, each defining ``register(group)``. Optional parts import lazily inside.
-_COMMAND_MODULES = ("hrir", "synth", "score", "bench", "dataset", "export", "rooms")
+_COMMAND_MODULES = ("hrir", "synth", "score", "bench", "dataset", "export", "rooms", "brirs")
 
 #: Exit code of a command interrupted by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130

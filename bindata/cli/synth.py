@@ -74,7 +74,11 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 )
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
-@click.option("--rooms", help="Room preset: a name (bindata rooms list) or a preset JSON [paper].")
+@click.option(
+    "--rooms",
+    help="Room preset: a name (bindata rooms list), a preset JSON, a measured room .sofa "
+    "(MultiSpeakerBRIR) or a folder of them [paper].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
 @click.option(

@@ -13,12 +13,16 @@ arguments) or an instance. Its name is the kind's name, written in every scene's
 
 A *preset* is a JSON document (``metadata/rooms/<name>.json`` or any file) validated by
 ``schemas/room_preset.schema.json``; its ``kind`` picks the room kind that draws from it.
+Measured rooms (:mod:`.measured`) are also named by a SOFA file (``*.sofa``) or a folder (every
+``*.sofa`` in it, sorted), which make the preset ``{"kind": "measured", "files": [...]}``; the
+``files`` of a preset file are relative to that file. Files are recorded as absolute paths.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import re
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -31,6 +35,7 @@ ENTRY_POINT_GROUP = "bindata.rooms"
 #: Built-in kinds: name -> "module:attribute" (imported when first used).
 BUILTIN_KINDS = {
     "shoebox": "bindata.rooms.shoebox:ShoeboxKind",
+    "measured": "bindata.rooms.measured:MeasuredKind",
 }
 #: Kind of a scene room written without a ``kind`` key.
 DEFAULT_KIND = "shoebox"
@@ -102,7 +107,37 @@ def preset_names() -> list[str]:
 
 
 def _is_file_spec(spec: str) -> bool:
-    return spec.endswith(".json") or "/" in spec or "\\" in spec
+    return (spec.endswith((".json", ".sofa")) or "/" in spec or "\\" in spec
+            or (spec not in preset_names() and Path(spec).is_dir()))  # fmt: skip
+
+
+def _preset_name(path: Path) -> str:
+    name = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_")
+    return name or "measured"
+
+
+def _measured_preset(spec: str) -> dict:
+    """The preset of a SOFA file or of a folder of them (``--rooms FILE.sofa`` / ``DIR``)."""
+    path = Path(spec).resolve()
+    if path.is_dir():
+        files = sorted(str(p) for p in path.glob("*.sofa") if p.is_file())
+        if not files:
+            raise ConfigError(f"room folder {spec!r} holds no *.sofa file")
+        what = f"the {len(files)} SOFA file(s) of {path}"
+    elif not path.exists():
+        raise ConfigError(f"measured room file {spec!r}: no such file")
+    else:
+        files, what = [str(path)], str(path)
+    return {"name": _preset_name(path), "kind": "measured", "files": files,
+            "description": f"Measured binaural rooms ({what})."}  # fmt: skip
+
+
+def _resolved_files(preset, base: Path):
+    """A measured preset's ``files`` made absolute, relative to the preset file's folder."""
+    if not isinstance(preset, dict) or not isinstance(preset.get("files"), list):
+        return preset
+    files = [str((base / f).resolve()) if isinstance(f, str) else f for f in preset["files"]]
+    return {**preset, "files": files}
 
 
 def load_preset(spec) -> dict:
@@ -124,12 +159,20 @@ def load_preset(spec) -> dict:
 
 @cache
 def _load_named_or_file(spec: str) -> dict:
+    if _is_file_spec(spec) and not spec.endswith(".json"):
+        return _checked_preset(json.dumps(_measured_preset(spec), sort_keys=True), spec)
     if _is_file_spec(spec):
         where = spec
         try:
             text = Path(spec).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"room preset file {spec!r} cannot be read: {exc.strerror}") from exc
+        try:
+            parsed = _resolved_files(json.loads(text), Path(spec).resolve().parent)
+        except json.JSONDecodeError:
+            parsed = None  # reported by _checked_preset
+        if parsed is not None:
+            text = json.dumps(parsed, sort_keys=True)
     else:
         names = preset_names()
         if spec not in names:

@@ -1,0 +1,210 @@
+"""``bindata brirs``: the binaural room impulse responses of sampled rooms, as SOFA files.
+
+Room ``i`` of a run with seed ``s`` is drawn exactly as file ``i`` of a dataset would draw its
+room, listener and sources (the room, listener and sources streams of
+:func:`bindata.seeding.file_rngs`, through the preset's room kind): ``n_near`` sources in the
+near band, then ``n_far`` in the far band, the listener redrawn (at most
+``listener.max_redraws`` times) when a band has no position. Layout (docs/rooms.md, "BRIRs as a
+product")::
+
+    OUT/room0001.sofa   MultiSpeakerBRIR (M = 1, E = n_near + n_far, sample 0 = emission;
+                        :func:`bindata.rooms.sofa_brir.write_brir_sofa`), the convention the
+                        ``measured`` kind reads: ``synth --rooms OUT`` uses these rooms
+    OUT/room0001.json   the room description, ``rt60_target_s`` per octave band
+                        (``{"125": ..., ..., "8000": ...}``), the materials, listener, sources
+    OUT/brirs.json      the index (seed, config, every file with its SHA-256), written last
+
+An output folder that is not empty is refused unless ``overwrite``; then only the files a
+``brirs`` run writes (the names above and bindata's temporaries) are removed, and a folder
+holding anything else is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import ConfigError, OutputError, OutputExistsError, SceneError
+from .geometry import cartesian_to_spherical, room_to_head
+from .io import is_temporary, remove_stale_temporaries, sha256_file, write_json
+from .io.atomic import os_reason
+from .rooms import draw_room, kind_of, load_preset
+from .rooms.acoustics import OCTAVE_BANDS_HZ
+from .rooms.registry import inline_preset
+from .rooms.sofa_brir import write_brir_sofa
+from .seeding import file_rngs
+
+INDEX = "brirs.json"
+FORMAT = "bindata-brirs"
+FORMAT_VERSION = 1
+_NAME = re.compile(r"room\d{4,}\.(sofa|json)")
+
+
+def room_stem(index: int, n_rooms: int) -> str:
+    """``room0001`` (numbered from 1, at least 4 digits)."""
+    return f"room{index + 1:0{max(4, len(str(n_rooms)))}d}"
+
+
+def rt60_target_s(description: dict) -> dict | None:
+    """RT60 per octave band (``{"125": ..., "8000": ...}``): the kind's prediction
+    ``rt60_bands_s`` when it has one, else the broadband ``rt60_s`` in every band, else None."""
+    if description.get("rt60_bands_s"):
+        return {str(b): float(description["rt60_bands_s"][str(b)]) for b in OCTAVE_BANDS_HZ}
+    if description.get("rt60_s") is not None:
+        return {str(b): float(description["rt60_s"]) for b in OCTAVE_BANDS_HZ}
+    return None
+
+
+def _materials(description: dict) -> dict | None:
+    surfaces = description.get("surfaces")
+    return {s: v["material"] for s, v in surfaces.items()} if surfaces else None
+
+
+def draw_room_layout(cfg: dict, *, seed: int, index: int, n_near: int, n_far: int) -> dict:
+    """Room description, listener and sources ``[(band, position_m)]`` of room ``index``."""
+    rngs = file_rngs(seed, index)
+    room = draw_room(cfg, rngs["room"])
+    kind = kind_of(room)
+    bands = ["near"] * n_near + ["far"] * n_far
+    for _ in range(cfg["listener"]["max_redraws"]):
+        listener = kind.sample_listener(room, cfg, rngs["listener"])
+        positions = [kind.sample_source(room, cfg, listener, cfg["sources"][f"{b}_m"],
+                                        rngs["sources"]) for b in bands]  # fmt: skip
+        if all(p is not None for p in positions):
+            return {"room": room, "listener": listener,
+                    "sources": [(b, [float(v) for v in p]) for b, p in zip(bands, positions,
+                                                                           strict=True)]}  # fmt: skip
+    raise SceneError(f"room {index}: no listener position lets {n_near} near and {n_far} far "
+                     f"sources fit, after {cfg['listener']['max_redraws']} listener draws")  # fmt: skip
+
+
+def _source_record(k: int, band: str, pos, listener: dict, brir) -> dict:
+    az, el, dist = cartesian_to_spherical(
+        room_to_head(pos, listener["position_m"], listener["yaw_deg"])
+    )
+    return {"emitter": k, "band": band, "position_m": pos, "azimuth_deg": float(az),
+            "elevation_deg": float(el), "distance_m": float(dist),
+            "onset_samples": float(brir.onset_samples)}  # fmt: skip
+
+
+def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index) -> dict:
+    room, listener = layout["room"], layout["listener"]
+    kind = kind_of(room)
+    brirs, sources = [], []
+    for k, (band, pos) in enumerate(layout["sources"]):
+        brir = kind.render(room, listener=listener, source_m=pos, hrirset=hrirset,
+                           render_cfg=cfg["render"], anechoic=bool(cfg["room"]["anechoic"]))  # fmt: skip
+        brirs.append(brir.ir)
+        sources.append(_source_record(k, band, pos, listener, brir))
+    n = max(ir.shape[1] for ir in brirs)
+    ir = np.stack([np.pad(b, ((0, 0), (0, n - b.shape[1]))) for b in brirs])
+    sofa_path, json_path = out / f"{stem}.sofa", out / f"{stem}.json"
+    label = kind.summary(room).get("label", room.get("kind"))
+    write_brir_sofa(sofa_path, ir=ir, sample_rate=hrirset.sample_rate,
+                    listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"],
+                    emitters_m=[s["position_m"] for s in sources], title=f"{stem} ({label})",
+                    room_description=f"bindata room {stem}, preset {room.get('preset')}")  # fmt: skip
+    record = {"format": f"{FORMAT}-room", "stem": stem, "room_index": index, "seed": seed,
+              "sofa": sofa_path.name, "sofa_sha256": sha256_file(sofa_path),
+              "sample_rate": int(hrirset.sample_rate), "room": {**room, "anechoic": False},
+              "rt60_target_s": rt60_target_s(room), "materials": _materials(room),
+              "listener": listener, "sources": sources, "hrir": hrirset.describe()}  # fmt: skip
+    write_json(json_path, record)
+    return {"stem": stem, "sofa": sofa_path.name, "sofa_sha256": record["sofa_sha256"],
+            "description": json_path.name, "description_sha256": sha256_file(json_path)}  # fmt: skip
+
+
+def plan_brirs_output(out: Path, *, overwrite: bool) -> list[Path]:
+    """Check ``out`` without touching it; the files an overwrite removes.
+
+    Raises
+    ------
+    OutputExistsError, OutputError
+        Not a folder, not empty (and no ``overwrite``), or holding files ``brirs`` did not write.
+    """
+    from .dataset import _check_writable
+
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out}: exists and is not a folder")
+    _check_writable(out)
+    try:
+        entries = sorted(out.iterdir()) if out.is_dir() else []
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot list ({os_reason(exc)})") from exc
+    if not entries:
+        return []
+    if not overwrite:
+        shown = ", ".join(p.name for p in entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise OutputExistsError(f"{out}: output folder is not empty ({len(entries)} entries: "
+                                f"{shown})", key="output.not_empty")  # fmt: skip
+    foreign = [p.name for p in entries
+               if not (p.is_file() and (p.name == INDEX or _NAME.fullmatch(p.name)
+                                        or is_temporary(p)))]  # fmt: skip
+    if foreign:
+        raise OutputExistsError(f"{out}: holds entries bindata brirs did not write "
+                                f"({', '.join(foreign[:5])}); only its own files are replaced; "
+                                "choose an empty or new folder", key="overwrite")  # fmt: skip
+    return [p for p in entries if not is_temporary(p)]
+
+
+def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed: int = 0,
+                n_near: int = 3, n_far: int = 3, cfg: dict | None = None, overwrite: bool = False,
+                progress: bool = True) -> dict:  # fmt: skip
+    """Write the BRIRs of ``n_rooms`` sampled rooms into ``out_dir``; returns the index.
+
+    Everything is checked and every room drawn before anything is written (the folder, the
+    preset, the HRIR set, each room's listener and sources). ``cfg`` (default: the default
+    config) gives the bands, clearances, rate and HRIR set; ``rooms`` the preset.
+
+    Raises
+    ------
+    BindataError
+        A bad value, preset or folder (nothing written), or a failed write.
+    """
+    from tqdm.auto import tqdm
+
+    from .config import default_config
+    from .hrir import load_hrirset, nearfield_from_farfield
+
+    if n_rooms < 1 or n_near < 0 or n_far < 0 or n_near + n_far < 1:
+        raise ConfigError(f"need n_rooms >= 1 and at least one source, got n_rooms={n_rooms}, "
+                          f"n_near={n_near}, n_far={n_far}", key="n_rooms")  # fmt: skip
+    if seed < 0:
+        raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
+    out = Path(out_dir)
+    cfg = dict(default_config() if cfg is None else cfg)
+    cfg["rooms"] = inline_preset(rooms)
+    load_preset(cfg["rooms"])
+    remove = plan_brirs_output(out, overwrite=overwrite)
+    layouts = [draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
+               for i in range(n_rooms)]  # fmt: skip
+    spec = str(cfg["hrir"]["sofa"])
+    hrirset = load_hrirset(None if spec == "builtin" else spec, sample_rate=cfg["sample_rate"],
+                           calibration=cfg["hrir"]["calibration"])  # fmt: skip
+    if cfg["hrir"]["nearfield"]:
+        hrirset = nearfield_from_farfield(hrirset)
+    try:
+        for p in remove:
+            p.unlink(missing_ok=True)
+        if out.is_dir():
+            remove_stale_temporaries(out)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot prepare ({os_reason(exc)})") from exc
+    files = []
+    for i, layout in enumerate(tqdm(layouts, desc="brirs", unit="room", disable=not progress)):
+        files.append(_write_room(out, room_stem(i, n_rooms), layout, cfg=cfg, hrirset=hrirset,
+                                 seed=seed, index=i))  # fmt: skip
+    index = {"format": FORMAT, "format_version": FORMAT_VERSION, "bindata_version": __version__,
+             "seed": int(seed), "n_rooms": n_rooms, "n_near": n_near, "n_far": n_far,
+             "config": cfg, "files": files}  # fmt: skip
+    write_json(out / INDEX, index)
+    return index
+
+
+__all__ = ["INDEX", "draw_room_layout", "plan_brirs_output", "room_stem", "rt60_target_s",
+           "write_brirs"]  # fmt: skip

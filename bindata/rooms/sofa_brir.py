@@ -1,0 +1,326 @@
+"""Binaural room impulse responses in SOFA convention ``MultiSpeakerBRIR``: read and write.
+
+One file is one measured room: one listener (``ListenerPosition``, ``ListenerView``,
+``ListenerUp``), two ears (receivers), several loudspeakers (emitters) and ``M`` measurements,
+``Data.IR`` of shape (M, R, E, N) (AES69-2020 and sofar; files with the older order
+(M, R, N, E) are recognised by the variable's dimension names).
+
+Conventions (docs/rooms.md, "A measured room (SOFA)"):
+
+* Geometry: positions (cartesian or spherical, metres/degrees) of the file's own frame, which
+  becomes the scene's room frame. An emitter lies at ``SourcePosition + R_s^T EmitterPosition``
+  where ``R_s`` is the source's frame from ``SourceView`` / ``SourceUp`` (identity when absent).
+  The listener must be upright (``ListenerUp`` along +z, ``ListenerView`` horizontal, within
+  :data:`UPRIGHT_TOL`): scenes know a head yaw only; the yaw is ``atan2(view_y, view_x)``.
+* Measurements: each measurement ``m`` is one listener pose (its own ``ListenerPosition`` /
+  ``ListenerView`` rows, or the shared ones), with all its emitters; a scene uses one.
+* Ears: the receiver with the larger ``y`` (head frame) is the left ear, channel 0
+  (:func:`bindata.hrir.sofa_io._receiver_order`).
+* Time: sample 0 of ``Data.IR`` delayed by ``Data.Delay`` (samples, per measurement, receiver
+  and emitter, broadcast from (I or M, R[, E])) is the emission time, as in AES69. The delay is
+  applied on reading (band-limited fractional shift), so the responses held start at emission.
+* Rate: ``Data.SamplingRate`` (one value, hertz); :func:`resampled` brings a response to the
+  dataset's rate (:func:`scipy.signal.resample_poly`, linear phase, so arrivals keep their time).
+
+:func:`write_brir_sofa` writes exactly this convention (M = 1, ``Data.Delay`` = 0, sample 0 =
+emission); sofar (1.3) flags ``MultiSpeakerBRIR`` as deprecated in favour of
+``SingleRoomMIMOSRIR`` and refuses to write it through its public writer, so the file is
+verified with every other rule and written with sofar's writer without that check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import ConfigError, HRIRError, OutputError
+from ..hrir.alignment import shift_fractional
+from ..hrir.sofa_io import (
+    _attr,
+    _listener_frame,
+    _positions,
+    _read,
+    _receiver_order,
+    _rechunked_copy,
+    _sampling_rate,
+)
+from ..hrir.sphere import HEAD_RADIUS_M
+from ..io import atomic_path, sha256_file
+from ..io.atomic import temporary_name
+
+CONVENTION = "MultiSpeakerBRIR"
+#: Largest |z| of the unit view and smallest z of the unit up vector of an upright listener.
+UPRIGHT_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class MeasuredRoom:
+    """A ``MultiSpeakerBRIR`` file, read.
+
+    Attributes
+    ----------
+    path : Path
+        The file (absolute).
+    sha256 : str
+        Its checksum when read.
+    sample_rate : float
+        ``Data.SamplingRate`` in Hz.
+    ir : ndarray, (M, 2, E, N), or None
+        Responses, left ear first, ``Data.Delay`` applied (sample 0 = emission); None in the
+        geometry-only record of :func:`measured_geometry`.
+    listener_m : ndarray, (M, 3)
+        Listener position per measurement (file frame, metres).
+    yaw_deg : ndarray, (M,)
+        Listener yaw per measurement (counter-clockwise from +x).
+    emitters_m : ndarray, (M, E, 3)
+        Emitter positions per measurement (file frame, metres).
+    """
+
+    path: Path
+    sha256: str
+    sample_rate: float
+    ir: np.ndarray
+    listener_m: np.ndarray
+    yaw_deg: np.ndarray
+    emitters_m: np.ndarray
+
+    @property
+    def n_measurements(self) -> int:
+        return int(self.emitters_m.shape[0])
+
+    def distances_m(self, m: int) -> np.ndarray:
+        """Distances (E,) of measurement ``m``'s emitters from the listener's head centre."""
+        return np.linalg.norm(self.emitters_m[m] - self.listener_m[m], axis=1)
+
+
+def _data_ir(sofa, path: Path) -> np.ndarray:
+    """``Data.IR`` as (M, R, E, N), whatever the file's dimension order."""
+    data = np.asarray(sofa.Data_IR, dtype=float)
+    try:
+        from netCDF4 import Dataset
+
+        with Dataset(path) as nc:
+            dims = tuple(nc.variables["Data.IR"].dimensions)
+            shape = tuple(nc.variables["Data.IR"].shape)
+    except (OSError, KeyError) as exc:
+        raise HRIRError(f"{path}: SOFA file lacks Data.IR ({exc})") from None
+    data = data.reshape(shape)
+    if dims == ("M", "R", "N", "E"):
+        data = np.moveaxis(data, 3, 2)
+    elif dims != ("M", "R", "E", "N"):
+        raise HRIRError(f"{path}: Data.IR has dimensions {dims}; expected (M, R, E, N)")
+    if not np.all(np.isfinite(data)):
+        raise HRIRError(f"{path}: Data.IR holds NaN or infinite values")
+    return data
+
+
+def _delays(sofa, path: Path, shape: tuple) -> np.ndarray:
+    """``Data.Delay`` broadcast to (M, R, E) samples."""
+    m, r, e = shape
+    d = np.asarray(getattr(sofa, "Data_Delay", 0.0), dtype=float)
+    d = d.reshape(d.shape + (1,) * (3 - d.ndim)) if d.ndim < 3 else d
+    try:
+        d = np.broadcast_to(d, (m, r, e))
+    except ValueError:
+        raise HRIRError(f"{path}: Data.Delay of shape {d.shape} does not fit (M, R, E) = "
+                        f"{(m, r, e)}") from None  # fmt: skip
+    if np.any(d < 0) or not np.all(np.isfinite(d)):
+        raise HRIRError(f"{path}: Data.Delay must be finite and >= 0 samples")
+    return d
+
+
+def _emitters(sofa, path: Path, m: int, e: int) -> np.ndarray:
+    """Emitter positions (M, E, 3) in the file frame."""
+    src = _positions(sofa.SourcePosition, _attr(sofa, "SourcePosition_Type", "cartesian"),
+                     _attr(sofa, "SourcePosition_Units", "metre"), "SourcePosition", path)  # fmt: skip
+    emi = _positions(getattr(sofa, "EmitterPosition", np.zeros((1, 3))),
+                     _attr(sofa, "EmitterPosition_Type", "cartesian"),
+                     _attr(sofa, "EmitterPosition_Units", "metre"), "EmitterPosition", path)  # fmt: skip
+    emi = emi.swapaxes(0, 1) if emi.ndim == 3 else emi.reshape(1, -1, 3)  # (M or 1, E, 3)
+    frame = SimpleNamespace(
+        ListenerPosition=np.zeros(3),
+        ListenerView=getattr(sofa, "SourceView", [1.0, 0.0, 0.0]),
+        ListenerUp=getattr(sofa, "SourceUp", [0.0, 0.0, 1.0]),
+        ListenerView_Type=_attr(sofa, "SourceView_Type", "cartesian"),
+        ListenerView_Units=_attr(sofa, "SourceView_Units", "metre"),
+    )
+    _, rot = _listener_frame(frame, path)  # rows: source frame axes in the file frame
+    try:
+        local = np.broadcast_to(emi, (m, e, 3))
+        out = src.reshape(-1, 1, 3) + np.einsum("mji,mej->mei", np.broadcast_to(rot, (m, 3, 3)),
+                                                local)  # fmt: skip
+        return np.ascontiguousarray(np.broadcast_to(out, (m, e, 3)))
+    except ValueError:
+        raise HRIRError(f"{path}: SourcePosition/EmitterPosition do not match {m} measurement(s) "
+                        f"x {e} emitter(s)") from None  # fmt: skip
+
+
+def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Listener positions (M, 3) and yaws (M,) of an upright listener."""
+    pos, rot = _listener_frame(sofa, path)
+    try:
+        pos, rot = np.broadcast_to(pos, (m, 3)), np.broadcast_to(rot, (m, 3, 3))
+    except ValueError:
+        raise HRIRError(f"{path}: ListenerPosition/ListenerView do not match {m} "
+                        "measurement(s)") from None  # fmt: skip
+    view, up = rot[:, 0], rot[:, 2]
+    if np.any(np.abs(view[:, 2]) > UPRIGHT_TOL) or np.any(up[:, 2] < 1 - UPRIGHT_TOL):
+        raise HRIRError(f"{path}: the listener must be upright (ListenerUp along +z, ListenerView "
+                        "horizontal): scenes give the head a yaw only")  # fmt: skip
+    return np.array(pos, dtype=float), np.degrees(np.arctan2(view[:, 1], view[:, 0]))
+
+
+def _apply_delays(ir: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    if not np.any(delay):
+        return ir
+    n_out = ir.shape[-1] + int(math.ceil(delay.max()))
+    return shift_fractional(ir, delay, n_out=n_out)
+
+
+def read_brir_sofa(path) -> MeasuredRoom:
+    """Read a ``MultiSpeakerBRIR`` file (conventions in the module docstring).
+
+    Raises
+    ------
+    HRIRError
+        Missing file, not SOFA, another convention, not two receivers, a listener that is not
+        upright, positions or delays that do not fit the data.
+    """
+    path = Path(path).resolve()
+    sofa = _read(path)
+    convention = _attr(sofa, "GLOBAL_SOFAConventions", "?")
+    if convention != CONVENTION:
+        hint = " (an HRIR set, not a room)" if "FreeField" in convention else ""
+        raise HRIRError(f"{path}: SOFA convention {convention!r}{hint} is not a measured "
+                        f"binaural room; rooms are read from {CONVENTION!r} files")  # fmt: skip
+    data = _data_ir(sofa, path)
+    m, r, e, _ = data.shape
+    data = data[:, _receiver_order(sofa, path, r)]
+    if not np.all(np.any(data != 0, axis=-1)):
+        raise HRIRError(f"{path}: every response of Data.IR must hold a non-zero sample")
+    ir = _apply_delays(data, _delays(sofa, path, (m, r, e))[:, _receiver_order(sofa, path, r)])
+    listener, yaw = _listener(sofa, path, m)
+    return MeasuredRoom(path=path, sha256=sha256_file(path), sample_rate=_sampling_rate(sofa, path),
+                        ir=ir, listener_m=listener, yaw_deg=yaw,
+                        emitters_m=_emitters(sofa, path, m, e))  # fmt: skip
+
+
+@lru_cache(maxsize=4)  # whole files in memory: a few
+def _cached(path: str, mtime_ns: int, size: int) -> MeasuredRoom:
+    return read_brir_sofa(path)
+
+
+@lru_cache(maxsize=4096)
+def _cached_geometry(path: str, mtime_ns: int, size: int) -> MeasuredRoom:
+    return dataclasses.replace(_cached(path, mtime_ns, size), ir=None)
+
+
+def _stat_key(path) -> tuple[str, int, int]:
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ConfigError(f"measured room {p}: cannot be read ({exc.strerror})") from None
+    return str(p), st.st_mtime_ns, st.st_size
+
+
+def load_measured_room(path) -> MeasuredRoom:
+    """:func:`read_brir_sofa`, cached per process (a few files) while the file keeps its
+    modification time and size."""
+    return _cached(*_stat_key(path))
+
+
+def measured_geometry(path) -> MeasuredRoom:
+    """The file's :class:`MeasuredRoom` without its responses (``ir`` None), cached for many
+    files: what drawing scenes needs."""
+    return _cached_geometry(*_stat_key(path))
+
+
+def resampled(ir: np.ndarray, rate_in: float, rate_out: int) -> np.ndarray:
+    """``ir`` (..., N) from ``rate_in`` to ``rate_out`` Hz (polyphase, linear phase)."""
+    if rate_in == rate_out:
+        return ir
+    if rate_in != int(rate_in):
+        raise HRIRError(f"cannot resample from a non-integer rate {rate_in} Hz")
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(int(rate_out), int(rate_in))
+    return resample_poly(ir, ratio.numerator, ratio.denominator, axis=-1)
+
+
+def write_brir_sofa(path, *, ir, sample_rate: int, listener_m, yaw_deg: float, emitters_m,
+                    title: str, room_description: str = "") -> None:  # fmt: skip
+    """Write one room's BRIRs as ``MultiSpeakerBRIR`` (M = 1), atomically.
+
+    Parameters
+    ----------
+    ir : ndarray, (E, 2, N)
+        Left and right ear responses per emitter, sample 0 = emission time.
+    listener_m, yaw_deg
+        Listener position (room frame) and yaw; view ``(cos yaw, sin yaw, 0)``, up +z.
+    emitters_m : ndarray, (E, 3)
+        Emitter positions in the room frame (``SourcePosition`` = origin, cartesian).
+    """
+    import sofar
+    from sofar.io import _write_sofa
+
+    path = Path(path)
+    ir = np.asarray(ir, dtype=float)
+    yaw = math.radians(float(yaw_deg))
+    with warnings.catch_warnings():  # sofar: "preliminary conventions version 0.3"
+        warnings.simplefilter("ignore")
+        sofa = sofar.Sofa(CONVENTION, verify=False)
+    sofa.Data_IR = np.moveaxis(ir, 0, 1)[None]  # (1, R, E, N)
+    sofa.Data_SamplingRate = float(sample_rate)
+    sofa.Data_Delay = np.zeros((1, 2, ir.shape[0]))
+    sofa.ListenerPosition = np.asarray(listener_m, dtype=float).reshape(1, 3)
+    sofa.ListenerView = np.array([[math.cos(yaw), math.sin(yaw), 0.0]])
+    sofa.ListenerUp = np.array([[0.0, 0.0, 1.0]])
+    sofa.ReceiverPosition = np.array([[0.0, HEAD_RADIUS_M, 0.0], [0.0, -HEAD_RADIUS_M, 0.0]])
+    sofa.SourcePosition = np.zeros((1, 3))
+    sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
+    sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
+    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (ir.shape[0], 1))
+    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (ir.shape[0], 1))
+    sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
+    sofa.GLOBAL_RoomDescription = room_description
+    sofa.GLOBAL_Comment = ("Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
+                           "receiver 1 is the left ear; positions in the room frame (metres, "
+                           "origin at a floor corner, z up).")  # fmt: skip
+    _verified(sofa, path)
+    raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
+    try:
+        with atomic_path(path) as tmp:
+            try:
+                _write_sofa(str(raw), sofa, compression=0, verify=False)
+                _rechunked_copy(raw, tmp)
+            except RuntimeError as exc:
+                raise OutputError(f"{path}: cannot write ({exc})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            raw.unlink(missing_ok=True)
+
+
+def _verified(sofa, path: Path) -> None:
+    """sofar's checks (dimensions set for writing), all but the convention's deprecation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        issues = sofa.verify(issue_handling="return", mode="write") or ""
+    errors = issues.split("WARNINGS")[0].replace("ERRORS", "").strip("-\n ")
+    lines = [ln for ln in errors.splitlines() if ln.strip() and "deprecat" not in ln.lower()
+             and not ln.startswith("- GLOBAL_SOFAConventions is")]  # fmt: skip
+    if lines:
+        raise HRIRError(f"{path}: the BRIRs do not verify as {CONVENTION}: {' '.join(lines)}")
+
+
+__all__ = ["CONVENTION", "MeasuredRoom", "load_measured_room", "read_brir_sofa", "resampled",
+           "measured_geometry", "write_brir_sofa"]  # fmt: skip
