@@ -2,7 +2,8 @@
 
 A direction ``v`` maps to ``(p, q) = (x, y) / (|x| + |y| + |z|)`` in the diamond
 ``|p| + |q| <= 1``, one table per hemisphere (``z >= 0``, ``z < 0``), ``G x G`` cells each
-(``G = 512``). Within one octant the map is a gnomonic projection of the face
+(``G = 1024``: 8 MB of int32; half the ambiguous cells of ``G = 512``, a third less time per
+query). Within one octant the map is a gnomonic projection of the face
 ``|x| + |y| + |z| = 1``, so a cell (which never straddles an axis) is a convex spherical
 quadrilateral and lies within the largest angle ``rho`` from its centre to its corners. If the
 nearest measured direction is closer to the centre than the second nearest by more than
@@ -23,7 +24,7 @@ from ..geometry import spherical_to_cartesian
 from .derived import derived
 
 #: Cells per table side at the finest level, and at the coarsest.
-FINE_CELLS = 512
+FINE_CELLS = 1024
 COARSE_CELLS = 16
 #: Candidates kept per ambiguous finest cell (cells needing more use the k-d tree).
 N_CANDIDATES = 4
