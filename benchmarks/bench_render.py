@@ -82,7 +82,7 @@ def material_room(args, rt60: float) -> tuple[dict, dict]:
 
     preset = dict(load_preset(args.materials))
     x, y, z = args.room
-    preset.update(name=f"{preset['name']}-{rt60}", rt60_s=[rt60, rt60],
+    preset.update(name=f"{preset['name']}-rt60-{round(rt60 * 1000)}ms", rt60_s=[rt60, rt60],
                   size_m={"width": [x, x], "length": [y, y], "height": [z, z]})  # fmt: skip
     cfg = {**default_config(), "rooms": preset}
     return draw_room(cfg, np.random.default_rng(args.seed)), cfg
@@ -136,7 +136,7 @@ def child_bindata(args) -> dict:
         "base_mb": base_mb,
         "length": int(np.max(lengths)),
         "images": int(np.mean(images)),
-        "beta": getattr(first, "reflection_coefficient", None),
+        "beta": None if args.materials else first.reflection_coefficient,
     }
 
 
