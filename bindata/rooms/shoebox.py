@@ -38,6 +38,7 @@ from .acoustics import (
     scale_absorption,
 )
 from .air import REFERENCE_PRESSURE_KPA, attenuation_db_per_m, energy_attenuation_per_m
+from ..render.brir import HIGHPASS_HZ
 from .base import BoxRoomKind, _uniform
 from .materials import material, materials_of
 
@@ -179,6 +180,51 @@ class ShoeboxKind(BoxRoomKind):
         return self._render_materials(
             description, listener, source_m, hrirset, render_cfg, anechoic
         )
+
+    def render_path(self, description: dict, *, listeners: list, sources_m, hrirset,
+                    render_cfg: dict, anechoic: bool, early_s: float):  # fmt: skip
+        """Batched early BRIRs (:mod:`bindata.render.path`); the tail is the middle block's.
+
+        Flat rooms: every block's early part in one pass (:func:`~bindata.render.path.
+        flat_shoebox_early`). Rooms with materials: each block rendered with its images cut
+        at the split (a short :func:`~bindata.render.bands.render_band_brir`).
+        """
+        from ..render.path import PathBRIR, flat_shoebox_early, split_sample
+
+        sources = np.asarray(sources_m, float).reshape(-1, 3)
+        positions = np.array([lis["position_m"] for lis in listeners], float)
+        yaws = np.array([lis["yaw_deg"] for lis in listeners], float)
+        c, fs = float(render_cfg["speed_of_sound"]), hrirset.sample_rate
+        mid = len(listeners) // 2
+        tail = self.render(description, listener=listeners[mid], source_m=sources[mid],
+                           hrirset=hrirset, render_cfg=render_cfg, anechoic=anechoic)  # fmt: skip
+        onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
+        split = split_sample(onsets, early_s=early_s, sample_rate=fs)
+        if "surfaces" not in description:
+            from ..render.room import decay_time_s
+
+            t_end = 0.0 if anechoic else decay_time_s(
+                description["dimensions_m"], description["rt60_s"],
+                decay_db=render_cfg["decay_db"], speed_of_sound=c)  # fmt: skip
+            early = flat_shoebox_early(
+                description["dimensions_m"], listeners_m=positions, yaws_deg=yaws,
+                sources_m=sources, hrirset=hrirset, speed_of_sound=c,
+                beta=tail.reflection_coefficient if t_end > 0 else 0.0,
+                max_distance_m=t_end * c, split=split, highpass_hz=HIGHPASS_HZ,
+            )  # fmt: skip
+            n_images = int(tail.n_images)
+        else:
+            short = {**description, "decay_time_s": min(float(description["decay_time_s"]),
+                                                        split / fs + 0.01)}  # fmt: skip
+            early = np.zeros((len(listeners), 2, split))
+            n_images = int(tail.n_images)
+            for k, (lis, src) in enumerate(zip(listeners, sources, strict=True)):
+                b = self._render_materials(short, lis, src, hrirset, render_cfg, anechoic)
+                take = min(split, b.ir.shape[1])
+                early[k, :, :take] = b.ir[:, :take]
+                n_images += int(b.n_images)
+        return PathBRIR(early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets,
+                        n_images=n_images)  # fmt: skip
 
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
         from ..render.bands import render_band_brir
