@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import __version__
+from .ambience import draw_ambience
 from .errors import SceneError
 from .folds import fold_of
 from .geometry import cartesian_to_spherical, room_to_head
 from .labels import LABEL_FRAME_S, n_label_frames
-from .ambience import draw_ambience
 from .motion import draw_head_track
 from .rooms import draw_room, kind_of
 from .scene_motion import check_motion_allowed, draw_path, motion_plan

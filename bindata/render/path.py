@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy.fft import irfft, next_fast_len, rfft
 
 from ..geometry import room_to_head

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
+from ..render.brir import HIGHPASS_HZ
 from .acoustics import (
     MID_BANDS_HZ,
     OCTAVE_BANDS_HZ,
@@ -38,7 +39,6 @@ from .acoustics import (
     scale_absorption,
 )
 from .air import REFERENCE_PRESSURE_KPA, attenuation_db_per_m, energy_attenuation_per_m
-from ..render.brir import HIGHPASS_HZ
 from .base import BoxRoomKind, _uniform
 from .materials import material, materials_of
 
