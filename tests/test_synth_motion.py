@@ -269,7 +269,10 @@ def test_a_kind_of_fixed_positions_refuses_motion(tmp_path, monkeypatch):
     from bindata.rooms.shoebox import ShoeboxKind
 
     monkeypatch.setattr(ShoeboxKind, "renders_any_position", False)
-    for extra, flag in ((["--moving", "0.5"], "--moving"), (["--head-rotation"], "--head-rotation")):
+    for extra, flag in (
+        (["--moving", "0.5"], "--moving"),
+        (["--head-rotation"], "--head-rotation"),
+    ):
         out = tmp_path / flag.strip("-")
         res = run("synth", "--out", out, *SMALL, *extra)
         assert res.exit_code == 2 and f"{flag}: room kind 'shoebox'" in res.output, res.output
