@@ -6,6 +6,12 @@ labelled duration with 5 ms fades, its RMS set to ``level_db`` (dB re full scale
 1 m: the library normalises every sound to an RMS of 0.1, -20 dB). Reverberant tails run past the
 offset and are cut at the end of the file. The mix is scaled down only when its peak would exceed
 ``mix.peak_dbfs`` (the gain applied is recorded in the render info), then rounded to int16.
+
+Moving events (a ``path``, or a turning ``head``) go through the BRIRs of their path
+(:func:`event_path_brir`, the room kind's ``render_path``; :mod:`bindata.render.moving`): the
+direct sound of the path's first pose reaches the head at the onset. A scene's ``ambience`` is
+added at its SNR against the event mix before the scaling (:mod:`bindata.ambience`). Moving
+events' metadata rows follow the source relative to the head at each frame's centre.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ Sampling rules (documented choices where the paper is silent):
 * Sources: when a kind finds no position for a source, the listener is redrawn (with all the
   file's sources), at most ``listener.max_redraws`` times in all before a
   :class:`~bindata.errors.SceneError`.
+* Motion (only when the config asks; docs/design.md "Moving scenes"): which events move and
+  their paths (:mod:`bindata.scene_motion`, ``motion`` stream; a moving event that finds no
+  path also redraws the listener), the head track (``head`` stream) and the ambience record
+  (``ambience`` stream) are drawn after the sources; absent keys mean static, still, none.
 """
 
 from __future__ import annotations
