@@ -330,12 +330,16 @@ def load_scene(path: str | os.PathLike) -> dict:
     return scene
 
 
-def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None):
+def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None,
+                      ambience: str | None = None):  # fmt: skip
     """Re-render a scene file: (pcm int16 (n, 2), sample_rate, metadata CSV text).
 
-    ``hrir`` / ``library`` replace the specs stored in the scene (same set at another path).
+    ``hrir`` / ``library`` / ``ambience`` replace the specs (HRIR set, event library, folder of
+    a recorded ambience) stored in the scene: the same files at another path.
     """
     scene = load_scene(scene_path)
+    if ambience is not None and (scene.get("ambience") or {}).get("kind") == "recorded":
+        scene["ambience"] = {**scene["ambience"], "folder": str(ambience)}
     hrirset, lib, _ = load_resources(
         hrir or scene["hrir"]["spec"], bool(scene["hrir"].get("nearfield", False)),
         library or scene["event_library"]["spec"], int(scene["sample_rate"]),

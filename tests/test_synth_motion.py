@@ -217,6 +217,23 @@ def test_recorded_ambience_folder(tmp_path):
     assert abs(measured - drawn) < 0.2
     assert run("regen", out / "scenes" / f"{scene['stem']}.json").exit_code == 0
     assert run("validate", out).exit_code == 0
+    moved = tmp_path / "moved"
+    folder.rename(moved)  # the recordings elsewhere: regen --ambience finds them
+    res = run("regen", out / "scenes" / f"{scene['stem']}.json", "--ambience", moved)
+    assert res.exit_code == 0 and "identical" in res.output, res.output
+
+
+def test_plot_and_report_show_paths_head_and_snr(moving_dataset, tmp_path):
+    pytest.importorskip("matplotlib")
+    scene = sorted((moving_dataset / "scenes").glob("*.json"))[0]
+    assert run("plot", scene, "--out", tmp_path / "scene.png").exit_code == 0
+    assert (tmp_path / "scene.png").stat().st_size > 10_000
+    res = run("report", moving_dataset, "--out", tmp_path / "report")
+    assert res.exit_code == 0, res.output
+    card = (tmp_path / "report" / "README.md").read_text()
+    assert "## Motion and ambience" in card and "SNR min" in card
+    for name in ("source_speeds", "head_speeds", "snr"):
+        assert (tmp_path / "report" / f"{name}.png").exists()
 
 
 def test_validate_catches_a_path_that_leaves_its_band(moving_dataset, tmp_path):

@@ -229,13 +229,19 @@ def _in_flag_terms(exc):
 )
 @click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR spec.")
 @click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
-def regen_command(scene_path, out_path, check_path, hrir, events_library):
+@click.option(
+    "--ambience",
+    "ambience_folder",
+    help="Use this folder of recordings instead of the scene's ambience folder.",
+)
+def regen_command(scene_path, out_path, check_path, hrir, events_library, ambience_folder):
     """Re-render one file from its scene JSON and check it is byte-identical."""
     from ..errors import DatasetError, OutputExistsError
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
-    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library)
+    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library,
+                                   ambience=ambience_folder)  # fmt: skip
     data = wav_bytes(pcm, fs)
     if out_path:
         if Path(out_path).exists():
