@@ -84,8 +84,8 @@ def path_brir_from(brirs: list, tail, *, early_s: float) -> PathBRIR:
 def _axis_images(s: np.ndarray, r: np.ndarray, length: float, reach: float):
     """Per axis: (n, p) candidates with an offset within ``reach`` for some block.
 
-    ``s``, ``r``: (K,) source and receiver coordinates. Returns offsets (K, J) and reflection
-    counts (J,).
+    ``s``, ``r``: (K,) source and receiver coordinates. Returns offsets (K, J) and the
+    reflections of each candidate on the wall at 0 (``|n - p|``) and at ``L`` (``|n|``), (J, 2).
     """
     n_max = int(np.ceil((reach + np.max(np.abs(s)) + np.max(np.abs(r))) / (2.0 * length))) + 1
     n = np.arange(-n_max, n_max + 1)
@@ -94,14 +94,18 @@ def _axis_images(s: np.ndarray, r: np.ndarray, length: float, reach: float):
         off = (1 - 2 * p) * s[:, None] + 2.0 * n[None, :] * length - r[:, None]
         keep = np.min(np.abs(off), axis=0) <= reach
         offs.append(off[:, keep])
-        counts.append((np.abs(n - p) + np.abs(n))[keep])
+        counts.append(np.stack([np.abs(n - p), np.abs(n)], axis=1)[keep])
     return np.concatenate(offs, axis=1), np.concatenate(counts)
 
 
-def batch_images(dims, sources: np.ndarray, receivers: np.ndarray, reach: float):
+def batch_images(dims, sources: np.ndarray, receivers: np.ndarray, reach: float, *,
+                 walls: bool = False):  # fmt: skip
     """Images of every block within ``reach`` of its receiver: offsets (K, I, 3) and orders (I,).
 
     The candidate set is shared by the blocks (a superset for each); callers mask by distance.
+    ``walls=True`` adds the reflections of each image on each surface, (I, 6) in the order of
+    :func:`~bindata.render.image_source.iter_image_offsets` (floor, ceiling, x = 0, x = Lx,
+    y = 0, y = Ly).
     """
     axes = [_axis_images(sources[:, a], receivers[:, a], float(dims[a]), reach) for a in range(3)]
     (ox, cx), (oy, cy), (oz, cz) = axes
@@ -111,7 +115,10 @@ def batch_images(dims, sources: np.ndarray, receivers: np.ndarray, reach: float)
     pair, iz = np.nonzero(low[2][None, :] <= rest[:, None])
     ix, iy = ix[pair], iy[pair]
     offsets = np.stack([ox[:, ix], oy[:, iy], oz[:, iz]], axis=-1)
-    return offsets, (cx[ix] + cy[iy] + cz[iz]).astype(np.int64)
+    orders = (cx[ix].sum(1) + cy[iy].sum(1) + cz[iz].sum(1)).astype(np.int64)
+    if not walls:
+        return offsets, orders
+    return offsets, orders, np.concatenate([cz[iz], cx[ix], cy[iy]], axis=1).astype(np.int64)
 
 
 def flat_shoebox_early(dims, *, listeners_m, yaws_deg, sources_m, hrirset, speed_of_sound: float,

@@ -186,8 +186,8 @@ class ShoeboxKind(BoxRoomKind):
         """Batched early BRIRs (:mod:`bindata.render.path`); the tail is the middle block's.
 
         Flat rooms: every block's early part in one pass (:func:`~bindata.render.path.
-        flat_shoebox_early`). Rooms with materials: each block rendered with its images cut
-        at the split (a short :func:`~bindata.render.bands.render_band_brir`).
+        flat_shoebox_early`); rooms with materials likewise (:func:`~bindata.render.
+        path_bands.band_shoebox_early`).
         """
         from ..render.path import PathBRIR, flat_shoebox_early, split_sample
 
@@ -214,29 +214,29 @@ class ShoeboxKind(BoxRoomKind):
             )  # fmt: skip
             n_images = int(tail.n_images)
         else:
-            short = {**description, "decay_time_s": min(float(description["decay_time_s"]),
-                                                        split / fs + 0.01)}  # fmt: skip
-            early = np.zeros((len(listeners), 2, split))
+            early = self._early_materials(description, positions, yaws, sources, hrirset, c,
+                                          split, anechoic)  # fmt: skip
             n_images = int(tail.n_images)
-            for k, (lis, src) in enumerate(zip(listeners, sources, strict=True)):
-                b = self._render_materials(short, lis, src, hrirset, render_cfg, anechoic)
-                take = min(split, b.ir.shape[1])
-                early[k, :, :take] = b.ir[:, :take]
-                n_images += int(b.n_images)
         return PathBRIR(early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets,
                         n_images=n_images)  # fmt: skip
+
+    def _early_materials(self, description, positions, yaws, sources, hrirset, c, split,
+                         anechoic):  # fmt: skip
+        from ..render.path_bands import band_shoebox_early
+
+        absorption, air_db, spectrum = _materials(description)
+        return band_shoebox_early(
+            description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
+            listeners_m=positions, yaws_deg=yaws, sources_m=sources, hrirset=hrirset,
+            speed_of_sound=c, decay_time_s=float(description["decay_time_s"]), split=split,
+            air_spectrum=spectrum, reflections=not anechoic, highpass_hz=HIGHPASS_HZ,
+        )  # fmt: skip
 
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
         from ..render.bands import render_band_brir
 
         c = float(render_cfg["speed_of_sound"])
-        absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
-        air = description.get("air")
-        air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])
-        spectrum = None
-        if air:
-            conditions = {k: air[k] for k in ("temperature_c", "humidity_pct", "pressure_kpa")}
-            spectrum = lambda f: attenuation_db_per_m(f, **conditions)  # noqa: E731
+        absorption, air_db, spectrum = _materials(description)
         return render_band_brir(
             description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
             listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"], source_m=source_m,
@@ -279,6 +279,18 @@ class ShoeboxKind(BoxRoomKind):
         out = super().summary(description)
         out["rt60_bands_s"] = description.get("rt60_bands_s")
         return out
+
+
+def _materials(description: dict):
+    """(absorption (6, B), air dB/m (B,), air spectrum callable or None) of a description."""
+    absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
+    air = description.get("air")
+    air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])
+    spectrum = None
+    if air:
+        conditions = {k: air[k] for k in ("temperature_c", "humidity_pct", "pressure_kpa")}
+        spectrum = lambda f: attenuation_db_per_m(f, **conditions)  # noqa: E731
+    return absorption, air_db, spectrum
 
 
 __all__ = ["ShoeboxKind"]
