@@ -41,6 +41,10 @@ def motion_problems(scene: dict, cfg: dict, kind) -> list[str]:
     problems += _head_problems(scene, cfg)
     if (moving or "head" in scene) and "motion_render" not in scene:
         problems.append("motion_render is missing (events move or the head turns)")
+    for key, value in scene.get("motion_render", {}).items():
+        if abs(float(value) - float(cfg["motion"][key])) > _TOL:
+            problems.append(f"motion_render.{key} must be {cfg['motion'][key]} (config "
+                            f"motion.{key}), got {value}")  # fmt: skip
     problems += _ambience_problems(scene, cfg)
     return problems
 
