@@ -155,6 +155,7 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     lengths = [length * LABEL_FRAME_S for _, _, length in placed]
     failure: list = []
     for _ in range(cfg["listener"]["max_redraws"]):
+        failure.clear()  # why the last listener failed, if a path did
         listener = sample_listener(cfg, room, rngs["listener"])
         positions = _place_sources(cfg, room, listener, bands, rngs, plan, lengths, failure)
         if positions is not None:
