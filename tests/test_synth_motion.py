@@ -266,6 +266,9 @@ def test_validate_catches_a_path_that_leaves_its_band(moving_dataset, tmp_path):
         (["--snr", "6", "30", "--ambience", "BROKEN"], "unreadable"),
         (["--moving", "1", "--line-fraction", "1", "--linear-speed", "20", "30"],
          "finds no path"),
+        (["--config", "TIGHT", "--moving", "1", "--angular-speed", "90", "90"],
+         "arc at 90 deg/s) finds no path in room [6.0, 6.0, 2.5] m"),
+        (["--ambience", "EMPTY"], "--ambience an ambience folder"),
     ],
 )  # fmt: skip
 def test_bad_motion_input_is_one_clear_error_and_writes_nothing(tmp_path, extra, message):
@@ -273,8 +276,12 @@ def test_bad_motion_input_is_one_clear_error_and_writes_nothing(tmp_path, extra,
     (tmp_path / "empty").mkdir()
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "noise.wav").write_bytes(b"RIFF not a wav at all")
+    tight = {"room": {"width_m": [6.0, 6.0], "length_m": [6.0, 6.0], "height_m": [2.5, 2.5]},
+             "events": {"duration_s": [3.5, 3.9]}, "duration_s": 5.0,
+             "listener": {"max_redraws": 5}, "motion": {"max_tries": 4}}  # fmt: skip
+    (tmp_path / "tight.json").write_text(json.dumps(tight))
     subst = {"NAN_CFG": tmp_path / "nan.json", "EMPTY": tmp_path / "empty",
-             "BROKEN": tmp_path / "broken"}  # fmt: skip
+             "BROKEN": tmp_path / "broken", "TIGHT": tmp_path / "tight.json"}  # fmt: skip
     out = tmp_path / "out"
     res = run("synth", "--out", out, *SMALL, *[str(subst.get(a, a)) for a in extra])
     assert res.exit_code == 2, res.output
