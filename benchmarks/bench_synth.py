@@ -17,7 +17,14 @@ default ``MALLOC_TRIM_THRESHOLD_=65536`` (which slows the renderer's large tempo
 ``--dask-malloc-trim`` keeps it) and with quiet background work (:data:`QUIET_WORKERS`: no
 statistical profiler, memory and event-loop checks once a second; ``--dask-defaults`` keeps
 Dask's defaults, which on a 2-core machine take ~5 % of the cores from the workers).
-Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask]``.
+With ``--only moving`` it times moving scenes instead (docs/design.md, "Moving scenes"):
+
+- (a) per file, every event moving (arcs at the default speeds) against the same scenes with
+  the paths removed (static), rendered in this process; ratio target <= :data:`TARGET_MOVING`;
+- (b) ``--n`` files with ``--overlap 2 --moving 0.5 --snr 6 30`` and 2 local jobs, beside the
+  static default with 2 jobs (target for 400 files: <= :data:`TARGET_MOVING_RUN_S` s).
+
+Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask|moving]``.
 """
 
 from __future__ import annotations
@@ -108,6 +115,64 @@ def run_dask(
         return (*result, cpu / (result[0] * workers))
 
 
+TARGET_MOVING = 3.0
+TARGET_MOVING_RUN_S = 120.0
+
+
+def _static_copy(scene: dict) -> dict:
+    """The scene with every path (and the moving-render options) removed."""
+    events = [{k: v for k, v in ev.items() if k != "path"} for ev in scene["events"]]
+    return {**{k: v for k, v in scene.items() if k != "motion_render"}, "events": events}
+
+
+def run_moving_files(cfg: dict, seed: int, n_files: int) -> tuple[float, float]:
+    """Seconds to render ``n_files`` scenes with every event moving, and the same static."""
+    from bindata.scene import sample_scene
+    from bindata.synth import render_scene
+
+    moving_cfg = {**cfg, "motion": {**cfg["motion"], "moving_fraction": 1.0}}
+    hrirset, library, record = load_resources(
+        str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]), str(cfg["events"]["library"]),
+        int(cfg["sample_rate"]), str(cfg["hrir"]["calibration"]))  # fmt: skip
+    _warm(cfg)
+    scenes = [sample_scene(moving_cfg, seed=seed, file_index=i, library=library,
+                           resources=record) for i in range(n_files)]  # fmt: skip
+    render_scene(scenes[0], library=library, hrirset=hrirset)  # warm-up (caches)
+    times = []
+    for variant in (scenes, [_static_copy(s) for s in scenes]):
+        start = time.perf_counter()
+        for scene in variant:
+            render_scene(scene, library=library, hrirset=hrirset)
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def main_moving(args) -> int:
+    """``--only moving``: (a) moving / static per file, (b) the moving run beside the static."""
+    base = {"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms}
+    cfg = load_config(overrides=base)
+    n_a = min(args.n, 16)
+    t_move, t_static = run_moving_files(cfg, args.seed, n_a)
+    ratio = t_move / t_static
+    verdict = "ok" if ratio <= TARGET_MOVING else f"above the {TARGET_MOVING}x target"
+    print(f"(a) {n_a} files, every event moving: {t_move / n_a:.3f} s/file, static "
+          f"{t_static / n_a:.3f} s/file: {ratio:.2f}x ({verdict})")  # fmt: skip
+    moving = load_config(overrides={**base, "max_overlap": 2, "motion.moving_fraction": 0.5,
+                                    "ambience.snr_db": [6.0, 30.0]})  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work or tmp)
+        t_plain, _, _ = run_local(cfg, work / "static", args.seed, 2)
+        t_moving, _, _ = run_local(moving, work / "moving", args.seed, 2)
+    if args.n == 400:
+        ok = t_moving <= TARGET_MOVING_RUN_S
+        verdict = "ok" if ok else f"above the {TARGET_MOVING_RUN_S:g} s target"
+    else:
+        verdict = f"the {TARGET_MOVING_RUN_S:g} s target is for --n 400"
+    print(f"(b) {args.n} files, 2 jobs: static default {t_plain:.1f} s; --overlap 2 --moving 0.5 "
+          f"--snr 6 30: {t_moving:.1f} s ({t_moving / t_plain:.2f}x; {verdict})")  # fmt: skip
+    return 0
+
+
 def _checksums(manifest: dict) -> list[tuple]:
     return [(f["stem"], f["audio_sha256"], f["metadata_sha256"], f["scene_sha256"])
             for f in manifest["files"]]  # fmt: skip
@@ -118,13 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=400, help="files per run [400]")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rooms", default="paper", help="room preset (bindata rooms list) [paper]")
-    parser.add_argument("--only", choices=["local", "dask"], help="time one backend only")
+    parser.add_argument("--only", choices=["local", "dask", "moving"],
+                        help="time one backend only, or moving scenes")  # fmt: skip
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
     parser.add_argument("--dask-malloc-trim", action="store_true",
                         help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")  # fmt: skip
     parser.add_argument("--dask-defaults", action="store_true",
                         help="keep Dask's default profiler and monitor intervals")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.only == "moving":
+        return main_moving(args)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
     print(f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "

@@ -109,6 +109,18 @@ def diffuse_correlations(ir: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.concatenate([corr[:, n_fft - (n - 1) :], corr[:, :n]], axis=-1)
 
 
+def _shell_correlations(shell) -> np.ndarray:
+    """:func:`diffuse_correlations` of a shell with its Voronoi weights, built once per shell."""
+    from .hrir.derived import derived
+
+    def build():
+        weights = direction_weights(shell.azimuth_deg, shell.elevation_deg)
+        return diffuse_correlations(shell.ir, weights)
+
+    return derived("diffuse_correlations", (shell.ir, shell.azimuth_deg, shell.elevation_deg),
+                   build)  # fmt: skip
+
+
 def _spectra_on_grid(corr: np.ndarray, n_samples: int) -> np.ndarray:
     """``C_LL, C_RR, C_LR`` on the rfft grid of ``n_samples`` (exact, correlations wrapped)."""
     lags = corr.shape[-1] // 2
@@ -155,8 +167,7 @@ def diffuse_field(
     """
     if not np.isfinite(slope_db_per_octave):
         raise AmbienceError(f"spectral slope must be finite, got {slope_db_per_octave}")
-    weights = direction_weights(shell.azimuth_deg, shell.elevation_deg)
-    spec = _spectra_on_grid(diffuse_correlations(shell.ir, weights), int(n_samples))
+    spec = _spectra_on_grid(_shell_correlations(shell), int(n_samples))
     c_ll, c_rr, c_lr = spec[0].real, spec[1].real, spec[2]
     l11 = np.sqrt(c_ll)
     l21 = np.divide(np.conj(c_lr), l11, out=np.zeros_like(c_lr), where=l11 > 0)
@@ -235,6 +246,15 @@ class AmbienceFolder:
             problems.add(self.root, f"no audio file found (formats: {formats})")
         problems.raise_if_any(AmbienceError, f"ambience folder {self.root}")
         self.files: tuple[AmbienceFile, ...] = tuple(files)
+
+    def sha256(self, index: int) -> str:
+        """SHA-256 of recording ``index`` (its bytes), computed once."""
+        from .io import sha256_file
+
+        cache = self.__dict__.setdefault("_sha", {})
+        if index not in cache:
+            cache[index] = sha256_file(self.files[int(index)].path)
+        return cache[index]
 
     def describe(self) -> dict:
         """JSON-able summary for the manifest."""
@@ -326,6 +346,89 @@ def scale_to_snr(ambience: np.ndarray, *, snr_db: float, event_power_value: floa
     return ambience * np.sqrt(event_power_value / 10.0 ** (snr_db / 10.0) / power)
 
 
-__all__ = ["AmbienceFolder", "band_coherence", "diffuse_correlations", "diffuse_field",
+# ----------------------------------------------------------------------------- scenes
+def draw_ambience(cfg: dict, rng: np.random.Generator, *, folder=None) -> dict | None:
+    """The scene record of a file's ambience, drawn from its ambience stream (None: none).
+
+    Diffuse: ``{"kind": "diffuse", "snr_db", "slope_db_per_octave", "noise_seed"}`` (the
+    integer seed of the field's noise, so the scene alone regenerates it). Recorded:
+    ``{"kind": "recorded", "snr_db", "folder", "file", "sha256", "offset"}`` (a file of
+    ``folder`` uniformly, a relative start ``offset`` in [0, 1)).
+    """
+    amb = cfg["ambience"]
+    if amb["snr_db"] is None:
+        return None
+    lo, hi = amb["snr_db"]
+    snr = round(float(rng.uniform(lo, hi)) if hi > lo else float(lo), 4)
+    if amb["source"] == "diffuse":
+        return {"kind": "diffuse", "snr_db": snr,
+                "slope_db_per_octave": float(amb["slope_db_per_octave"]),
+                "noise_seed": int(rng.integers(2**63 - 1))}  # fmt: skip
+    folder = folder if folder is not None else open_ambience_folder(amb["source"])
+    index = int(rng.integers(len(folder.files)))
+    entry = folder.files[index]
+    return {"kind": "recorded", "snr_db": snr, "folder": str(folder.root),
+            "file": entry.path.relative_to(folder.root).as_posix(),
+            "sha256": folder.sha256(index), "offset": round(float(rng.uniform()), 6)}  # fmt: skip
+
+
+_FOLDERS: dict[str, AmbienceFolder] = {}
+
+
+def open_ambience_folder(root) -> AmbienceFolder:
+    """:class:`AmbienceFolder` of ``root``, listed once per process."""
+    key = str(root)
+    if key not in _FOLDERS:
+        _FOLDERS[key] = AmbienceFolder(root)
+    return _FOLDERS[key]
+
+
+def ambience_signal(record: dict, *, hrirset, n_samples: int, sample_rate: int) -> np.ndarray:
+    """The ambience of a scene record (:func:`draw_ambience`): (n_samples, 2), RMS 1."""
+    if record["kind"] == "diffuse":
+        return diffuse_field(hrirset.far_field_shell, n_samples=n_samples,
+                             sample_rate=sample_rate,
+                             rng=np.random.default_rng(int(record["noise_seed"])),
+                             slope_db_per_octave=float(record["slope_db_per_octave"]))  # fmt: skip
+    folder = open_ambience_folder(record["folder"])
+    names = [f.path.relative_to(folder.root).as_posix() for f in folder.files]
+    if record["file"] not in names:
+        raise AmbienceError(f"{folder.root}: ambience recording {record['file']!r} of the "
+                            "scene is not in the folder")  # fmt: skip
+    index = names.index(record["file"])
+    if folder.sha256(index) != record["sha256"]:
+        raise AmbienceError(f"{folder.files[index].path}: SHA-256 differs from the scene's "
+                            f"{record['sha256']} (the recording changed)")  # fmt: skip
+    return folder.load(index, sample_rate=sample_rate, n_samples=n_samples,
+                       offset=float(record["offset"]))  # fmt: skip
+
+
+def active_frames(rows: np.ndarray, n_frames: int) -> np.ndarray:
+    """Label frames (bool, ``n_frames``) in which at least one event is active."""
+    active = np.zeros(n_frames, dtype=bool)
+    frames = np.asarray(rows["frame"], dtype=np.int64) if len(rows) else np.zeros(0, np.int64)
+    active[frames[(frames >= 0) & (frames < n_frames)]] = True
+    return active
+
+
+def scene_ambience(scene: dict, events_mix: np.ndarray, *, rows, hrirset) -> np.ndarray:
+    """A scene's ambience (n, 2) scaled to its ``snr_db`` against ``events_mix`` (n, 2).
+
+    A file without an active event frame has no SNR reference and gets no ambience (zeros).
+    """
+    from .labels import LABEL_FRAME_S, n_label_frames
+
+    fs, n = int(scene["sample_rate"]), events_mix.shape[0]
+    active = active_frames(rows, n_label_frames(scene["duration_s"]))
+    if not active.any():
+        return np.zeros_like(events_mix)
+    power = event_power(events_mix, active, fs, frame_s=LABEL_FRAME_S)
+    record = scene["ambience"]
+    signal = ambience_signal(record, hrirset=hrirset, n_samples=n, sample_rate=fs)
+    return scale_to_snr(signal, snr_db=float(record["snr_db"]), event_power_value=power)
+
+
+__all__ = ["AmbienceFolder", "active_frames", "ambience_signal", "draw_ambience",
+           "open_ambience_folder", "scene_ambience", "band_coherence", "diffuse_correlations", "diffuse_field",
            "direction_weights", "event_power", "loop_to_length", "scale_to_snr",
            "third_octave_bands"]  # fmt: skip

@@ -125,9 +125,35 @@ def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
                              f"{clearance} m wall clearance on both sides"))  # fmt: skip
     if cfg["n_files"] < cfg["n_folds"]:
         problems.append(("n_files", f"must be >= n_folds ({cfg['n_folds']}), got {cfg['n_files']}"))
+    problems += _motion_problems(cfg)
     if cfg["events"]["duration_s"][0] > cfg["duration_s"]:
         problems.append(("events.duration_s", f"shortest event {cfg['events']['duration_s'][0]} s "
                          f"is longer than the file ({cfg['duration_s']} s)"))  # fmt: skip
+    return problems
+
+
+def _motion_problems(cfg: dict) -> list[tuple[str, str]]:
+    """Ordered speed, pause and SNR ranges; a head that can turn; a folder given an SNR."""
+    problems = []
+    ranges = ["motion.angular_speed_deg_s", "motion.linear_speed_m_s", "head.speed_deg_s",
+              "head.pause_s"]  # fmt: skip
+    if cfg["ambience"]["snr_db"] is not None:
+        ranges.append("ambience.snr_db")
+    for key in ranges:
+        lo, hi = _get_dotted(cfg, key)
+        if lo > hi:
+            problems.append((key, f"lower bound must be <= upper bound, got [{lo}, {hi}]"))
+    head = cfg["head"]
+    if head["rotation"] and head["speed_deg_s"][0] <= 0 < head["max_turn_deg"]:
+        problems.append(("head.speed_deg_s", "a turning head needs a turning speed > 0 deg/s, "
+                         f"got {head['speed_deg_s']}"))  # fmt: skip
+    if head["rotation"] and head["pause_s"][1] <= 0 and head["max_turn_deg"] <= 0:
+        problems.append(("head.pause_s", "a head track needs pauses or turns that take time, "
+                         f"got pauses {head['pause_s']} and max_turn_deg 0"))  # fmt: skip
+    amb = cfg["ambience"]
+    if amb["snr_db"] is None and amb["source"] != "diffuse":
+        problems.append(("ambience.source", f"an ambience folder ({amb['source']!r}) needs an "
+                         "SNR range (ambience.snr_db); none was given"))  # fmt: skip
     return problems
 
 

@@ -6,6 +6,12 @@ labelled duration with 5 ms fades, its RMS set to ``level_db`` (dB re full scale
 1 m: the library normalises every sound to an RMS of 0.1, -20 dB). Reverberant tails run past the
 offset and are cut at the end of the file. The mix is scaled down only when its peak would exceed
 ``mix.peak_dbfs`` (the gain applied is recorded in the render info), then rounded to int16.
+
+Moving events (a ``path``, or a turning ``head``) go through the BRIRs of their path
+(:func:`event_path_brir`, the room kind's ``render_path``; :mod:`bindata.render.moving`): the
+direct sound of the path's first pose reaches the head at the onset. A scene's ``ambience`` is
+added at its SNR against the event mix before the scaling (:mod:`bindata.ambience`). Moving
+events' metadata rows follow the source relative to the head at each frame's centre.
 """
 
 from __future__ import annotations
@@ -43,22 +49,105 @@ def event_brir(scene: dict, event: dict, hrirset):
                                 anechoic=bool(room["anechoic"]))  # fmt: skip
 
 
-def mix_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
-    """Render a scene to float stereo (n, 2), before scaling; returns (mix, info)."""
+def is_moving(scene: dict, event: dict) -> bool:
+    """Whether an event's direction changes: it has a path, or the head turns."""
+    return "path" in event or scene.get("head", {"kind": "static"})["kind"] != "static"
+
+
+def _wet_event(scene: dict, event: dict, dry: np.ndarray, hrirset) -> tuple[np.ndarray, int, int]:
+    """(wet (2, m), start sample in the file, images rendered) of one event."""
+    fs = int(scene["sample_rate"])
+    if not is_moving(scene, event):
+        brir = event_brir(scene, event, hrirset)
+        wet = oaconvolve(dry[None, :], brir.ir, axes=1)
+        start = int(round(event["onset_s"] * fs)) - int(round(brir.onset_samples))
+        return wet, start, int(brir.n_images)
+    from .render.moving import render_path_signal
+
+    path_brir, hop = event_path_brir(scene, event, hrirset, n_samples=dry.shape[0])
+    wet = render_path_signal(dry, path_brir, hop=hop)
+    start = int(round(event["onset_s"] * fs)) - int(round(path_brir.onset_samples[0]))
+    return wet, start, int(path_brir.n_images)
+
+
+def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
+    """(:class:`~bindata.render.path.PathBRIR`, hop) of a moving event, from the room's kind.
+
+    Blocks sit at a hop that keeps the direction change per block within the scene's
+    ``motion_render.max_step_deg``; block ``k``'s pose is that of ``k * hop`` samples after
+    the onset (positions held at the event's end).
+    """
+    from .motion import head_yaw_deg, source_positions
+    from .render.moving import block_centres, block_hop_samples
+
+    fs, room, listener = int(scene["sample_rate"]), scene["room"], scene["listener"]
+    opts = scene["motion_render"]
+    path = event.get("path", {"kind": "static", "position_m": event["position_m"]})
+    head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
+    speed = relative_speed_deg_s(path, head, listener_m=listener["position_m"],
+                                 onset_s=float(event["onset_s"]),
+                                 duration_s=float(event["duration_s"]))  # fmt: skip
+    hop = block_hop_samples(speed, fs, max_step_deg=float(opts["max_step_deg"]))
+    t = np.minimum(block_centres(n_samples, hop) / fs, float(event["duration_s"]))
+    sources = source_positions(path, t)
+    yaws = head_yaw_deg(head, float(event["onset_s"]) + t)
+    poses = [{"position_m": listener["position_m"], "yaw_deg": float(y)} for y in yaws]
+    path_brir = kind_of(room).render_path(room, listeners=poses, sources_m=sources,
+                                          hrirset=hrirset, render_cfg=scene["render"],
+                                          anechoic=bool(room["anechoic"]),
+                                          early_s=float(opts["early_s"]))  # fmt: skip
+    return path_brir, hop
+
+
+#: Time step (seconds) at which :func:`relative_speed_deg_s` follows a path.
+SPEED_STEP_S = 0.005
+
+
+def relative_speed_deg_s(path: dict, head: dict, *, listener_m, onset_s: float,
+                         duration_s: float) -> float:  # fmt: skip
+    """Largest angular speed (deg/s) of the source's direction seen from the head over the
+    event: the angle between its head-relative unit vectors :data:`SPEED_STEP_S` apart."""
+    from .geometry import spherical_to_cartesian
+    from .motion import relative_track
+
+    t = onset_s + np.arange(0.0, duration_s + SPEED_STEP_S, SPEED_STEP_S)
+    track = relative_track(path, head, listener_m=listener_m, onset_s=onset_s, times_s=t)
+    u = np.atleast_2d(spherical_to_cartesian(track[:, 0], track[:, 1]))
+    if u.shape[0] < 2:
+        return 0.0
+    cos = np.clip(np.sum(u[1:] * u[:-1], axis=1), -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)).max() / SPEED_STEP_S)
+
+
+def mix_events(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
+    """The events of a scene, rendered and summed: float stereo (n, 2); returns (mix, info)."""
     fs = int(scene["sample_rate"])
     n_total = int(round(scene["duration_s"] * fs))
     mix = np.zeros((2, n_total))
     n_images = 0
     for event in scene["events"]:
         dry = dry_event_signal(event, library, fs)
-        brir = event_brir(scene, event, hrirset)
-        n_images += int(brir.n_images)
-        wet = oaconvolve(dry[None, :], brir.ir, axes=1)
-        start = int(round(event["onset_s"] * fs)) - int(round(brir.onset_samples))
+        wet, start, images = _wet_event(scene, event, dry, hrirset)
+        n_images += images
         lo, hi = max(start, 0), min(start + wet.shape[1], n_total)
         if hi > lo:
             mix[:, lo:hi] += wet[:, lo - start : hi - start]
     return mix.T, {"n_images": n_images}
+
+
+def mix_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
+    """Render a scene to float stereo (n, 2), before scaling; returns (mix, info).
+
+    The events (:func:`mix_events`), plus the scene's ambience when it has one, scaled to its
+    SNR against the events (:func:`bindata.ambience.scene_ambience`).
+    """
+    mix, info = mix_events(scene, library=library, hrirset=hrirset)
+    if scene.get("ambience") is not None:
+        from .ambience import scene_ambience
+
+        mix = mix + scene_ambience(scene, mix, rows=scene_rows(scene), hrirset=hrirset)
+        info["snr_db"] = float(scene["ambience"]["snr_db"])
+    return mix, info
 
 
 def to_pcm16(mix: np.ndarray, *, peak_dbfs: float) -> tuple[np.ndarray, float]:
@@ -77,9 +166,34 @@ def scene_rows(scene: dict) -> np.ndarray:
     for ev in scene["events"]:
         first = int(round(ev["onset_s"] / LABEL_FRAME_S))
         count = int(round(ev["duration_s"] / LABEL_FRAME_S))
+        frames = range(first, min(first + count, n_frames))
+        if is_moving(scene, ev):
+            rows += _moving_rows(scene, ev, frames)
+            continue
         az = int(round(ev["azimuth_deg"]))
         az = 180 if az == -180 else az
         el, dist_cm = int(round(ev["elevation_deg"])), int(round(ev["distance_m"] * 100))
-        for f in range(first, min(first + count, n_frames)):
+        for f in frames:
             rows.append((f, ev["class_index"], ev["source"], az, el, dist_cm))
     return np.array(rows, dtype=ROW_DTYPE) if rows else np.zeros(0, dtype=ROW_DTYPE)
+
+
+def _moving_rows(scene: dict, ev: dict, frames: range) -> list[tuple]:
+    """Rows of a moving event: its direction and distance at each frame's centre."""
+    from .motion import relative_track
+
+    if len(frames) == 0:
+        return []
+    listener = scene["listener"]
+    path = ev.get("path", {"kind": "static", "position_m": ev["position_m"]})
+    head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
+    centres = (np.asarray(frames, float) + 0.5) * LABEL_FRAME_S
+    track = relative_track(path, head, listener_m=listener["position_m"],
+                           onset_s=float(ev["onset_s"]), times_s=centres)  # fmt: skip
+    rows = []
+    for f, (az_deg, el_deg, dist) in zip(frames, track, strict=True):
+        az = int(round(az_deg))
+        az = 180 if az == -180 else az
+        rows.append((f, ev["class_index"], ev["source"], az, int(round(el_deg)),
+                     int(round(dist * 100))))  # fmt: skip
+    return rows

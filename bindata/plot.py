@@ -78,8 +78,10 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
     if np.hypot(facing[i], facing[j]) > 1e-3:
         axes.annotate("", xy=(lx + facing[i], ly + facing[j]), xytext=(lx, ly), zorder=4,
                       arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})  # fmt: skip
+    _head_arrows(axes, scene, (lx, ly), (i, j))
     for ev in scene["events"]:
         pos = ev["position_m"]
+        _path_line(axes, ev, (i, j))
         marker = "o" if ev["band"] == "near" else "s"
         axes.plot([pos[i]], [pos[j]], marker=marker, linestyle="none", markersize=10,
                   color=class_color(ev["class_index"]), markeredgecolor="black", zorder=3)  # fmt: skip
@@ -92,6 +94,48 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
     axes.set_xlabel(names[i])
     axes.set_ylabel(names[j])
     axes.set_title(title)
+
+
+def _path_line(axes, ev: dict, dims_idx: tuple[int, int]) -> None:
+    """A moving event's path over its duration (line ending in an arrow at its last point)."""
+    from .motion import source_positions
+
+    if "path" not in ev:
+        return
+    i, j = dims_idx
+    pts = source_positions(ev["path"], np.linspace(0.0, float(ev["duration_s"]), 50))
+    color = class_color(ev["class_index"])
+    axes.plot(pts[:, i], pts[:, j], color=color, linewidth=2, zorder=2)
+    if np.hypot(pts[-1, i] - pts[-2, i], pts[-1, j] - pts[-2, j]) > 1e-6:
+        axes.annotate("", xy=(pts[-1, i], pts[-1, j]), xytext=(pts[-2, i], pts[-2, j]),
+                      arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2}, zorder=2)  # fmt: skip
+
+
+def _head_arrows(axes, scene: dict, centre, dims_idx: tuple[int, int]) -> None:
+    """Faint arrows at the yaws a turning head passes through (its keyframes)."""
+    head = scene.get("head")
+    if head is None or head["kind"] != "keyframes":
+        return
+    i, j = dims_idx
+    for yaw in np.deg2rad(np.unique(np.round(head["yaw_deg"], 3))):
+        facing = np.array([np.cos(yaw), np.sin(yaw), 0.0]) * ARROW_M
+        if np.hypot(facing[i], facing[j]) > 1e-3:
+            axes.annotate("", xy=(centre[0] + facing[i], centre[1] + facing[j]), xytext=centre,
+                          arrowprops={"arrowstyle": "-|>", "color": "grey", "lw": 1,
+                                      "alpha": 0.5}, zorder=2)  # fmt: skip
+
+
+def _head_yaw_curve(axes, scene: dict) -> None:
+    """The head's yaw over time on a second axis of the timeline."""
+    head = scene.get("head")
+    if head is None or head["kind"] != "keyframes":
+        return
+    from .motion import head_yaw_deg
+
+    t = np.linspace(0.0, float(scene["duration_s"]), 300)
+    twin = axes.twinx()
+    twin.plot(t, head_yaw_deg(head, t), color="grey", linestyle="--", label="head yaw")
+    twin.set_ylabel("head yaw (deg)", color="grey")
 
 
 def _rectangle(width: float, height: float):
@@ -130,6 +174,7 @@ def _timeline(axes, scene: dict) -> None:
     axes.set_ylabel("source")
     axes.set_title(f"events (max overlap {scene['max_overlap']})")
     axes.grid(axis="x", alpha=0.3)
+    _head_yaw_curve(axes, scene)
 
 
 def _legend(fig, scene: dict) -> None:

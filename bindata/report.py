@@ -31,6 +31,8 @@ REPORT_VIEWS = {
 CARD = "README.md"
 PLOTS = ("sound_classes", "unequal", "octants", "proximity", "polyphony", "rt60", "room_volume",
          "event_durations", "distances")  # fmt: skip
+#: Plots of datasets with moving sources, a turning head or ambience.
+MOTION_PLOTS = ("source_speeds", "head_speeds", "snr")
 
 
 def _finite(values: np.ndarray) -> list:
@@ -114,8 +116,47 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
         "polyphony": poly.tolist(),
         "rt60_s": _finite(arrays["rt60"]), "room_volume_m3": _finite(arrays["volume"]),
         "event_duration_s": arrays["dur"].tolist(), "distance_m": arrays["dist"].tolist(),
-        "anechoic": int(arrays["anechoic"].sum()),
+        "anechoic": int(arrays["anechoic"].sum()), "motion": motion_stats(scenes),
     }  # fmt: skip
+
+
+def motion_stats(scenes: list[dict]) -> dict:
+    """Speeds of moving events (arcs deg/s, lines m/s), head turning speeds (deg/s, turns
+    only), the ambience SNRs (dB), and the number of static events."""
+    arcs, lines, static, turns, snr = [], [], 0, [], []
+    for s in scenes:
+        for ev in s["events"]:
+            path = ev.get("path", {"kind": "static"})
+            if path["kind"] == "arc":
+                arcs.append(abs(float(path["angular_speed_deg_s"])))
+            elif path["kind"] == "line":
+                lines.append(float(np.linalg.norm(path["velocity_m_s"])))
+            else:
+                static += 1
+        head = s.get("head")
+        if head is not None and head["kind"] == "keyframes":
+            dt, dy = np.diff(head["times_s"]), np.abs(np.diff(head["yaw_deg"]))
+            turns += (dy[dt > 0] / dt[dt > 0])[dy[dt > 0] > 0].tolist()
+        if s.get("ambience") is not None:
+            snr.append(float(s["ambience"]["snr_db"]))
+    return {"arc_speed_deg_s": arcs, "line_speed_m_s": lines, "static_events": static,
+            "head_turn_speed_deg_s": turns, "snr_db": snr}  # fmt: skip
+
+
+def _motion_section(st: dict, image) -> list[str]:
+    m = st.get("motion") or {}
+    if not (m.get("arc_speed_deg_s") or m.get("line_speed_m_s") or m.get("head_turn_speed_deg_s")
+            or m.get("snr_db")):  # fmt: skip
+        return []
+    return ["## Motion and ambience", "",
+            f"- static events: {m['static_events']}",
+            f"- arcs: {len(m['arc_speed_deg_s'])}, speed {_summary_stats(m['arc_speed_deg_s'], 'deg/s')}",
+            f"- lines: {len(m['line_speed_m_s'])}, speed {_summary_stats(m['line_speed_m_s'], 'm/s')}",
+            f"- head turns: {len(m['head_turn_speed_deg_s'])}, speed "
+            f"{_summary_stats(m['head_turn_speed_deg_s'], 'deg/s')}",
+            f"- ambience: {len(m['snr_db'])} files, SNR {_summary_stats(m['snr_db'], 'dB')}", "",
+            *image("source_speeds", "source speeds"), *image("head_speeds", "head turning speeds"),
+            *image("snr", "SNR histogram")]  # fmt: skip
 
 
 # --- markdown -----------------------------------------------------------------------------------
@@ -211,6 +252,7 @@ def card_markdown(st: dict, *, plots: bool) -> str:
     out += ["## Events", "", f"- duration: {_summary_stats(st['event_duration_s'], 's')}",
             f"- distance: {_summary_stats(st['distance_m'], 'm')}", "",
             *image("event_durations", "event durations"), *image("distances", "distances")]  # fmt: skip
+    out += _motion_section(st, image)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -274,7 +316,22 @@ def write_plots(st: dict, out_dir: Path) -> list[Path]:
               title="Event durations")  # fmt: skip
     _hist_png(p["distances"], st["distance_m"], xlabel="distance (m)",
               title="Source distances (near and far bands)", bins=40)  # fmt: skip
-    return list(p.values())
+    return list(p.values()) + _motion_plots(st, out_dir)
+
+
+def _motion_plots(st: dict, out_dir: Path) -> list[Path]:
+    """Histograms of source and head speeds and SNRs (only for datasets that have them)."""
+    m, written = st.get("motion") or {}, []
+    if not _motion_section(st, lambda name, alt: []):
+        return written
+    speeds = m["arc_speed_deg_s"] or [0.0]
+    _hist_png(out_dir / "source_speeds.png", speeds, xlabel="arc speed about the head (deg/s)",
+              title=f"Moving sources ({len(m['line_speed_m_s'])} lines not shown)")  # fmt: skip
+    _hist_png(out_dir / "head_speeds.png", m["head_turn_speed_deg_s"] or [0.0],
+              xlabel="head turning speed (deg/s)", title="Head turns")  # fmt: skip
+    _hist_png(out_dir / "snr.png", m["snr_db"] or [0.0], xlabel="SNR (dB)",
+              title="Ambience SNR per file")  # fmt: skip
+    return [out_dir / f"{n}.png" for n in MOTION_PLOTS]
 
 
 def write_report(
@@ -301,7 +358,7 @@ def write_report(
         ``out_dir`` already holds a card or one of its PNGs and ``overwrite`` is False.
     """
     out = Path(out_dir) if out_dir is not None else Path(dataset) / "report"
-    ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS]
+    ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS + MOTION_PLOTS]
     existing = [p.name for p in ours if p.exists()]
     if existing and not overwrite:
         raise OutputExistsError(f"{out}: a report exists ({', '.join(existing[:3])}"

@@ -18,6 +18,10 @@ Sampling rules (documented choices where the paper is silent):
 * Sources: when a kind finds no position for a source, the listener is redrawn (with all the
   file's sources), at most ``listener.max_redraws`` times in all before a
   :class:`~bindata.errors.SceneError`.
+* Motion (only when the config asks; docs/design.md "Moving scenes"): which events move and
+  their paths (:mod:`bindata.scene_motion`, ``motion`` stream; a moving event that finds no
+  path also redraws the listener), the head track (``head`` stream) and the ambience record
+  (``ambience`` stream) are drawn after the sources; absent keys mean static, still, none.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import __version__
+from .ambience import draw_ambience
 from .errors import SceneError
 from .folds import fold_of
 from .geometry import cartesian_to_spherical, room_to_head
 from .labels import LABEL_FRAME_S, n_label_frames
+from .motion import draw_head_track
 from .rooms import draw_room, kind_of
+from .scene_motion import check_motion_allowed, draw_path, motion_plan
 from .seeding import file_rngs
 
 SCENE_SCHEMA_VERSION = 1
@@ -86,14 +93,25 @@ def sample_source(cfg: dict, room: dict, listener: dict, band_m, rng: np.random.
     return kind_of(room).sample_source(room, cfg, listener, band_m, rng)
 
 
-def _place_sources(cfg, room, listener, bands, rng) -> list | None:
-    positions = []
-    for band in bands:
-        pos = sample_source(cfg, room, listener, cfg["sources"][f"{band}_m"], rng)
+def _place_sources(cfg, room, listener, bands, rngs, plan, durations, failure) -> list | None:
+    """(position, path or None) per event, or None (redraw the listener; ``failure`` says
+    which moving event found no path and why)."""
+    placed = []
+    for k, band in enumerate(bands):
+        band_m = cfg["sources"][f"{band}_m"]
+        pos = sample_source(cfg, room, listener, band_m, rngs["sources"])
         if pos is None:
             return None
-        positions.append(pos)
-    return positions
+        path = None
+        if plan[k] is not None:
+            path, reason = draw_path(cfg, room, listener, band_m, pos, durations[k], plan[k],
+                                     rngs["motion"])  # fmt: skip
+            if path is None:
+                failure[:] = [k, band, plan[k], durations[k], reason]
+                return None
+            pos = path["start_m"]
+        placed.append((pos, path))
+    return placed
 
 
 def _event_durations(cfg, library, labels, sound_ids, rng) -> np.ndarray:
@@ -132,25 +150,61 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     durations = _event_durations(cfg, library, labels, sound_ids, rngs["events"])
     placed = place_events(cfg, durations, rngs["timeline"])
     bands = _bands(cfg, len(placed), rngs["sources"])
+    check_motion_allowed(cfg, kind_of(room))
+    plan = motion_plan(cfg, len(placed), rngs["motion"])
+    lengths = [length * LABEL_FRAME_S for _, _, length in placed]
+    failure: list = []
     for _ in range(cfg["listener"]["max_redraws"]):
+        failure.clear()  # why the last listener failed, if a path did
         listener = sample_listener(cfg, room, rngs["listener"])
-        positions = _place_sources(cfg, room, listener, bands, rngs["sources"])
+        positions = _place_sources(cfg, room, listener, bands, rngs, plan, lengths, failure)
         if positions is not None:
             break
     else:
-        raise SceneError(
-            f"file {file_index}: no listener position in room {_room_label(room)} lets every "
-            f"source of its bands "
-            f"({sorted(set(bands))}) fit within {cfg['sources']['max_tries']} tries, after "
-            f"{cfg['listener']['max_redraws']} listener draws"
-        )
+        raise SceneError(_no_fit_message(cfg, file_index, room, bands, failure))
     events = [
         _event_record(cfg, source, labels[k], sound_ids[k], library, onset, length, band, pos,
-                      listener, rngs["levels"])
-        for source, ((k, onset, length), band, pos) in enumerate(zip(placed, bands, positions,
-                                                                     strict=True))
+                      listener, rngs["levels"], path)
+        for source, ((k, onset, length), band, (pos, path)) in enumerate(
+            zip(placed, bands, positions, strict=True))
     ]  # fmt: skip
-    return _scene_record(cfg, seed, file_index, room, listener, events, resources)
+    extras = _scene_extras(cfg, listener, events, rngs)
+    return {**_scene_record(cfg, seed, file_index, room, listener, events, resources), **extras}
+
+
+def _no_fit_message(cfg, file_index, room, bands, failure) -> str:
+    if failure:
+        k, band, move, duration, reason = failure
+        unit = "deg/s" if move["kind"] == "arc" else "m/s"
+        return (f"file {file_index}: event {k} ({band} band {cfg['sources'][f'{band}_m']} m, "
+                f"{duration:g} s, {move['kind']} at {move['speed']:.3g} {unit}) finds no path "
+                f"in room {_room_label(room)} that stays in its band and "
+                f"{cfg['room']['wall_clearance_m']} m from the walls within "
+                f"{cfg['motion']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+                f"listener draws (last try: {reason})")  # fmt: skip
+    return (f"file {file_index}: no listener position in room {_room_label(room)} lets every "
+            f"source of its bands ({sorted(set(bands))}) fit within "
+            f"{cfg['sources']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+            "listener draws")  # fmt: skip
+
+
+def _scene_extras(cfg, listener, events, rngs) -> dict:
+    """Head track, render options of moving events and ambience: only the keys in use."""
+    extras = {}
+    head = cfg["head"]
+    if head["rotation"]:
+        extras["head"] = draw_head_track(rngs["head"], yaw_deg=listener["yaw_deg"],
+                                         duration_s=float(cfg["duration_s"]),
+                                         speed_range_deg_s=head["speed_deg_s"],
+                                         pause_range_s=head["pause_s"],
+                                         max_turn_deg=float(head["max_turn_deg"]))  # fmt: skip
+    if head["rotation"] or any("path" in ev for ev in events):
+        extras["motion_render"] = {"early_s": float(cfg["motion"]["early_s"]),
+                                   "max_step_deg": float(cfg["motion"]["max_step_deg"])}  # fmt: skip
+    ambience = draw_ambience(cfg, rngs["ambience"])
+    if ambience is not None:
+        extras["ambience"] = ambience
+    return extras
 
 
 def _room_label(room: dict) -> str:
@@ -159,10 +213,11 @@ def _room_label(room: dict) -> str:
     return f"{np.round(dims, 2).tolist()} m ({preset})" if dims else repr(preset)
 
 
-def _event_record(cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng):
+def _event_record(cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng,
+                  path=None):  # fmt: skip
     head = room_to_head(pos, listener["position_m"], listener["yaw_deg"])
     az, el, dist = cartesian_to_spherical(head)
-    return {
+    record = {
         "source": source,
         "label": label,
         "class_index": library.classes.index(label),
@@ -176,6 +231,9 @@ def _event_record(cfg, source, label, sound_id, library, onset, length, band, po
         "elevation_deg": float(el),
         "distance_m": float(dist),
     }
+    if path is not None:
+        record["path"] = path
+    return record
 
 
 def _scene_record(cfg, seed, file_index, room, listener, events, resources) -> dict:

@@ -24,7 +24,7 @@ from .dataset import (
     plan_output,
     removed_note,
 )
-from .errors import BindataError, ConfigError, InterruptedRun, SceneError
+from .errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
 from .io import (
     FORMAT,
     FORMAT_VERSION,
@@ -212,7 +212,7 @@ def synthesize(
         plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
         check_unlocked(out)
         _, library, record = _resources_for(cfg)
-        load_preset(cfg.get("rooms", DEFAULT_PRESET))  # the room preset, checked before writing
+        _check_scene_options(cfg)  # the room preset, motion and ambience, before writing
         client = _connect(scheduler, connect_timeout_s)
     except KeyboardInterrupt:
         raise InterruptedRun("interrupted before anything was written") from None
@@ -228,6 +228,23 @@ def synthesize(
         if client is not None and client is not scheduler:
             _close_quietly(client)
     return manifest
+
+
+def _check_scene_options(cfg: dict) -> None:
+    """The room preset loads, its kind can render the motion asked for, and an ambience folder
+    holds usable recordings (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
+    from .ambience import open_ambience_folder
+    from .rooms import get_kind
+    from .scene_motion import check_motion_allowed
+
+    preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+    check_motion_allowed(cfg, get_kind(preset["kind"]))
+    amb = cfg["ambience"]
+    if amb["snr_db"] is not None and amb["source"] != "diffuse":
+        try:
+            open_ambience_folder(amb["source"])
+        except AmbienceError as exc:
+            raise AmbienceError(f"ambience.source: {exc}", key="ambience.source") from None
 
 
 def _write_dataset(
@@ -313,12 +330,16 @@ def load_scene(path: str | os.PathLike) -> dict:
     return scene
 
 
-def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None):
+def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None,
+                      ambience: str | None = None):  # fmt: skip
     """Re-render a scene file: (pcm int16 (n, 2), sample_rate, metadata CSV text).
 
-    ``hrir`` / ``library`` replace the specs stored in the scene (same set at another path).
+    ``hrir`` / ``library`` / ``ambience`` replace the specs (HRIR set, event library, folder of
+    a recorded ambience) stored in the scene: the same files at another path.
     """
     scene = load_scene(scene_path)
+    if ambience is not None and (scene.get("ambience") or {}).get("kind") == "recorded":
+        scene["ambience"] = {**scene["ambience"], "folder": str(ambience)}
     hrirset, lib, _ = load_resources(
         hrir or scene["hrir"]["spec"], bool(scene["hrir"].get("nearfield", False)),
         library or scene["event_library"]["spec"], int(scene["sample_rate"]),

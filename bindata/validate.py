@@ -14,7 +14,8 @@ Every problem is collected (none stops the others) and reported as ``<path>[:lin
 * scenes: schema-valid, consistent with the manifest (stem, index, fold, seed, config), with the
   class list (``label == classes[class_index]``), with geometry (positions inside the room,
   azimuth/elevation/distance = the source seen from the head, distance in the event's band) and
-  with the polyphony limit.
+  with the polyphony limit; moving scenes' paths, head tracks and ambience
+  (:mod:`bindata.validate_motion`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text
 from .problems import Problems
 from .resources import validate_against_schema
 from .rooms import kind_of
+from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defaults
 
 #: Line-level problems reported per metadata file before the rest are summarised.
 MAX_LINE_PROBLEMS = 10
@@ -66,7 +68,7 @@ class _Context:
 
     @property
     def cfg(self) -> dict:
-        return self.manifest["config"]
+        return with_motion_defaults(self.manifest["config"])
 
     @property
     def classes(self) -> list[str]:
@@ -167,7 +169,9 @@ def _load_manifest(ctx: _Context) -> bool:
     config_problems = validate_against_schema(manifest["config"], "config", what=str(path))
     ctx.problems.extend(p.replace(f"{path}: ", f"{path}: config.", 1) for p in config_problems)
     if not config_problems:
-        absent = _missing_keys(default_config(), manifest["config"])
+        reference = {k: v for k, v in default_config().items() if k not in MOTION_SECTIONS
+                     or k in manifest["config"]}  # older manifests: static scenes  # fmt: skip
+        absent = _missing_keys(reference, manifest["config"])
         config_problems = [f"{path}: config: missing key {key}" for key in absent]
         ctx.problems.extend(config_problems)
     if manifest["classes"] != sorted(manifest["classes"]):
@@ -444,6 +448,8 @@ def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
         ctx.add(path, "event_library.classes differ from the manifest's classes")
     _check_scene_room(ctx, path, scene)
     _check_scene_events(ctx, path, scene)
+    for problem in motion_problems(scene, ctx.cfg, _room_kind(ctx, path, scene)):
+        ctx.add(path, problem)
     return scene
 
 

@@ -21,12 +21,24 @@ FLAG_KEYS = {
     "--hrir-level": "hrir.calibration",
     "--events": "events.library",
     "--rooms": "rooms",
+    "--moving": "motion.moving_fraction",
+    "--angular-speed": "motion.angular_speed_deg_s",
+    "--line-fraction": "motion.line_fraction",
+    "--linear-speed": "motion.linear_speed_m_s",
+    "--head-rotation": "head.rotation",
+    "--head-speed": "head.speed_deg_s",
+    "--snr": "ambience.snr_db",
+    "--ambience": "ambience.source",
 }
 
 
 #: Library setting (``BindataError.key``) -> flag, so that such errors name the flag typed.
 SETTING_FLAGS = {"seed": "--seed", "jobs": "--jobs", "scheduler": "--scheduler",
                  "overwrite": "--overwrite", "resume": "--resume"}  # fmt: skip
+
+
+#: Config key -> flag, for library errors about a config key (``BindataError.key``).
+CONFIG_FLAGS = {key: flag for flag, key in FLAG_KEYS.items()}
 
 
 def _ints_ge(name: str, value: int | None, minimum: int) -> None:
@@ -79,6 +91,57 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
     help="Room preset: a name (bindata rooms list), a preset JSON, a measured room .sofa "
     "(MultiSpeakerBRIR) or a folder of them [paper].",
 )
+@click.option(
+    "--moving",
+    type=FINITE_FLOAT,
+    metavar="FRACTION",
+    help="Share of events that move (arcs about the head, or lines) [0].",
+)
+@click.option(
+    "--angular-speed",
+    type=FINITE_FLOAT,
+    nargs=2,
+    metavar="LO HI",
+    help="Angular speed range of arcs, deg/s [10 40].",
+)
+@click.option(
+    "--line-fraction",
+    type=FINITE_FLOAT,
+    metavar="FRACTION",
+    help="Share of moving events on straight lines (the others: arcs) [0].",
+)
+@click.option(
+    "--linear-speed",
+    type=FINITE_FLOAT,
+    nargs=2,
+    metavar="LO HI",
+    help="Speed range of straight paths, m/s [0.2 0.6].",
+)
+@click.option(
+    "--head-rotation/--no-head-rotation",
+    default=None,
+    help="The listener's head turns (yaw; pauses and turn sizes: config 'head').",
+)
+@click.option(
+    "--head-speed",
+    type=FINITE_FLOAT,
+    nargs=2,
+    metavar="LO HI",
+    help="Head turning speed range, deg/s [20 90].",
+)
+@click.option(
+    "--snr",
+    type=FINITE_FLOAT,
+    nargs=2,
+    metavar="LO HI",
+    help="Add ambience at an SNR drawn in this range, dB (event level over the ambience's) [none].",
+)
+@click.option(
+    "--ambience",
+    metavar="diffuse|FOLDER",
+    help="Ambience: 'diffuse' (generated through the HRIR set) or a folder of "
+    "2-channel recordings (looped or cut, resampled) [diffuse].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
 @click.option(
@@ -95,7 +158,9 @@ def _ints_ge(name: str, value: int | None, minimum: int) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
                   events_per_file, hrir, nearfield, hrir_level, events_library, anechoic,
-                  overwrite, resume, scheduler, scheduler_timeout, quiet, rooms):  # fmt: skip
+                  overwrite, resume, scheduler, scheduler_timeout, quiet, rooms, moving,
+                  angular_speed, line_fraction, linear_speed, head_rotation, head_speed, snr,
+                  ambience):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..config import load_config
     from ..errors import BindataError, ConfigError
@@ -115,7 +180,12 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
         "events.per_file": list(events_per_file) if events_per_file else None,
         "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
         "room.anechoic": anechoic, "hrir.calibration": hrir_level,
-        "rooms": rooms,
+        "rooms": rooms, "motion.moving_fraction": moving,
+        "motion.angular_speed_deg_s": list(angular_speed) if angular_speed else None,
+        "motion.line_fraction": line_fraction,
+        "motion.linear_speed_m_s": list(linear_speed) if linear_speed else None,
+        "head.rotation": head_rotation, "head.speed_deg_s": list(head_speed) if head_speed else None,
+        "ambience.snr_db": list(snr) if snr else None, "ambience.source": ambience,
     }  # fmt: skip
     names = {key: flag for flag, key in FLAG_KEYS.items()}
     cfg = load_config(config_path, overrides=overrides, flag_names=names)
@@ -142,6 +212,8 @@ def _in_flag_terms(exc):
                     "to finish an interrupted run",)  # fmt: skip
     elif exc.key in SETTING_FLAGS:
         exc.args = (f"{SETTING_FLAGS[exc.key]}: {exc}",)
+    elif exc.key in CONFIG_FLAGS:
+        exc.args = (f"{CONFIG_FLAGS[exc.key]}: {exc}",)
     return exc
 
 
@@ -161,13 +233,19 @@ def _in_flag_terms(exc):
 )
 @click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR spec.")
 @click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
-def regen_command(scene_path, out_path, check_path, hrir, events_library):
+@click.option(
+    "--ambience",
+    "ambience_folder",
+    help="Use this folder of recordings instead of the scene's ambience folder.",
+)
+def regen_command(scene_path, out_path, check_path, hrir, events_library, ambience_folder):
     """Re-render one file from its scene JSON and check it is byte-identical."""
     from ..errors import DatasetError, OutputExistsError
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
-    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library)
+    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library,
+                                   ambience=ambience_folder)  # fmt: skip
     data = wav_bytes(pcm, fs)
     if out_path:
         if Path(out_path).exists():

@@ -109,4 +109,24 @@ def render_moving(dry: np.ndarray, brir_at, *, sample_rate: int, hop: int,
     return out
 
 
-__all__ = ["block_centres", "block_hop_samples", "convolve_time_varying", "render_moving"]
+def render_path_signal(dry: np.ndarray, path_brir, *, hop: int) -> np.ndarray:
+    """Render ``dry`` (n,) through a :class:`~bindata.render.path.PathBRIR`: (2, n + L - 1).
+
+    Block ``k`` of the early part goes through ``path_brir.early[k]`` (:func:`
+    convolve_time_varying`); the tail (samples from ``split`` on of ``path_brir.tail``) is
+    convolved once with the whole signal, as in :func:`render_moving`.
+    """
+    dry = np.asarray(dry, float)
+    split, tail_ir = int(path_brir.split), np.asarray(path_brir.tail, float)
+    length = max(split, tail_ir.shape[-1])
+    out = np.zeros((2, dry.shape[0] + length - 1))
+    early = convolve_time_varying(dry, path_brir.early, hop)
+    out[:, : early.shape[-1]] += early
+    if tail_ir.shape[-1] > split:
+        wet = oaconvolve(dry[None, :], tail_ir[:, split:], axes=1)
+        out[:, split : split + wet.shape[-1]] += wet
+    return out
+
+
+__all__ = ["block_centres", "block_hop_samples", "convolve_time_varying", "render_moving",
+           "render_path_signal"]  # fmt: skip

@@ -36,6 +36,10 @@ class RoomKind:
     """
 
     name: str = ""
+    #: Whether :meth:`render` takes any source position and listener pose in the free space.
+    #: A kind of measured responses (a fixed grid) sets False: its scenes cannot move sources
+    #: or turn the head (the sampler refuses such configs with a ConfigError).
+    renders_any_position: bool = True
 
     def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
         """A room description (JSON-able dict) drawn from ``preset`` with ``rng``."""
@@ -45,6 +49,24 @@ class RoomKind:
                anechoic: bool):  # fmt: skip
         """The :class:`~bindata.render.BRIR` of a source at ``source_m`` (room frame)."""
         raise NotImplementedError
+
+    def render_path(self, description: dict, *, listeners: list, sources_m, hrirset,
+                    render_cfg: dict, anechoic: bool, early_s: float):  # fmt: skip
+        """Early BRIRs of many poses and one full BRIR: a :class:`~bindata.render.path.PathBRIR`.
+
+        ``listeners`` (K listener dicts) and ``sources_m`` (K, 3) are the poses of the K blocks
+        of a moving source or turning head; the early part ends ``early_s`` after the latest
+        direct sound; the tail is the middle block's full BRIR. This base implementation
+        renders every block in full with :meth:`render` (correct for any kind, slow); kinds
+        override it with a batched renderer.
+        """
+        from ..render.path import path_brir_from
+
+        sources = np.asarray(sources_m, float).reshape(-1, 3)
+        brirs = [self.render(description, listener=lis, source_m=src, hrirset=hrirset,
+                             render_cfg=render_cfg, anechoic=anechoic)
+                 for lis, src in zip(listeners, sources, strict=True)]  # fmt: skip
+        return path_brir_from(brirs, brirs[len(brirs) // 2], early_s=early_s)
 
     def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
         """``{"position_m": [x, y, z], "yaw_deg": yaw}`` for the room."""

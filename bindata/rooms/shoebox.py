@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
+from ..render.brir import HIGHPASS_HZ
 from .acoustics import (
     MID_BANDS_HZ,
     OCTAVE_BANDS_HZ,
@@ -180,17 +181,62 @@ class ShoeboxKind(BoxRoomKind):
             description, listener, source_m, hrirset, render_cfg, anechoic
         )
 
+    def render_path(self, description: dict, *, listeners: list, sources_m, hrirset,
+                    render_cfg: dict, anechoic: bool, early_s: float):  # fmt: skip
+        """Batched early BRIRs (:mod:`bindata.render.path`); the tail is the middle block's.
+
+        Flat rooms: every block's early part in one pass (:func:`~bindata.render.path.
+        flat_shoebox_early`); rooms with materials likewise (:func:`~bindata.render.
+        path_bands.band_shoebox_early`).
+        """
+        from ..render.path import PathBRIR, flat_shoebox_early, split_sample
+
+        sources = np.asarray(sources_m, float).reshape(-1, 3)
+        positions = np.array([lis["position_m"] for lis in listeners], float)
+        yaws = np.array([lis["yaw_deg"] for lis in listeners], float)
+        c, fs = float(render_cfg["speed_of_sound"]), hrirset.sample_rate
+        mid = len(listeners) // 2
+        tail = self.render(description, listener=listeners[mid], source_m=sources[mid],
+                           hrirset=hrirset, render_cfg=render_cfg, anechoic=anechoic)  # fmt: skip
+        onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
+        split = split_sample(onsets, early_s=early_s, sample_rate=fs)
+        if "surfaces" not in description:
+            from ..render.room import decay_time_s
+
+            t_end = 0.0 if anechoic else decay_time_s(
+                description["dimensions_m"], description["rt60_s"],
+                decay_db=render_cfg["decay_db"], speed_of_sound=c)  # fmt: skip
+            early = flat_shoebox_early(
+                description["dimensions_m"], listeners_m=positions, yaws_deg=yaws,
+                sources_m=sources, hrirset=hrirset, speed_of_sound=c,
+                beta=tail.reflection_coefficient if t_end > 0 else 0.0,
+                max_distance_m=t_end * c, split=split, highpass_hz=HIGHPASS_HZ,
+            )  # fmt: skip
+            n_images = int(tail.n_images)
+        else:
+            early = self._early_materials(description, positions, yaws, sources, hrirset, c,
+                                          split, anechoic)  # fmt: skip
+            n_images = int(tail.n_images)
+        return PathBRIR(early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets,
+                        n_images=n_images)  # fmt: skip
+
+    def _early_materials(self, description, positions, yaws, sources, hrirset, c, split,
+                         anechoic):  # fmt: skip
+        from ..render.path_bands import band_shoebox_early
+
+        absorption, air_db, spectrum = _materials(description)
+        return band_shoebox_early(
+            description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
+            listeners_m=positions, yaws_deg=yaws, sources_m=sources, hrirset=hrirset,
+            speed_of_sound=c, decay_time_s=float(description["decay_time_s"]), split=split,
+            air_spectrum=spectrum, reflections=not anechoic, highpass_hz=HIGHPASS_HZ,
+        )  # fmt: skip
+
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
         from ..render.bands import render_band_brir
 
         c = float(render_cfg["speed_of_sound"])
-        absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
-        air = description.get("air")
-        air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])
-        spectrum = None
-        if air:
-            conditions = {k: air[k] for k in ("temperature_c", "humidity_pct", "pressure_kpa")}
-            spectrum = lambda f: attenuation_db_per_m(f, **conditions)  # noqa: E731
+        absorption, air_db, spectrum = _materials(description)
         return render_band_brir(
             description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
             listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"], source_m=source_m,
@@ -233,6 +279,18 @@ class ShoeboxKind(BoxRoomKind):
         out = super().summary(description)
         out["rt60_bands_s"] = description.get("rt60_bands_s")
         return out
+
+
+def _materials(description: dict):
+    """(absorption (6, B), air dB/m (B,), air spectrum callable or None) of a description."""
+    absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
+    air = description.get("air")
+    air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])
+    spectrum = None
+    if air:
+        conditions = {k: air[k] for k in ("temperature_c", "humidity_pct", "pressure_kpa")}
+        spectrum = lambda f: attenuation_db_per_m(f, **conditions)  # noqa: E731
+    return absorption, air_db, spectrum
 
 
 __all__ = ["ShoeboxKind"]
