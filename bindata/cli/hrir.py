@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from .params import FINITE_FLOAT
 
 def _check_out(out: str, overwrite: bool) -> Path:
     from ..errors import HRIRError, OutputError, OutputExistsError
+    from ..io.atomic import unwritable_reason
 
     path = Path(out)
     if path.exists() and not overwrite:
@@ -21,8 +21,9 @@ def _check_out(out: str, overwrite: bool) -> Path:
         raise HRIRError(f"{path}: is a directory; --out must name a .sofa file")
     if not path.parent.is_dir():
         raise HRIRError(f"{path}: folder {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK | os.X_OK):  # before the set is computed
-        raise OutputError(f"{path.parent}: cannot write there (permission denied)")
+    reason = unwritable_reason(path.parent)  # before the set is computed
+    if reason:
+        raise OutputError(f"{path}: cannot write in {path.parent} ({reason})")
     return path
 
 

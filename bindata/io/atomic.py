@@ -55,6 +55,21 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+def unwritable_reason(folder: str | os.PathLike) -> str | None:
+    """Why nothing can be written in ``folder`` (the OS's words), or None when it can.
+
+    Checked without writing: ``os.access`` for permission, ``statvfs`` for a read-only mount.
+    """
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "Read-only file system"
+    except (OSError, AttributeError):
+        pass
+    return "Permission denied"
+
+
 def os_reason(exc: OSError) -> str:
     """The OS's words for an error (``No space left on device``)."""
     return exc.strerror or type(exc).__name__

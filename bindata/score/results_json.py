@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from ..errors import OutputError, OutputExistsError, ValidationError
 from ..io import write_text
-from ..io.atomic import os_reason
+from ..io.atomic import os_reason, unwritable_reason
 from ..resources import validate_against_schema
 
 
@@ -37,8 +36,9 @@ def check_results_path(path, *, overwrite: bool = False) -> Path:
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: cannot write there (permission denied)")
+    reason = unwritable_reason(folder)
+    if reason:
+        raise OutputError(f"{path}: cannot write in {folder} ({reason})")
     return path
 
 
