@@ -67,8 +67,8 @@ def sum_responses(
         Sample where sample 0 of each response lands (>= 0).
     directions : ndarray of int, shape (K,)
         Row of the bank of each term.
-    gains : ndarray, shape (K,)
-        Scale of each term.
+    gains : ndarray, shape (K,) or (K, B)
+        Scale of each term; with B columns (e.g. octave bands), B sums of the same terms.
     bank : ResponseBank
         The responses.
     length : int
@@ -78,7 +78,7 @@ def sum_responses(
 
     Returns
     -------
-    ndarray, shape (2, length), float64
+    ndarray, shape (2, length) or (B, 2, length), float64
     """
     from scipy.sparse import csr_matrix
 
@@ -94,6 +94,8 @@ def sum_responses(
     keep = positions < length
     if not np.all(keep):
         positions, directions, gains = positions[keep], directions[keep], gains[keep]
+    if np.ndim(gains) == 2:
+        return _sum_bands(positions, directions, gains, bank, length, segment_samples)
     if positions.size == 0:
         return out[:, :length]
     terms = csr_matrix(
@@ -109,6 +111,32 @@ def sum_responses(
         for ear in range(2):
             out[ear, start : stop + n - 1] += skew_sum(z[:, ear * n : (ear + 1) * n])
     return out[:, :length]
+
+
+def _sum_bands(positions, directions, gains, bank, length, segment_samples) -> np.ndarray:
+    """:func:`sum_responses` for gains (K, B): the terms are sorted into rows once and every
+    column reuses that structure (the sparse product needs no sorted or summed duplicates)."""
+    from scipy.sparse import csr_matrix
+
+    n, n_bands = bank.n_taps, gains.shape[1]
+    out = np.zeros((n_bands, 2, length + n))
+    order = np.argsort(positions, kind="stable")
+    indptr = np.searchsorted(positions[order], np.arange(length + 1), side="left")
+    indices = np.asarray(directions, dtype=np.int32)[order]
+    data = np.asarray(gains, dtype=np.float32)[order]
+    for start in range(0, length, segment_samples):
+        stop = min(start + segment_samples, length)
+        a, b = int(indptr[start]), int(indptr[stop])
+        if a == b:
+            continue
+        ptr = indptr[start : stop + 1] - a
+        for band in range(n_bands):
+            rows = csr_matrix((data[a:b, band], indices[a:b], ptr),
+                              shape=(stop - start, bank.n_dirs))  # fmt: skip
+            z = np.asarray(rows @ bank.matrix)
+            for ear in range(2):
+                out[band, ear, start : stop + n - 1] += skew_sum(z[:, ear * n : (ear + 1) * n])
+    return out[:, :, :length]
 
 
 def skew_sum(z: np.ndarray) -> np.ndarray:

@@ -152,9 +152,9 @@ def render_band_brir(
         )  # fmt: skip
         bank = shell_bank(hrirset.far_field_shell)
         masks = band_masks(freqs, bands_hz)
+        y = sum_responses(pos, dirs, gains, bank, length=total)  # (B, 2, total)
         for b in range(masks.shape[0]):
-            y_b = sum_responses(pos, dirs, gains[:, b], bank, length=total)
-            spec += masks[b] * rfft(y_b, n_fft, axis=1)
+            spec += masks[b] * rfft(y[b], n_fft, axis=1)
     buffer = irfft(spec, n_fft, axis=1)[:, :total]
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)

@@ -82,10 +82,11 @@ def _band_reflections(dims, absorption, air_db_per_m, bands_hz, listeners, yaws,
     stride = width + bank.first_tap + bank.n_taps
     masks = band_masks(freqs, bands_hz)
     spec = np.zeros((k_blocks, 2, freqs.size), dtype=complex)
-    for b in range(masks.shape[0]):  # one assembly per band, all blocks end to end
-        stacked = sum_responses(pos[kk, ii] + kk * stride, dirs, gains[:, b], bank,
-                                length=k_blocks * stride)  # fmt: skip
-        y_b = stacked.reshape(2, k_blocks, stride)[:, :, :width].transpose(1, 0, 2)
+    stacked = sum_responses(
+        pos[kk, ii] + kk * stride, dirs, gains, bank, length=k_blocks * stride
+    )  # (B, 2, K stride): all blocks end to end
+    for b in range(masks.shape[0]):
+        y_b = stacked[b].reshape(2, k_blocks, stride)[:, :, :width].transpose(1, 0, 2)
         spec += masks[b] * rfft(y_b, n_fft, axis=-1)
     out += irfft(spec, n_fft, axis=-1)[:, :, :width]
     return out
