@@ -170,9 +170,11 @@ def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed
     from .config import default_config
     from .hrir import load_hrirset, nearfield_from_farfield
 
-    if n_rooms < 1 or n_near < 0 or n_far < 0 or n_near + n_far < 1:
-        raise ConfigError(f"need n_rooms >= 1 and at least one source, got n_rooms={n_rooms}, "
-                          f"n_near={n_near}, n_far={n_far}", key="n_rooms")  # fmt: skip
+    if n_rooms < 1:
+        raise ConfigError(f"n_rooms must be >= 1, got {n_rooms}", key="n_rooms")
+    if n_near < 0 or n_far < 0 or n_near + n_far < 1:
+        raise ConfigError(f"need n_near, n_far >= 0 and at least one source in all, got "
+                          f"n_near={n_near}, n_far={n_far}", key="sources")  # fmt: skip
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
     out = Path(out_dir)

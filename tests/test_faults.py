@@ -249,6 +249,11 @@ CASES = [
     ("hrir-nearfield-missing", ["hrir", "nearfield", "{root}/nope.sofa", "--out", "{root}/y.sofa"],
      ["nope.sofa", "no such file"], []),
     # --- features
+    # --- brirs
+    ("brirs-no-sources", ["brirs", "--out", "{root}/b0", "--n", "1", "--near", "0", "--far", "0",
+                          "--quiet"], ["--near/--far", "at least one source"], []),
+    ("brirs-unknown-preset", ["brirs", "--out", "{root}/b0", "--n", "1", "--rooms", "nosuch",
+                              "--quiet"], ["nosuch", "unknown room preset"], []),
     ("features-missing", ["features", "{root}/nope", "--quiet"],
      ["nope", "not a bindata dataset"], []),
     ("features-cache-read-only", ["features", "{root}/ds", "--cache", "{root}/ro/cache", "--quiet"],

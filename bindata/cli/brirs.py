@@ -6,7 +6,7 @@ import click
 
 #: Library setting (``BindataError.key``) -> flag.
 SETTING_FLAGS = {"seed": "--seed", "n_rooms": "--n", "overwrite": "--overwrite",
-                 "anechoic": "--rooms"}  # fmt: skip
+                 "anechoic": "--rooms", "sources": "--near/--far"}  # fmt: skip
 
 
 @click.command("brirs")
