@@ -121,6 +121,17 @@ def batch_images(dims, sources: np.ndarray, receivers: np.ndarray, reach: float,
     return offsets, orders, np.concatenate([cz[iz], cx[ix], cy[iy]], axis=1).astype(np.int64)
 
 
+def block_layout(listeners_m, yaws_deg, sources_m, hrirset, split: int) -> tuple:
+    """Per-block poses as arrays (listeners (K, 3), yaws (K,), sources (K, 3)), and the
+    buffer layout of the early renderers: ``lead`` samples before emission time 0 (the HRIR
+    delay and the fractional-delay half-length), ``width = lead + split``."""
+    listeners = np.asarray(listeners_m, float).reshape(-1, 3)
+    sources = np.asarray(sources_m, float).reshape(-1, 3)
+    yaws = np.asarray(yaws_deg, float).ravel()
+    lead = int(math.ceil(max(hrirset.delay_samples, 0.0))) + FD_HALF_TAPS
+    return listeners, yaws, sources, lead, lead + int(split)
+
+
 def flat_shoebox_early(dims, *, listeners_m, yaws_deg, sources_m, hrirset, speed_of_sound: float,
                        beta: float, max_distance_m: float, split: int,
                        highpass_hz: float | None) -> np.ndarray:  # fmt: skip
@@ -130,13 +141,9 @@ def flat_shoebox_early(dims, *, listeners_m, yaws_deg, sources_m, hrirset, speed
     of the full render (images farther are never rendered).
     """
     fs, c = hrirset.sample_rate, float(speed_of_sound)
-    listeners = np.asarray(listeners_m, float).reshape(-1, 3)
-    sources = np.asarray(sources_m, float).reshape(-1, 3)
-    yaws = np.asarray(yaws_deg, float).ravel()
-    k_blocks = sources.shape[0]
-    lead = int(math.ceil(max(hrirset.delay_samples, 0.0))) + FD_HALF_TAPS
-    width = lead + split
-    buffer = np.zeros((k_blocks, 2, width))
+    listeners, yaws, sources, lead, width = block_layout(listeners_m, yaws_deg, sources_m,
+                                                         hrirset, split)  # fmt: skip
+    buffer = np.zeros((sources.shape[0], 2, width))
     if beta > 0:
         reach = min(float(max_distance_m), (split + hrirset.delay_samples + 1.0) * c / fs)
         buffer = _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, reach,

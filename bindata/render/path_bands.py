@@ -21,8 +21,8 @@ from scipy.fft import irfft, next_fast_len, rfft, rfftfreq
 from ..hrir.lookup import shell_lookup
 from .assembly import shell_bank, sum_responses
 from .bands import FFT_PAD, band_masks
-from .brir import FD_HALF_TAPS, _highpass
-from .path import _direct_paths, batch_images
+from .brir import _highpass
+from .path import _direct_paths, batch_images, block_layout
 
 
 def band_shoebox_early(dims, absorption, air_db_per_m, *, bands_hz, listeners_m, yaws_deg,
@@ -31,12 +31,9 @@ def band_shoebox_early(dims, absorption, air_db_per_m, *, bands_hz, listeners_m,
                        highpass_hz: float | None) -> np.ndarray:  # fmt: skip
     """Early BRIRs (K, 2, split) of a shoebox with per-surface band absorption (6, B)."""
     fs, c = hrirset.sample_rate, float(speed_of_sound)
-    listeners = np.asarray(listeners_m, float).reshape(-1, 3)
-    sources = np.asarray(sources_m, float).reshape(-1, 3)
-    yaws = np.asarray(yaws_deg, float).ravel()
+    listeners, yaws, sources, lead, width = block_layout(listeners_m, yaws_deg, sources_m,
+                                                         hrirset, split)  # fmt: skip
     k_blocks = sources.shape[0]
-    lead = int(math.ceil(max(hrirset.delay_samples, 0.0))) + FD_HALF_TAPS
-    width = lead + split
     n_fft = next_fast_len(width + FFT_PAD, real=True)
     freqs = rfftfreq(n_fft, 1.0 / fs)
     buffer = np.zeros((k_blocks, 2, width))
