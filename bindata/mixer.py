@@ -77,7 +77,7 @@ def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
     ``motion_render.max_step_deg``; block ``k``'s pose is that of ``k * hop`` samples after
     the onset (positions held at the event's end).
     """
-    from .motion import head_yaw_deg, source_positions
+    from .motion import head_yaw_deg, relative_speed_deg_s, source_positions
     from .render.moving import block_centres, block_hop_samples
 
     fs, room, listener = int(scene["sample_rate"]), scene["room"], scene["listener"]
@@ -97,26 +97,6 @@ def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
                                           anechoic=bool(room["anechoic"]),
                                           early_s=float(opts["early_s"]))  # fmt: skip
     return path_brir, hop
-
-
-#: Time step (seconds) at which :func:`relative_speed_deg_s` follows a path.
-SPEED_STEP_S = 0.005
-
-
-def relative_speed_deg_s(path: dict, head: dict, *, listener_m, onset_s: float,
-                         duration_s: float) -> float:  # fmt: skip
-    """Largest angular speed (deg/s) of the source's direction seen from the head over the
-    event: the angle between its head-relative unit vectors :data:`SPEED_STEP_S` apart."""
-    from .geometry import spherical_to_cartesian
-    from .motion import relative_track
-
-    t = onset_s + np.arange(0.0, duration_s + SPEED_STEP_S, SPEED_STEP_S)
-    track = relative_track(path, head, listener_m=listener_m, onset_s=onset_s, times_s=t)
-    u = np.atleast_2d(spherical_to_cartesian(track[:, 0], track[:, 1]))
-    if u.shape[0] < 2:
-        return 0.0
-    cos = np.clip(np.sum(u[1:] * u[:-1], axis=1), -1.0, 1.0)
-    return float(np.degrees(np.arccos(cos)).max() / SPEED_STEP_S)
 
 
 def mix_events(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:

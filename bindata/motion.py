@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SceneError
-from .geometry import cartesian_to_spherical
+from .geometry import cartesian_to_spherical, spherical_to_cartesian
 
 #: Default angular speed range of moving sources, deg/s (DCASE 2021-2024 used 10, 20, 40 deg/s).
 DEFAULT_ANGULAR_SPEED_DEG_S = (10.0, 40.0)
@@ -145,6 +145,23 @@ def max_angular_speed_deg_s(path: dict, head: dict, *, listener_m) -> float:
     return speed
 
 
+#: Time step (seconds) at which :func:`relative_speed_deg_s` follows a path.
+SPEED_STEP_S = 0.005
+
+
+def relative_speed_deg_s(path: dict, head: dict, *, listener_m, onset_s: float,
+                         duration_s: float) -> float:  # fmt: skip
+    """Largest angular speed (deg/s) of the source's direction seen from the head over the
+    event: the angle between its head-relative unit vectors :data:`SPEED_STEP_S` apart."""
+    t = onset_s + np.arange(0.0, duration_s + SPEED_STEP_S, SPEED_STEP_S)
+    track = relative_track(path, head, listener_m=listener_m, onset_s=onset_s, times_s=t)
+    u = np.atleast_2d(spherical_to_cartesian(track[:, 0], track[:, 1]))
+    if u.shape[0] < 2:
+        return 0.0
+    cos = np.clip(np.sum(u[1:] * u[:-1], axis=1), -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos)).max() / SPEED_STEP_S)
+
+
 def check_speed_range(lo: float, hi: float, *, what: str) -> None:
     """A range must be finite, non-negative and ordered (``lo <= hi``)."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -154,5 +171,6 @@ def check_speed_range(lo: float, hi: float, *, what: str) -> None:
 
 
 __all__ = ["DEFAULT_ANGULAR_SPEED_DEG_S", "check_speed_range", "draw_arc", "draw_head_track",
-           "head_yaw_deg", "max_angular_speed_deg_s", "path_problem", "relative_track",
+           "head_yaw_deg", "max_angular_speed_deg_s", "path_problem", "relative_speed_deg_s",
+           "relative_track",
            "source_positions"]  # fmt: skip

@@ -89,6 +89,8 @@ def render_moving(dry: np.ndarray, brir_at, *, sample_rate: int, hop: int,
         Latest direct-sound arrival (samples) over the path; the early part ends
         ``early_s`` after it.
     """
+    from .path import PathBRIR
+
     centres = block_centres(dry.shape[0], hop)
     irs = [np.asarray(brir_at(c / sample_rate), float) for c in centres]
     length = max(ir.shape[-1] for ir in irs)
@@ -99,14 +101,9 @@ def render_moving(dry: np.ndarray, brir_at, *, sample_rate: int, hop: int,
         length if not np.isfinite(early_s) else int(direct_onset_samples + early_s * sample_rate)
     )
     split = min(max(split, 1), length)
-    out = np.zeros((2, dry.shape[0] + length - 1))
-    early = convolve_time_varying(dry, filters[:, :, :split], hop)
-    out[:, : early.shape[-1]] += early
-    if split < length:
-        tail = np.zeros((2, length))
-        tail[:, split:] = filters[len(irs) // 2, :, split:]
-        out += oaconvolve(dry[None, :], tail, axes=1)
-    return out
+    path_brir = PathBRIR(early=filters[:, :, :split], tail=filters[len(irs) // 2], split=split,
+                         onset_samples=np.zeros(len(irs)), n_images=0)  # fmt: skip
+    return render_path_signal(dry, path_brir, hop=hop)
 
 
 def render_path_signal(dry: np.ndarray, path_brir, *, hop: int) -> np.ndarray:
