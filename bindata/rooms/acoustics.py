@@ -19,8 +19,10 @@ Two predictions per band:
   of the -60 dB point. With one absorption for all walls this is the flat model exactly.
 * **Eyring** with air absorption (Kuttruff, *Room Acoustics*, 5th ed., 2009, eq. 5.24 with the
   ``4 m V`` term of section 5.1): ``T = 24 ln(10) V / (c (-S ln(1 - mean_alpha) + 4 m V))``,
-  ``mean_alpha`` the area-weighted mean. Recorded for reference; it ignores the directional
-  mix of decays that an image-source room has.
+  ``mean_alpha`` the area-weighted mean: the decay of a diffuse field, and so the target of
+  rooms with the ``diffuse`` late-reverb model (:mod:`bindata.render.diffuse_tail`); for the
+  others it is recorded for reference (it ignores the directional mix of decays of an
+  image-source room).
 """
 
 from __future__ import annotations
@@ -138,6 +140,15 @@ def eyring_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float) -> 
     return 24.0 * math.log(10.0) * volume / (speed_of_sound * denom)
 
 
+def predicted_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float,
+                     model: str) -> np.ndarray:  # fmt: skip
+    """Per-band RT60 of a late-reverb ``model``: ``image-source`` (the specular decay model,
+    :func:`ism_rt60_s`) or ``diffuse`` (Eyring with air, :func:`eyring_rt60_s`)."""
+    if model == "diffuse":
+        return eyring_rt60_s(dimensions_m, absorption, air_m, speed_of_sound=speed_of_sound)
+    return ism_rt60_s(dimensions_m, absorption, air_m, speed_of_sound=speed_of_sound)[0]
+
+
 def scale_absorption(absorption, factor: float) -> np.ndarray:
     """``1 - (1 - alpha) ** factor``: every ``ln(1 - alpha)`` times ``factor`` (stays in [0, 1])."""
     alpha = np.clip(np.asarray(absorption, dtype=float), 0.0, MAX_ABSORPTION)
@@ -145,24 +156,36 @@ def scale_absorption(absorption, factor: float) -> np.ndarray:
 
 
 def absorption_scale_for_rt60(dimensions_m, absorption, air_m, target_s: float, *,
-                              speed_of_sound: float, mid: np.ndarray) -> float:  # fmt: skip
+                              speed_of_sound: float, mid: np.ndarray,
+                              model: str = "image-source") -> float:  # fmt: skip
     """The factor of :func:`scale_absorption` whose mid-band model RT60 (mean over the bands
-    selected by ``mid``) equals ``target_s``.
+    selected by ``mid``) equals ``target_s``; ``model`` names the prediction (``image-source``:
+    :func:`ism_rt60_s`, ``diffuse``: :func:`eyring_rt60_s`).
 
-    Without air the model RT60 is exactly inversely proportional to the factor (the decay's
-    shape does not change), so a fixed-point iteration ``k <- k T(k) / target`` converges in a
-    few steps; air adds a small, factor-independent rate.
+    Without air the image-source model RT60 is exactly inversely proportional to the factor
+    (the decay's shape does not change) and Eyring's nearly so; a secant iteration on
+    ``(ln k, ln T)`` converges in a few steps; air adds a small, factor-independent rate.
     """
     absorption = np.asarray(absorption, dtype=float)[:, mid]
     air_m = np.asarray(air_m, dtype=float)[mid]
-    k, now = 1.0, float("nan")
-    for _ in range(8):
-        rt60, _ = ism_rt60_s(dimensions_m, scale_absorption(absorption, k), air_m,
-                             speed_of_sound=speed_of_sound)  # fmt: skip
-        now = float(np.mean(rt60))
+
+    def log_rt60(log_k: float) -> float:
+        rt60 = predicted_rt60_s(dimensions_m, scale_absorption(absorption, math.exp(log_k)),
+                                air_m, speed_of_sound=speed_of_sound, model=model)  # fmt: skip
+        return math.log(float(np.mean(rt60)))
+
+    # Secant on (ln k, ln T): exact in one step where T is proportional to 1/k.
+    goal = math.log(target_s)
+    x0, y0 = 0.0, log_rt60(0.0)
+    x1 = y0 - goal
+    now = float("nan")
+    for _ in range(24):
+        y1 = log_rt60(x1)
+        now = math.exp(y1)
         if abs(now / target_s - 1.0) < 1e-3:
-            return k
-        k *= now / target_s
+            return math.exp(x1)
+        slope = (y1 - y0) / (x1 - x0) if x1 != x0 else -1.0
+        x0, y0, x1 = x1, y1, x1 - (y1 - goal) / (slope if slope < -1e-6 else -1.0)
     raise SceneError(
         f"room {np.round(dimensions_m, 2).tolist()} m: no scaling of its materials "
         f"gives a mid-frequency RT60 of {target_s} s (reached {now:.3f} s)"
@@ -170,5 +193,5 @@ def absorption_scale_for_rt60(dimensions_m, absorption, air_m, target_s: float, 
 
 
 __all__ = ["SURFACES", "OCTAVE_BANDS_HZ", "MID_BANDS_HZ", "surface_areas_m2", "ism_rt60_s",
-           "eyring_rt60_s", "scale_absorption", "absorption_scale_for_rt60",
+           "eyring_rt60_s", "predicted_rt60_s", "scale_absorption", "absorption_scale_for_rt60",
            "direction_rates_per_m"]  # fmt: skip

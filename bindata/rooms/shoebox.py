@@ -18,9 +18,13 @@ With materials::
 rendered by :func:`bindata.render.bands.render_band_brir`; the absorption stored is the one
 rendered (after the scaling ``1 - (1 - alpha) ** k`` that meets a mid-frequency RT60 target),
 ``rt60_bands_s`` its image-source model prediction (:mod:`bindata.rooms.acoustics`).
+A preset with ``"late_reverb": "diffuse"`` adds ``"late_reverb": {"model": "diffuse", "seed":
+n}``: image sources until 100 ms after the direct sound, then a diffuse tail
+(:mod:`bindata.render.diffuse_tail`); its ``rt60_bands_s`` is then Eyring's, the decay of a
+diffuse field, and an RT60 target scales the materials to Eyring's mid-frequency RT60.
 Draw order from the room stream: width, length, height, then the RT60 (flat, or the target),
 then one material per surface in :data:`~bindata.rooms.acoustics.SURFACES` order, then the
-air's temperature and humidity.
+air's temperature and humidity, then (diffuse late reverb) the tail's seed.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ class ShoeboxKind(BoxRoomKind):
                 f"{where}: rt60_s lower bound must be <= upper, got {preset['rt60_s']}"
             )
         if "surfaces" not in preset:
-            extra = [k for k in ("air", "materials") if k in preset]
+            extra = [k for k in ("air", "materials", "late_reverb") if k in preset]
             if extra:
                 raise ConfigError(f"{where}: {extra} need 'surfaces' (a flat room has neither)")
             return
@@ -141,11 +145,14 @@ class ShoeboxKind(BoxRoomKind):
         if target is not None:
             mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
             scale = absorption_scale_for_rt60(dims, absorption, m, target, speed_of_sound=c,
-                                              mid=mid)  # fmt: skip
+                                              mid=mid, model=_late_model(preset))  # fmt: skip
             absorption = scale_absorption(absorption, scale)
         decay_db = float(cfg["render"]["decay_db"])
-        return self._material_record(preset, dims, chosen, table, absorption, air, m, scale, c,
-                                     decay_db)  # fmt: skip
+        record = self._material_record(preset, dims, chosen, table, absorption, air, m, scale, c,
+                                       decay_db)  # fmt: skip
+        if _late_model(preset) == "diffuse":
+            _diffuse_record(record, dims, absorption, m, c, decay_db, rng)
+        return record
 
     def _material_record(self, preset, dims, chosen, table, absorption, air, m, scale, c,
                          decay_db):  # fmt: skip
@@ -199,6 +206,10 @@ class ShoeboxKind(BoxRoomKind):
         tail = self.render(description, listener=listeners[mid], source_m=sources[mid],
                            hrirset=hrirset, render_cfg=render_cfg, anechoic=anechoic)  # fmt: skip
         onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
+        if description.get("late_reverb"):  # the blocks hold image sources only: stop at the fade
+            from ..render.diffuse_tail import FADE_S, TRANSITION_S
+
+            early_s = min(early_s, TRANSITION_S - FADE_S)
         split = split_sample(onsets, early_s=early_s, sample_rate=fs)
         if "surfaces" not in description:
             from ..render.room import decay_time_s
@@ -228,7 +239,8 @@ class ShoeboxKind(BoxRoomKind):
         return band_shoebox_early(
             description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
             listeners_m=positions, yaws_deg=yaws, sources_m=sources, hrirset=hrirset,
-            speed_of_sound=c, decay_time_s=float(description["decay_time_s"]), split=split,
+            speed_of_sound=c, decay_time_s=_image_time_s(description, positions, sources, c),
+            split=split,
             air_spectrum=spectrum, reflections=not anechoic, highpass_hz=HIGHPASS_HZ,
         )  # fmt: skip
 
@@ -242,6 +254,7 @@ class ShoeboxKind(BoxRoomKind):
             listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"], source_m=source_m,
             hrirset=hrirset, speed_of_sound=c, decay_time_s=float(description["decay_time_s"]),
             air_spectrum=spectrum, reflections=not anechoic,
+            late=_late(description, listener, source_m),
         )  # fmt: skip
 
     def check(self, description: dict, cfg: dict) -> list[str]:
@@ -281,6 +294,62 @@ class ShoeboxKind(BoxRoomKind):
         return out
 
 
+def image_source_variant(description: dict, *, speed_of_sound: float,
+                         decay_db: float = 60.0) -> dict:  # fmt: skip
+    """The same room with image sources throughout (its ``late_reverb`` dropped, its
+    prediction and length the image-source model's): what pyroomacoustics' image-source
+    engine renders (:mod:`bindata.rooms.peer`)."""
+    if not description.get("late_reverb"):
+        return description
+    out = {k: v for k, v in description.items() if k != "late_reverb"}
+    absorption, air_db, _ = _materials(description)
+    m = energy_attenuation_per_m(air_db)
+    rt60, t_end = ism_rt60_s(description["dimensions_m"], absorption, m,
+                             speed_of_sound=speed_of_sound, decay_db=decay_db)  # fmt: skip
+    out["rt60_bands_s"] = _band_dict(rt60)
+    out["decay_time_s"] = float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]),
+                                    MAX_LENGTH_S))  # fmt: skip
+    return out
+
+
+def _image_time_s(description, positions, sources, c) -> float:
+    """How long image sources are rendered: all the decay, or until the diffuse tail."""
+    t = float(description["decay_time_s"])
+    if description.get("late_reverb"):
+        from ..render.diffuse_tail import TRANSITION_S
+
+        t = min(t, float(np.max(np.linalg.norm(sources - positions, axis=1))) / c + TRANSITION_S)
+    return t
+
+
+def _late_model(preset: dict) -> str:
+    return preset.get("late_reverb", "image-source")
+
+
+def _diffuse_record(record, dims, absorption, m, c, decay_db, rng) -> None:
+    """In place: a ``diffuse`` late reverb (Eyring prediction, tail length, noise seed)."""
+    rt60 = eyring_rt60_s(dims, absorption, m, speed_of_sound=c)
+    mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
+    record["rt60_s"] = float(np.mean(rt60[mid]))
+    record["rt60_bands_s"] = _band_dict(rt60)
+    record["decay_time_s"] = float(min(decay_db / 60.0 * np.max(rt60[_LENGTH_BANDS]),
+                                       MAX_LENGTH_S))  # fmt: skip
+    record["late_reverb"] = {"model": "diffuse", "seed": int(rng.integers(2**63))}
+
+
+def _late(description: dict, listener: dict, source_m) -> dict | None:
+    """The ``late`` argument of :func:`~bindata.render.bands.render_band_brir`."""
+    spec = description.get("late_reverb")
+    if not spec:
+        return None
+    from ..render.diffuse_tail import tail_rng
+
+    rt60 = [description["rt60_bands_s"][str(b)] for b in description["bands_hz"]]
+    rng = tail_rng(spec["seed"], source_m=source_m, listener_m=listener["position_m"],
+                   yaw_deg=listener["yaw_deg"])  # fmt: skip
+    return {"rt60_s": rt60, "rng": rng}
+
+
 def _materials(description: dict):
     """(absorption (6, B), air dB/m (B,), air spectrum callable or None) of a description."""
     absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
@@ -293,4 +362,4 @@ def _materials(description: dict):
     return absorption, air_db, spectrum
 
 
-__all__ = ["ShoeboxKind"]
+__all__ = ["ShoeboxKind", "image_source_variant"]
