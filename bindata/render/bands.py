@@ -32,6 +32,7 @@ import math
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft, rfftfreq
 
+from ..hrir.derived import derived
 from ..hrir.lookup import shell_lookup
 from . import image_source
 from .assembly import shell_bank, sum_responses
@@ -45,9 +46,9 @@ from .brir import (
 )
 from .diffuse_tail import (
     FADE_S,
-    LEVEL_WINDOW_S,
     TRANSITION_S,
-    band_energy_per_sample,
+    band_partition,
+    diffuse_level,
     diffuse_tail,
     fade_out,
 )
@@ -158,7 +159,7 @@ def render_band_brir(
     spec = rfft(direct, n_fft, axis=1)
     if air_spectrum is not None:
         spec *= 10.0 ** (-np.asarray(air_spectrum(freqs)) * r / 20.0)
-    n_images, bands = 1, None
+    n_images = 1
     if reflections and t_end > 0:
         absorption = np.clip(np.asarray(absorption, dtype=float), 0.0, 0.9999)
         log_refl = 0.5 * np.log1p(-absorption)  # ln sqrt(1 - alpha), (6, B)
@@ -170,32 +171,47 @@ def render_band_brir(
         bank = shell_bank(hrirset.far_field_shell)
         masks = band_masks(freqs, bands_hz)
         y = sum_responses(pos, dirs, gains, bank, length=total)  # (B, 2, total)
-        bands = np.empty_like(y) if late else None
         for b in range(masks.shape[0]):
-            band_spec = masks[b] * rfft(y[b], n_fft, axis=1)
-            spec += band_spec
-            if late:
-                bands[b] = irfft(band_spec, n_fft, axis=1)[:, :total]
+            spec += masks[b] * rfft(y[b], n_fft, axis=1)
     buffer = irfft(spec, n_fft, axis=1)[:, :total]
-    if late and bands is not None:
-        buffer = _with_diffuse_tail(buffer, bands, late, lead=lead, t_m=t_end, total=lead
-                                    + span(t_full), bands_hz=bands_hz, hrirset=hrirset)  # fmt: skip
+    if late:
+        volume = float(np.prod(room.dimensions_m))
+        buffer = _with_diffuse_tail(buffer, late, lead=lead, t_m=t_end, total=lead + span(t_full),
+                                    bands_hz=bands_hz, hrirset=hrirset, volume_m3=volume, c=c)  # fmt: skip
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
     return BRIR(ir=np.ascontiguousarray(buffer[:, lead:]), sample_rate=fs, direct_delay_s=r / c,
                 direct_distance_m=r, n_images=int(n_images), onset_samples=onset)  # fmt: skip
 
 
-def _with_diffuse_tail(early, bands, late, *, lead, t_m, total, bands_hz, hrirset):
-    """``early`` (2, n) faded out before ``t_m`` (s), extended to ``total`` samples with the
-    diffuse tail at the level of the image-source ``bands`` (B, 2, n) before the fade."""
+def shell_band_energy(shell, bands_hz, sample_rate: int) -> np.ndarray:
+    """(B, 2): energy of ``shell``'s responses in each band (the partition of
+    :func:`~bindata.render.diffuse_tail.band_partition`, so the bands add up to the whole),
+    averaged over its directions; kept by :mod:`bindata.hrir.derived`."""
+    key = f"shell_band_energy:{int(sample_rate)}:" + ",".join(f"{float(b):g}" for b in bands_hz)
+
+    def build():
+        n_fft = next_fast_len(2 * shell.ir.shape[-1], real=True)
+        power = np.mean(np.abs(rfft(shell.ir, n_fft, axis=-1)) ** 2, axis=0)  # (2, F)
+        one_sided = np.full(power.shape[-1], 2.0)
+        one_sided[0] = 1.0
+        one_sided[-1] = 1.0 if n_fft % 2 == 0 else 2.0
+        masks = band_partition(rfftfreq(n_fft, 1.0 / sample_rate), bands_hz)
+        return (masks * one_sided) @ power.T / n_fft  # Parseval
+
+    return derived(key, (shell.ir,), build)
+
+
+def _with_diffuse_tail(early, late, *, lead, t_m, total, bands_hz, hrirset, volume_m3, c):
+    """``early`` (2, n) faded out before ``t_m`` (s after the emission at sample ``lead``),
+    extended to ``total`` samples with the diffuse tail at the statistical level."""
     fs = hrirset.sample_rate
     fade = int(round(FADE_S * fs))
     start = lead + int(round(t_m * fs)) - fade
-    window = int(round(LEVEL_WINDOW_S * fs))
-    level = band_energy_per_sample(bands, start - window, start)  # (B, 2), mid-window level
     rt60 = np.asarray(late["rt60_s"], dtype=float)
-    level = level * np.exp(-6.0 * math.log(10.0) / rt60 * (window / 2 / fs))[:, None]
+    level = diffuse_level(shell_band_energy(hrirset.far_field_shell, bands_hz, fs),
+                          volume_m3=volume_m3, speed_of_sound=c, sample_rate=fs,
+                          time_s=(start - lead) / fs, rt60_s=rt60)  # fmt: skip
     out = np.zeros((2, max(total, early.shape[1])))
     fade_out(early, start=start, length=fade)
     out[:, : early.shape[1]] = early
@@ -207,4 +223,4 @@ def _with_diffuse_tail(early, bands, late, *, lead, t_m, total, bands_hz, hrirse
     return out
 
 
-__all__ = ["render_band_brir", "band_masks"]
+__all__ = ["render_band_brir", "band_masks", "shell_band_energy"]
