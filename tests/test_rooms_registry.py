@@ -33,6 +33,12 @@ def test_every_shipped_preset_is_valid_and_draws_its_rooms():
             lo, hi = preset["rt60_s"]
             mid = (room["rt60_bands_s"]["500"] + room["rt60_bands_s"]["1000"]) / 2
             assert lo <= mid <= hi and mid == pytest.approx(room["rt60_s"])
+        if "rt60_ratio_max" in preset:  # the spectral-shape rule holds in every room drawn
+            for seed in range(20):
+                t = np.array(list(draw_room(cfg, np.random.default_rng(seed))["rt60_bands_s"]
+                                  .values()))  # fmt: skip
+                assert np.all(np.maximum(t[1:] / t[:-1], t[:-1] / t[1:])
+                              <= preset["rt60_ratio_max"])  # fmt: skip
 
 
 def test_uniform_absorption_model_agrees_with_eyring_in_a_cube():
@@ -72,6 +78,8 @@ BASE = {"name": "mine", "kind": "shoebox", "description": "test",
         ({k: v for k, v in BASE.items() if k != "description"}, "'description' is a required"),
         ({**BASE, "kind": "cave"}, "unknown room kind 'cave'"),
         ({**BASE, "surfaces": {"floor": ["carpet_cotton"]}}, "no material for 'ceiling'"),
+        ({**BASE, "rt60_ratio_max": 1.0001}, "within the factor rt60_ratio_max = 1.0001"),
+        ({**BASE, "rt60_ratio_max": 0.5}, "rt60_ratio_max"),
     ],
 )
 def test_bad_presets_are_one_clear_error_and_write_nothing(tmp_path, preset, message):

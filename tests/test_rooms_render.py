@@ -138,7 +138,9 @@ def _eyring_s(dims, absorption, air_db):
     mean_alpha = areas @ absorption / areas.sum()
     m = np.asarray(air_db) * np.log(10) / 10  # energy attenuation per metre
     volume = lx * ly * lz
-    return 24 * np.log(10) / 343.0 * volume / (-areas.sum() * np.log(1 - mean_alpha) + 4 * m * volume)
+    return (
+        24 * np.log(10) / 343.0 * volume / (-areas.sum() * np.log(1 - mean_alpha) + 4 * m * volume)
+    )
 
 
 def test_diffuse_tail_decays_at_eyring_where_image_sources_do_not(hrirset):
@@ -165,3 +167,47 @@ def test_diffuse_tail_decays_at_eyring_where_image_sources_do_not(hrirset):
     late = slice(int(0.2 * FS), n)
     corr = np.corrcoef(irs[0][0, late], irs[1][0, late])[0, 1]
     assert abs(corr) < 0.1  # two sources: independent tails
+
+
+def test_diffuse_tail_reads_each_octave_rt60_under_a_steep_spectrum(hrirset):
+    """125 Hz ringing twice as long as 250 Hz and four times 500 Hz (a mineral-wool ceiling):
+    octave-band T30 (3rd-order Butterworth, Schroeder) still reads each band's own RT60."""
+    from bindata.render.diffuse_tail import diffuse_tail
+
+    rt60 = np.array([2.4, 1.2, 0.6, 0.6, 0.6, 0.5, 0.4])
+    t30 = []
+    for seed in range(3):
+        tail = diffuse_tail(np.ones((7, 2)), rt60, bands_hz=OCTAVE_BANDS_HZ,
+                            shell=hrirset.far_field_shell, n_samples=int(1.6 * FS),
+                            sample_rate=FS, rng=np.random.default_rng(seed), fade_samples=240)  # fmt: skip
+        t30.append([_t30(tail, fc) for fc in (250, 500, 1000, 2000, 4000)])
+    assert np.mean(t30, axis=0) == pytest.approx(rt60[1:6], rel=0.07)
+
+
+def test_diffuse_tail_starts_at_the_image_sources_level(hrirset):
+    """Late energy of the diffuse render vs pure image sources of the same room (an independent
+    model of the same reflections), 60-120 ms after the direct sound: within 2.5 dB per band."""
+    from bindata.rooms.shoebox import image_source_variant
+
+    absorption = np.tile(np.array([0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22]), (6, 1))
+    desc = _description(DIMS, absorption)
+    eyring = _eyring_s(DIMS, absorption, np.zeros(7))
+    diffuse = {**desc, "late_reverb": {"model": "diffuse", "seed": 9},
+               "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring,
+                                                                 strict=True)},
+               "decay_time_s": float(eyring.max())}  # fmt: skip
+    ism = image_source_variant(diffuse, speed_of_sound=343.0)
+    sources = (SOURCE, [1.0, 5.5, 2.1], [6.5, 1.2, 2.4])
+    gaps = []
+    for src in sources:
+        a, b = _render(diffuse, hrirset, source=src), _render(ism, hrirset, source=src)
+        start = int(round(a.onset_samples))
+        win = slice(start + int(0.06 * FS), start + int(0.12 * FS))
+        gaps.append([10 * np.log10(_band_energy(a.ir[:, win], fc) / _band_energy(b.ir[:, win], fc))
+                     for fc in (250, 500, 1000, 2000, 4000)])  # fmt: skip
+    assert np.all(np.abs(np.mean(gaps, axis=0)) < 2.5), np.mean(gaps, axis=0)
+
+
+def _band_energy(x, fc):
+    y = sosfilt(butter(3, [fc / 2**0.5, fc * 2**0.5], "bandpass", fs=FS, output="sos"), x, axis=1)
+    return float(np.sum(y**2))

@@ -19,12 +19,14 @@ rendered by :func:`bindata.render.bands.render_band_brir`; the absorption stored
 rendered (after the scaling ``1 - (1 - alpha) ** k`` that meets a mid-frequency RT60 target),
 ``rt60_bands_s`` its image-source model prediction (:mod:`bindata.rooms.acoustics`).
 A preset with ``"late_reverb": "diffuse"`` adds ``"late_reverb": {"model": "diffuse", "seed":
-n}``: image sources until 100 ms after the direct sound, then a diffuse tail
+n}``: image sources until 30 ms after the direct sound, then a diffuse tail
 (:mod:`bindata.render.diffuse_tail`); its ``rt60_bands_s`` is then Eyring's, the decay of a
 diffuse field, and an RT60 target scales the materials to Eyring's mid-frequency RT60.
 Draw order from the room stream: width, length, height, then the RT60 (flat, or the target),
 then one material per surface in :data:`~bindata.rooms.acoustics.SURFACES` order, then the
-air's temperature and humidity, then (diffuse late reverb) the tail's seed.
+air's temperature and humidity, then (diffuse late reverb) the tail's seed; a preset with
+``rt60_ratio_max`` repeats the draws from the materials on while two adjacent octave bands'
+predicted RT60s differ by more than that factor (at most :data:`MAX_MATERIAL_DRAWS` times).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ MAX_LENGTH_S = 5.0
 _LENGTH_BANDS = np.isin(OCTAVE_BANDS_HZ, (250, 500, 1000, 2000, 4000))
 _SIZE_KEYS = (("width", "width_m"), ("length", "length_m"), ("height", "height_m"))
 _TOL = 1e-6
+#: Draws of a room's materials and air before a preset's ``rt60_ratio_max`` is declared unmet.
+MAX_MATERIAL_DRAWS = 200
 
 
 def _size_ranges(preset: dict, cfg: dict) -> list:
@@ -95,7 +99,9 @@ class ShoeboxKind(BoxRoomKind):
                 f"{where}: rt60_s lower bound must be <= upper, got {preset['rt60_s']}"
             )
         if "surfaces" not in preset:
-            extra = [k for k in ("air", "materials", "late_reverb") if k in preset]
+            extra = [
+                k for k in ("air", "materials", "late_reverb", "rt60_ratio_max") if k in preset
+            ]
             if extra:
                 raise ConfigError(f"{where}: {extra} need 'surfaces' (a flat room has neither)")
             return
@@ -123,6 +129,23 @@ class ShoeboxKind(BoxRoomKind):
         return self._draw_materials(preset, cfg, rng, dims, rt60)
 
     def _draw_materials(self, preset, cfg, rng, dims, target) -> dict:
+        """Materials and air, redrawn while the bands' RT60s break ``rt60_ratio_max``."""
+        limit = preset.get("rt60_ratio_max")
+        for _ in range(MAX_MATERIAL_DRAWS):
+            record, absorption, m, c, decay_db = self._draw_surfaces(preset, cfg, rng, dims,
+                                                                     target)  # fmt: skip
+            if _late_model(preset) == "diffuse":
+                _diffuse_record(record, dims, absorption, m, c, decay_db, rng)
+            ratio = _adjacent_rt60_ratio(record["rt60_bands_s"])
+            if limit is None or ratio <= limit:
+                return record
+        raise ConfigError(
+            f"room preset {preset['name']!r}: no draw of its materials in {MAX_MATERIAL_DRAWS} "
+            f"keeps adjacent octave bands' RT60 within the factor rt60_ratio_max = {limit} "
+            f"(the last: {ratio:.2f}); widen the rule or choose materials of similar spectra"
+        )
+
+    def _draw_surfaces(self, preset, cfg, rng, dims, target):
         where = f"room preset {preset['name']!r}"
         table = materials_of(preset, where=where)
         chosen = {}
@@ -150,9 +173,7 @@ class ShoeboxKind(BoxRoomKind):
         decay_db = float(cfg["render"]["decay_db"])
         record = self._material_record(preset, dims, chosen, table, absorption, air, m, scale, c,
                                        decay_db)  # fmt: skip
-        if _late_model(preset) == "diffuse":
-            _diffuse_record(record, dims, absorption, m, c, decay_db, rng)
-        return record
+        return record, absorption, m, c, decay_db
 
     def _material_record(self, preset, dims, chosen, table, absorption, air, m, scale, c,
                          decay_db):  # fmt: skip
@@ -324,6 +345,12 @@ def _image_time_s(description, positions, sources, c) -> float:
 
 def _late_model(preset: dict) -> str:
     return preset.get("late_reverb", "image-source")
+
+
+def _adjacent_rt60_ratio(rt60_bands_s: dict) -> float:
+    """Largest ratio of the RT60s of two adjacent octave bands (the longer over the shorter)."""
+    t = np.array(list(rt60_bands_s.values()), dtype=float)
+    return float(np.max(np.maximum(t[1:] / t[:-1], t[:-1] / t[1:])))
 
 
 def _diffuse_record(record, dims, absorption, m, c, decay_db, rng) -> None:
