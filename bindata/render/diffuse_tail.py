@@ -29,7 +29,7 @@ Here the change-over is at ``t_m = r / c + TRANSITION_S`` (``r`` the direct dist
   offices and classrooms, the image sources 2-4 dB above in halls (strong early reflections).
 
 The envelopes are applied in the short-time Fourier domain (scipy's ``ShortTimeFFT``, Hann
-window of 2048 samples, hop 256). Absorption and air attenuation vary smoothly with frequency,
+window of 2048 samples, hop 1024). Absorption and air attenuation vary smoothly with frequency,
 so the decay rate and the level do too: each bin takes the rate interpolated linearly in
 log-frequency between the band centres, and the level interpolated geometrically
 (:func:`log_frequency_weights`; constant beyond the outer centres). The octave rates
@@ -46,7 +46,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.fft import rfft
+from scipy.fft import next_fast_len
 from scipy.signal import ShortTimeFFT, butter, sosfreqz
 from scipy.signal.windows import hann
 
@@ -55,7 +55,7 @@ from scipy.signal.windows import hann
 TRANSITION_S = 0.03
 #: Length of the cross-fade ending at the change-over (s).
 FADE_S = 0.01
-_WINDOW, _HOP = 2048, 256
+_WINDOW, _HOP = 2048, 1024
 _TINY = 1e-30  # floor of a band gain before its logarithm
 #: Decay model of :func:`octave_rates`: cells per octave, points of the decay curve, updates.
 _CELLS_PER_OCTAVE, _MODEL_POINTS, _MODEL_ITERATIONS = 12, 96, 8
@@ -145,7 +145,7 @@ def octave_rates(rt60_s, weights: np.ndarray, power: np.ndarray, *, centres_hz,
         bins = weights.T @ rates
         cell_rate = np.bincount(cell, weights=bins, minlength=n_cells) / count
         t30 = octave_t30_s(cell_rate[used], cell_power[used], response[:, used])
-        if np.max(np.abs(t30 / target - 1)) < 2e-3:
+        if np.max(np.abs(t30 / target - 1)) < 5e-3:
             break
         rates = np.clip(rates * t30 / target, start / _MAX_CORRECTION, start * _MAX_CORRECTION)
     return rates
@@ -204,17 +204,17 @@ def diffuse_tail(level: np.ndarray, rt60_s, *, bands_hz, shell, n_samples: int,
     from ..ambience import diffuse_field
 
     n = int(n_samples)
-    noise = diffuse_field(shell, n_samples=n, sample_rate=sample_rate, rng=rng,
-                          slope_db_per_octave=0.0).T  # (2, n), RMS 1  # fmt: skip
-    masks_full = band_partition(np.fft.rfftfreq(n, 1.0 / sample_rate), bands_hz)  # (B, F)
-    spec = np.abs(rfft(noise, axis=1)) ** 2  # (2, F)
-    own = (masks_full @ spec.T) * 2.0 / n**2  # (B, 2): band energy per sample (Parseval)
-    gain = np.sqrt(np.divide(level, own, out=np.zeros_like(level), where=own > 0))  # (B, 2)
+    noise = diffuse_field(shell, n_samples=next_fast_len(n, real=True), sample_rate=sample_rate,
+                          rng=rng, slope_db_per_octave=0.0).T[:, :n]  # (2, n), RMS ~1  # fmt: skip
     stft = ShortTimeFFT(hann(_WINDOW, sym=False), hop=_HOP, fs=sample_rate, scale_to=None)
     coeffs = stft.stft(noise)  # (2, F', T)
+    spectrum = np.mean(np.abs(coeffs) ** 2, axis=2)  # (2, F'): the noise's power per bin
+    share = band_partition(stft.f, bands_hz) @ spectrum.T  # (B, 2)
+    own = share / share.sum(axis=0) * np.mean(noise**2, axis=1)  # band energy per sample
+    gain = np.sqrt(np.divide(level, own, out=np.zeros_like(level), where=own > 0))  # (B, 2)
     weights = log_frequency_weights(stft.f, bands_hz)  # (B, F')
     log_gain = weights.T @ np.log(np.maximum(gain, _TINY))  # (F', 2)
-    power = np.mean(np.abs(coeffs) ** 2, axis=2) * np.exp(2 * log_gain.T)  # (2, F')
+    power = spectrum * np.exp(2 * log_gain.T)  # (2, F')
     rate = weights.T @ octave_rates(rt60_s, weights, power.sum(axis=0), centres_hz=bands_hz,
                                     sample_rate=sample_rate)  # (F',) 1/s  # fmt: skip
     times = np.clip(stft.t(n), 0.0, None)
@@ -234,5 +234,15 @@ def fade_out(buffer: np.ndarray, *, start: int, length: int) -> None:
     buffer[:, stop:] = 0.0
 
 
-__all__ = ["band_partition", "log_frequency_weights", "octave_rates", "octave_t30_s", "TRANSITION_S", "FADE_S", "tail_rng", "diffuse_tail",
-           "diffuse_level", "fade_out"]  # fmt: skip
+__all__ = [
+    "FADE_S",
+    "TRANSITION_S",
+    "band_partition",
+    "diffuse_level",
+    "diffuse_tail",
+    "fade_out",
+    "log_frequency_weights",
+    "octave_rates",
+    "octave_t30_s",
+    "tail_rng",
+]
