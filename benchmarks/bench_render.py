@@ -317,16 +317,16 @@ def _band_t30(ir, fc) -> float:
     return _t30(_edc_db(_band_filter(ir, fc)))
 
 
-def _peer_columns(room, kind, cfg, listener, src, bands) -> tuple[list[float], float]:
-    """pyroomacoustics' band T30s and the largest EDC gap (dB, 5 ms grid, 200 ms) to bindata's
-    omnidirectional render of the same source."""
+def _peer_columns(room, peer_room, kind, cfg, listener, src, bands) -> tuple[list[float], float]:
+    """pyroomacoustics' band T30s (its room: ``peer_room``, materials) and the largest EDC gap
+    (dB, 5 ms grid, 200 ms) to bindata's omnidirectional render of ``room``, same source."""
     from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
 
     omni = kind.render(room, listener=listener, source_m=src, hrirset=omnidirectional_set(FS),
                        render_cfg=cfg["render"], anechoic=False)  # fmt: skip
     start = int(round(omni.onset_samples))
     ours = omni.ir[0, start - 2 :]
-    theirs, direct = pyroomacoustics_rir(room, listener_m=listener["position_m"], source_m=src,
+    theirs, direct = pyroomacoustics_rir(peer_room, listener_m=listener["position_m"], source_m=src,
                                          sample_rate=FS)  # fmt: skip
     theirs = theirs[direct - 2 : direct + ours.size]
     grid = np.arange(0, int(0.2 * FS), int(0.005 * FS))
@@ -341,6 +341,7 @@ def preset_report(args) -> None:
     mean over its sources (ISO 3382-2 spatial average); single sources are counted too."""
     from bindata.config import default_config
     from bindata.rooms import draw_room, kind_of
+    from bindata.rooms.peer import flat_room_as_materials
     from bindata.rooms.shoebox import image_source_variant
 
     cfg = {**default_config(), "rooms": args.rooms}
@@ -371,12 +372,15 @@ def preset_report(args) -> None:
             room_meas.append(meas)
             peer = np.full(len(bands), np.nan)
             gap = float("nan")
-            if "surfaces" in room and not args.no_peer:
-                ism = image_source_variant(room, speed_of_sound=cfg["render"]["speed_of_sound"])
+            if not args.no_peer:
+                c = cfg["render"]["speed_of_sound"]
+                ism = image_source_variant(room, speed_of_sound=c) if "surfaces" in room else room
                 mine = meas if ism is room else np.array([_band_t30(kind.render(
                     ism, listener=listener, source_m=src, hrirset=hs, render_cfg=cfg["render"],
                     anechoic=False).ir, b) for b in bands])  # fmt: skip
-                peer, gap = _peer_columns(ism, kind, cfg, listener, src, bands)
+                peer_room = ism if "surfaces" in ism else flat_room_as_materials(
+                    ism, speed_of_sound=c, decay_db=cfg["render"]["decay_db"])  # fmt: skip
+                peer, gap = _peer_columns(ism, peer_room, kind, cfg, listener, src, bands)
                 peer = np.asarray(peer)
                 gaps.append(gap)
                 counts["pyroomacoustics"] += bool(np.all(np.abs(mine / peer - 1) <= 0.1))

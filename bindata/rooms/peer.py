@@ -67,6 +67,22 @@ def pyroomacoustics_room(description: dict, *, sample_rate: int, speed_of_sound:
     return room
 
 
+def flat_room_as_materials(description: dict, *, speed_of_sound: float = 343.0,
+                           decay_db: float = 60.0) -> dict:  # fmt: skip
+    """A frequency-flat room (one calibrated reflection coefficient ``beta``, Table 1) as the
+    materials description :func:`pyroomacoustics_room` takes: every surface absorbs the energy
+    ``1 - beta**2`` in every octave band, no air, rendered as long as bindata renders it."""
+    from ..render.room import ShoeboxRoom
+    from .acoustics import OCTAVE_BANDS_HZ
+
+    room = ShoeboxRoom(tuple(description["dimensions_m"]), float(description["rt60_s"]))
+    beta = room.reflection_coefficient(speed_of_sound=speed_of_sound)
+    absorption = [1.0 - beta**2] * len(OCTAVE_BANDS_HZ)
+    return {"dimensions_m": list(room.dimensions_m), "bands_hz": list(OCTAVE_BANDS_HZ),
+            "surfaces": {s: {"absorption": absorption} for s in SURFACES}, "air": None,
+            "decay_time_s": room.decay_time_s(decay_db=decay_db, speed_of_sound=speed_of_sound)}  # fmt: skip
+
+
 def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
     """An "HRIR set" that is a unit impulse for every direction and both ears.
 
@@ -97,5 +113,5 @@ def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate:
     return rir, int(np.argmax(np.abs(window)))
 
 
-__all__ = ["PYROOMACOUSTICS_WALLS", "omnidirectional_set", "pyroomacoustics_room",
+__all__ = ["PYROOMACOUSTICS_WALLS", "flat_room_as_materials", "omnidirectional_set", "pyroomacoustics_room",
            "pyroomacoustics_rir"]  # fmt: skip
