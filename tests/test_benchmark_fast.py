@@ -3,6 +3,8 @@ resident features equal memory-mapped ones, bf16 and fp32 both train."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -222,3 +224,34 @@ def test_train_command_speed_and_augment_flags(tiny, tmp_path):
     assert {d["config"]["augment"] for d in done} == {"swap"}
     bad = CliRunner().invoke(cli, [str(a) for a in [*args[:-5], "--precision", "fp8"]])
     assert bad.exit_code == 2 and "fp8" in bad.output
+
+
+def test_freed_memory_is_kept_for_reuse_or_returned():
+    """A freed 64 MB buffer (glibc mmaps such blocks) leaves the process when returned, and
+    stays resident for the next allocation when kept (``/proc/self/statm``: resident pages)."""
+    import sys
+
+    from bindata.benchmark.accel import keep_freed_memory
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's mallopt only")
+
+    def resident_after_free_mb() -> float:
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+        def resident():
+            return int(open("/proc/self/statm").read().split()[1]) * page_mb
+
+        before = resident()
+        np.ones(8_000_000)  # 64 MB, touched, freed at once
+        return resident() - before
+
+    try:
+        assert keep_freed_memory(False)
+        returned = resident_after_free_mb()
+        assert keep_freed_memory(True)
+        kept = resident_after_free_mb()
+    finally:
+        keep_freed_memory(False)
+    assert returned < 16, returned
+    assert kept > 48, kept

@@ -150,6 +150,10 @@ class ComputeConfig:
     resident : bool or None
         Hold the normalised features of a fold in (device) memory, shared by its models,
         instead of reading memory-mapped files per batch; ``None``: on CUDA only [None].
+    keep_freed_memory : bool
+        On a CPU, keep the memory training frees for the next step instead of returning it to
+        the system (:func:`~bindata.benchmark.accel.keep_freed_memory`; ~30 % faster steps,
+        the process keeps its peak memory) [True].
     """
 
     precision: str = "auto"
@@ -157,6 +161,7 @@ class ComputeConfig:
     compile: bool = False
     ensemble: int | None = None
     resident: bool | None = None
+    keep_freed_memory: bool = True
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:

@@ -180,12 +180,14 @@ def train_models(corpus, models, fold: int, *, runs_dir, config: TrainConfig = D
         Per model, the content of its ``done.json``, or ``{"interrupted": True, ...}`` when
         ``stop_after`` ended the call early.
     """
-    from .accel import resolve_precision
+    from .accel import keep_freed_memory, resolve_precision
     from .loop import train_epoch
 
     require_torch()
     device = resolve_device(device)
     precision = resolve_precision(compute.precision, device)
+    if compute.keep_freed_memory and not str(device).startswith("cuda"):
+        keep_freed_memory()
     plan = _plan(corpus, models[0], fold, config, params, runs_dir) if models else None
     results, members, stores = [None] * len(models), [], None
     for i, model in enumerate(models):

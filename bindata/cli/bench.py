@@ -70,6 +70,9 @@ def _hyper(f):
                      help="Keep the NCHW layout instead of channels-last."),
         click.option("--resident/--no-resident", default=None,
                      help="Hold a fold's normalised features in (device) memory [on CUDA]."),
+        click.option("--return-freed-memory", "return_memory", is_flag=True,
+                     help="On a CPU, give freed memory back to the system at once (slower "
+                          "steps, lower resident memory)."),
     ]  # fmt: skip
     return functools.reduce(lambda g, o: o(g), reversed(opts), f)
 
@@ -82,7 +85,8 @@ def _config(kw: dict):
 def _compute(kw: dict) -> ComputeConfig:
     return ComputeConfig(precision=kw.pop("precision"), ensemble=kw.pop("ensemble"),
                          compile=kw.pop("compile_"), channels_last=not kw.pop("contiguous"),
-                         resident=kw.pop("resident"))  # fmt: skip
+                         resident=kw.pop("resident"),
+                         keep_freed_memory=not kw.pop("return_memory"))  # fmt: skip
 
 
 def _threads(n: int | None) -> None:
