@@ -130,21 +130,6 @@ def draw_head_track(rng: np.random.Generator, *, yaw_deg: float, duration_s: flo
             "yaw_deg": [round(v, 6) for v in yaws]}  # fmt: skip
 
 
-def max_angular_speed_deg_s(path: dict, head: dict, *, listener_m) -> float:
-    """An upper bound of the source's angular speed relative to the head, deg/s."""
-    speed = abs(float(path.get("angular_speed_deg_s", 0.0))) if path["kind"] == "arc" else 0.0
-    if path["kind"] == "line":
-        p0 = np.asarray(path["start_m"], float)
-        r = max(float(np.linalg.norm(p0 - np.asarray(listener_m, float))), 0.1)
-        speed = np.rad2deg(float(np.linalg.norm(path["velocity_m_s"])) / r) * 2.0  # r may shrink
-    if head["kind"] == "keyframes":
-        t, y = np.asarray(head["times_s"], float), np.asarray(head["yaw_deg"], float)
-        dt = np.diff(t)
-        rates = np.abs(np.diff(y)) / np.where(dt > 0, dt, np.inf)
-        speed += float(rates.max()) if rates.size else 0.0
-    return speed
-
-
 #: Time step (seconds) at which :func:`relative_speed_deg_s` follows a path.
 SPEED_STEP_S = 0.005
 
@@ -171,6 +156,6 @@ def check_speed_range(lo: float, hi: float, *, what: str) -> None:
 
 
 __all__ = ["DEFAULT_ANGULAR_SPEED_DEG_S", "check_speed_range", "draw_arc", "draw_head_track",
-           "head_yaw_deg", "max_angular_speed_deg_s", "path_problem", "relative_speed_deg_s",
+           "head_yaw_deg", "path_problem", "relative_speed_deg_s",
            "relative_track",
            "source_positions"]  # fmt: skip

@@ -20,9 +20,9 @@
   process keeps its peak memory (3.2 instead of 1.8 GB for the default model on a CPU).
 
 Measured with ``benchmarks/bench_train.py`` on 2 idle Intel Xeon cores (AVX512-BF16 and AMX):
-bf16 channels-last 1.31 s per step, 0.90 s with the freed memory kept. Earlier, on 2 lightly
-shared AMD EPYC cores
-(AVX512-BF16, no AMX), one training step of the default model (batch 32 x 128 frames x 4 x 512
+bf16 channels-last 1.35 s per step, 0.80 s with the freed memory kept (fp32 channels-last
+2.49 and 1.35 s). Earlier, on 2 lightly shared AMD EPYC cores (AVX512-BF16, no AMX), one
+training step of the default model (batch 32 x 128 frames x 4 x 512
 features): fp32 5.6 s, fp32 channels-last 4.1 s, bf16 3.1 s, bf16 channels-last 2.2 s (x2.5);
 ``torch.compile`` took ~40 s and gave no clear gain. Timings on a shared machine are noisy;
 ``benchmarks/bench_train.py`` measures these on an idle machine.

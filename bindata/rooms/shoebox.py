@@ -190,8 +190,7 @@ class ShoeboxKind(BoxRoomKind):
             "surfaces": surfaces, "air": air, "absorption_scale": float(scale),
             "rt60_s": float(np.mean(rt60[mid])), "rt60_bands_s": _band_dict(rt60),
             "rt60_eyring_s": _band_dict(eyring_rt60_s(dims, absorption, m, speed_of_sound=c)),
-            "decay_time_s": float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]),
-                                      MAX_LENGTH_S)),
+            "decay_time_s": _image_source_length_s(rt60, t_end),
         }  # fmt: skip
 
     def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
@@ -328,9 +327,14 @@ def image_source_variant(description: dict, *, speed_of_sound: float,
     rt60, t_end = ism_rt60_s(description["dimensions_m"], absorption, m,
                              speed_of_sound=speed_of_sound, decay_db=decay_db)  # fmt: skip
     out["rt60_bands_s"] = _band_dict(rt60)
-    out["decay_time_s"] = float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]),
-                                    MAX_LENGTH_S))  # fmt: skip
+    out["decay_time_s"] = _image_source_length_s(rt60, t_end)
     return out
+
+
+def _image_source_length_s(rt60, t_end) -> float:
+    """How long image sources are rendered: until every band has decayed (``t_end``), but at
+    most :data:`MAX_LENGTH_RT60` x the longest 250 Hz-4 kHz RT60 and :data:`MAX_LENGTH_S`."""
+    return float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]), MAX_LENGTH_S))
 
 
 def _image_time_s(description, positions, sources, c) -> float:
