@@ -89,8 +89,9 @@ def prepare(net, device: str, compute: ComputeConfig):
     return net
 
 
-#: glibc ``mallopt`` parameters (``<malloc.h>``) and the values :func:`keep_freed_memory` sets;
-#: ``None``: glibc's defaults (dynamic mmap threshold, 128 KiB trim threshold and top pad).
+#: glibc ``mallopt`` parameters (``<malloc.h>``), the values :func:`keep_freed_memory` sets, and
+#: glibc's documented defaults it sets back (at most 65536 mmap'ed blocks, 128 KiB trim
+#: threshold and top pad; set explicitly, they also stop glibc's dynamic mmap threshold).
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4
 _KEEP = {_M_MMAP_MAX: 0, _M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: 256 * 2**20}
 _GLIBC_DEFAULTS = {_M_MMAP_MAX: 65536, _M_TRIM_THRESHOLD: 128 * 1024, _M_TOP_PAD: 128 * 1024}
