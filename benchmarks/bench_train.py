@@ -115,7 +115,7 @@ def epoch_times(args, device) -> dict:
     print(f"1. default model, {args.batches} timed steps after {args.warmup} warm-up step(s), "
           f"epoch = mean step x {BATCHES_PER_EPOCH}")  # fmt: skip
     for name, compute in _settings(args, device):
-        keep_freed_memory(compute.keep_freed_memory and not str(device).startswith("cuda"))
+        keep_freed_memory(compute.keeps_freed_memory(device))
         members = _members(spec, config, device, compute)
         precision = resolve_precision(compute.precision, device)
         warm = _train_steps(members, args.warmup, config, device, compute, precision)
@@ -127,7 +127,7 @@ def epoch_times(args, device) -> dict:
         rows[name] = {"warmup_s": warm, "step_s": step, "epoch_s": epoch}
         print(f"   {name:32s} warm-up {warm:6.1f} s   step {step:6.2f} s   epoch {epoch:7.1f} s"
               f"   x{base / epoch:4.2f} vs fp32", flush=True)  # fmt: skip
-    keep_freed_memory(not str(device).startswith("cuda"))  # the default for what follows
+    keep_freed_memory(ComputeConfig().keeps_freed_memory(device))  # the default from here on
     best = min(rows, key=lambda k: rows[k]["epoch_s"])
     verdict = "meets" if rows[best]["epoch_s"] <= TARGET_EPOCH_S else "misses"
     print(f"   fastest: {best} ({rows[best]['epoch_s']:.1f} s/epoch), {verdict} the target of "

@@ -177,6 +177,10 @@ class ComputeConfig:
             return int(self.ensemble)
         return 16 if str(device).startswith("cuda") else 1
 
+    def keeps_freed_memory(self, device: str) -> bool:
+        """:attr:`keep_freed_memory` where it applies: on a CPU (CUDA has its own allocator)."""
+        return bool(self.keep_freed_memory) and not str(device).startswith("cuda")
+
     def is_resident(self, device: str) -> bool:
         """:attr:`resident`, or its default on ``device``."""
         return bool(self.resident) if self.resident is not None else str(device).startswith("cuda")

@@ -186,7 +186,7 @@ def train_models(corpus, models, fold: int, *, runs_dir, config: TrainConfig = D
     require_torch()
     device = resolve_device(device)
     precision = resolve_precision(compute.precision, device)
-    if compute.keep_freed_memory and not str(device).startswith("cuda"):
+    if compute.keeps_freed_memory(device):
         keep_freed_memory()
     plan = _plan(corpus, models[0], fold, config, params, runs_dir) if models else None
     results, members, stores = [None] * len(models), [], None

@@ -78,9 +78,10 @@ def flat_room_as_materials(description: dict, *, speed_of_sound: float = 343.0,
     room = ShoeboxRoom(tuple(description["dimensions_m"]), float(description["rt60_s"]))
     beta = room.reflection_coefficient(speed_of_sound=speed_of_sound)
     absorption = [1.0 - beta**2] * len(OCTAVE_BANDS_HZ)
+    length_s = room.decay_time_s(decay_db=decay_db, speed_of_sound=speed_of_sound)
     return {"dimensions_m": list(room.dimensions_m), "bands_hz": list(OCTAVE_BANDS_HZ),
             "surfaces": {s: {"absorption": absorption} for s in SURFACES}, "air": None,
-            "decay_time_s": room.decay_time_s(decay_db=decay_db, speed_of_sound=speed_of_sound)}  # fmt: skip
+            "decay_time_s": length_s}  # fmt: skip
 
 
 def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
@@ -113,5 +114,5 @@ def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate:
     return rir, int(np.argmax(np.abs(window)))
 
 
-__all__ = ["PYROOMACOUSTICS_WALLS", "flat_room_as_materials", "omnidirectional_set", "pyroomacoustics_room",
-           "pyroomacoustics_rir"]  # fmt: skip
+__all__ = ["PYROOMACOUSTICS_WALLS", "flat_room_as_materials", "omnidirectional_set",
+           "pyroomacoustics_room", "pyroomacoustics_rir"]  # fmt: skip
