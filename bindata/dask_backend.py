@@ -95,7 +95,7 @@ def _address_of(scheduler: str | os.PathLike) -> str:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(
             f"Dask scheduler file {path}: cannot read its address ({type(exc).__name__}: {exc}); "
-            "it is written by `dask scheduler --scheduler-file FILE`",
+            "it is the JSON file a Dask scheduler writes when given a scheduler file",
             key="scheduler",
         ) from None
     return str(address)

@@ -16,6 +16,23 @@ def wrap_azimuth_deg(azimuth_deg):
     return np.where(az == -180.0, 180.0, az)
 
 
+def fold_azimuth_front(azimuth_deg):
+    """Fold azimuths onto the front half-plane, [-90, 90] degrees.
+
+    A mirror in the interaural axis: ``180 - az`` for ``az > 90`` and ``-180 - az`` for
+    ``az < -90`` (after wrapping into (-180, 180]); the lateral angle is kept. A stereo pair
+    cannot tell front from back, so the DCASE 2025 stereo task labels and scores folded azimuths
+    (the 2025 baseline's ``fold_az_angle``).
+
+    Examples
+    --------
+    >>> fold_azimuth_front([0, 45, 120, -150, 180]).tolist()
+    [0.0, 45.0, 60.0, -30.0, 0.0]
+    """
+    az = wrap_azimuth_deg(np.asarray(azimuth_deg, dtype=float))
+    return np.where(az > 90, 180 - az, np.where(az < -90, -180 - az, az))
+
+
 def spherical_to_cartesian(azimuth_deg, elevation_deg, distance_m=1.0):
     """(azimuth, elevation, distance) -> (..., 3) array of x, y, z in metres."""
     az = np.deg2rad(np.asarray(azimuth_deg, dtype=float))

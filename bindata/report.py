@@ -361,9 +361,12 @@ def write_report(
     ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS + MOTION_PLOTS]
     existing = [p.name for p in ours if p.exists()]
     if existing and not overwrite:
-        raise OutputExistsError(f"{out}: a report exists ({', '.join(existing[:3])}"
-                                f"{', ...' if len(existing) > 3 else ''}); pass --overwrite to "
-                                "replace it or --out to write elsewhere")  # fmt: skip
+        raise OutputExistsError(
+            f"{out}: a report exists ({', '.join(existing[:3])}"
+            f"{', ...' if len(existing) > 3 else ''}); set overwrite to replace it, or write it "
+            "to another folder",
+            key="overwrite",
+        )
     if plots:
         from .plot import import_matplotlib
 

@@ -151,8 +151,10 @@ def _load_manifest(ctx: _Context) -> bool:
     checked."""
     path = manifest_path(ctx.root)
     if (ctx.root / RUN_MARKER).exists():
-        ctx.add(ctx.root / RUN_MARKER, "run marker of an unfinished synthesis run is present "
-                "(finish it with `bindata synth --resume`)")  # fmt: skip
+        ctx.add(
+            ctx.root / RUN_MARKER,
+            "run marker of an unfinished synthesis run is present (finish it by resuming the run)",
+        )
     if not path.exists():
         ctx.add(path, "missing: not a finished bindata dataset")
         return False

@@ -50,8 +50,11 @@ def test_joint_sep_mod_reuses_the_plane_models():
 
 
 def test_selection_and_errors():
-    assert [m.name for m in select_methods("EqOne, UneqOne")] == ["EqOne", "UneqOne"]
-    assert len(select_methods("all")) == 9
+    assert [m.name for m in select_methods(["EqOne", " UneqOne"])] == ["EqOne", "UneqOne"]
+    assert [m.name for m in select_methods("EqOne")] == ["EqOne"]
+    assert len(select_methods("all")) == len(select_methods()) == 9
+    with pytest.raises(BenchmarkError, match="selection is empty"):
+        select_methods([" "])
     with pytest.raises(BenchmarkError, match="known: UneqOne"):
         get_method("Nope")
 

@@ -109,10 +109,32 @@ def test_tables_put_ours_beside_the_paper():
     results = {"UneqOne": {"mean": {"lr": 0.5, "fb": 0.25, "tb": 0.125, "single": 0.4}},
                "UneqMulti": {"mean": {"proximity": 0.9, "direction": 0.3}}}  # fmt: skip
     tables = build_tables(results, max_overlap=2)
-    assert tables["4"]["cells"]["lr"]["UneqOne"] == {"paper": 71.77, "ours": 50.0, "run": True}
+    assert tables["4"]["cells"]["lr"]["UneqOne"] == {
+        "paper": 71.77,
+        "ours": 50.0,
+        "ours_interval": None,
+        "run": True,
+    }
     assert tables["3"]["cells"]["lr"]["UneqOne"]["ours"] is None  # single-source table
     assert tables["5"]["cells"]["UneqMulti"]["sep_direction"]["ours"] == 40.0  # from UneqOne
     text = render_tables(tables)
     assert "50.00 (71.77)" in text and "90.00 (82.54)" in text and "40.00 (55.03)" in text
     assert "n/a (88.29)" in text  # EqSepMod not run
     assert build_tables(results, max_overlap=1)["3"]["cells"]["single"]["UneqOne"]["ours"] == 40.0
+
+
+def test_cells_with_jackknife_intervals(fake, tmp_path):
+    """Every mean cell carries the scorer's interval, which holds the cell; the tables print it."""
+    rng = np.random.default_rng(5)
+    for stem in fake.stems:
+        p = rng.uniform(0, 1, (fake.n_label_frames, 6))
+        write_submission(tmp_path / "planes" / f"{stem}.csv", get_view("planes").classes, p)
+    got = score_method(
+        fake, get_method("EqSepMod"), pred_dir=tmp_path, folds=[1, 2], ci="jackknife"
+    )
+    for cell, value in got["mean"].items():
+        low, high = got["intervals"][cell]
+        assert low <= value <= high, cell
+    text = render_tables(build_tables({"EqSepMod": got}, max_overlap=2))
+    lo, hi = (100 * v for v in got["intervals"]["lr"])
+    assert f"{100 * got['mean']['lr']:.2f} [{lo:.1f}, {hi:.1f}] (" in text

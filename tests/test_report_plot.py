@@ -131,10 +131,11 @@ def test_card_tables_and_plots(report, dataset):
 
 
 def test_report_refuses_to_overwrite(report, dataset, tmp_path):
-    with pytest.raises(OutputExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="set overwrite to replace it"):
         write_report(dataset, out_dir=report.parent)
     res = CliRunner().invoke(cli, ["report", str(dataset), "--out", str(report.parent)])
     assert res.exit_code == 2 and "a report exists" in res.output
+    assert "pass --overwrite to replace it or --out to write elsewhere" in res.output
     res = CliRunner().invoke(cli, ["report", str(dataset), "--out", str(tmp_path / "r"),
                                    "--no-plots"])  # fmt: skip
     assert res.exit_code == 0, res.output

@@ -30,8 +30,11 @@ def text(rs) -> str:
 
 
 def score(tmp_path, ref, pred, *, classes=("a",), metrics=("dcase2024", "dcase2023"), **kw):
+    """Score one file; every frame of it unless ``frame_range`` says otherwise (these cases check
+    the definitions per frame; the official frame range has its own tests)."""
     root = make_dataset(tmp_path / "ref", {"fold1_x": ref}, classes=list(classes))
     pred_dir = write_files(tmp_path / "pred", {"fold1_x": text(pred)})
+    kw.setdefault("frame_range", "file")
     res = score_dataset(root, pred_dir, metrics=list(metrics), **kw)
     check_results(res)
     return res
@@ -158,7 +161,7 @@ def test_cartesian_baseline_rows_and_distance_units(tmp_path):
     assert res["seld"]["dcase2023"]["micro"]["f_score"] == pytest.approx(1.0)
     assert res["submission"]["has_distance"] is False
     assert "proximity" not in res["views"]
-    with pytest.raises(ConfigError, match="dcase2024 needs distances"):
+    with pytest.raises(ConfigError, match=r"\['dcase2024'\] need distances"):
         score(tmp_path / "c6b", ref, cart6, metrics=("dcase2024",))
 
 
@@ -171,16 +174,17 @@ def test_cli_metrics_all_prints_and_writes_json(tmp_path):
         ["score", "--ref", str(root), "--pred", str(pred), "--metrics", "all", "--json", str(out)],
     )
     assert r.exit_code == 0, r.output
-    assert "dcase2024 SELD metrics" in r.output and "dcase2023 SELD metrics" in r.output
+    for name in ("dcase2024", "dcase2023", "dcase2025"):
+        assert f"{name} SELD metrics" in r.output
     assert "Segment-based F1" in r.output
     doc = json.loads(out.read_text())
-    assert doc["metrics"] == ["paper", "dcase2024", "dcase2023"]
+    assert doc["metrics"] == ["paper", "dcase2024", "dcase2023", "dcase2025"]
 
 
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--metrics", "dcase2025"], "Invalid value for '--metrics'"),
+        (["--metrics", "dcase2026"], "Invalid value for '--metrics'"),
         (["--doa-threshold", "nan"], "--doa-threshold"),
         (["--rel-distance-threshold", "0"], "--rel-distance-threshold"),
     ],
@@ -229,8 +233,8 @@ def test_worked_example_of_docs_scoring_md(tmp_path):
 
 
 def _brute_2024(ref, pred, n_classes, n_frames):
-    """The DCASE 2024 counts by the definition, frame by frame, assignment by trying every
-    permutation (no scipy, no vectorisation)."""
+    """The DCASE 2024 counts by the definition, frame by frame over ``range(n_frames)``,
+    assignment by trying every permutation (no scipy, no vectorisation)."""
     from itertools import permutations
 
     tot = dict(tp=0, fp=0, fps=0, fn=0, ang=0.0, rel=0.0, k=0)
@@ -286,6 +290,8 @@ def test_dcase2024_counts_equal_a_brute_force_of_the_definition(tmp_path):
     pred = [(f, c, s, round(((az + rng.normal(0, 15)) + 180) % 360 - 180, 3), el,
              round(d * rng.uniform(0.3, 2.8), 1))
             for f, c, s, az, el, d in ref if rng.random() > 0.2] + random_rows(2)  # fmt: skip
+    last_ref_frame = max(r[0] for r in ref)  # spurious rows at and after it (official: dropped)
+    pred += [(last_ref_frame, 0, 9, 10.0, 0, 300.0), (last_ref_frame + 1, 1, 9, 50.0, 0, 300.0)]
     seen, uniq = set(), []
     for r in pred:  # a (frame, class, source) once
         if r[:3] not in seen:
@@ -293,10 +299,14 @@ def test_dcase2024_counts_equal_a_brute_force_of_the_definition(tmp_path):
             uniq.append(r)
     root = make_dataset(tmp_path / "ref", {"fold1_x": ref}, classes=["a", "b"], duration_s=3.0)
     pred_dir = write_files(tmp_path / "pred", {"fold1_x": text(uniq)})
-    m = score_dataset(root, pred_dir, metrics="dcase2024")["seld"]["dcase2024"]["micro"]
-    want = _brute_2024(ref, uniq, n_classes, n_frames)
-    assert (m["tp"], m["fp"], m["fp_spatial"], m["fn"]) == (
-        want["tp"], want["fp"], want["fps"], want["fn"])  # fmt: skip
+    # 'file': every frame; 'official': the DCASE code's range(0, last reference frame)
+    assert last_ref_frame < n_frames - 1
+    for frame_range, frames in (("official", last_ref_frame), ("file", n_frames)):
+        res = score_dataset(root, pred_dir, metrics="dcase2024", frame_range=frame_range)
+        m = res["seld"]["dcase2024"]["micro"]
+        want = _brute_2024(ref, uniq, n_classes, frames)
+        assert (m["tp"], m["fp"], m["fp_spatial"], m["fn"]) == (
+            want["tp"], want["fp"], want["fps"], want["fn"])  # fmt: skip
     assert want["fps"] > 0 and want["tp"] > 0 and want["fp"] > 0
     from collections import Counter
 

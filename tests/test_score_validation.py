@@ -36,7 +36,7 @@ FILE_CASES = [
      "format (a) files have no header line"),
     ("unknown header class", "frame,left,rite\n0,1,0\n", None, 1, "header class(es) ['rite'] are unknown"),
     ("header order", "frame,right,left,front,back,top,bottom\n", None, 1,
-     "in another order; name the view with --view"),
+     "in another order; name the view (then"),
     ("duplicate header class", "frame,left,left\n", None, 1, "header names class 'left' more than once"),
     ("no matching view", "frame,left,front\n", None, 1, "matches no view's class list"),
     ("activity column count", HEADER + "0,1,0,1,0,1\n", None, 2, "expected 7 columns"),
@@ -95,6 +95,16 @@ def test_missing_and_unexpected_files(tmp_path, reference):
     assert any(p.startswith(f"{pred / 'notes.txt'}: unexpected file") for p in problems)
 
 
+def test_cli_names_the_flags_where_the_library_names_its_options(tmp_path, reference):
+    pred = write_files(tmp_path / "pred", {"fold1_a": "frame,right,left,front,back,top,bottom\n"})
+    r = CliRunner().invoke(cli, ["score", "--ref", str(reference.root), "--pred", str(pred)])
+    assert r.exit_code == 2
+    assert "pass --missing empty" in r.output and "name the view with --view" in r.output
+    with pytest.raises(SubmissionError) as err:
+        read_submission(pred, reference=reference)
+    assert "set missing='empty'" in str(err.value) and "--" not in str(err.value)
+
+
 def test_missing_folder(tmp_path, reference):
     problems = problems_of(tmp_path / "nope", reference)
     assert problems == [f"{tmp_path / 'nope'}: submission folder not found"]
@@ -117,7 +127,8 @@ def test_mixed_views_are_reported(tmp_path, reference):
 def test_view_option_with_dcase_rows_is_reported(tmp_path, reference):
     pred = write_files(tmp_path / "pred", {"fold1_a": GOOD, "fold2_b": ""})
     (problem,) = problems_of(pred, reference, view="planes")
-    assert "--view planes describes format (b) files" in problem
+    assert "view 'planes' describes format (b) files" in problem
+    assert "--" not in problem.split(": ", 1)[1]  # library terms, no CLI flag
 
 
 def test_non_utf8_file(tmp_path, reference):

@@ -155,14 +155,27 @@ def get_method(name: str) -> Method:
     return methods[name]
 
 
-def select_methods(spec: str) -> list[Method]:
-    """Methods from ``--methods``: ``all`` or a comma list of names."""
+def select_methods(names="all") -> list[Method]:
+    """Methods by name, in the order given; ``"all"`` for every method of the table.
+
+    Parameters
+    ----------
+    names : str or sequence of str
+        ``"all"``, one method name, or a sequence of names.
+
+    Raises
+    ------
+    BenchmarkError
+        An empty selection or an unknown name.
+    """
     methods = load_methods()
-    if spec.strip() == "all":
-        return list(methods.values())
-    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if isinstance(names, str):
+        names = list(methods) if names.strip() == "all" else [names.strip()]
+    names = [str(n).strip() for n in names if str(n).strip()]
     if not names:
-        raise BenchmarkError("--methods must be 'all' or a comma list of method names, got ''")
+        raise BenchmarkError(
+            f"the method selection is empty; name methods or 'all' (known: {', '.join(methods)})"
+        )
     return [get_method(n) for n in names]
 
 
@@ -174,4 +187,4 @@ def model_of(method: Method, name: str | None) -> ModelSpec:
         if m.name == name:
             return m
     names = ", ".join(m.name for m in method.models)
-    raise BenchmarkError(f"{method.name} has models {names}; --model {name!r} is not one")
+    raise BenchmarkError(f"{method.name} has models {names}; model {name!r} is not one of them")

@@ -56,17 +56,17 @@ def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device
     return trained
 
 
-def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=None, cache_dir=None,
+def run_benchmark(dataset_dir, *, methods="all", folds="all", runs_dir=None, cache_dir=None,
                   config: TrainConfig = DEFAULT_TRAIN, params: FeatureParams = DEFAULT_FEATURES,
                   compute: ComputeConfig = DEFAULT_COMPUTE, device: str | None = None,
-                  out_json=None, progress: bool = True, log=None) -> dict:  # fmt: skip
+                  out_json=None, progress: bool = True, log=None, ci=None) -> dict:  # fmt: skip
     """Run the benchmark on a dataset.
 
     Parameters
     ----------
     dataset_dir : path-like
-    methods : str, keyword-only
-        ``all`` or a comma list of method names.
+    methods : str or sequence of str, keyword-only
+        ``"all"`` or method names (:func:`bindata.benchmark.methods.select_methods`).
     folds : int or str, keyword-only
         ``all``, a count N (folds 1..N) or a comma list of test folds.
     runs_dir, cache_dir : path-like, optional, keyword-only
@@ -82,6 +82,8 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
     progress : bool, keyword-only
     log : callable, optional, keyword-only
         Receives progress lines.
+    ci : {None, 'jackknife'}, keyword-only
+        Print and record every F1 with the scorer's jackknife interval (leave one file out).
 
     Returns
     -------
@@ -109,8 +111,9 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
             trained[name][str(fold)] = models
     results = {}
     for method in selected:
-        scores = score_method(corpus, method, pred_dir=predictions_dir(runs, method),
-                              folds=fold_list)  # fmt: skip
+        scores = score_method(
+            corpus, method, pred_dir=predictions_dir(runs, method), folds=fold_list, ci=ci
+        )
         results[method.name] = {**scores, "models": trained[method.name]}
     tables = build_tables(results, max_overlap=corpus.max_overlap)
     report = {
@@ -122,6 +125,7 @@ def run_benchmark(dataset_dir, *, methods: str = "all", folds="all", runs_dir=No
         "tables": tables, "text": render_tables(tables),
         "wall_s": round(time.perf_counter() - t0, 3),
         "metric": "1 s segment-based F1 (overall), mean over test folds, by bindata.score",
+        "ci": ci,
     }  # fmt: skip
     out = Path(out_json) if out_json is not None else runs / "benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)

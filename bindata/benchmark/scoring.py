@@ -24,7 +24,18 @@ def _cell(view_result: dict, group: str | None, where: str):
     return node["overall"]["f_measure"] if group is None else node["groups"][group]["f_measure"]
 
 
-def score_method(corpus, method, *, pred_dir, folds) -> dict:
+def _interval(view_result: dict, group: str | None):
+    """``[low, high]`` of the jackknife interval of a mean-over-folds cell, or None."""
+    node = (view_result.get("ci") or {}).get("mean_over_folds") or {}
+    node = (
+        node.get("f_measure")
+        if group is None
+        else node.get("groups", {}).get(group, {}).get("f_measure")
+    )
+    return None if not node else [node["low"], node["high"]]
+
+
+def score_method(corpus, method, *, pred_dir, folds, ci=None) -> dict:
     """Every F1 cell of ``method`` per fold, their mean over folds and pooled over all folds.
 
     Parameters
@@ -36,22 +47,34 @@ def score_method(corpus, method, *, pred_dir, folds) -> dict:
         Submission folder of the method (one sub-folder per view).
     folds : sequence of int, keyword-only
         Test folds to score (their files must all be predicted).
+    ci : {None, 'jackknife'}, keyword-only
+        Add the scorer's jackknife interval of every mean cell (:mod:`bindata.score.intervals`).
 
     Returns
     -------
     dict
         ``{"folds": {k: {cell: F1}}, "mean": {cell: F1}, "pooled": {cell: F1}}``, F1 as
-        fractions in [0, 1] (None when undefined: no reference activity).
+        fractions in [0, 1] (None when undefined: no reference activity); with ``ci`` also
+        ``"intervals": {cell: [low, high] or None}`` of the mean cells.
     """
     from ..score import score_dataset
 
     views = sorted({spec.view for spec in method.scores.values()})
-    res = score_dataset(corpus.root, Path(pred_dir) / method.output_view, view=method.output_view,
-                        views=views, folds=list(folds))["views"]  # fmt: skip
+    res = score_dataset(
+        corpus.root,
+        Path(pred_dir) / method.output_view,
+        view=method.output_view,
+        views=views,
+        folds=list(folds),
+        ci=ci,
+    )["views"]
     per_fold = {
         str(k): {c: _cell(res[s.view], s.group, str(k)) for c, s in method.scores.items()}
         for k in folds
     }
     mean = {c: _cell(res[s.view], s.group, "mean_over_folds") for c, s in method.scores.items()}
     pooled = {c: _cell(res[s.view], s.group, "pooled") for c, s in method.scores.items()}
-    return {"folds": per_fold, "mean": mean, "pooled": pooled}
+    out = {"folds": per_fold, "mean": mean, "pooled": pooled}
+    if ci:
+        out["intervals"] = {c: _interval(res[s.view], s.group) for c, s in method.scores.items()}
+    return out

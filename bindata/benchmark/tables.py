@@ -5,7 +5,8 @@ subset and Table 4 the two-source one: a dataset with ``max_overlap`` 1 is compa
 any other with Table 4 (the direction table not matching the dataset is printed with the paper's
 figures only). Table 5 (joint task, two sources) takes the "Sep. direction" of each joint method
 from the single-label score of its stage-1 reference method. Cells read ``ours (paper)`` in %;
-``-`` is a cell the paper leaves empty, ``n/a`` one not run here.
+``-`` is a cell the paper leaves empty, ``n/a`` one not run here; with intervals, ours reads
+``ours [low, high] (paper)`` (95 % jackknife interval of the scorer, leave one file out).
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ def direction_table_id(max_overlap: int | None) -> str:
 def _ours(results: dict, method: str, cell: str):
     value = results.get(method, {}).get("mean", {}).get(cell)
     return None if value is None else round(100.0 * value, 2)
+
+
+def _ours_interval(results: dict, method: str, cell: str):
+    """The jackknife interval of our cell in %, or None (not asked for, or undefined)."""
+    interval = results.get(method, {}).get("intervals", {}).get(cell)
+    return None if interval is None else [round(100.0 * v, 2) for v in interval]
 
 
 def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dict:
@@ -46,6 +53,7 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
         cells = {
             row: {m: {"paper": t["values"][m][row],
                       "ours": _ours(results, m, row) if tid == ours_id else None,
+                      "ours_interval": _ours_interval(results, m, row) if tid == ours_id else None,
                       "run": m in results and tid == ours_id}
                   for m in t["columns"]}
             for row in t["rows"]
@@ -56,12 +64,15 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
     cells = {}
     for m in t["rows"]:
         ref = methods[m].reference
-        cells[m] = {
-            col: {"paper": t["values"][m][col], "run": m in results,
-                  "ours": _ours(results, ref, "single") if col == "sep_direction"
-                  else _ours(results, m, col)}
-            for col in t["columns"]
-        }  # fmt: skip
+        cells[m] = {}
+        for col in t["columns"]:
+            source, cell = (ref, "single") if col == "sep_direction" else (m, col)
+            cells[m][col] = {
+                "paper": t["values"][m][col],
+                "run": m in results,
+                "ours": _ours(results, source, cell),
+                "ours_interval": _ours_interval(results, source, cell),
+            }
         cells[m]["sep_direction"]["run"] = ref in results
     out["5"] = {"title": t["title"], "rows": t["rows"], "columns": t["columns"], "cells": cells,
                 "ours": True}  # fmt: skip
@@ -78,6 +89,9 @@ def _cell_text(cell: dict, show_ours: bool) -> str:
             return "-"
     else:
         ours = f"{cell['ours']:.2f}"
+        if cell.get("ours_interval"):
+            lo, hi = cell["ours_interval"]
+            ours += f" [{lo:.1f}, {hi:.1f}]"
     return f"{ours} ({paper})"
 
 

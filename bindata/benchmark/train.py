@@ -49,7 +49,7 @@ def resolve_device(device: str | None = None) -> str:
     torch = require_torch()
     if device:
         if device.startswith("cuda") and not torch.cuda.is_available():
-            raise BenchmarkError(f"--device {device}: CUDA is not available here")
+            raise BenchmarkError(f"device {device!r}: CUDA is not available here", key="device")
         return device
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -96,7 +96,7 @@ def _check_same(meta: dict, expected: dict, where: Path) -> None:
     diff = [k for k in keys if meta.get(k) != expected[k]]
     if diff:
         raise BenchmarkError(
-            f"{where}: trained with other {', '.join(diff)} than asked now; use another --runs "
+            f"{where}: trained with other {', '.join(diff)} than asked now; use another runs "
             "folder or delete this one to retrain"
         )
 

@@ -194,19 +194,27 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
 @click.option(
     "--out", "out_json", type=click.Path(dir_okay=False), help="Results JSON [RUNS/benchmark.json]."
 )
+@click.option(
+    "--ci",
+    type=click.Choice(["jackknife"]),
+    default=None,
+    help="Print every F1 with its 95 % jackknife interval (leave one file out) of the scorer.",
+)
 @_hyper
 @_common
 @with_divisions
-def benchmark_command(dataset, methods, folds, out_json, runs_dir, cache_dir, device, quiet,
+def benchmark_command(dataset, methods, folds, out_json, ci, runs_dir, cache_dir, device, quiet,
                       threads, **kw):  # fmt: skip
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
 
     _threads(threads)
     config, compute = _config(kw), _compute(kw)
+    methods = methods if methods.strip() == "all" else methods.split(",")
     report = run_benchmark(dataset, methods=methods, folds=folds, runs_dir=runs_dir,
                            cache_dir=cache_dir, config=config, compute=compute, device=device,
-                           out_json=out_json, progress=not quiet, log=_log(quiet))  # fmt: skip
+                           out_json=out_json, progress=not quiet, log=_log(quiet),
+                           ci=ci)  # fmt: skip
     click.echo(report["text"], nl=False)
     click.echo(f"results: {report['out_json']}")
 

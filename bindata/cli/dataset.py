@@ -6,6 +6,18 @@ from pathlib import Path
 
 import click
 
+from ..errors import BindataError
+from .terms import in_cli_terms
+
+#: Library phrases of validate's and report's messages -> this command line's words.
+CLI_PHRASES = (
+    ("finish it by resuming the run", "finish it with `bindata synth --resume`"),
+    (
+        "set overwrite to replace it, or write it to another folder",
+        "pass --overwrite to replace it or --out to write elsewhere",
+    ),
+)
+
 
 @click.command("validate")
 @click.argument("dataset", type=click.Path(file_okay=False))
@@ -19,7 +31,10 @@ def validate_command(dataset):
     """
     from ..validate import validate_dataset
 
-    summary = validate_dataset(dataset)
+    try:
+        summary = validate_dataset(dataset)
+    except BindataError as exc:
+        raise in_cli_terms(exc, CLI_PHRASES) from None
     for warning in summary.get("warnings", []):
         click.echo(f"bindata: warning: {warning}", err=True)
     click.echo(
@@ -40,7 +55,10 @@ def report_command(dataset, out_dir, overwrite, plots):
     room volume and event durations, as markdown tables with PNG plots."""
     from ..report import write_report
 
-    card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
+    try:
+        card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
+    except BindataError as exc:
+        raise in_cli_terms(exc, CLI_PHRASES) from None
     click.echo(f"wrote {card}")
 
 

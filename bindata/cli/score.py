@@ -6,7 +6,16 @@ import math
 
 import click
 
+from ..errors import BindataError
 from .divisions_option import divisions_option
+from .terms import in_cli_terms
+
+#: Library phrases of the scorer's messages -> what a command-line user types instead.
+CLI_PHRASES = (
+    ("set missing='empty'", "pass --missing empty"),
+    ("leave the view unset", "drop --view"),
+    ("name the view", "name the view with --view"),
+)
 
 
 def _positive(ctx, param, value):
@@ -60,11 +69,28 @@ def _positive(ctx, param, value):
 @click.option(
     "--metrics",
     "metrics",
-    type=click.Choice(["paper", "dcase2024", "dcase2023", "all"]),
+    type=click.Choice(["paper", "dcase2024", "dcase2023", "dcase2025", "all"]),
     multiple=True,
     help="Metric set (repeatable): paper (1 s segment F1 of the views, the default), dcase2024 "
     "(frame-wise location-aware F, DOAE, RDE, SELD score), dcase2023 (1 s segments, no "
-    "distance) or all.",
+    "distance), dcase2025 (stereo: azimuth folded into [-90, 90], F, azimuth error, RDE; reads "
+    "2025 CSVs with their header) or all.",
+)
+@click.option(
+    "--frame-range",
+    type=click.Choice(["official", "file"]),
+    default="official",
+    show_default=True,
+    help="Frames the DCASE metric sets score: official = as the challenges' evaluation code "
+    "(frames before each reference file's last active frame; 2023: whole 1 s segments before "
+    "it), file = every frame of the file.",
+)
+@click.option(
+    "--ci",
+    type=click.Choice(["jackknife"]),
+    default=None,
+    help="Add 95 % jackknife intervals (leave one file out, as the DCASE 2025 baseline) to "
+    "every figure; needs at least 2 files.",
 )
 @click.option(
     "--doa-threshold",
@@ -116,9 +142,25 @@ def _positive(ctx, param, value):
     help="Also write every figure as JSON (schemas/score.schema.json).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
-def score_command(ref_dir, pred_dir, view, views, missing, folds, metrics, doa_threshold_deg,
-                  rel_distance_threshold, distance_threshold_m, distance_unit, coordinates,
-                  divisions_path, json_path, overwrite):  # fmt: skip
+def score_command(
+    ref_dir,
+    pred_dir,
+    view,
+    views,
+    missing,
+    folds,
+    metrics,
+    frame_range,
+    ci,
+    doa_threshold_deg,
+    rel_distance_threshold,
+    distance_threshold_m,
+    distance_unit,
+    coordinates,
+    divisions_path,
+    json_path,
+    overwrite,
+):
     """Score a submission: the paper's 1 s segment F1 and/or the DCASE SELD metrics.
 
     Every problem in the submission is reported (file and line) before anything is scored;
@@ -133,15 +175,29 @@ def score_command(ref_dir, pred_dir, view, views, missing, folds, metrics, doa_t
             check_results_path(json_path, overwrite=overwrite)
         except OutputExistsError as exc:
             raise OutputExistsError(f"{json_path}: exists; pass --overwrite to replace it") from exc
-    thresholds = {"doa_threshold_deg": doa_threshold_deg,
-                  "rel_distance_threshold": rel_distance_threshold,
-                  "distance_threshold_m": distance_threshold_m}  # fmt: skip
-    results = score_dataset(
-        ref_dir, pred_dir, view=view, views=list(views) or None, missing=missing,
-        folds=list(folds) or None, metrics=list(metrics) or ["paper"], thresholds=thresholds,
-        distance_unit=distance_unit, coordinates=None if coordinates == "auto" else coordinates,
-        divisions=divisions_path,
-    )  # fmt: skip
+    thresholds = {
+        "doa_threshold_deg": doa_threshold_deg,
+        "rel_distance_threshold": rel_distance_threshold,
+        "distance_threshold_m": distance_threshold_m,
+    }
+    try:
+        results = score_dataset(
+            ref_dir,
+            pred_dir,
+            view=view,
+            views=list(views) or None,
+            missing=missing,
+            folds=list(folds) or None,
+            metrics=list(metrics) or ["paper"],
+            thresholds=thresholds,
+            frame_range=frame_range,
+            ci=ci,
+            distance_unit=distance_unit,
+            coordinates=None if coordinates == "auto" else coordinates,
+            divisions=divisions_path,
+        )
+    except BindataError as exc:
+        raise in_cli_terms(exc, CLI_PHRASES) from None
     for warning in results["warnings"]:
         click.echo(f"bindata: warning: {warning} (--distance-unit m)", err=True)
     if json_path:  # written before the tables are shown: a failing write shows no tables

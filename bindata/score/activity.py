@@ -7,7 +7,7 @@ is derived from the positions (:meth:`bindata.divisions.View.membership`), for a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -82,6 +82,14 @@ def stack_rows(per_file_rows) -> StackedRows:
         n_files=len(files),
         event_class=cat(cols["class"]).astype(np.int64),
         source=cat(cols["source"]).astype(np.int64),
+    )
+
+
+def take_rows(rows: StackedRows, mask) -> StackedRows:
+    """The rows selected by a boolean ``mask`` (or index array); ``n_files`` is kept."""
+    return replace(
+        rows,
+        **{f.name: getattr(rows, f.name)[mask] for f in fields(rows) if f.name != "n_files"},
     )
 
 

@@ -17,10 +17,12 @@ from ..divisions import get_view, load_divisions
 from ..errors import ConfigError
 from ..labels import LABEL_FRAME_S
 from .activity import rows_activity, stack_rows
-from .dcase import check_thresholds, resolve_metrics, seld_results
+from .dcase import check_frame_range, check_thresholds, resolve_metrics, seld_results
 from .derive import default_views, derivable_views, view_probabilities
 from .formats import THRESHOLD
+from .intervals import CONFIDENCE, check_ci, jackknife
 from .metrics import (
+    SegmentCounts,
     class_wise_average,
     class_wise_metrics,
     group_metrics,
@@ -107,6 +109,32 @@ def view_result(counts, classes, *, folds, single_label: bool, derivation: str =
     }
 
 
+def _files_of(counts: SegmentCounts, files) -> SegmentCounts:
+    """The counts of a subset of files (boolean mask or indices)."""
+    return SegmentCounts(*(getattr(counts, f)[files] for f in SegmentCounts.__dataclass_fields__))
+
+
+def view_intervals(counts, classes, *, folds, single_label: bool) -> dict:
+    """Jackknife intervals (leave one file out) of every figure of :func:`view_result`.
+
+    The per-fold figures are left out (a fold's interval would need its own leave-one-out).
+    """
+    folds = np.asarray(folds, dtype=object)
+
+    def figures(files):
+        if files is None:
+            files = np.ones(len(folds), dtype=bool)
+        res = view_result(
+            _files_of(counts, files),
+            classes,
+            folds=folds[files].tolist(),
+            single_label=single_label,
+        )
+        return {k: v for k, v in res.items() if k != "folds"}
+
+    return {"method": "jackknife", "confidence": CONFIDENCE, **jackknife(figures, len(folds))}
+
+
 def _uses_distance(name: str, derivation, spec) -> bool:
     view = get_view(derivation.base, spec)
     return any("distance_m" in c for c in view.class_constraints())
@@ -131,7 +159,7 @@ def _selected_views(submission: Submission, views) -> list[tuple[str, object]]:
     return [(n, available[n]) for n in dict.fromkeys(names)]
 
 
-def paper_views(reference: Reference, submission: Submission, views=None) -> dict:
+def paper_views(reference: Reference, submission: Submission, views=None, *, ci=None) -> dict:
     """The paper's 1 s segment metrics of every selected view (see :func:`score_submission`)."""
     fps = frames_per_segment(segment_s=SEGMENT_S, frame_s=LABEL_FRAME_S)
     n_frames = reference.n_frames
@@ -150,11 +178,22 @@ def paper_views(reference: Reference, submission: Submission, views=None) -> dic
             counts, base.classes, folds=reference.folds,
             single_label=base.single_label, derivation=derivation.how,
         )  # fmt: skip
+        if ci == "jackknife":
+            out[name]["ci"] = view_intervals(
+                counts, base.classes, folds=reference.folds, single_label=base.single_label
+            )
     return out
 
 
 def score_submission(
-    reference: Reference, submission: Submission, *, views=None, metrics="paper", thresholds=None
+    reference: Reference,
+    submission: Submission,
+    *,
+    views=None,
+    metrics="paper",
+    thresholds=None,
+    frame_range="official",
+    ci=None,
 ) -> dict:
     """Score a checked submission.
 
@@ -170,6 +209,14 @@ def score_submission(
         (:mod:`bindata.score.dcase`).
     thresholds : dict, optional
         DCASE thresholds (:func:`bindata.score.dcase.check_thresholds`).
+    frame_range : {'official', 'file'}
+        Frames the DCASE metric sets score: those the challenges' evaluation code scores (the
+        default: before the reference file's last active frame,
+        :func:`bindata.score.seld.evaluated_frames`), or every frame of the file. The paper's
+        metrics always score every segment.
+    ci : {None, 'jackknife'}
+        Add jackknife 95 % intervals (leave one file out, :mod:`bindata.score.intervals`) of
+        every figure (``ci`` beside the figures of each view and metric set).
 
     Returns
     -------
@@ -178,7 +225,16 @@ def score_submission(
         ``submission`` paths, which :func:`score_dataset` adds).
     """
     names = resolve_metrics(metrics)
-    seld = seld_results(reference, submission, names, thresholds=thresholds)
+    check_frame_range(frame_range)
+    check_ci(ci, len(reference.stems))
+    if "paper" in names and not submission.has_elevation:
+        raise ConfigError(
+            "the paper's metrics need elevations; the submission's DCASE 2025 rows give "
+            "azimuth and distance only (score them with dcase2025)"
+        )
+    seld = seld_results(
+        reference, submission, names, thresholds=thresholds, frame_range=frame_range, ci=ci
+    )
     results = {
         "tool": "bindata",
         "version": __version__,
@@ -195,12 +251,13 @@ def score_submission(
             "has_distance": bool(submission.has_distance),
         },
         "metrics": names,
+        "ci": ci,
         "warnings": list(submission.warnings),
         "n_files": len(reference.stems),
         "folds": sorted_fold_keys(fold_keys(reference.folds)),
     }
     if "paper" in names:
-        results["views"] = paper_views(reference, submission, views)
+        results["views"] = paper_views(reference, submission, views, ci=ci)
         results["table"] = build_table(results)
     if seld:
         results["seld"] = seld
@@ -208,9 +265,21 @@ def score_submission(
 
 
 def score_dataset(
-    ref_dir, pred_dir, *, view=None, views=None, missing="error", folds=None, metrics="paper",
-    thresholds=None, distance_unit="cm", coordinates=None, divisions=None,
-) -> dict:  # fmt: skip
+    ref_dir,
+    pred_dir,
+    *,
+    view=None,
+    views=None,
+    missing="error",
+    folds=None,
+    metrics="paper",
+    thresholds=None,
+    frame_range="official",
+    ci=None,
+    distance_unit="cm",
+    coordinates=None,
+    divisions=None,
+) -> dict:
     """Check a submission folder completely, then score it against a dataset.
 
     Parameters
@@ -227,7 +296,7 @@ def score_dataset(
         Absent files: a problem (default) or scored as no activity.
     folds : iterable of int, optional
         Score only these folds (their files; other folds' predictions are ignored).
-    metrics, thresholds
+    metrics, thresholds, frame_range, ci
         See :func:`score_submission`.
     distance_unit, coordinates
         See :func:`bindata.score.submission.read_submission`.
@@ -247,6 +316,8 @@ def score_dataset(
     """
     names = resolve_metrics(metrics)
     check_thresholds(thresholds)
+    check_frame_range(frame_range)
+    check_ci(ci)
     spec = (
         divisions if isinstance(divisions, dict) or divisions is None else load_divisions(divisions)
     )
@@ -256,7 +327,13 @@ def score_dataset(
         coordinates=coordinates, divisions=spec,
     )  # fmt: skip
     results = score_submission(
-        reference, submission, views=views, metrics=names, thresholds=thresholds
+        reference,
+        submission,
+        views=views,
+        metrics=names,
+        thresholds=thresholds,
+        frame_range=frame_range,
+        ci=ci,
     )
     results["reference"] = str(Path(ref_dir))
     results["prediction"] = str(Path(pred_dir))

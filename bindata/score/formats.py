@@ -10,7 +10,12 @@ accepted too: ``frame,class,source,x,y,z`` (no distance) or ``frame,class,source
 direction). Seven columns are always cartesian; six columns are cartesian when every row's last
 three values lie in [-1, 1] and not all of them are integers (a polar row has a distance of at
 least 1 cm), else polar; ``coordinates`` overrides the detection. Any view's activity is derived
-from the positions.
+from the positions. DCASE 2025 stereo rows are accepted after their header line
+``frame,class,source,azimuth,distance,onscreen`` (azimuth in ``[-180, 180]``, distance >= 0,
+onscreen 0 or 1 and not scored); they have no elevation, so only the ``dcase2025`` metric set
+scores them. Six-column rows without a header whose last column is 0 or 1 throughout are such
+rows without their header (a distance of 0 or 1 cm for every row is no real submission), and
+are reported as that.
 
 Format (b), *class activity of a view*: a header ``frame,<class>,<class>,...`` naming the classes
 of one view, then rows ``frame,v1,v2,...`` with each value 0/1 or a probability in ``[0, 1]``
@@ -31,7 +36,7 @@ import numpy as np
 
 from ..divisions import active_divisions, get_view, is_packaged, view_names
 from ..geometry import cartesian_to_spherical
-from ..io.dcase_csv import COLUMNS, data_lines, numeric_table
+from ..io.dcase_csv import COLUMNS, DCASE2025_COLUMNS, data_lines, numeric_table
 from ..problems import Problems
 from ..resources import load_metadata
 
@@ -94,6 +99,7 @@ class ParsedFile:
     line_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     layout: str = "polar"
     has_distance: bool = True
+    has_elevation: bool = True
 
 
 def _numeric_table(lines, linenos, names, probs: FileProblems):
@@ -177,6 +183,12 @@ def _rows_checks(layout: str, n_frames: int, class_bad, class_rule: str) -> list
         (1, class_bad, lambda v: f"class {_fmt(v)} is not {class_rule}"),
         (2, lambda v: _not_integer(v) | (v < 0), lambda v: f"source {_fmt(v)} is not an integer >= 0"),
     ]  # fmt: skip
+    if layout == "dcase2025":
+        return checks + [
+            (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
+            (4, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)"),
+            (5, lambda v: (v != 0) & (v != 1), lambda v: f"onscreen {_fmt(v)} is not 0 or 1"),
+        ]  # fmt: skip
     if layout == "polar":
         return checks + [
             (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
@@ -201,17 +213,46 @@ def _to_polar(values, linenos, probs: FileProblems):
     return np.column_stack([values[:, :3], az, el, dist]), linenos
 
 
+def _headerless_2025(layout: str, names: tuple, values: np.ndarray) -> bool:
+    """Polar rows whose distance column is 0 or 1 throughout: DCASE 2025 rows without header."""
+    if layout != "polar" or len(names) != 6 or not len(values):
+        return False
+    return bool(np.isin(values[:, 5], (0, 1)).all())
+
+
 def parse_rows(
-    lines, linenos, *, label, n_frames, n_event_classes, probs=None, coordinates=None
+    lines,
+    linenos,
+    *,
+    label,
+    n_frames,
+    n_event_classes,
+    probs=None,
+    coordinates=None,
+    layout=None,
 ) -> ParsedFile:
     """Parse and check format-(a) data lines (see the module docstring for the rules).
 
-    ``coordinates`` is ``'polar'``, ``'cartesian'`` or None (detected, see the module docstring).
-    The returned rows are polar (n, 6), distance in the file's unit (NaN when it has none).
+    ``coordinates`` is ``'polar'``, ``'cartesian'`` or None (detected, see the module docstring);
+    ``layout='dcase2025'`` reads DCASE 2025 rows (the lines after their header). The returned
+    rows are polar (n, 6), distance in the file's unit (NaN when it has none; elevation 0 for
+    2025 rows, which have none).
     """
     probs = probs if probs is not None else FileProblems(label)
-    layout, names = _layout(lines, coordinates)
+    if layout == "dcase2025":
+        names = DCASE2025_COLUMNS
+    else:
+        layout, names = _layout(lines, coordinates)
     values, linenos = _numeric_table(lines, linenos, names, probs)
+    if _headerless_2025(layout, names, values):
+        probs.add(
+            None,
+            "every row's last column is 0 or 1: these look like DCASE 2025 rows "
+            f"({','.join(DCASE2025_COLUMNS)}) without their header line; a 2025 file starts "
+            f"with the header {','.join(DCASE2025_COLUMNS)} (bindata's own rows are "
+            f"{','.join(COLUMNS)}, distance in cm)",
+        )
+        return ParsedFile("rows", probs, rows=np.zeros((0, 6)), layout=layout)
     if n_event_classes is None:
         class_bad, class_rule = (lambda v: _not_integer(v) | (v < 0)), "an integer >= 0"
     else:
@@ -225,6 +266,8 @@ def parse_rows(
     values, linenos = values[valid], linenos[valid]
     if layout == "cartesian":
         values, linenos = _to_polar(values, linenos, probs)
+    if layout == "dcase2025":
+        values = np.column_stack([values[:, :4], np.zeros(len(values)), values[:, 4]])
     keys = values[:, :3].astype(np.int64)
     for r, first in _duplicates(keys, linenos):
         f, c, s = keys[r]
@@ -232,9 +275,15 @@ def parse_rows(
             linenos[r],
             f"duplicate row: frame {f}, class {c}, source {s} already given on line {linenos[first]}",
         )
-    has_distance = layout == "polar" or len(names) == 7
+    has_distance = layout in ("polar", "dcase2025") or len(names) == 7
     return ParsedFile(
-        "rows", probs, rows=values, line_numbers=linenos, layout=layout, has_distance=has_distance
+        "rows",
+        probs,
+        rows=values,
+        line_numbers=linenos,
+        layout=layout,
+        has_distance=has_distance,
+        has_elevation=layout != "dcase2025",
     )
 
 
@@ -306,7 +355,7 @@ def resolve_header(
     if len(exact) == 1:
         return exact[0], list(range(len(names))), []
     if len(exact) > 1:
-        return None, None, [f"header matches views {exact}; name one with --view"]
+        return None, None, [f"header matches views {exact}; name the view"]
     same_set = [v for v, cl in views.items() if sorted(cl) == sorted(names)]
     known = {c for cl in views.values() for c in cl}
     unknown = [n for n in names if n not in known]
@@ -314,8 +363,8 @@ def resolve_header(
         msg = f"header class(es) {unknown} are unknown; known classes: {sorted(known)}"
     elif same_set:
         msg = (
-            f"header lists the classes of view(s) {same_set} in another order; name the view with "
-            f"--view (then any column order is accepted) or use the order {list(views[same_set[0]])}"
+            f"header lists the classes of view(s) {same_set} in another order; name the view "
+            f"(then any column order is accepted) or use the order {list(views[same_set[0]])}"
         )
     else:
         close = [f"{v} {list(cl)}" for v, cl in views.items() if len(cl) == len(names)]
@@ -405,6 +454,8 @@ def parse_submission_text(
     first = tuple(f.strip().lower() for f in lines[0].split(","))
     rows_args = dict(label=label, n_frames=n_frames, n_event_classes=n_event_classes,
                      probs=probs, coordinates=coordinates)  # fmt: skip
+    if first == DCASE2025_COLUMNS:
+        return parse_rows(lines[1:], linenos[1:], layout="dcase2025", **rows_args)
     if first in (COLUMNS, CARTESIAN_COLUMNS, CARTESIAN_COLUMNS[:6]):
         probs.add(linenos[0], "format (a) files have no header line; remove it")
         return parse_rows(lines[1:], linenos[1:], **rows_args)

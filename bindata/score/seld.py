@@ -38,18 +38,32 @@ negatives (as the baseline). ``LE`` is 180 where no track is matched. ``ER = (S 
 from the per-segment sums of false positives and negatives; SELD score
 ``(ER + 1 - F + LE / 180 + 1 - LR) / 4``; macro averages are over all classes.
 
-Counts are kept per file and class, so any set of files (a fold) is scored by summing them.
+**DCASE 2025 (stereo, frame-wise, azimuth only).** The 2025 baseline's ``metrics.py`` and
+``utils.py`` (``partha2409/DCASE2025_seld_baseline``): the 2024 counts, but directions are
+azimuths folded onto the front half-plane, [-90, 90] (a stereo pair cannot tell front from back;
+elevation is ignored), matched by the Hungarian algorithm on ``|fold(az_ref) - fold(az_pred)|``
+(:data:`FOLDED_AZIMUTH`), with the same thresholds (20 degrees, relative distance 1.0, no
+absolute distance limit). Macro F is the mean over all classes; the errors are means over the
+classes with matched pairs (:func:`metrics_2025`). ``onscreen`` is not scored (audio-only).
+
+**Frame range.** By default every set scores the frames the official code scores
+(:func:`evaluated_frames`, ``'official'``): frames before the reference file's last active frame
+(2024, 2025), or the whole segments before it (2023). ``'file'`` scores every frame.
+
+Counts are kept per file and class, so any set of files (a fold, all but one file for a jackknife
+interval) is scored by summing them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..geometry import spherical_to_cartesian
-from .activity import StackedRows
+from ..geometry import fold_azimuth_front, spherical_to_cartesian
+from .activity import StackedRows, take_rows
 
 #: Machine epsilon used in the baseline's denominators.
 EPS = float(np.finfo(float).eps)
@@ -58,6 +72,10 @@ EPS = float(np.finfo(float).eps)
 DOA_THRESHOLD_DEG = 20.0
 REL_DISTANCE_THRESHOLD = 1.0
 SEGMENT_FRAMES = 10
+
+#: Frame ranges: ``'official'`` (what the challenges' evaluation code scores, see
+#: :func:`evaluated_frames`) and ``'file'`` (every frame of the file).
+FRAME_RANGES = ("official", "file")
 
 
 @dataclass(frozen=True)
@@ -98,15 +116,117 @@ def angle_between_deg(u, v) -> np.ndarray:
     return np.degrees(np.arccos(dot))
 
 
+def folded_azimuths(rows: StackedRows) -> np.ndarray:
+    """(n, 1) azimuths folded onto the front half-plane (:func:`~bindata.geometry.fold_azimuth_front`)."""
+    return fold_azimuth_front(rows.azimuth_deg).reshape(-1, 1)
+
+
+def azimuth_difference_deg(u, v) -> np.ndarray:
+    """Absolute difference of folded azimuths ``u``, ``v`` (shape (..., 1)), in degrees."""
+    return np.abs(np.asarray(u)[..., 0] - np.asarray(v)[..., 0])
+
+
+@dataclass(frozen=True)
+class DirectionError:
+    """How the direction error of a reference/prediction pair is measured.
+
+    Attributes
+    ----------
+    points : callable
+        ``StackedRows -> (n, k) array`` of the rows' directions.
+    between : callable
+        ``(u, v) -> array`` of the errors (degrees) between direction arrays (broadcast).
+    """
+
+    points: Callable[[StackedRows], np.ndarray]
+    between: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+#: The angle on the sphere between the two directions (DCASE 2023 and 2024).
+SPHERICAL_ANGLE = DirectionError(points=unit_vectors, between=angle_between_deg)
+
+#: The difference of the azimuths folded into [-90, 90] (DCASE 2025 stereo:
+#: ``least_distance_between_gt_pred`` of its baseline's ``utils.py``).
+FOLDED_AZIMUTH = DirectionError(points=folded_azimuths, between=azimuth_difference_deg)
+
+
+def last_reference_frames(ref: StackedRows) -> np.ndarray:
+    """Per file, the largest frame index of its reference rows (0 for a file without rows)."""
+    last = np.zeros(ref.n_files, dtype=np.int64)
+    np.maximum.at(last, ref.file, ref.frame)
+    return last
+
+
+def evaluated_frames(
+    ref: StackedRows,
+    *,
+    n_frames: int,
+    frame_range: str = "official",
+    segment_frames: int | None = None,
+) -> np.ndarray:
+    """Per file, the number of leading frames a DCASE metric set scores.
+
+    ``'file'``: every frame, ``n_frames``. ``'official'``: the frames the challenges'
+    evaluation code scores. The DCASE 2024 and 2025 baselines (``ComputeSELDResults``) set
+    ``nb_ref_frames`` to the *largest frame index* of the reference file and then loop over
+    ``range(0, nb_ref_frames)``: the reference's last active frame and every frame after it
+    (predictions included) are not scored. The DCASE 2023 baseline passes the same number to
+    ``segment_labels``, which groups ``range(0, nb_ref_frames)`` into whole segments of
+    ``segment_frames``: frames before ``ceil(last / segment_frames) * segment_frames`` are scored.
+    A file without reference rows scores no frame (the 2025 code's rule; the 2023/2024 code
+    fails on such a file).
+
+    Parameters
+    ----------
+    ref : StackedRows
+        Reference rows of all files.
+    n_frames : int, keyword-only
+        Label frames per file.
+    frame_range : {'official', 'file'}, keyword-only
+    segment_frames : int, optional, keyword-only
+        Segment length of a segment-based metric set (DCASE 2023); None for frame-wise sets.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_files,)
+
+    Examples
+    --------
+    A file whose last reference row is in frame 42 (and one without rows):
+
+    >>> from bindata.score.activity import stack_rows
+    >>> ref = stack_rows([[(0, 0, 0, 30, 0, 200), (42, 0, 0, 30, 0, 200)], []])
+    >>> evaluated_frames(ref, n_frames=150).tolist()
+    [42, 0]
+    >>> evaluated_frames(ref, n_frames=150, segment_frames=10).tolist()
+    [50, 0]
+    >>> evaluated_frames(ref, n_frames=150, frame_range="file").tolist()
+    [150, 150]
+    """
+    if frame_range == "file":
+        return np.full(ref.n_files, n_frames, dtype=np.int64)
+    if frame_range != "official":
+        raise ValueError(f"frame range must be one of {FRAME_RANGES}, got {frame_range!r}")
+    last = last_reference_frames(ref)
+    if segment_frames:
+        last = -(-last // segment_frames) * segment_frames
+    return np.minimum(last, n_frames)
+
+
+def rows_before(rows: StackedRows, limits: np.ndarray) -> StackedRows:
+    """The rows whose frame is below their file's limit (:func:`evaluated_frames`)."""
+    return take_rows(rows, rows.frame < np.asarray(limits)[rows.file])
+
+
 def _keys(rows: StackedRows, n_frames: int, n_classes: int) -> np.ndarray:
     return (rows.file * n_frames + rows.frame) * n_classes + rows.event_class
 
 
-def _hungarian_pairs(groups, ref_vec, pred_vec):
+def _hungarian_pairs(groups, ref_vec, pred_vec, between):
     """Pairs of the (key, ref rows, pred rows) groups with several sources on a side."""
     out = ([], [], [], [])
     for k, r_idx, p_idx in groups:
-        cost = angle_between_deg(ref_vec[r_idx][:, None, :], pred_vec[p_idx][None, :, :])
+        cost = between(ref_vec[r_idx][:, None, :], pred_vec[p_idx][None, :, :])
         rows, cols = linear_sum_assignment(cost)
         out[0].extend([k] * len(rows))
         out[1].extend(r_idx[rows])
@@ -115,7 +235,14 @@ def _hungarian_pairs(groups, ref_vec, pred_vec):
     return out
 
 
-def match_frames(ref: StackedRows, pred: StackedRows, *, n_frames: int, n_classes: int) -> Pairs:
+def match_frames(
+    ref: StackedRows,
+    pred: StackedRows,
+    *,
+    n_frames: int,
+    n_classes: int,
+    direction: DirectionError = SPHERICAL_ANGLE,
+) -> Pairs:
     """Hungarian assignment of predictions to references per file, frame and class.
 
     Parameters
@@ -124,6 +251,9 @@ def match_frames(ref: StackedRows, pred: StackedRows, *, n_frames: int, n_classe
         Reference and predicted rows (same file order).
     n_frames, n_classes : int, keyword-only
         Label frames per file and number of event classes.
+    direction : DirectionError, keyword-only
+        The direction error minimised by the assignment and reported for the pairs
+        (:data:`SPHERICAL_ANGLE`, or :data:`FOLDED_AZIMUTH` for DCASE 2025).
 
     Returns
     -------
@@ -134,7 +264,7 @@ def match_frames(ref: StackedRows, pred: StackedRows, *, n_frames: int, n_classe
     r_key, p_key = inverse[: len(rk)], inverse[len(rk) :]
     n_ref = np.bincount(r_key, minlength=len(keys)).astype(np.int64)
     n_pred = np.bincount(p_key, minlength=len(keys)).astype(np.int64)
-    ref_vec, pred_vec = unit_vectors(ref), unit_vectors(pred)
+    ref_vec, pred_vec = direction.points(ref), direction.points(pred)
     r_order, p_order = np.argsort(r_key, kind="stable"), np.argsort(p_key, kind="stable")
     r_start = np.concatenate([[0], np.cumsum(n_ref)])
     p_start = np.concatenate([[0], np.cumsum(n_pred)])
@@ -145,7 +275,7 @@ def match_frames(ref: StackedRows, pred: StackedRows, *, n_frames: int, n_classe
         (k, r_order[r_start[k] : r_start[k + 1]], p_order[p_start[k] : p_start[k + 1]])
         for k in multi
     )
-    mk, mr, mp, ma = _hungarian_pairs(groups, ref_vec, pred_vec)
+    mk, mr, mp, ma = _hungarian_pairs(groups, ref_vec, pred_vec, direction.between)
     frame_of = keys // n_classes
     return Pairs(
         key_file=frame_of // n_frames, key_frame=frame_of % n_frames, key_class=keys % n_classes,
@@ -153,7 +283,7 @@ def match_frames(ref: StackedRows, pred: StackedRows, *, n_frames: int, n_classe
         pair_key=np.concatenate([single, np.asarray(mk, dtype=np.int64)]),
         ref_index=np.concatenate([r1, np.asarray(mr, dtype=np.int64)]),
         pred_index=np.concatenate([p1, np.asarray(mp, dtype=np.int64)]),
-        angle_deg=np.concatenate([angle_between_deg(ref_vec[r1], pred_vec[p1]), ma]),
+        angle_deg=np.concatenate([direction.between(ref_vec[r1], pred_vec[p1]), ma]),
     )  # fmt: skip
 
 
@@ -377,6 +507,42 @@ def metrics_2024(c: SeldCounts, classes) -> dict:
     return {
         "macro": {**_clean(macro), "error_rate": er},
         "micro": {**_clean(micro), "error_rate": er, **_counts_dict(c)},
+        "class_wise": class_wise,
+    }
+
+
+def metrics_2025(c: SeldCounts, classes) -> dict:
+    """DCASE 2025 stereo figures (macro, micro, class-wise) of pooled counts.
+
+    The 2025 baseline's ``SELDMetrics.compute_seld_scores``: location-aware F-score, azimuth
+    error (folded azimuths), distance and relative distance error over matched pairs. Macro: F
+    is the mean over *all* classes (a class with neither reference nor prediction counts 0);
+    each error is the mean over the classes with matched pairs. No SELD score or error rate
+    (the 2025 code computes none).
+    """
+    per = _class_figures(c, axis=0)
+    keys = {
+        "doa_error_deg": "azimuth_error_deg",
+        "distance_error_m": "distance_error_m",
+        "rel_distance_error": "rel_distance_error",
+    }
+    macro = {"f_score": float(per["f_score"].mean())}
+    macro.update({new: _nanmean(per[old]) for old, new in keys.items()})
+    pooled = _class_figures(c, axis=None)
+    micro = {"f_score": float(pooled["f_score"])}
+    micro.update({new: float(pooled[old]) for old, new in keys.items()})
+    class_wise = {
+        str(name): {
+            **_clean(
+                {"f_score": per["f_score"][j], **{new: per[old][j] for old, new in keys.items()}}
+            ),
+            **_counts_dict(c, j),
+        }
+        for j, name in enumerate(classes)
+    }
+    return {
+        "macro": _clean(macro),
+        "micro": {**_clean(micro), **_counts_dict(c)},
         "class_wise": class_wise,
     }
 

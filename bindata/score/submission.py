@@ -49,6 +49,8 @@ class Submission:
         Stems without a file, scored as no activity (``missing='empty'``).
     has_distance : bool
         Format (a): the rows give distances (polar rows, or cartesian rows with 7 columns).
+    has_elevation : bool
+        Format (a): the rows give elevations (all but DCASE 2025 rows).
     warnings : tuple of str
         Things that look wrong but are not errors (distances that look like metres).
     divisions : dict or None
@@ -61,6 +63,7 @@ class Submission:
     values: np.ndarray | None
     missing: tuple
     has_distance: bool = True
+    has_elevation: bool = True
     warnings: tuple = ()
     divisions: dict | None = None
 
@@ -164,9 +167,17 @@ def _assemble_rows(files, missing_stems, distance_unit: str, root) -> Submission
     warnings = _distance_warnings(per_file, distance_unit, root)
     scale = DISTANCE_UNITS[distance_unit]
     per_file = [np.column_stack([r[:, :5], r[:, 5] * scale]) for r in per_file]
-    has_distance = all(p.has_distance for p in files if p is not None and p.kind == "rows")
-    return Submission("rows", None, stack_rows(per_file), None, tuple(missing_stems),
-                      has_distance=has_distance, warnings=warnings)  # fmt: skip
+    given = [p for p in files if p is not None and p.kind == "rows"]
+    return Submission(
+        "rows",
+        None,
+        stack_rows(per_file),
+        None,
+        tuple(missing_stems),
+        has_distance=all(p.has_distance for p in given),
+        has_elevation=all(p.has_elevation for p in given),
+        warnings=warnings,
+    )
 
 
 def _assemble(parsed, reference: Reference, view, missing_stems, distance_unit, root, spec):
@@ -199,8 +210,11 @@ def _read_files(root: Path, reference: Reference, view, missing, problems: Probl
             if missing == "empty":
                 missing_stems.append(stem)
             else:
-                problems.add(path, f"missing; the reference has file {stem!r} "
-                             "(use --missing empty to score absent files as no activity)")  # fmt: skip
+                problems.add(
+                    path,
+                    f"missing; the reference has file {stem!r} (to score absent files as no "
+                    "activity, set missing='empty')",
+                )
             continue
         text, problem = _read_text(path)
         if problem:
@@ -262,7 +276,10 @@ def read_submission(
     problems.extend(_layout_consistency(parsed, labels))
     problems.extend(_consistency(parsed, labels))
     if view is not None and any(p.kind == "rows" for p in parsed.values()):
-        problems.add(root, f"--view {view} describes format (b) files, but the submission holds "
-                     "format (a) DCASE rows (which give every view); drop --view")  # fmt: skip
+        problems.add(
+            root,
+            f"view {view!r} describes format (b) files, but the submission holds format (a) "
+            "DCASE rows (which give every view); leave the view unset",
+        )
     problems.raise_if_any(SubmissionError)
     return _assemble(parsed, reference, view, missing_stems, distance_unit, root, divisions)
