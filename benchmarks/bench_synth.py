@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from bindata.config import load_config
-from bindata.synth import load_resources, synthesize
+from bindata.synth import resources_for_config, synthesize
 
 TARGET_SPEEDUP = 1.8
 
@@ -55,8 +55,7 @@ def _warm(cfg: dict) -> bool:
     All three are cached per process; a short run would otherwise measure mostly the first
     decoding (or synthesis) of each sound, which every extra worker repeats.
     """
-    _, library, _ = load_resources(str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]),
-                                   str(cfg["events"]["library"]), int(cfg["sample_rate"]))  # fmt: skip
+    _, library, _ = resources_for_config(cfg)
     for label in library.classes:
         for sound_id in library.sound_ids(label):
             library.load(sound_id)
@@ -131,9 +130,7 @@ def run_moving_files(cfg: dict, seed: int, n_files: int) -> tuple[float, float]:
     from bindata.synth import render_scene
 
     moving_cfg = {**cfg, "motion": {**cfg["motion"], "moving_fraction": 1.0}}
-    hrirset, library, record = load_resources(
-        str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]), str(cfg["events"]["library"]),
-        int(cfg["sample_rate"]), str(cfg["hrir"]["calibration"]))  # fmt: skip
+    hrirset, library, record = resources_for_config(cfg)
     _warm(cfg)
     scenes = [sample_scene(moving_cfg, seed=seed, file_index=i, library=library,
                            resources=record) for i in range(n_files)]  # fmt: skip

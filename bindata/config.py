@@ -1,8 +1,12 @@
-"""Synthesis configuration: paper defaults, JSON/TOML files, CLI overrides, one validation pass.
+"""Synthesis configuration: paper defaults, JSON/TOML files, options, one validation pass.
 
 The defaults live in ``metadata/default_config.json`` (the paper's Table 1 and DESIGN.md); the
 rules in ``schemas/config.schema.json`` plus the cross-field checks below. Every problem is
-collected and reported at once, each naming its key path (or the CLI flag that set it) and rule.
+collected and reported at once, each naming its key path (or the name the user typed for it: a
+library option such as ``n_files``, or a CLI flag) and rule.
+
+:data:`OPTIONS` is the one table of the library's option names (``bindata.synthesize(out,
+n_files=40, moving=0.5)``) and the dotted config keys they set.
 """
 
 from __future__ import annotations
@@ -15,12 +19,40 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .resources import load_metadata, validate_against_schema
+from .resources import load_metadata, load_schema, validate_against_schema
 
 try:  # Python >= 3.11
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+
+#: Library option name -> the dotted config key it sets (``bindata.synthesize``,
+#: ``bindata.Synthesizer``; the CLI maps its flags onto these names). Any dotted config key
+#: (``"room.wall_clearance_m"``) is an option too.
+OPTIONS = {
+    "n_files": "n_files",
+    "n_folds": "n_folds",
+    "duration_s": "duration_s",
+    "sample_rate": "sample_rate",
+    "max_overlap": "max_overlap",
+    "rooms": "rooms",
+    "rt60_s": "room.rt60_s",
+    "anechoic": "room.anechoic",
+    "events_per_file": "events.per_file",
+    "events": "events.library",
+    "hrir": "hrir.sofa",
+    "nearfield": "hrir.nearfield",
+    "hrir_calibration": "hrir.calibration",
+    "moving": "motion.moving_fraction",
+    "angular_speed_deg_s": "motion.angular_speed_deg_s",
+    "line_fraction": "motion.line_fraction",
+    "linear_speed_m_s": "motion.linear_speed_m_s",
+    "head_rotation": "head.rotation",
+    "head_speed_deg_s": "head.speed_deg_s",
+    "snr_db": "ambience.snr_db",
+    "ambience": "ambience.source",
+}
 
 
 def default_config() -> dict[str, Any]:
@@ -182,8 +214,77 @@ def _within(key: str, dotted: str) -> bool:
     return key == dotted or key.startswith(dotted + ".")
 
 
+def option_overrides(options: dict[str, Any]) -> dict[str, Any]:
+    """Dotted-key overrides of library options (:data:`OPTIONS` names or dotted config keys).
+
+    Tuples become lists (as in a JSON config), and an integer given for a key the schema types
+    as a number becomes a float (``duration_s=3`` is recorded as ``3.0``, as the CLI's
+    ``--duration 3`` gives it, so the two runs write the same bytes); ``None`` values mean "not
+    given" and are kept as such (:func:`load_config` ignores them).
+
+    Raises
+    ------
+    ConfigError
+        An option that is neither an :data:`OPTIONS` name nor a config key (the message names
+        it and lists the known names), or two options for the same key.
+
+    Examples
+    --------
+    >>> from bindata.config import option_overrides
+    >>> option_overrides({"n_files": 40, "moving": 0.5, "room.wall_clearance_m": 1.5})
+    {'n_files': 40, 'motion.moving_fraction': 0.5, 'room.wall_clearance_m': 1.5}
+    """
+    leaves = set(_leaf_paths(default_config()))
+    unknown = sorted(name for name in options if name not in OPTIONS and name not in leaves)
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(map(repr, unknown))}; known options are "
+            f"{', '.join(sorted(OPTIONS))}, or any dotted config key such as "
+            "'room.wall_clearance_m' (schemas/config.schema.json)",
+            key=unknown[0],
+        )
+    overrides: dict[str, Any] = {}
+    for name, value in options.items():
+        key = OPTIONS.get(name, name)
+        if key in overrides:
+            other = next(n for n in options if OPTIONS.get(n, n) == key)
+            raise ConfigError(
+                f"options {other!r} and {name!r} both set config key {key!r}; give one of them",
+                key=name,
+            )
+        overrides[key] = _as_schema_numbers(_schema_node(key), value)
+    return overrides
+
+
+def _schema_node(dotted: str) -> dict:
+    """The config schema's node of a dotted key (``{}`` where the schema does not say)."""
+    node = load_schema("config")
+    for part in dotted.split("."):
+        node = _resolved(node).get("properties", {}).get(part, {})
+    return node
+
+
+def _resolved(node: dict) -> dict:
+    """``node`` with a local ``$ref`` followed and a nullable ``oneOf`` reduced to its value."""
+    if "$ref" in node:
+        node = load_schema("config")["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    branches = [b for b in node.get("oneOf", []) if b.get("type") != "null"]
+    return _resolved(branches[0]) if len(branches) == 1 else node
+
+
+def _as_schema_numbers(node: dict, value):
+    """``value`` with tuples as lists and integers as floats where ``node`` types a number."""
+    node = _resolved(node)
+    if isinstance(value, (list, tuple)):
+        items = node.get("items", {}) if node.get("type") == "array" else {}
+        return [_as_schema_numbers(items, v) for v in value]
+    if node.get("type") == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def load_config(
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike | dict | None = None,
     *,
     overrides: dict[str, Any] | None = None,
     flag_names: dict[str, str] | None = None,
@@ -192,25 +293,45 @@ def load_config(
 
     Parameters
     ----------
-    path : path-like, optional
-        A JSON or TOML file with any subset of the keys of ``metadata/default_config.json``.
+    path : path-like or dict, optional
+        A JSON or TOML file with any subset of the keys of ``metadata/default_config.json``, or
+        such a dict itself (a manifest's ``config``, say; its values are named ``config: key``).
     overrides : dict, optional
         ``{"room.rt60_s": [0.3, 0.5], "n_files": 10}``; ``None`` values are ignored.
     flag_names : dict, optional
-        Dotted key -> CLI flag (``{"n_files": "--n"}``) so that errors name what the user typed.
-        A flag is named only when its override was given.
+        Dotted key -> the name the user typed to set it, so that errors name it: a CLI flag
+        (``{"n_files": "--n"}``) or a library option (``{"room.rt60_s": "rt60_s"}``). A name
+        is used only when its override was given.
+
+    Returns
+    -------
+    dict
+        The complete, checked configuration.
 
     Raises
     ------
     ConfigError
-        Listing every problem as ``<source>: <rule>, got <value>``, where the source is the flag
-        that set the key, ``FILE: key.path`` for a value from the config file, or
-        ``config: key.path (default)``. NaN and infinity are refused for every number.
+        Listing every problem as ``<name> <rule>, got <value>`` for a key set by a named
+        override, ``FILE: key.path: <rule>, got <value>`` for a value from the config file, or
+        ``config: key.path (default): ...``. NaN and infinity are refused for every number.
+
+    Examples
+    --------
+    >>> from bindata.config import load_config
+    >>> load_config(overrides={"n_files": 8, "room.rt60_s": [0.3, 0.5]})["room"]["rt60_s"]
+    [0.3, 0.5]
+    >>> load_config(overrides={"n_files": 0}, flag_names={"n_files": "n_files"})
+    Traceback (most recent call last):
+    ...
+    bindata.errors.ConfigError: invalid configuration: n_files must be >= 1, got 0
     """
     cfg = default_config()
     file_keys: list[str] = []
-    if path is not None:
+    if isinstance(path, dict):
+        data, path = copy.deepcopy(path), "config"
+    elif path is not None:
         data = read_config_file(path)
+    if path is not None:
         file_keys = _leaf_paths(data)
         cfg = _deep_merge(cfg, data)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -226,8 +347,11 @@ def load_config(
     if not problems:
         problems = _cross_field_problems(cfg)
     if problems:
-        raise ConfigError("invalid configuration: " + "; ".join(
-            _phrase(sources.name(key), message) for key, message in problems))  # fmt: skip
+        typed = set(flags.values())
+        raise ConfigError(
+            "invalid configuration: "
+            + "; ".join(_phrase(sources.name(key), message, typed) for key, message in problems)
+        )
     return cfg
 
 
@@ -240,6 +364,6 @@ def _schema_problems(cfg: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _phrase(source: str, message: str) -> str:
-    """``--n must be >= 1`` for a flag, ``FILE: key: must be ...`` otherwise."""
-    return f"{source} {message}" if source.startswith("--") else f"{source}: {message}"
+def _phrase(source: str, message: str, typed: set[str]) -> str:
+    """``--n must be >= 1`` for a name the user typed, ``FILE: key: must be ...`` otherwise."""
+    return f"{source} {message}" if source in typed else f"{source}: {message}"

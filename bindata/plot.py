@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dataset import load_scene
 from .errors import BindataError, OutputExistsError
 from .rooms import kind_of
 
@@ -234,7 +235,5 @@ def plot_scene(
         raise OutputExistsError(f"{out_path}: exists; pass --overwrite or choose another --out")
     import_matplotlib()
     if not isinstance(scene, dict):
-        from .synth import load_scene
-
         scene = load_scene(scene)
     return save_png(scene_figure(scene), out_path)

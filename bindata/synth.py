@@ -1,7 +1,11 @@
 """``bindata synth``: sample, render, mix and write a dataset; ``bindata regen`` for one scene.
 
-The library entry points are :func:`synthesize` (a whole dataset) and :func:`render_scene_file`
-(re-render one file from its scene JSON, byte for byte).
+The entry points are :func:`synth_config` (the checked config of a run, from a file and
+options), :func:`synthesize` (a whole dataset from such a config) and :func:`render_scene_file`
+(re-render one file from its scene JSON, byte for byte). ``bindata.synthesize`` and ``bindata
+synth`` both call the first two, so they write the same bytes for the same config and seed;
+``bindata.Synthesizer`` draws and renders single files with :func:`draw_scene` and
+:func:`render_scene`, exactly as :func:`synthesize` does.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .config import OPTIONS, load_config, option_overrides
 from .dataset import (
     apply_output,
     discard_unused_layout,
     file_record,
     finished_record,
+    load_scene,
     paths_of,
     plan_output,
     removed_note,
@@ -28,7 +34,6 @@ from .errors import AmbienceError, BindataError, ConfigError, InterruptedRun, Sc
 from .io import (
     FORMAT,
     FORMAT_VERSION,
-    read_json,
     sha256_file,
     write_bytes,
     write_manifest,
@@ -39,21 +44,71 @@ from .labels import rows_to_csv_text
 from .lock import OutputLock, check_unlocked
 from .mixer import mix_scene, scene_rows, to_pcm16
 from .parallel import map_ordered
-from .resources import require_valid
-from .rooms.registry import DEFAULT_PRESET, load_preset
+from .rooms.registry import DEFAULT_PRESET, inline_preset, load_preset
 from .scene import file_stem, sample_scene
 
 #: Most scenes one pre-draw task samples (a few hundred milliseconds).
 DRAW_SPAN = 64
 
 
+def synth_config(
+    config=None, *, options: dict | None = None, names: dict[str, str] | None = None
+) -> dict:
+    """The checked configuration of a run: the defaults, updated by ``config``, updated by
+    ``options``; a room preset given as a file is inlined.
+
+    Inlining the preset (:func:`bindata.rooms.registry.inline_preset`) makes the manifest hold
+    it, so that Dask workers need not read the file and the dataset records what it used.
+
+    Parameters
+    ----------
+    config : path-like or dict, optional
+        A JSON or TOML config file, or such a dict (:func:`bindata.config.load_config`).
+    options : dict, optional
+        Library option -> value: :data:`bindata.config.OPTIONS` names or dotted config keys;
+        ``None`` values are not given.
+    names : dict, optional
+        Option -> the name the user typed for it (the CLI's flags), for error messages;
+        default: the option's own name.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        An unknown option, or every problem of the configuration, each naming its source.
+
+    Examples
+    --------
+    >>> from bindata.synth import synth_config
+    >>> cfg = synth_config(options={"n_files": 8, "moving": 0.5, "rt60_s": (0.3, 0.5)})
+    >>> cfg["n_files"], cfg["motion"]["moving_fraction"], cfg["room"]["rt60_s"]
+    (8, 0.5, [0.3, 0.5])
+    """
+    options, names = options or {}, names or {}
+    overrides = option_overrides(options)
+    typed = {
+        OPTIONS.get(name, name): names.get(name, name)
+        for name, value in options.items()
+        if value is not None
+    }
+    cfg = load_config(config, overrides=overrides, flag_names=typed)
+    cfg["rooms"] = inline_preset(cfg["rooms"])
+    return cfg
+
+
 @lru_cache(maxsize=4)
-def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int,
-                   hrir_calibration: str = "raw"):  # fmt: skip
+def load_resources(
+    hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int, hrir_calibration: str
+):
     """HRIR set and event library of a run, loaded once per process.
 
-    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"`` or
-    ``"raw"`` (the default for scenes written before the option existed, which were raw).
+    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``
+    or ``"raw"``. It has no default: a config says which (:func:`resources_for_config`,
+    default ``"reference"``), and so does a scene (:func:`resources_for_scene`; ``"raw"`` for
+    scenes written before the option existed).
     Returns ``(hrirset, library, record)`` where ``record`` is what scenes store about both.
     """
     from .events import open_event_library
@@ -78,11 +133,31 @@ def load_resources(hrir_spec: str, nearfield: bool, library_spec: str, sample_ra
     return hrirset, library, record
 
 
-def _resources_for(cfg: dict):
+def resources_for_config(cfg: dict):
+    """:func:`load_resources` of a run's config: ``(hrirset, library, record)``."""
     return load_resources(
-        str(cfg["hrir"]["sofa"]), bool(cfg["hrir"]["nearfield"]),
-        str(cfg["events"]["library"]), int(cfg["sample_rate"]), str(cfg["hrir"]["calibration"]),
-    )  # fmt: skip
+        str(cfg["hrir"]["sofa"]),
+        bool(cfg["hrir"]["nearfield"]),
+        str(cfg["events"]["library"]),
+        int(cfg["sample_rate"]),
+        str(cfg["hrir"]["calibration"]),
+    )
+
+
+def resources_for_scene(scene: dict, *, hrir: str | None = None, library: str | None = None):
+    """:func:`load_resources` of a scene (``hrir`` / ``library`` replace its specs: the same
+    files at another path): ``(hrirset, library, record)``.
+
+    A scene without ``hrir.calibration`` was written before the option existed, with the HRIR
+    set as stored: ``"raw"``.
+    """
+    return load_resources(
+        hrir or scene["hrir"]["spec"],
+        bool(scene["hrir"].get("nearfield", False)),
+        library or scene["event_library"]["spec"],
+        int(scene["sample_rate"]),
+        str(scene["hrir"].get("calibration", "raw")),
+    )
 
 
 def render_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, str, dict]:
@@ -93,7 +168,9 @@ def render_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, str, dic
     return pcm, rows_to_csv_text(scene_rows(scene)), info
 
 
-def _draw_scene(cfg: dict, seed: int, index: int, library, record) -> dict:
+def draw_scene(cfg: dict, *, seed: int, index: int, library, record: dict) -> dict:
+    """The scene of file ``index`` of a run, as :func:`synthesize` draws and writes it
+    (``library`` and ``record`` from :func:`resources_for_config`)."""
     return sample_scene(cfg, seed=seed, file_index=index, library=library, resources=record)
 
 
@@ -107,10 +184,10 @@ class _SceneCheck:
         self.cfg, self.seed = cfg, seed
 
     def __call__(self, span: tuple[int, int]):
-        _, library, record = _resources_for(self.cfg)
+        _, library, record = resources_for_config(self.cfg)
         for index in range(*span):
             try:
-                _draw_scene(self.cfg, self.seed, index, library, record)
+                draw_scene(self.cfg, seed=self.seed, index=index, library=library, record=record)
             except SceneError as exc:
                 return index, str(exc)
         return None
@@ -129,8 +206,8 @@ class _FileJob:
 
     def __call__(self, index: int) -> dict:
         cfg = self.cfg
-        hrirset, library, record = _resources_for(cfg)
-        scene = _draw_scene(cfg, self.seed, index, library, record)
+        hrirset, library, record = resources_for_config(cfg)
+        scene = draw_scene(cfg, seed=self.seed, index=index, library=library, record=record)
         stem = scene["stem"]
         csv_text = rows_to_csv_text(scene_rows(scene))
         if self.resume:
@@ -187,10 +264,11 @@ def synthesize(
 ) -> dict:
     """Synthesize a dataset of ``cfg["n_files"]`` files into ``out_dir``; returns the manifest.
 
-    Everything is checked before the output folder is touched: the seed, the output folder
-    (:func:`bindata.dataset.plan_output`, its lock), the HRIR set and event library (loaded),
-    the Dask scheduler (reached within ``connect_timeout_s``, its workers' versions checked)
-    and the scene of every file (:func:`check_scenes`). Only then is the folder locked
+    ``cfg`` is a checked config (:func:`synth_config`; a room preset given as a file is
+    inlined here too). Everything is checked before the output folder is touched: the seed, the
+    output folder (:func:`bindata.dataset.plan_output`, its lock), the HRIR set and event
+    library (loaded), the Dask scheduler (reached within ``connect_timeout_s``, its workers'
+    versions checked) and the scene of every file (:func:`check_scenes`). Only then is the folder locked
     (:class:`bindata.lock.OutputLock`), cleared (``overwrite``: only what bindata wrote there)
     and written. The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or
     ``scheduler``, and a resumed run gives the bytes of an uninterrupted one.
@@ -207,12 +285,14 @@ def synthesize(
     if jobs == 0 or jobs < -1:
         raise ConfigError(f"jobs must be >= 1 or -1 (all cores), got {jobs}", key="jobs")
     out = Path(out_dir)
+    if "rooms" in cfg:  # a preset file's content, as synth_config records it
+        cfg = {**cfg, "rooms": inline_preset(cfg["rooms"])}
     run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
     try:
         plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
         check_unlocked(out)
-        _, library, record = _resources_for(cfg)
-        _check_scene_options(cfg)  # the room preset, motion and ambience, before writing
+        _, library, record = resources_for_config(cfg)
+        check_scene_options(cfg)  # the room preset, motion and ambience, before writing
         client = _connect(scheduler, connect_timeout_s)
     except KeyboardInterrupt:
         raise InterruptedRun("interrupted before anything was written") from None
@@ -230,7 +310,7 @@ def synthesize(
     return manifest
 
 
-def _check_scene_options(cfg: dict) -> None:
+def check_scene_options(cfg: dict) -> None:
     """The room preset loads, its kind can render the motion asked for, and an ambience folder
     holds usable recordings (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
     from .ambience import open_ambience_folder
@@ -323,13 +403,6 @@ def _manifest(cfg, seed, library, record, files) -> dict:
     }
 
 
-def load_scene(path: str | os.PathLike) -> dict:
-    """Read and validate a scene JSON."""
-    scene = read_json(path)
-    require_valid(scene, "scene", what=str(path), error=SceneError)
-    return scene
-
-
 def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None,
                       ambience: str | None = None):  # fmt: skip
     """Re-render a scene file: (pcm int16 (n, 2), sample_rate, metadata CSV text).
@@ -340,11 +413,7 @@ def render_scene_file(scene_path, *, hrir: str | None = None, library: str | Non
     scene = load_scene(scene_path)
     if ambience is not None and (scene.get("ambience") or {}).get("kind") == "recorded":
         scene["ambience"] = {**scene["ambience"], "folder": str(ambience)}
-    hrirset, lib, _ = load_resources(
-        hrir or scene["hrir"]["spec"], bool(scene["hrir"].get("nearfield", False)),
-        library or scene["event_library"]["spec"], int(scene["sample_rate"]),
-        str(scene["hrir"].get("calibration", "raw")),
-    )  # fmt: skip
+    hrirset, lib, _ = resources_for_scene(scene, hrir=hrir, library=library)
     pcm, csv_text, _ = render_scene(scene, library=lib, hrirset=hrirset)
     return pcm, int(scene["sample_rate"]), csv_text
 
@@ -358,5 +427,16 @@ def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["synthesize", "render_scene", "render_scene_file", "load_scene", "load_resources",
-           "wav_bytes"]  # fmt: skip
+__all__ = [
+    "synth_config",
+    "synthesize",
+    "draw_scene",
+    "render_scene",
+    "render_scene_file",
+    "load_scene",
+    "load_resources",
+    "resources_for_config",
+    "resources_for_scene",
+    "check_scene_options",
+    "wav_bytes",
+]

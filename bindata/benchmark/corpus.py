@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataset import paths_of
 from ..errors import BenchmarkError, DatasetError
 from ..folds import fold_of
 from ..io import manifest_path, read_manifest
@@ -66,12 +67,12 @@ class Corpus:
 
     def audio_path(self, stem: str) -> Path:
         """``audio/<stem>.wav``."""
-        return self.root / "audio" / f"{stem}.wav"
+        return paths_of(self.root, stem)["audio"]
 
     def rows(self, stem: str) -> np.ndarray:
         """DCASE rows of a file (:data:`bindata.labels.ROW_DTYPE`, distance in cm), cached."""
         if stem not in self._rows:
-            path = self.root / "metadata" / f"{stem}.csv"
+            path = paths_of(self.root, stem)["metadata"]
             if not path.is_file():
                 raise DatasetError(f"{path}: metadata file missing")
             self._rows[stem] = read_metadata_csv(path)

@@ -8,44 +8,36 @@ import click
 
 from .params import FINITE_FLOAT, FiniteFloat
 
-#: CLI flag -> dotted config key, so that config errors name the flag the user typed.
-FLAG_KEYS = {
+#: CLI flag -> library option (:data:`bindata.config.OPTIONS`, which maps options to config
+#: keys), so that config errors name the flag the user typed.
+FLAG_OPTIONS = {
     "--n": "n_files",
     "--overlap": "max_overlap",
     "--folds": "n_folds",
     "--duration": "duration_s",
     "--rate": "sample_rate",
-    "--rt60": "room.rt60_s",
-    "--events-per-file": "events.per_file",
-    "--hrir": "hrir.sofa",
-    "--hrir-level": "hrir.calibration",
-    "--events": "events.library",
+    "--rt60": "rt60_s",
+    "--events-per-file": "events_per_file",
+    "--hrir": "hrir",
+    "--nearfield": "nearfield",
+    "--hrir-level": "hrir_calibration",
+    "--events": "events",
+    "--anechoic": "anechoic",
     "--rooms": "rooms",
-    "--moving": "motion.moving_fraction",
-    "--angular-speed": "motion.angular_speed_deg_s",
-    "--line-fraction": "motion.line_fraction",
-    "--linear-speed": "motion.linear_speed_m_s",
-    "--head-rotation": "head.rotation",
-    "--head-speed": "head.speed_deg_s",
-    "--snr": "ambience.snr_db",
-    "--ambience": "ambience.source",
+    "--moving": "moving",
+    "--angular-speed": "angular_speed_deg_s",
+    "--line-fraction": "line_fraction",
+    "--linear-speed": "linear_speed_m_s",
+    "--head-rotation": "head_rotation",
+    "--head-speed": "head_speed_deg_s",
+    "--snr": "snr_db",
+    "--ambience": "ambience",
 }
 
 
 #: Library setting (``BindataError.key``) -> flag, so that such errors name the flag typed.
 SETTING_FLAGS = {"seed": "--seed", "jobs": "--jobs", "scheduler": "--scheduler",
                  "overwrite": "--overwrite", "resume": "--resume"}  # fmt: skip
-
-
-#: Config key -> flag, for library errors about a config key (``BindataError.key``).
-CONFIG_FLAGS = {key: flag for flag, key in FLAG_KEYS.items()}
-
-
-def _ints_ge(name: str, value: int | None, minimum: int) -> None:
-    from ..errors import ConfigError
-
-    if value is not None and value < minimum:
-        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
 
 
 @click.command("synth")
@@ -162,35 +154,33 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
                   angular_speed, line_fraction, linear_speed, head_rotation, head_speed, snr,
                   ambience):  # fmt: skip
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
-    from ..config import load_config
     from ..errors import BindataError, ConfigError
-    from ..rooms.registry import inline_preset
-    from ..synth import synthesize
+    from ..synth import synth_config, synthesize
 
-    _ints_ge("--n", n_files, 1)
-    _ints_ge("--overlap", overlap, 1)
-    _ints_ge("--seed", seed, 0)
+    if seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {seed}")
     if jobs == 0 or jobs < -1:
         raise ConfigError(f"--jobs must be >= 1 or -1 (all cores), got {jobs}")
     if overwrite and resume:
         raise ConfigError("--overwrite and --resume exclude each other; choose one")
-    overrides = {
-        "n_files": n_files, "max_overlap": overlap, "n_folds": folds, "duration_s": duration,
-        "sample_rate": rate, "room.rt60_s": list(rt60) if rt60 else None,
-        "events.per_file": list(events_per_file) if events_per_file else None,
-        "hrir.sofa": hrir, "hrir.nearfield": nearfield, "events.library": events_library,
-        "room.anechoic": anechoic, "hrir.calibration": hrir_level,
-        "rooms": rooms, "motion.moving_fraction": moving,
-        "motion.angular_speed_deg_s": list(angular_speed) if angular_speed else None,
-        "motion.line_fraction": line_fraction,
-        "motion.linear_speed_m_s": list(linear_speed) if linear_speed else None,
-        "head.rotation": head_rotation, "head.speed_deg_s": list(head_speed) if head_speed else None,
-        "ambience.snr_db": list(snr) if snr else None, "ambience.source": ambience,
+    given = {
+        "--n": n_files, "--overlap": overlap, "--folds": folds, "--duration": duration,
+        "--rate": rate, "--rt60": rt60, "--events-per-file": events_per_file, "--hrir": hrir,
+        "--nearfield": nearfield, "--hrir-level": hrir_level, "--events": events_library,
+        "--anechoic": anechoic, "--rooms": rooms, "--moving": moving,
+        "--angular-speed": angular_speed, "--line-fraction": line_fraction,
+        "--linear-speed": linear_speed, "--head-rotation": head_rotation,
+        "--head-speed": head_speed, "--snr": snr, "--ambience": ambience,
     }  # fmt: skip
-    names = {key: flag for flag, key in FLAG_KEYS.items()}
-    cfg = load_config(config_path, overrides=overrides, flag_names=names)
+    options = {
+        FLAG_OPTIONS[flag]: value
+        for flag, value in given.items()
+        if value is not None and value != ()
+    }
+    names = {option: flag for flag, option in FLAG_OPTIONS.items()}
+    # the same two steps as bindata.synthesize: the same bytes for the same config and seed
+    cfg = synth_config(config_path, options=options, names=names)
     try:
-        cfg["rooms"] = inline_preset(cfg["rooms"])  # checked; a file's preset kept in the manifest
         manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite,
                               resume=resume, scheduler=scheduler,
                               connect_timeout_s=scheduler_timeout, progress=not quiet)  # fmt: skip
@@ -201,7 +191,10 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
 
 def _in_flag_terms(exc):
     """The library's error, naming the flag of the setting it is about (and what to do next)."""
+    from ..config import OPTIONS
     from ..errors import InterruptedRun
+
+    config_flags = {OPTIONS[option]: flag for flag, option in FLAG_OPTIONS.items()}
 
     if isinstance(exc, InterruptedRun):
         if exc.done is not None:
@@ -212,8 +205,8 @@ def _in_flag_terms(exc):
                     "to finish an interrupted run",)  # fmt: skip
     elif exc.key in SETTING_FLAGS:
         exc.args = (f"{SETTING_FLAGS[exc.key]}: {exc}",)
-    elif exc.key in CONFIG_FLAGS:
-        exc.args = (f"{CONFIG_FLAGS[exc.key]}: {exc}",)
+    elif exc.key in config_flags:
+        exc.args = (f"{config_flags[exc.key]}: {exc}",)
     return exc
 
 
@@ -240,6 +233,7 @@ def _in_flag_terms(exc):
 )
 def regen_command(scene_path, out_path, check_path, hrir, events_library, ambience_folder):
     """Re-render one file from its scene JSON and check it is byte-identical."""
+    from ..dataset import paths_of
     from ..errors import DatasetError, OutputExistsError
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
@@ -254,7 +248,7 @@ def regen_command(scene_path, out_path, check_path, hrir, events_library, ambien
         click.echo(f"wrote {out_path}")
     scene_path = Path(scene_path)
     if check_path is None and not out_path:
-        check_path = scene_path.parent.parent / "audio" / f"{scene_path.stem}.wav"
+        check_path = paths_of(scene_path.parent.parent, scene_path.stem)["audio"]
     if check_path:
         if not Path(check_path).exists():
             raise DatasetError(f"{check_path}: not found (pass --out to write the audio instead)")
