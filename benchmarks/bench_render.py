@@ -82,8 +82,11 @@ def material_room(args, rt60: float) -> tuple[dict, dict]:
 
     preset = dict(load_preset(args.materials))
     x, y, z = args.room
-    preset.update(name=f"{preset['name']}-rt60-{round(rt60 * 1000)}ms", rt60_s=[rt60, rt60],
-                  size_m={"width": [x, x], "length": [y, y], "height": [z, z]})  # fmt: skip
+    preset.update(
+        name=f"{preset['name']}-rt60-{round(rt60 * 1000)}ms",
+        rt60_s=[rt60, rt60],
+        size_m={"width": [x, x], "length": [y, y], "height": [z, z]},
+    )
     cfg = {**default_config(), "rooms": preset}
     return draw_room(cfg, np.random.default_rng(args.seed)), cfg
 
@@ -107,8 +110,14 @@ def child_bindata(args) -> dict:
         pose = {"position_m": listener.tolist(), "yaw_deg": 0.0}
 
         def render(src):
-            return kind_of(desc).render(desc, listener=pose, source_m=src, hrirset=hs,
-                                        render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+            return kind_of(desc).render(
+                desc,
+                listener=pose,
+                source_m=src,
+                hrirset=hs,
+                render_cfg=cfg["render"],
+                anechoic=False,
+            )
     else:
         room = ShoeboxRoom(tuple(args.room), args.rt60)
 
@@ -322,12 +331,19 @@ def _peer_columns(room, peer_room, kind, cfg, listener, src, bands) -> tuple[lis
     (dB, 5 ms grid, 200 ms) to bindata's omnidirectional render of ``room``, same source."""
     from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
 
-    omni = kind.render(room, listener=listener, source_m=src, hrirset=omnidirectional_set(FS),
-                       render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+    omni = kind.render(
+        room,
+        listener=listener,
+        source_m=src,
+        hrirset=omnidirectional_set(FS),
+        render_cfg=cfg["render"],
+        anechoic=False,
+    )
     start = int(round(omni.onset_samples))
     ours = omni.ir[0, start - 2 :]
-    theirs, direct = pyroomacoustics_rir(peer_room, listener_m=listener["position_m"], source_m=src,
-                                         sample_rate=FS)  # fmt: skip
+    theirs, direct = pyroomacoustics_rir(
+        peer_room, listener_m=listener["position_m"], source_m=src, sample_rate=FS
+    )
     theirs = theirs[direct - 2 : direct + ours.size]
     grid = np.arange(0, int(0.2 * FS), int(0.005 * FS))
     gap = np.max(np.abs(_edc_db(_band_filter(ours))[grid] - _edc_db(_band_filter(theirs))[grid]))
@@ -350,10 +366,15 @@ def preset_report(args) -> None:
     counts = {"source": 0, "room": 0, "pyroomacoustics": 0}
     per_band, per_band_room = np.zeros(len(bands)), np.zeros(len(bands))
     gaps = []
-    print(f"preset {args.rooms}: {args.n_rooms} rooms, {args.sources} far source(s) each; cells: "
-          "predicted / bindata / pyroomacoustics (image sources) T30 (s)")  # fmt: skip
-    print(f"{'room':>4} | {'s/src':>5} | " + " | ".join(f"{b:>5} Hz {'':>10}" for b in bands)
-          + " | EDC gap dB")  # fmt: skip
+    print(
+        f"preset {args.rooms}: {args.n_rooms} rooms, {args.sources} far source(s) each; cells: "
+        "predicted / bindata / pyroomacoustics (image sources) T30 (s)"
+    )
+    print(
+        f"{'room':>4} | {'s/src':>5} | "
+        + " | ".join(f"{b:>5} Hz {'':>10}" for b in bands)
+        + " | EDC gap dB"
+    )
     for k in range(args.n_rooms):
         rng = np.random.default_rng([args.seed, k])
         room = draw_room(cfg, rng)
@@ -365,8 +386,14 @@ def preset_report(args) -> None:
         for _ in range(args.sources):
             src = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
             t0 = time.perf_counter()
-            brir = kind.render(room, listener=listener, source_m=src, hrirset=hs,
-                               render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+            brir = kind.render(
+                room,
+                listener=listener,
+                source_m=src,
+                hrirset=hs,
+                render_cfg=cfg["render"],
+                anechoic=False,
+            )
             dt = time.perf_counter() - t0
             meas = np.array([_band_t30(brir.ir, b) for b in bands])
             room_meas.append(meas)
@@ -375,11 +402,33 @@ def preset_report(args) -> None:
             if not args.no_peer:
                 c = cfg["render"]["speed_of_sound"]
                 ism = image_source_variant(room, speed_of_sound=c) if "surfaces" in room else room
-                mine = meas if ism is room else np.array([_band_t30(kind.render(
-                    ism, listener=listener, source_m=src, hrirset=hs, render_cfg=cfg["render"],
-                    anechoic=False).ir, b) for b in bands])  # fmt: skip
-                peer_room = ism if "surfaces" in ism else flat_room_as_materials(
-                    ism, speed_of_sound=c, decay_db=cfg["render"]["decay_db"])  # fmt: skip
+                mine = (
+                    meas
+                    if ism is room
+                    else np.array(
+                        [
+                            _band_t30(
+                                kind.render(
+                                    ism,
+                                    listener=listener,
+                                    source_m=src,
+                                    hrirset=hs,
+                                    render_cfg=cfg["render"],
+                                    anechoic=False,
+                                ).ir,
+                                b,
+                            )
+                            for b in bands
+                        ]
+                    )
+                )
+                peer_room = (
+                    ism
+                    if "surfaces" in ism
+                    else flat_room_as_materials(
+                        ism, speed_of_sound=c, decay_db=cfg["render"]["decay_db"]
+                    )
+                )
                 peer, gap = _peer_columns(ism, peer_room, kind, cfg, listener, src, bands)
                 peer = np.asarray(peer)
                 gaps.append(gap)
@@ -387,8 +436,9 @@ def preset_report(args) -> None:
             ok = np.abs(meas / pred - 1) <= 0.1
             per_band += ok
             counts["source"] += bool(ok.all())
-            cells = " | ".join(f"{p:4.2f}/{m:4.2f}/{q:4.2f}" for p, m, q in zip(pred, meas, peer,
-                                                                               strict=True))  # fmt: skip
+            cells = " | ".join(
+                f"{p:4.2f}/{m:4.2f}/{q:4.2f}" for p, m, q in zip(pred, meas, peer, strict=True)
+            )
             print(f"{k:>4} | {dt:5.2f} | {cells} | {gap:5.2f}")
         ok = np.abs(np.mean(room_meas, axis=0) / pred - 1) <= 0.1
         per_band_room += ok
@@ -397,17 +447,24 @@ def preset_report(args) -> None:
 
     def line(n, of, band_counts):
         return f"{n}/{of}; per band: " + ", ".join(
-            f"{b} Hz {int(c)}/{of}" for b, c in zip(bands, band_counts, strict=True))
+            f"{b} Hz {int(c)}/{of}" for b, c in zip(bands, band_counts, strict=True)
+        )
 
-    print("sources with every band's T30 within 10 % of the prediction: "
-          + line(counts["source"], total, per_band))
-    print(f"rooms (T30 averaged over their {args.sources} sources) with every band within 10 %: "
-          + line(counts["room"], args.n_rooms, per_band_room))  # fmt: skip
+    print(
+        "sources with every band's T30 within 10 % of the prediction: "
+        + line(counts["source"], total, per_band)
+    )
+    print(
+        f"rooms (T30 averaged over their {args.sources} sources) with every band within 10 %: "
+        + line(counts["room"], args.n_rooms, per_band_room)
+    )
     if gaps:
-        print(f"sources with every band's image-source T30 within 10 % of pyroomacoustics': "
-              f"{counts['pyroomacoustics']}/{total}; EDC gap (177 Hz-5.7 kHz, 200 ms) "
-              f"median {np.median(gaps):.2f} dB, max {np.max(gaps):.2f} dB, "
-              f"<= 1 dB in {sum(g <= 1.0 for g in gaps)}/{len(gaps)}")  # fmt: skip
+        print(
+            f"sources with every band's image-source T30 within 10 % of pyroomacoustics': "
+            f"{counts['pyroomacoustics']}/{total}; EDC gap (177 Hz-5.7 kHz, 200 ms) "
+            f"median {np.median(gaps):.2f} dB, max {np.max(gaps):.2f} dB, "
+            f"<= 1 dB in {sum(g <= 1.0 for g in gaps)}/{len(gaps)}"
+        )
 
 
 def main(argv=None) -> None:
@@ -429,8 +486,11 @@ def main(argv=None) -> None:
     p.add_argument("--materials", help="room preset whose materials and air both routes use")
     p.add_argument("--rooms", help="room preset (bindata rooms list): time and check its rooms")
     p.add_argument("--n-rooms", type=int, default=4, help="rooms drawn from --rooms [4]")
-    p.add_argument("--no-peer", action="store_true",
-                   help="with --rooms: skip the pyroomacoustics columns (faster)")
+    p.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="with --rooms: skip the pyroomacoustics columns (faster)",
+    )
     p.add_argument("--child", choices=["bindata", "pra"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.rooms:

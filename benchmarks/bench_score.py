@@ -84,8 +84,11 @@ def build(root: Path, n_files: int, seed: int) -> None:
         (root / "ref" / "metadata" / f"{stem}.csv").write_text(rows_to_csv_text(ref))
         (root / "pred" / f"{stem}.csv").write_text(rows_text(perturb(rng, ref)))
         files.append({"stem": stem, "fold": i % 4 + 1})
-    manifest = {"config": {"duration_s": DURATION_S}, "files": files,
-                "classes": [f"class{k}" for k in range(10)]}  # fmt: skip
+    manifest = {
+        "config": {"duration_s": DURATION_S},
+        "files": files,
+        "classes": [f"class{k}" for k in range(10)],
+    }
     (root / "ref" / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -107,8 +110,10 @@ def peer_inputs(root: Path):
             e = eq1_combine([p.astype(float) for p in parts]) >= 0.5
         else:
             e = rows_activity(est_rows, n_frames=N_FRAMES, view=view)
-        events = [(activity_to_events(r[k], view.classes), activity_to_events(e[k], view.classes))
-                  for k in range(len(r))]  # fmt: skip
+        events = [
+            (activity_to_events(r[k], view.classes), activity_to_events(e[k], view.classes))
+            for k in range(len(r))
+        ]
         inputs[name] = (view.classes, events)
     return inputs
 
@@ -160,17 +165,25 @@ def main() -> None:
         mine = res["views"][name]["overall"]["f_measure"]
         assert abs(mine - f) < 1e-12, f"{name}: bindata F {mine} != sed_eval F {f}"
     n_views = len(res["views"])
-    print(f"files: {args.files} x {DURATION_S:g} s, views scored: {n_views}, "
-          f"overall F1 identical to sed_eval for all {len(peer_f)} views")  # fmt: skip
+    print(
+        f"files: {args.files} x {DURATION_S:g} s, views scored: {n_views}, "
+        f"overall F1 identical to sed_eval for all {len(peer_f)} views"
+    )
     print(f"bindata score_dataset (read + check + score): {ours_s:.3f} s (best of {args.repeat})")
-    print(f"  ratio to the {TARGET_S:g} s target: {ours_s / TARGET_S:.3f} "
-          f"({'met' if ours_s <= TARGET_S else 'MISSED'})")  # fmt: skip
+    print(
+        f"  ratio to the {TARGET_S:g} s target: {ours_s / TARGET_S:.3f} "
+        f"({'met' if ours_s <= TARGET_S else 'MISSED'})"
+    )
     d24, d23 = res_all["seld"]["dcase2024"]["macro"], res_all["seld"]["dcase2023"]["macro"]
-    print(f"bindata score_dataset --metrics all (paper + dcase2024/2023/2025): {all_s:.3f} s "
-          f"(best of {args.repeat}); ratio to the {TARGET_ALL_S:g} s target: "
-          f"{all_s / TARGET_ALL_S:.3f} ({'met' if all_s <= TARGET_ALL_S else 'MISSED'})")  # fmt: skip
-    print(f"  dcase2024 macro F {d24['f_score']:.3f}, DOAE {d24['doa_error_deg']:.1f} deg, "
-          f"RDE {d24['rel_distance_error']:.3f}; dcase2023 macro F {d23['f_score']:.3f}")  # fmt: skip
+    print(
+        f"bindata score_dataset --metrics all (paper + dcase2024/2023/2025): {all_s:.3f} s "
+        f"(best of {args.repeat}); ratio to the {TARGET_ALL_S:g} s target: "
+        f"{all_s / TARGET_ALL_S:.3f} ({'met' if all_s <= TARGET_ALL_S else 'MISSED'})"
+    )
+    print(
+        f"  dcase2024 macro F {d24['f_score']:.3f}, DOAE {d24['doa_error_deg']:.1f} deg, "
+        f"RDE {d24['rel_distance_error']:.3f}; dcase2023 macro F {d23['f_score']:.3f}"
+    )
     print(
         f"bindata score_dataset --metrics all --ci jackknife: {ci_s:.3f} s (one run); ratio to "
         f"the {TARGET_CI_S:g} s target: {ci_s / TARGET_CI_S:.3f} "
@@ -184,10 +197,14 @@ def main() -> None:
     )
     print(f"bindata score_submission (metrics only, files already read): {metric_s:.3f} s")
     print(f"sed_eval 0.2.1 SegmentBasedMetrics (metrics only, same views): {peer_s:.3f} s")
-    print(f"  ratio bindata end to end / sed_eval: {ours_s / peer_s:.4f} "
-          f"(sed_eval is {peer_s / ours_s:.1f}x slower)")  # fmt: skip
-    print(f"  ratio bindata metrics only / sed_eval: {metric_s / peer_s:.4f} "
-          f"(sed_eval is {peer_s / metric_s:.1f}x slower)")  # fmt: skip
+    print(
+        f"  ratio bindata end to end / sed_eval: {ours_s / peer_s:.4f} "
+        f"(sed_eval is {peer_s / ours_s:.1f}x slower)"
+    )
+    print(
+        f"  ratio bindata metrics only / sed_eval: {metric_s / peer_s:.4f} "
+        f"(sed_eval is {peer_s / metric_s:.1f}x slower)"
+    )
 
 
 if __name__ == "__main__":

@@ -101,15 +101,23 @@ def run_dask(
     env = dict(QUIET_WORKERS) if quiet else {}
     if not malloc_trim:
         env["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
-    with dask.config.set(env), LocalCluster(n_workers=workers, threads_per_worker=1,
-                                            processes=True, host="127.0.0.1",
-                                            dashboard_address=None) as cluster:  # fmt: skip
+    with (
+        dask.config.set(env),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
         with Client(cluster, set_as_default=False) as client:
             client.wait_for_workers(workers)
             client.run(_warm, cfg)
             cpu_before = sum(client.run(time.process_time).values())
-            result = _timed(cfg, work / f"dask-{workers}", seed,
-                            scheduler=cluster.scheduler_address)  # fmt: skip
+            result = _timed(
+                cfg, work / f"dask-{workers}", seed, scheduler=cluster.scheduler_address
+            )
             cpu = sum(client.run(time.process_time).values()) - cpu_before
         return (*result, cpu / (result[0] * workers))
 
@@ -132,8 +140,10 @@ def run_moving_files(cfg: dict, seed: int, n_files: int) -> tuple[float, float]:
     moving_cfg = {**cfg, "motion": {**cfg["motion"], "moving_fraction": 1.0}}
     hrirset, library, record = resources_for_config(cfg)
     _warm(cfg)
-    scenes = [sample_scene(moving_cfg, seed=seed, file_index=i, library=library,
-                           resources=record) for i in range(n_files)]  # fmt: skip
+    scenes = [
+        sample_scene(moving_cfg, seed=seed, file_index=i, library=library, resources=record)
+        for i in range(n_files)
+    ]
     render_scene(scenes[0], library=library, hrirset=hrirset)  # warm-up (caches)
     times = []
     for variant in (scenes, [_static_copy(s) for s in scenes]):
@@ -152,10 +162,18 @@ def main_moving(args) -> int:
     t_move, t_static = run_moving_files(cfg, args.seed, n_a)
     ratio = t_move / t_static
     verdict = "ok" if ratio <= TARGET_MOVING else f"above the {TARGET_MOVING}x target"
-    print(f"(a) {n_a} files, every event moving: {t_move / n_a:.3f} s/file, static "
-          f"{t_static / n_a:.3f} s/file: {ratio:.2f}x ({verdict})")  # fmt: skip
-    moving = load_config(overrides={**base, "max_overlap": 2, "motion.moving_fraction": 0.5,
-                                    "ambience.snr_db": [6.0, 30.0]})  # fmt: skip
+    print(
+        f"(a) {n_a} files, every event moving: {t_move / n_a:.3f} s/file, static "
+        f"{t_static / n_a:.3f} s/file: {ratio:.2f}x ({verdict})"
+    )
+    moving = load_config(
+        overrides={
+            **base,
+            "max_overlap": 2,
+            "motion.moving_fraction": 0.5,
+            "ambience.snr_db": [6.0, 30.0],
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
         t_plain, _, _ = run_local(cfg, work / "static", args.seed, 2)
@@ -165,14 +183,18 @@ def main_moving(args) -> int:
         verdict = "ok" if ok else f"above the {TARGET_MOVING_RUN_S:g} s target"
     else:
         verdict = f"the {TARGET_MOVING_RUN_S:g} s target is for --n 400"
-    print(f"(b) {args.n} files, 2 jobs: static default {t_plain:.1f} s; --overlap 2 --moving 0.5 "
-          f"--snr 6 30: {t_moving:.1f} s ({t_moving / t_plain:.2f}x; {verdict})")  # fmt: skip
+    print(
+        f"(b) {args.n} files, 2 jobs: static default {t_plain:.1f} s; --overlap 2 --moving 0.5 "
+        f"--snr 6 30: {t_moving:.1f} s ({t_moving / t_plain:.2f}x; {verdict})"
+    )
     return 0
 
 
 def _checksums(manifest: dict) -> list[tuple]:
-    return [(f["stem"], f["audio_sha256"], f["metadata_sha256"], f["scene_sha256"])
-            for f in manifest["files"]]  # fmt: skip
+    return [
+        (f["stem"], f["audio_sha256"], f["metadata_sha256"], f["scene_sha256"])
+        for f in manifest["files"]
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,23 +202,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=400, help="files per run [400]")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rooms", default="paper", help="room preset (bindata rooms list) [paper]")
-    parser.add_argument("--only", choices=["local", "dask", "moving"],
-                        help="time one backend only, or moving scenes")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        choices=["local", "dask", "moving"],
+        help="time one backend only, or moving scenes",
+    )
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
-    parser.add_argument("--dask-malloc-trim", action="store_true",
-                        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")  # fmt: skip
-    parser.add_argument("--dask-defaults", action="store_true",
-                        help="keep Dask's default profiler and monitor intervals")  # fmt: skip
+    parser.add_argument(
+        "--dask-malloc-trim",
+        action="store_true",
+        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers",
+    )
+    parser.add_argument(
+        "--dask-defaults",
+        action="store_true",
+        help="keep Dask's default profiler and monitor intervals",
+    )
     args = parser.parse_args(argv)
     if args.only == "moving":
         return main_moving(args)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
-    print(f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "
+        f"{os.cpu_count()} CPUs"
+    )
     if "dask" in backends:
-        print("  Dask workers: " + ("Dask's default background work" if args.dask_defaults
-                                  else "quiet settings of docs/cluster.md (--dask-defaults: off)"))  # fmt: skip
+        print(
+            "  Dask workers: "
+            + (
+                "Dask's default background work"
+                if args.dask_defaults
+                else "quiet settings of docs/cluster.md (--dask-defaults: off)"
+            )
+        )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
         times, manifests = {}, {}
@@ -206,9 +245,13 @@ def main(argv: list[str] | None = None) -> int:
                     t, manifests[(backend, n)], busy = run_local(cfg, work, args.seed, n)
                 else:
                     t, manifests[(backend, n)], busy = run_dask(
-                        cfg, work, args.seed, n, malloc_trim=args.dask_malloc_trim,
+                        cfg,
+                        work,
+                        args.seed,
+                        n,
+                        malloc_trim=args.dask_malloc_trim,
                         quiet=not args.dask_defaults,
-                    )  # fmt: skip
+                    )
                 times[(backend, n)] = t
                 note = "" if busy is None else f"  (workers busy {100 * busy:.0f} % of the time)"
                 print(f"  {backend:5s} {n} worker(s): {t:8.1f} s  {t / args.n:6.3f} s/file{note}")
@@ -218,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"speed-up 1 -> 2 workers, {backend}: {ratio:.2f}x ({verdict})")
     if len(backends) == 2:
         for n in (1, 2):
-            print(f"dask / local time with {n} worker(s): "
-                  f"{times[('dask', n)] / times[('local', n)]:.2f}")  # fmt: skip
+            print(
+                f"dask / local time with {n} worker(s): "
+                f"{times[('dask', n)] / times[('local', n)]:.2f}"
+            )
     reference = _checksums(next(iter(manifests.values())))
     same = all(_checksums(m) == reference for m in manifests.values())
     print(f"identical files across all runs: {'yes' if same else 'NO'}")

@@ -67,26 +67,53 @@ def _members(spec, config, device, compute, seed=0):
     """Fresh members (network and Adam) of the models of ``spec``."""
     out = []
     for k, model in enumerate(spec):
-        net = build_model([(b.units, len(b.classes)) for b in model.branches],
-                          generator=torch.Generator().manual_seed(seed + k),
-                          filters=config.filters, pool=config.pool, gru_units=config.gru_units)  # fmt: skip
+        net = build_model(
+            [(b.units, len(b.classes)) for b in model.branches],
+            generator=torch.Generator().manual_seed(seed + k),
+            filters=config.filters,
+            pool=config.pool,
+            gru_units=config.gru_units,
+        )
         prepare(net, device, compute)
-        out.append({"model": model, "net": net,
-                    "opt": torch.optim.Adam(net.parameters(), lr=config.learning_rate)})  # fmt: skip
+        out.append(
+            {
+                "model": model,
+                "net": net,
+                "opt": torch.optim.Adam(net.parameters(), lr=config.learning_rate),
+            }
+        )
     return out
 
 
 def _train_steps(group, n_batches, config, device, compute, precision) -> float:
     """Seconds of ``n_batches`` training steps of ``group`` (one batched network if > 1)."""
     for m in group:
-        m["sets"] = (SyntheticSet(n_batches, batch_size=config.batch_size, seq_len=config.seq_len,
-                                  n_bins=512, n_classes=len(m["model"].classes), seed=1),)  # fmt: skip
+        m["sets"] = (
+            SyntheticSet(
+                n_batches,
+                batch_size=config.batch_size,
+                seq_len=config.seq_len,
+                n_bins=512,
+                n_classes=len(m["model"].classes),
+                seed=1,
+            ),
+        )
     module, forward, opt, finish = group_network(group, compute)
     splits = [[len(b.classes) for b in m["model"].branches] for m in group]
     t0 = time.perf_counter()
-    run_pass(module, forward, opt, [m["sets"][0] for m in group], splits=splits,
-             rngs=[None] * len(group), swap_rngs=[None] * len(group), config=config,
-             device=device, compute=compute, precision=precision)  # fmt: skip
+    run_pass(
+        module,
+        forward,
+        opt,
+        [m["sets"][0] for m in group],
+        splits=splits,
+        rngs=[None] * len(group),
+        swap_rngs=[None] * len(group),
+        config=config,
+        device=device,
+        compute=compute,
+        precision=precision,
+    )
     if str(device).startswith("cuda"):
         torch.cuda.synchronize()
     wall = time.perf_counter() - t0
@@ -96,12 +123,14 @@ def _train_steps(group, n_batches, config, device, compute, precision) -> float:
 
 def _settings(args, device):
     plain = {"keep_freed_memory": False}
-    out = [("fp32", ComputeConfig(precision="fp32", channels_last=False, **plain)),
-           ("fp32 channels-last", ComputeConfig(precision="fp32", **plain)),
-           ("bf16", ComputeConfig(precision="bf16", channels_last=False, **plain)),
-           ("bf16 channels-last", ComputeConfig(precision="bf16", **plain)),
-           ("fp32 channels-last, memory kept", ComputeConfig(precision="fp32")),
-           ("bf16 channels-last, memory kept", ComputeConfig(precision="bf16"))]  # fmt: skip
+    out = [
+        ("fp32", ComputeConfig(precision="fp32", channels_last=False, **plain)),
+        ("fp32 channels-last", ComputeConfig(precision="fp32", **plain)),
+        ("bf16", ComputeConfig(precision="bf16", channels_last=False, **plain)),
+        ("bf16 channels-last", ComputeConfig(precision="bf16", **plain)),
+        ("fp32 channels-last, memory kept", ComputeConfig(precision="fp32")),
+        ("bf16 channels-last, memory kept", ComputeConfig(precision="bf16")),
+    ]
     if args.compile:
         out.append(("bf16 channels-last compiled", ComputeConfig(precision="bf16", compile=True)))
     return out
@@ -112,8 +141,10 @@ def epoch_times(args, device) -> dict:
     config = TrainConfig()
     spec = get_method("EqSepBran-J").models
     rows, base = {}, None
-    print(f"1. default model, {args.batches} timed steps after {args.warmup} warm-up step(s), "
-          f"epoch = mean step x {BATCHES_PER_EPOCH}")  # fmt: skip
+    print(
+        f"1. default model, {args.batches} timed steps after {args.warmup} warm-up step(s), "
+        f"epoch = mean step x {BATCHES_PER_EPOCH}"
+    )
     for name, compute in _settings(args, device):
         keep_freed_memory(compute.keeps_freed_memory(device))
         members = _members(spec, config, device, compute)
@@ -125,13 +156,18 @@ def epoch_times(args, device) -> dict:
         epoch = step * BATCHES_PER_EPOCH
         base = base or epoch
         rows[name] = {"warmup_s": warm, "step_s": step, "epoch_s": epoch}
-        print(f"   {name:32s} warm-up {warm:6.1f} s   step {step:6.2f} s   epoch {epoch:7.1f} s"
-              f"   x{base / epoch:4.2f} vs fp32", flush=True)  # fmt: skip
+        print(
+            f"   {name:32s} warm-up {warm:6.1f} s   step {step:6.2f} s   epoch {epoch:7.1f} s"
+            f"   x{base / epoch:4.2f} vs fp32",
+            flush=True,
+        )
     keep_freed_memory(ComputeConfig().keeps_freed_memory(device))  # the default from here on
     best = min(rows, key=lambda k: rows[k]["epoch_s"])
     verdict = "meets" if rows[best]["epoch_s"] <= TARGET_EPOCH_S else "misses"
-    print(f"   fastest: {best} ({rows[best]['epoch_s']:.1f} s/epoch), {verdict} the target of "
-          f"<= {TARGET_EPOCH_S:.0f} s")  # fmt: skip
+    print(
+        f"   fastest: {best} ({rows[best]['epoch_s']:.1f} s/epoch), {verdict} the target of "
+        f"<= {TARGET_EPOCH_S:.0f} s"
+    )
     return rows
 
 
@@ -143,19 +179,25 @@ def ensemble_throughput(args, device) -> dict:
     out = {}
     print(f"2. EqSepMod's {len(spec)} plane models, {args.batches} steps each, {precision}")
     small = TrainConfig(filters=args.small_filters, gru_units=args.small_gru)
-    for label, config in (("default", TrainConfig()), (f"small ({small.filters} filters, GRU "
-                                                        f"{small.gru_units})", small)):  # fmt: skip
+    for label, config in (
+        ("default", TrainConfig()),
+        (f"small ({small.filters} filters, GRU {small.gru_units})", small),
+    ):
         members = _members(spec, config, device, compute)
         _train_steps(members, args.warmup, config, device, compute, precision)  # warm up grouped
         for m in members:
             _train_steps([m], args.warmup, config, device, compute, precision)
-        alone = sum(_train_steps([m], args.batches, config, device, compute, precision)
-                    for m in members)  # fmt: skip
+        alone = sum(
+            _train_steps([m], args.batches, config, device, compute, precision) for m in members
+        )
         together = _train_steps(members, args.batches, config, device, compute, precision)
         n = len(members) * args.batches
         out[label] = {"one_by_one_per_s": n / alone, "ensemble_per_s": n / together}
-        print(f"   {label:32s} one by one {n / alone:7.2f} model-batches/s   ensemble "
-              f"{n / together:7.2f}   x{alone / together:4.2f}", flush=True)  # fmt: skip
+        print(
+            f"   {label:32s} one by one {n / alone:7.2f} model-batches/s   ensemble "
+            f"{n / together:7.2f}   x{alone / together:4.2f}",
+            flush=True,
+        )
     return out
 
 
@@ -167,9 +209,16 @@ def learned_f1(args, device) -> dict:
     cells = {}
     with tempfile.TemporaryDirectory() as tmp:
         for precision in ("fp32", "bf16"):
-            rep = run_benchmark(args.data, methods="EqSepBran-J", folds=f"{args.fold},",
-                                runs_dir=f"{tmp}/{precision}", config=config, device=device,
-                                compute=ComputeConfig(precision=precision), progress=False)  # fmt: skip
+            rep = run_benchmark(
+                args.data,
+                methods="EqSepBran-J",
+                folds=f"{args.fold},",
+                runs_dir=f"{tmp}/{precision}",
+                config=config,
+                device=device,
+                compute=ComputeConfig(precision=precision),
+                progress=False,
+            )
             res = rep["results"]["EqSepBran-J"]
             epoch_s = next(iter(res["models"][str(args.fold)].values()))["epoch_s"]
             cells[precision] = res["mean"]
@@ -179,8 +228,10 @@ def learned_f1(args, device) -> dict:
     for cell, f32 in cells["fp32"].items():
         diff = 100 * (cells["bf16"][cell] - f32)
         worst = max(worst, abs(diff))
-        print(f"   {cell:20s} fp32 {100 * f32:6.2f}   bf16 {100 * cells['bf16'][cell]:6.2f}"
-              f"   {diff:+5.2f}")  # fmt: skip
+        print(
+            f"   {cell:20s} fp32 {100 * f32:6.2f}   bf16 {100 * cells['bf16'][cell]:6.2f}"
+            f"   {diff:+5.2f}"
+        )
     print(f"   largest difference {worst:.2f} points ({'within' if worst <= 1 else 'outside'} +-1)")
     return cells
 
@@ -201,9 +252,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, "
-          f"CPU capability {torch.backends.cpu.get_cpu_capability()}, oneDNN bf16 "
-          f"{cpu_has_bf16()}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}, oneDNN bf16 "
+        f"{cpu_has_bf16()}"
+    )
     epoch_times(args, args.device)
     if not args.skip_ensemble:
         ensemble_throughput(args, args.device)

@@ -100,11 +100,13 @@ def diffuse_correlations(ir: np.ndarray, weights: np.ndarray) -> np.ndarray:
     n_fft = 1 << int(np.ceil(np.log2(2 * n - 1)))
     spec = np.fft.rfft(ir, n_fft, axis=-1)  # (M, 2, F)
     w = np.asarray(weights, float)[:, None]
-    cross = np.stack([
-        np.sum(w * np.abs(spec[:, 0]) ** 2, axis=0),
-        np.sum(w * np.abs(spec[:, 1]) ** 2, axis=0),
-        np.sum(w * spec[:, 0] * np.conj(spec[:, 1]), axis=0),
-    ])  # fmt: skip
+    cross = np.stack(
+        [
+            np.sum(w * np.abs(spec[:, 0]) ** 2, axis=0),
+            np.sum(w * np.abs(spec[:, 1]) ** 2, axis=0),
+            np.sum(w * spec[:, 0] * np.conj(spec[:, 1]), axis=0),
+        ]
+    )
     corr = np.fft.irfft(cross, n_fft, axis=-1)
     return np.concatenate([corr[:, n_fft - (n - 1) :], corr[:, :n]], axis=-1)
 
@@ -117,8 +119,9 @@ def _shell_correlations(shell) -> np.ndarray:
         weights = direction_weights(shell.azimuth_deg, shell.elevation_deg)
         return diffuse_correlations(shell.ir, weights)
 
-    return derived("diffuse_correlations", (shell.ir, shell.azimuth_deg, shell.elevation_deg),
-                   build)  # fmt: skip
+    return derived(
+        "diffuse_correlations", (shell.ir, shell.azimuth_deg, shell.elevation_deg), build
+    )
 
 
 def _spectra_on_grid(corr: np.ndarray, n_samples: int) -> np.ndarray:
@@ -258,8 +261,10 @@ class AmbienceFolder:
 
     def describe(self) -> dict:
         """JSON-able summary for the manifest."""
-        return {"root": str(self.root), "files": [f.path.relative_to(self.root).as_posix()
-                                                   for f in self.files]}  # fmt: skip
+        return {
+            "root": str(self.root),
+            "files": [f.path.relative_to(self.root).as_posix() for f in self.files],
+        }
 
     def load(self, index: int, *, sample_rate: int, n_samples: int, offset: float) -> np.ndarray:
         """File ``index`` at ``sample_rate``, ``n_samples`` long from relative ``offset`` in
@@ -275,8 +280,9 @@ class AmbienceFolder:
             up, down = resample_ratio(rate, sample_rate)
             data = resample_poly(data, up, down, axis=0)
         start = int(float(offset) * data.shape[0]) % max(data.shape[0], 1)
-        out = loop_to_length(np.roll(data, -start, axis=0), n_samples,
-                             fade=int(LOOP_FADE_S * sample_rate))  # fmt: skip
+        out = loop_to_length(
+            np.roll(data, -start, axis=0), n_samples, fade=int(LOOP_FADE_S * sample_rate)
+        )
         rms = float(np.sqrt(np.mean(out**2)))
         if rms <= 0:
             raise AmbienceError(f"{entry.path}: ambience recording is silent")
@@ -292,8 +298,9 @@ def _probe_ambience(path: Path, problems: Problems) -> AmbienceFile | None:
         problems.add(path, f"unreadable ({exc})")
         return None
     if info.channels != 2:
-        problems.add(path, f"has {info.channels} channel(s); ambience must be 2-channel "
-                     "(stereo or binaural)")  # fmt: skip
+        problems.add(
+            path, f"has {info.channels} channel(s); ambience must be 2-channel (stereo or binaural)"
+        )
         return None
     if info.frames == 0:
         problems.add(path, "is empty")
@@ -325,8 +332,9 @@ def loop_to_length(data: np.ndarray, n_samples: int, *, fade: int) -> np.ndarray
 
 
 # ----------------------------------------------------------------------------- SNR
-def event_power(events_mix: np.ndarray, active_frames: np.ndarray, sample_rate: int,
-                frame_s: float = 0.1) -> float:  # fmt: skip
+def event_power(
+    events_mix: np.ndarray, active_frames: np.ndarray, sample_rate: int, frame_s: float = 0.1
+) -> float:
     """Mean power of ``events_mix`` (n, 2) over the active label frames (bool, one per frame)."""
     hop = int(round(frame_s * sample_rate))
     mask = np.repeat(np.asarray(active_frames, bool), hop)[: events_mix.shape[0]]
@@ -361,15 +369,23 @@ def draw_ambience(cfg: dict, rng: np.random.Generator, *, folder=None) -> dict |
     lo, hi = amb["snr_db"]
     snr = round(float(rng.uniform(lo, hi)) if hi > lo else float(lo), 4)
     if amb["source"] == "diffuse":
-        return {"kind": "diffuse", "snr_db": snr,
-                "slope_db_per_octave": float(amb["slope_db_per_octave"]),
-                "noise_seed": int(rng.integers(2**63 - 1))}  # fmt: skip
+        return {
+            "kind": "diffuse",
+            "snr_db": snr,
+            "slope_db_per_octave": float(amb["slope_db_per_octave"]),
+            "noise_seed": int(rng.integers(2**63 - 1)),
+        }
     folder = folder if folder is not None else open_ambience_folder(amb["source"])
     index = int(rng.integers(len(folder.files)))
     entry = folder.files[index]
-    return {"kind": "recorded", "snr_db": snr, "folder": str(folder.root),
-            "file": entry.path.relative_to(folder.root).as_posix(),
-            "sha256": folder.sha256(index), "offset": round(float(rng.uniform()), 6)}  # fmt: skip
+    return {
+        "kind": "recorded",
+        "snr_db": snr,
+        "folder": str(folder.root),
+        "file": entry.path.relative_to(folder.root).as_posix(),
+        "sha256": folder.sha256(index),
+        "offset": round(float(rng.uniform()), 6),
+    }
 
 
 _FOLDERS: dict[str, AmbienceFolder] = {}
@@ -386,21 +402,29 @@ def open_ambience_folder(root) -> AmbienceFolder:
 def ambience_signal(record: dict, *, hrirset, n_samples: int, sample_rate: int) -> np.ndarray:
     """The ambience of a scene record (:func:`draw_ambience`): (n_samples, 2), RMS 1."""
     if record["kind"] == "diffuse":
-        return diffuse_field(hrirset.far_field_shell, n_samples=n_samples,
-                             sample_rate=sample_rate,
-                             rng=np.random.default_rng(int(record["noise_seed"])),
-                             slope_db_per_octave=float(record["slope_db_per_octave"]))  # fmt: skip
+        return diffuse_field(
+            hrirset.far_field_shell,
+            n_samples=n_samples,
+            sample_rate=sample_rate,
+            rng=np.random.default_rng(int(record["noise_seed"])),
+            slope_db_per_octave=float(record["slope_db_per_octave"]),
+        )
     folder = open_ambience_folder(record["folder"])
     names = [f.path.relative_to(folder.root).as_posix() for f in folder.files]
     if record["file"] not in names:
-        raise AmbienceError(f"{folder.root}: ambience recording {record['file']!r} of the "
-                            "scene is not in the folder")  # fmt: skip
+        raise AmbienceError(
+            f"{folder.root}: ambience recording {record['file']!r} of the "
+            "scene is not in the folder"
+        )
     index = names.index(record["file"])
     if folder.sha256(index) != record["sha256"]:
-        raise AmbienceError(f"{folder.files[index].path}: SHA-256 differs from the scene's "
-                            f"{record['sha256']} (the recording changed)")  # fmt: skip
-    return folder.load(index, sample_rate=sample_rate, n_samples=n_samples,
-                       offset=float(record["offset"]))  # fmt: skip
+        raise AmbienceError(
+            f"{folder.files[index].path}: SHA-256 differs from the scene's "
+            f"{record['sha256']} (the recording changed)"
+        )
+    return folder.load(
+        index, sample_rate=sample_rate, n_samples=n_samples, offset=float(record["offset"])
+    )
 
 
 def active_frames(rows: np.ndarray, n_frames: int) -> np.ndarray:
@@ -428,7 +452,19 @@ def scene_ambience(scene: dict, events_mix: np.ndarray, *, rows, hrirset) -> np.
     return scale_to_snr(signal, snr_db=float(record["snr_db"]), event_power_value=power)
 
 
-__all__ = ["AmbienceFolder", "active_frames", "ambience_signal", "draw_ambience",
-           "open_ambience_folder", "scene_ambience", "band_coherence", "diffuse_correlations", "diffuse_field",
-           "direction_weights", "event_power", "loop_to_length", "scale_to_snr",
-           "third_octave_bands"]  # fmt: skip
+__all__ = [
+    "AmbienceFolder",
+    "active_frames",
+    "ambience_signal",
+    "draw_ambience",
+    "open_ambience_folder",
+    "scene_ambience",
+    "band_coherence",
+    "diffuse_correlations",
+    "diffuse_field",
+    "direction_weights",
+    "event_power",
+    "loop_to_length",
+    "scale_to_snr",
+    "third_octave_bands",
+]

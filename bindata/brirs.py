@@ -72,23 +72,37 @@ def draw_room_layout(cfg: dict, *, seed: int, index: int, n_near: int, n_far: in
     bands = ["near"] * n_near + ["far"] * n_far
     for _ in range(cfg["listener"]["max_redraws"]):
         listener = kind.sample_listener(room, cfg, rngs["listener"])
-        positions = [kind.sample_source(room, cfg, listener, cfg["sources"][f"{b}_m"],
-                                        rngs["sources"]) for b in bands]  # fmt: skip
+        positions = [
+            kind.sample_source(room, cfg, listener, cfg["sources"][f"{b}_m"], rngs["sources"])
+            for b in bands
+        ]
         if all(p is not None for p in positions):
-            return {"room": room, "listener": listener,
-                    "sources": [(b, [float(v) for v in p]) for b, p in zip(bands, positions,
-                                                                           strict=True)]}  # fmt: skip
-    raise SceneError(f"room {index}: no listener position lets {n_near} near and {n_far} far "
-                     f"sources fit, after {cfg['listener']['max_redraws']} listener draws")  # fmt: skip
+            return {
+                "room": room,
+                "listener": listener,
+                "sources": [
+                    (b, [float(v) for v in p]) for b, p in zip(bands, positions, strict=True)
+                ],
+            }
+    raise SceneError(
+        f"room {index}: no listener position lets {n_near} near and {n_far} far "
+        f"sources fit, after {cfg['listener']['max_redraws']} listener draws"
+    )
 
 
 def _source_record(k: int, band: str, pos, listener: dict, brir) -> dict:
     az, el, dist = cartesian_to_spherical(
         room_to_head(pos, listener["position_m"], listener["yaw_deg"])
     )
-    return {"emitter": k, "band": band, "position_m": pos, "azimuth_deg": float(az),
-            "elevation_deg": float(el), "distance_m": float(dist),
-            "onset_samples": float(brir.onset_samples)}  # fmt: skip
+    return {
+        "emitter": k,
+        "band": band,
+        "position_m": pos,
+        "azimuth_deg": float(az),
+        "elevation_deg": float(el),
+        "distance_m": float(dist),
+        "onset_samples": float(brir.onset_samples),
+    }
 
 
 def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index) -> dict:
@@ -96,26 +110,53 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
     kind = kind_of(room)
     brirs, sources = [], []
     for k, (band, pos) in enumerate(layout["sources"]):
-        brir = kind.render(room, listener=listener, source_m=pos, hrirset=hrirset,
-                           render_cfg=cfg["render"], anechoic=bool(cfg["room"]["anechoic"]))  # fmt: skip
+        brir = kind.render(
+            room,
+            listener=listener,
+            source_m=pos,
+            hrirset=hrirset,
+            render_cfg=cfg["render"],
+            anechoic=bool(cfg["room"]["anechoic"]),
+        )
         brirs.append(brir.ir)
         sources.append(_source_record(k, band, pos, listener, brir))
     n = max(ir.shape[1] for ir in brirs)
     ir = np.stack([np.pad(b, ((0, 0), (0, n - b.shape[1]))) for b in brirs])
     sofa_path, json_path = out / f"{stem}.sofa", out / f"{stem}.json"
     label = kind.summary(room).get("label", room.get("kind"))
-    write_brir_sofa(sofa_path, ir=ir, sample_rate=hrirset.sample_rate,
-                    listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"],
-                    emitters_m=[s["position_m"] for s in sources], title=f"{stem} ({label})",
-                    room_description=f"bindata room {stem}, preset {room.get('preset')}")  # fmt: skip
-    record = {"format": f"{FORMAT}-room", "stem": stem, "room_index": index, "seed": seed,
-              "sofa": sofa_path.name, "sofa_sha256": sha256_file(sofa_path),
-              "sample_rate": int(hrirset.sample_rate), "room": {**room, "anechoic": False},
-              "rt60_target_s": rt60_target_s(room), "materials": _materials(room),
-              "listener": listener, "sources": sources, "hrir": hrirset.describe()}  # fmt: skip
+    write_brir_sofa(
+        sofa_path,
+        ir=ir,
+        sample_rate=hrirset.sample_rate,
+        listener_m=listener["position_m"],
+        yaw_deg=listener["yaw_deg"],
+        emitters_m=[s["position_m"] for s in sources],
+        title=f"{stem} ({label})",
+        room_description=f"bindata room {stem}, preset {room.get('preset')}",
+    )
+    record = {
+        "format": f"{FORMAT}-room",
+        "stem": stem,
+        "room_index": index,
+        "seed": seed,
+        "sofa": sofa_path.name,
+        "sofa_sha256": sha256_file(sofa_path),
+        "sample_rate": int(hrirset.sample_rate),
+        "room": {**room, "anechoic": False},
+        "rt60_target_s": rt60_target_s(room),
+        "materials": _materials(room),
+        "listener": listener,
+        "sources": sources,
+        "hrir": hrirset.describe(),
+    }
     write_json(json_path, record)
-    return {"stem": stem, "sofa": sofa_path.name, "sofa_sha256": record["sofa_sha256"],
-            "description": json_path.name, "description_sha256": sha256_file(json_path)}  # fmt: skip
+    return {
+        "stem": stem,
+        "sofa": sofa_path.name,
+        "sofa_sha256": record["sofa_sha256"],
+        "description": json_path.name,
+        "description_sha256": sha256_file(json_path),
+    }
 
 
 def plan_brirs_output(out: Path, *, overwrite: bool) -> list[Path]:
@@ -139,21 +180,37 @@ def plan_brirs_output(out: Path, *, overwrite: bool) -> list[Path]:
         return []
     if not overwrite:
         shown = ", ".join(p.name for p in entries[:5]) + (", ..." if len(entries) > 5 else "")
-        raise OutputExistsError(f"{out}: output folder is not empty ({len(entries)} entries: "
-                                f"{shown})", key="output.not_empty")  # fmt: skip
-    foreign = [p.name for p in entries
-               if not (p.is_file() and (p.name == INDEX or _NAME.fullmatch(p.name)
-                                        or is_temporary(p)))]  # fmt: skip
+        raise OutputExistsError(
+            f"{out}: output folder is not empty ({len(entries)} entries: {shown})",
+            key="output.not_empty",
+        )
+    foreign = [
+        p.name
+        for p in entries
+        if not (p.is_file() and (p.name == INDEX or _NAME.fullmatch(p.name) or is_temporary(p)))
+    ]
     if foreign:
-        raise OutputExistsError(f"{out}: holds entries bindata brirs did not write "
-                                f"({', '.join(foreign[:5])}); only its own files are replaced; "
-                                "choose an empty or new folder", key="overwrite")  # fmt: skip
+        raise OutputExistsError(
+            f"{out}: holds entries bindata brirs did not write "
+            f"({', '.join(foreign[:5])}); only its own files are replaced; "
+            "choose an empty or new folder",
+            key="overwrite",
+        )
     return [p for p in entries if not is_temporary(p)]
 
 
-def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed: int = 0,
-                n_near: int = 3, n_far: int = 3, cfg: dict | None = None, overwrite: bool = False,
-                progress: bool = True) -> dict:  # fmt: skip
+def write_brirs(
+    out_dir: str | os.PathLike,
+    *,
+    n_rooms: int,
+    rooms="paper",
+    seed: int = 0,
+    n_near: int = 3,
+    n_far: int = 3,
+    cfg: dict | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict:
     """Write the BRIRs of ``n_rooms`` sampled rooms into ``out_dir``; returns the index.
 
     Everything is checked and every room drawn before anything is written (the folder, the
@@ -173,8 +230,11 @@ def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed
     if n_rooms < 1:
         raise ConfigError(f"n_rooms must be >= 1, got {n_rooms}", key="n_rooms")
     if n_near < 0 or n_far < 0 or n_near + n_far < 1:
-        raise ConfigError(f"need n_near, n_far >= 0 and at least one source in all, got "
-                          f"n_near={n_near}, n_far={n_far}", key="sources")  # fmt: skip
+        raise ConfigError(
+            f"need n_near, n_far >= 0 and at least one source in all, got "
+            f"n_near={n_near}, n_far={n_far}",
+            key="sources",
+        )
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
     out = Path(out_dir)
@@ -182,11 +242,16 @@ def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed
     cfg["rooms"] = inline_preset(rooms)
     load_preset(cfg["rooms"])
     remove = plan_brirs_output(out, overwrite=overwrite)
-    layouts = [draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
-               for i in range(n_rooms)]  # fmt: skip
+    layouts = [
+        draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
+        for i in range(n_rooms)
+    ]
     spec = str(cfg["hrir"]["sofa"])
-    hrirset = load_hrirset(None if spec == "builtin" else spec, sample_rate=cfg["sample_rate"],
-                           calibration=cfg["hrir"]["calibration"])  # fmt: skip
+    hrirset = load_hrirset(
+        None if spec == "builtin" else spec,
+        sample_rate=cfg["sample_rate"],
+        calibration=cfg["hrir"]["calibration"],
+    )
     if cfg["hrir"]["nearfield"]:
         hrirset = nearfield_from_farfield(hrirset)
     try:
@@ -199,14 +264,31 @@ def write_brirs(out_dir: str | os.PathLike, *, n_rooms: int, rooms="paper", seed
         raise OutputError(f"{out}: cannot prepare ({os_reason(exc)})") from exc
     files = []
     for i, layout in enumerate(tqdm(layouts, desc="brirs", unit="room", disable=not progress)):
-        files.append(_write_room(out, room_stem(i, n_rooms), layout, cfg=cfg, hrirset=hrirset,
-                                 seed=seed, index=i))  # fmt: skip
-    index = {"format": FORMAT, "format_version": FORMAT_VERSION, "bindata_version": __version__,
-             "seed": int(seed), "n_rooms": n_rooms, "n_near": n_near, "n_far": n_far,
-             "config": cfg, "files": files}  # fmt: skip
+        files.append(
+            _write_room(
+                out, room_stem(i, n_rooms), layout, cfg=cfg, hrirset=hrirset, seed=seed, index=i
+            )
+        )
+    index = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "bindata_version": __version__,
+        "seed": int(seed),
+        "n_rooms": n_rooms,
+        "n_near": n_near,
+        "n_far": n_far,
+        "config": cfg,
+        "files": files,
+    }
     write_json(out / INDEX, index)
     return index
 
 
-__all__ = ["INDEX", "draw_room_layout", "plan_brirs_output", "room_stem", "rt60_target_s",
-           "write_brirs"]  # fmt: skip
+__all__ = [
+    "INDEX",
+    "draw_room_layout",
+    "plan_brirs_output",
+    "room_stem",
+    "rt60_target_s",
+    "write_brirs",
+]

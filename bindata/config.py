@@ -137,38 +137,63 @@ def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
     """Rules the schema cannot express; returns (key path, message) pairs."""
     problems = []
     ranges = [
-        "room.width_m", "room.length_m", "room.height_m", "room.rt60_s", "listener.yaw_deg",
-        "sources.near_m", "sources.far_m", "events.per_file", "events.duration_s",
+        "room.width_m",
+        "room.length_m",
+        "room.height_m",
+        "room.rt60_s",
+        "listener.yaw_deg",
+        "sources.near_m",
+        "sources.far_m",
+        "events.per_file",
+        "events.duration_s",
         "events.level_db",
-    ]  # fmt: skip
+    ]
     for key in ranges:
         lo, hi = _get_dotted(cfg, key)
         if lo > hi:
             problems.append((key, f"lower bound must be <= upper bound, got [{lo}, {hi}]"))
     near, far = cfg["sources"]["near_m"], cfg["sources"]["far_m"]
     if near[1] >= far[0]:
-        problems.append(("sources.far_m", f"far band must start above the near band's end "
-                         f"{near[1]} m, got {far[0]} m"))  # fmt: skip
+        problems.append(
+            (
+                "sources.far_m",
+                f"far band must start above the near band's end {near[1]} m, got {far[0]} m",
+            )
+        )
     clearance = cfg["room"]["wall_clearance_m"]
     for key in ("room.width_m", "room.length_m", "room.height_m"):
         lo = _get_dotted(cfg, key)[0]
         if lo <= 2 * clearance:
-            problems.append((key, f"smallest size {lo} m leaves no space inside the "
-                             f"{clearance} m wall clearance on both sides"))  # fmt: skip
+            problems.append(
+                (
+                    key,
+                    f"smallest size {lo} m leaves no space inside the "
+                    f"{clearance} m wall clearance on both sides",
+                )
+            )
     if cfg["n_files"] < cfg["n_folds"]:
         problems.append(("n_files", f"must be >= n_folds ({cfg['n_folds']}), got {cfg['n_files']}"))
     problems += _motion_problems(cfg)
     if cfg["events"]["duration_s"][0] > cfg["duration_s"]:
-        problems.append(("events.duration_s", f"shortest event {cfg['events']['duration_s'][0]} s "
-                         f"is longer than the file ({cfg['duration_s']} s)"))  # fmt: skip
+        problems.append(
+            (
+                "events.duration_s",
+                f"shortest event {cfg['events']['duration_s'][0]} s "
+                f"is longer than the file ({cfg['duration_s']} s)",
+            )
+        )
     return problems
 
 
 def _motion_problems(cfg: dict) -> list[tuple[str, str]]:
     """Ordered speed, pause and SNR ranges; a head that can turn; a folder given an SNR."""
     problems = []
-    ranges = ["motion.angular_speed_deg_s", "motion.linear_speed_m_s", "head.speed_deg_s",
-              "head.pause_s"]  # fmt: skip
+    ranges = [
+        "motion.angular_speed_deg_s",
+        "motion.linear_speed_m_s",
+        "head.speed_deg_s",
+        "head.pause_s",
+    ]
     if cfg["ambience"]["snr_db"] is not None:
         ranges.append("ambience.snr_db")
     for key in ranges:
@@ -177,15 +202,29 @@ def _motion_problems(cfg: dict) -> list[tuple[str, str]]:
             problems.append((key, f"lower bound must be <= upper bound, got [{lo}, {hi}]"))
     head = cfg["head"]
     if head["rotation"] and head["speed_deg_s"][0] <= 0 < head["max_turn_deg"]:
-        problems.append(("head.speed_deg_s", "a turning head needs a turning speed > 0 deg/s, "
-                         f"got {head['speed_deg_s']}"))  # fmt: skip
+        problems.append(
+            (
+                "head.speed_deg_s",
+                f"a turning head needs a turning speed > 0 deg/s, got {head['speed_deg_s']}",
+            )
+        )
     if head["rotation"] and head["pause_s"][1] <= 0 and head["max_turn_deg"] <= 0:
-        problems.append(("head.pause_s", "a head track needs pauses or turns that take time, "
-                         f"got pauses {head['pause_s']} and max_turn_deg 0"))  # fmt: skip
+        problems.append(
+            (
+                "head.pause_s",
+                "a head track needs pauses or turns that take time, "
+                f"got pauses {head['pause_s']} and max_turn_deg 0",
+            )
+        )
     amb = cfg["ambience"]
     if amb["snr_db"] is None and amb["source"] != "diffuse":
-        problems.append(("ambience.source", f"an ambience folder ({amb['source']!r}) needs an "
-                         "SNR range (ambience.snr_db); none was given"))  # fmt: skip
+        problems.append(
+            (
+                "ambience.source",
+                f"an ambience folder ({amb['source']!r}) needs an "
+                "SNR range (ambience.snr_db); none was given",
+            )
+        )
     return problems
 
 
@@ -200,8 +239,9 @@ class _Sources:
         for dotted, flag in self.flags.items():
             if _within(key, dotted):
                 return flag
-        if self.path is not None and (key in ("", "<root>") or any(
-                _within(key, k) or _within(k, key) for k in self.file_keys)):  # fmt: skip
+        if self.path is not None and (
+            key in ("", "<root>") or any(_within(key, k) or _within(k, key) for k in self.file_keys)
+        ):
             return str(self.path) if key in ("", "<root>") else f"{self.path}: {key}"
         if key in ("", "<root>"):
             return "config"

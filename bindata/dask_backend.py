@@ -142,8 +142,11 @@ def _probe(address: str, scheduler, timeout_s: float) -> None:
     except Exception as exc:  # noqa: BLE001 - a peer that is not a Dask scheduler
         raise _unreachable(scheduler, timeout_s, exc) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
-        raise ConfigError(f"Dask scheduler {scheduler}: the peer at {address} is not a Dask "
-                          f"scheduler (it answered {str(answer)[:80]!r})", key="scheduler")  # fmt: skip
+        raise ConfigError(
+            f"Dask scheduler {scheduler}: the peer at {address} is not a Dask "
+            f"scheduler (it answered {str(answer)[:80]!r})",
+            key="scheduler",
+        )
 
 
 def close_client(client, timeout_s: float = 5) -> None:
@@ -196,8 +199,11 @@ def check_worker_versions(client) -> dict[str, dict[str, str | None]]:
                     f"Dask worker {worker} runs {name} {versions.get(name)}, this client "
                     f"{here[name]}; install the same version on every worker"
                 )
-        differ = [f"{n} {versions.get(n)} (client {here[n]})" for n in _SHOULD_BE_SAME
-                  if versions.get(n) != here[n]]  # fmt: skip
+        differ = [
+            f"{n} {versions.get(n)} (client {here[n]})"
+            for n in _SHOULD_BE_SAME
+            if versions.get(n) != here[n]
+        ]
         if differ:
             warnings.warn(
                 f"Dask worker {worker} runs {', '.join(differ)}; output bytes may differ from a "

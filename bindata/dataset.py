@@ -416,8 +416,9 @@ def apply_output(plan: OutputPlan) -> list[Path]:
             (out / name).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         where = exc.filename or out
-        raise OutputError(f"{where}: cannot write ({os_reason(exc)})"
-                          + removed_note(out, removed)) from exc  # fmt: skip
+        raise OutputError(
+            f"{where}: cannot write ({os_reason(exc)})" + removed_note(out, removed)
+        ) from exc
     if not (out / RUN_MARKER).exists():
         try:
             write_json(out / RUN_MARKER, plan.run_record)

@@ -115,19 +115,25 @@ def load_class_map(path, dataset_classes) -> tuple[list[str], dict]:
         mapping, targets = spec["map"], spec["classes"]
         unknown = sorted(set(mapping) - set(dataset_classes))
         if unknown:
-            problems.append(f"{path}: map: unknown dataset class(es) {unknown}; the dataset's "
-                            f"classes are {list(dataset_classes)}")  # fmt: skip
+            problems.append(
+                f"{path}: map: unknown dataset class(es) {unknown}; the dataset's "
+                f"classes are {list(dataset_classes)}"
+            )
         bad = sorted({v for v in mapping.values() if v is not None and v not in targets})
         if bad:
             problems.append(f"{path}: map: target class(es) {bad} are not in 'classes'")
         absent = [c for c in dataset_classes if c not in mapping]
         if absent:
-            problems.append(f"{path}: map: dataset class(es) {absent} are not mapped; map each "
-                            "to a class or to null to drop it")  # fmt: skip
+            problems.append(
+                f"{path}: map: dataset class(es) {absent} are not mapped; map each "
+                "to a class or to null to drop it"
+            )
     if problems:
         raise ConfigError("; ".join(problems))
-    index = {k: (None if mapping[c] is None else targets.index(mapping[c]))
-             for k, c in enumerate(dataset_classes)}  # fmt: skip
+    index = {
+        k: (None if mapping[c] is None else targets.index(mapping[c]))
+        for k, c in enumerate(dataset_classes)
+    }
     return list(targets), index
 
 
@@ -135,17 +141,24 @@ def export_rows(rows: np.ndarray, fmt: str, index_of: dict | None) -> str:
     """Metadata text of one file in ``fmt`` (class map applied)."""
     rows = sort_rows(rows)
     if index_of is not None:
-        new = np.array([-1 if index_of.get(int(c)) is None else index_of[int(c)]
-                        for c in rows["class"]], dtype=np.int64)  # fmt: skip
+        new = np.array(
+            [-1 if index_of.get(int(c)) is None else index_of[int(c)] for c in rows["class"]],
+            dtype=np.int64,
+        )
         rows = rows[new >= 0]
         rows["class"] = new[new >= 0]
     if fmt == "dcase2024":
         return format_rows(rows)
-    table = np.column_stack([
-        rows["frame"], rows["class"], rows["source"],
-        np.round(fold_azimuth_front(rows["azimuth"])).astype(np.int64),
-        rows["distance"], np.zeros(len(rows), dtype=np.int64),
-    ])  # fmt: skip
+    table = np.column_stack(
+        [
+            rows["frame"],
+            rows["class"],
+            rows["source"],
+            np.round(fold_azimuth_front(rows["azimuth"])).astype(np.int64),
+            rows["distance"],
+            np.zeros(len(rows), dtype=np.int64),
+        ]
+    )
     return format_rows(table, header=DCASE2025_COLUMNS)
 
 
@@ -455,16 +468,21 @@ def export_dataset(
         reference, fmt, out, index_of, n_clip_frames=n_clip_frames, clip_s=clip_s, fold_map=fold_map
     )
     record = {
-        "tool": "bindata", "version": __version__, "format": fmt,
+        "tool": "bindata",
+        "version": __version__,
+        "format": fmt,
         "dataset": str(Path(dataset).resolve()),
         "manifest_sha256": sha256_file(Path(dataset) / "manifest.json"),
-        "classes": classes, "audio": "copied" if copy or clip_s is not None else "linked",
+        "classes": classes,
+        "audio": "copied" if copy or clip_s is not None else "linked",
         "class_map": None if class_map is None else str(Path(class_map).resolve()),
         "clip_s": None if clip_s is None else float(clip_s),
         "fold_map": None if fold_map is None else {str(k): v for k, v in fold_map.items()},
-        "n_files": len(reference.stems), "n_frames": reference.n_frames,
-        "n_exported": len(files), "files": files,
-    }  # fmt: skip
+        "n_files": len(reference.stems),
+        "n_frames": reference.n_frames,
+        "n_exported": len(files),
+        "files": files,
+    }
     if out.exists() and not os.access(out, os.W_OK):
         raise OutputError(f"{out}: cannot write the export (permission denied)")
     _write_all(plan + [(out / EXPORT_RECORD, "json", record)], out, copy)

@@ -83,8 +83,7 @@ def describe(owner: dict) -> str:
     """``pid 123 on host h, started 2026-01-01T10:00:00+00:00`` (or why it is unknown)."""
     if not owner:
         return "an unknown run (the lock file is empty or unreadable)"
-    return (f"pid {owner.get('pid')} on host {owner.get('host')}, started "
-            f"{owner.get('started_utc')}")  # fmt: skip
+    return f"pid {owner.get('pid')} on host {owner.get('host')}, started {owner.get('started_utc')}"
 
 
 def check_unlocked(folder: str | os.PathLike) -> None:

@@ -44,9 +44,14 @@ def dry_event_signal(event: dict, library, sample_rate: int) -> np.ndarray:
 def event_brir(scene: dict, event: dict, hrirset):
     """The binaural RIR of one event of a scene, rendered by the scene room's kind."""
     room = scene["room"]
-    return kind_of(room).render(room, listener=scene["listener"], source_m=event["position_m"],
-                                hrirset=hrirset, render_cfg=scene["render"],
-                                anechoic=bool(room["anechoic"]))  # fmt: skip
+    return kind_of(room).render(
+        room,
+        listener=scene["listener"],
+        source_m=event["position_m"],
+        hrirset=hrirset,
+        render_cfg=scene["render"],
+        anechoic=bool(room["anechoic"]),
+    )
 
 
 def is_moving(scene: dict, event: dict) -> bool:
@@ -84,18 +89,27 @@ def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
     opts = scene["motion_render"]
     path = event.get("path", {"kind": "static", "position_m": event["position_m"]})
     head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
-    speed = relative_speed_deg_s(path, head, listener_m=listener["position_m"],
-                                 onset_s=float(event["onset_s"]),
-                                 duration_s=float(event["duration_s"]))  # fmt: skip
+    speed = relative_speed_deg_s(
+        path,
+        head,
+        listener_m=listener["position_m"],
+        onset_s=float(event["onset_s"]),
+        duration_s=float(event["duration_s"]),
+    )
     hop = block_hop_samples(speed, fs, max_step_deg=float(opts["max_step_deg"]))
     t = np.minimum(block_centres(n_samples, hop) / fs, float(event["duration_s"]))
     sources = source_positions(path, t)
     yaws = head_yaw_deg(head, float(event["onset_s"]) + t)
     poses = [{"position_m": listener["position_m"], "yaw_deg": float(y)} for y in yaws]
-    path_brir = kind_of(room).render_path(room, listeners=poses, sources_m=sources,
-                                          hrirset=hrirset, render_cfg=scene["render"],
-                                          anechoic=bool(room["anechoic"]),
-                                          early_s=float(opts["early_s"]))  # fmt: skip
+    path_brir = kind_of(room).render_path(
+        room,
+        listeners=poses,
+        sources_m=sources,
+        hrirset=hrirset,
+        render_cfg=scene["render"],
+        anechoic=bool(room["anechoic"]),
+        early_s=float(opts["early_s"]),
+    )
     return path_brir, hop
 
 
@@ -168,12 +182,14 @@ def _moving_rows(scene: dict, ev: dict, frames: range) -> list[tuple]:
     path = ev.get("path", {"kind": "static", "position_m": ev["position_m"]})
     head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
     centres = (np.asarray(frames, float) + 0.5) * LABEL_FRAME_S
-    track = relative_track(path, head, listener_m=listener["position_m"],
-                           onset_s=float(ev["onset_s"]), times_s=centres)  # fmt: skip
+    track = relative_track(
+        path, head, listener_m=listener["position_m"], onset_s=float(ev["onset_s"]), times_s=centres
+    )
     rows = []
     for f, (az_deg, el_deg, dist) in zip(frames, track, strict=True):
         az = int(round(az_deg))
         az = 180 if az == -180 else az
-        rows.append((f, ev["class_index"], ev["source"], az, int(round(el_deg)),
-                     int(round(dist * 100))))  # fmt: skip
+        rows.append(
+            (f, ev["class_index"], ev["source"], az, int(round(el_deg)), int(round(dist * 100)))
+        )
     return rows

@@ -71,13 +71,22 @@ def relative_track(path: dict, head: dict, *, listener_m, onset_s: float, times_
     yaw = np.deg2rad(head_yaw_deg(head, t))
     c, s = np.cos(yaw), np.sin(yaw)
     # head = R(yaw)^T rel (geometry.room_to_head), one yaw per time
-    head_vec = np.stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1],
-                         rel[:, 2]], axis=1)  # fmt: skip
+    head_vec = np.stack(
+        [c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1], rel[:, 2]], axis=1
+    )
     return np.stack(cartesian_to_spherical(head_vec), axis=1)
 
 
-def path_problem(path: dict, *, duration_s: float, room_m, listener_m, band_m,
-                 clearance_m: float, step_s: float = 0.05) -> str | None:  # fmt: skip
+def path_problem(
+    path: dict,
+    *,
+    duration_s: float,
+    room_m,
+    listener_m,
+    band_m,
+    clearance_m: float,
+    step_s: float = 0.05,
+) -> str | None:
     """Why a path leaves its band or comes nearer than ``clearance_m`` to a wall, else None.
 
     Checked every ``step_s`` over ``[0, duration_s]`` and at the end.
@@ -102,12 +111,23 @@ def draw_arc(rng: np.random.Generator, *, start_m, listener_m, speed_range_deg_s
     lo, hi = (float(v) for v in speed_range_deg_s)
     check_speed_range(lo, hi, what="angular speed range (deg/s)")
     speed = float(rng.uniform(lo, hi)) * (1.0 if rng.random() < 0.5 else -1.0)
-    return {"kind": "arc", "center_m": [float(v) for v in listener_m],
-            "start_m": [float(v) for v in start_m], "angular_speed_deg_s": speed}  # fmt: skip
+    return {
+        "kind": "arc",
+        "center_m": [float(v) for v in listener_m],
+        "start_m": [float(v) for v in start_m],
+        "angular_speed_deg_s": speed,
+    }
 
 
-def draw_head_track(rng: np.random.Generator, *, yaw_deg: float, duration_s: float,
-                    speed_range_deg_s, pause_range_s, max_turn_deg: float = 90.0) -> dict:  # fmt: skip
+def draw_head_track(
+    rng: np.random.Generator,
+    *,
+    yaw_deg: float,
+    duration_s: float,
+    speed_range_deg_s,
+    pause_range_s,
+    max_turn_deg: float = 90.0,
+) -> dict:
     """Head turns at speeds uniform in ``speed_range_deg_s``, separated by pauses.
 
     Each turn sweeps up to ``max_turn_deg`` (uniform, random sense) from the yaw it starts at;
@@ -126,16 +146,20 @@ def draw_head_track(rng: np.random.Generator, *, yaw_deg: float, duration_s: flo
         t += abs(turn) / speed
         yaw += turn
         times.append(t), yaws.append(yaw)
-    return {"kind": "keyframes", "times_s": [round(v, 6) for v in times],
-            "yaw_deg": [round(v, 6) for v in yaws]}  # fmt: skip
+    return {
+        "kind": "keyframes",
+        "times_s": [round(v, 6) for v in times],
+        "yaw_deg": [round(v, 6) for v in yaws],
+    }
 
 
 #: Time step (seconds) at which :func:`relative_speed_deg_s` follows a path.
 SPEED_STEP_S = 0.005
 
 
-def relative_speed_deg_s(path: dict, head: dict, *, listener_m, onset_s: float,
-                         duration_s: float) -> float:  # fmt: skip
+def relative_speed_deg_s(
+    path: dict, head: dict, *, listener_m, onset_s: float, duration_s: float
+) -> float:
     """Largest angular speed (deg/s) of the source's direction seen from the head over the
     event: the angle between its head-relative unit vectors :data:`SPEED_STEP_S` apart."""
     t = onset_s + np.arange(0.0, duration_s + SPEED_STEP_S, SPEED_STEP_S)
@@ -155,7 +179,14 @@ def check_speed_range(lo: float, hi: float, *, what: str) -> None:
         raise SceneError(f"{what} must satisfy 0 <= low <= high, got [{lo}, {hi}]")
 
 
-__all__ = ["DEFAULT_ANGULAR_SPEED_DEG_S", "check_speed_range", "draw_arc", "draw_head_track",
-           "head_yaw_deg", "path_problem", "relative_speed_deg_s",
-           "relative_track",
-           "source_positions"]  # fmt: skip
+__all__ = [
+    "DEFAULT_ANGULAR_SPEED_DEG_S",
+    "check_speed_range",
+    "draw_arc",
+    "draw_head_track",
+    "head_yaw_deg",
+    "path_problem",
+    "relative_speed_deg_s",
+    "relative_track",
+    "source_positions",
+]

@@ -42,8 +42,7 @@ def import_matplotlib():
 
 def new_figure(width_in: float, height_in: float):
     """A fresh, pyplot-free matplotlib figure."""
-    return import_matplotlib().Figure(figsize=(width_in, height_in), dpi=DPI,
-                                      layout="constrained")  # fmt: skip
+    return import_matplotlib().Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
 
 
 def save_png(fig, path: str | os.PathLike) -> Path:
@@ -77,17 +76,35 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
     yaw = np.deg2rad(scene["listener"]["yaw_deg"])
     facing = np.array([np.cos(yaw), np.sin(yaw), 0.0]) * ARROW_M
     if np.hypot(facing[i], facing[j]) > 1e-3:
-        axes.annotate("", xy=(lx + facing[i], ly + facing[j]), xytext=(lx, ly), zorder=4,
-                      arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2})  # fmt: skip
+        axes.annotate(
+            "",
+            xy=(lx + facing[i], ly + facing[j]),
+            xytext=(lx, ly),
+            zorder=4,
+            arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2},
+        )
     _head_arrows(axes, scene, (lx, ly), (i, j))
     for ev in scene["events"]:
         pos = ev["position_m"]
         _path_line(axes, ev, (i, j))
         marker = "o" if ev["band"] == "near" else "s"
-        axes.plot([pos[i]], [pos[j]], marker=marker, linestyle="none", markersize=10,
-                  color=class_color(ev["class_index"]), markeredgecolor="black", zorder=3)  # fmt: skip
-        axes.annotate(str(ev["source"]), (pos[i], pos[j]), textcoords="offset points",
-                      xytext=(6, 6), fontsize=8)  # fmt: skip
+        axes.plot(
+            [pos[i]],
+            [pos[j]],
+            marker=marker,
+            linestyle="none",
+            markersize=10,
+            color=class_color(ev["class_index"]),
+            markeredgecolor="black",
+            zorder=3,
+        )
+        axes.annotate(
+            str(ev["source"]),
+            (pos[i], pos[j]),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+        )
     if dims is not None:
         axes.set_xlim(-0.3, dims[i] + 0.3)
         axes.set_ylim(-0.3, dims[j] + 0.3)
@@ -108,8 +125,13 @@ def _path_line(axes, ev: dict, dims_idx: tuple[int, int]) -> None:
     color = class_color(ev["class_index"])
     axes.plot(pts[:, i], pts[:, j], color=color, linewidth=2, zorder=2)
     if np.hypot(pts[-1, i] - pts[-2, i], pts[-1, j] - pts[-2, j]) > 1e-6:
-        axes.annotate("", xy=(pts[-1, i], pts[-1, j]), xytext=(pts[-2, i], pts[-2, j]),
-                      arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2}, zorder=2)  # fmt: skip
+        axes.annotate(
+            "",
+            xy=(pts[-1, i], pts[-1, j]),
+            xytext=(pts[-2, i], pts[-2, j]),
+            arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2},
+            zorder=2,
+        )
 
 
 def _head_arrows(axes, scene: dict, centre, dims_idx: tuple[int, int]) -> None:
@@ -121,9 +143,13 @@ def _head_arrows(axes, scene: dict, centre, dims_idx: tuple[int, int]) -> None:
     for yaw in np.deg2rad(np.unique(np.round(head["yaw_deg"], 3))):
         facing = np.array([np.cos(yaw), np.sin(yaw), 0.0]) * ARROW_M
         if np.hypot(facing[i], facing[j]) > 1e-3:
-            axes.annotate("", xy=(centre[0] + facing[i], centre[1] + facing[j]), xytext=centre,
-                          arrowprops={"arrowstyle": "-|>", "color": "grey", "lw": 1,
-                                      "alpha": 0.5}, zorder=2)  # fmt: skip
+            axes.annotate(
+                "",
+                xy=(centre[0] + facing[i], centre[1] + facing[j]),
+                xytext=centre,
+                arrowprops={"arrowstyle": "-|>", "color": "grey", "lw": 1, "alpha": 0.5},
+                zorder=2,
+            )
 
 
 def _head_yaw_curve(axes, scene: dict) -> None:
@@ -142,8 +168,9 @@ def _head_yaw_curve(axes, scene: dict) -> None:
 def _rectangle(width: float, height: float):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((0.0, 0.0), width, height, fill=True, facecolor="#f2f2f2",
-                     edgecolor="black", linewidth=1.5)  # fmt: skip
+    return Rectangle(
+        (0.0, 0.0), width, height, fill=True, facecolor="#f2f2f2", edgecolor="black", linewidth=1.5
+    )
 
 
 def _direction_names(scene: dict) -> list[str]:
@@ -153,8 +180,11 @@ def _direction_names(scene: dict) -> list[str]:
         return []
     view = get_view("unequal")
     ev = scene["events"]
-    member = view.membership([e["azimuth_deg"] for e in ev], [e["elevation_deg"] for e in ev],
-                             [e["distance_m"] for e in ev])  # fmt: skip
+    member = view.membership(
+        [e["azimuth_deg"] for e in ev],
+        [e["elevation_deg"] for e in ev],
+        [e["distance_m"] for e in ev],
+    )
     return [view.classes[int(np.argmax(m))] if m.any() else "?" for m in member]
 
 
@@ -162,10 +192,18 @@ def _timeline(axes, scene: dict) -> None:
     """Events as bars on their source's row, labelled with class, band and direction."""
     for ev, direction in zip(scene["events"], _direction_names(scene), strict=True):
         y = ev["source"]
-        axes.barh(y, ev["duration_s"], left=ev["onset_s"], height=0.6,
-                  color=class_color(ev["class_index"]), edgecolor="black")  # fmt: skip
-        text = (f"{ev['label']} · {ev['band']} {ev['distance_m']:.1f} m · {direction} "
-                f"({ev['azimuth_deg']:.0f}°, {ev['elevation_deg']:.0f}°)")  # fmt: skip
+        axes.barh(
+            y,
+            ev["duration_s"],
+            left=ev["onset_s"],
+            height=0.6,
+            color=class_color(ev["class_index"]),
+            edgecolor="black",
+        )
+        text = (
+            f"{ev['label']} · {ev['band']} {ev['distance_m']:.1f} m · {direction} "
+            f"({ev['azimuth_deg']:.0f}°, {ev['elevation_deg']:.0f}°)"
+        )
         axes.text(ev["onset_s"], y + 0.38, text, fontsize=8, va="bottom")
     sources = sorted({ev["source"] for ev in scene["events"]}) or [0]
     axes.set_yticks(sources)
@@ -184,12 +222,38 @@ def _legend(fig, scene: dict) -> None:
     seen = {}
     for ev in scene["events"]:
         seen.setdefault(ev["class_index"], ev["label"])
-    handles = [Line2D([], [], marker="o", linestyle="none", color=class_color(k), label=name,
-                      markeredgecolor="black") for k, name in sorted(seen.items())]  # fmt: skip
-    handles += [Line2D([], [], marker="o", linestyle="none", color="white", markeredgecolor="black",
-                       label="near"),
-                Line2D([], [], marker="s", linestyle="none", color="white", markeredgecolor="black",
-                       label="far")]  # fmt: skip
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            color=class_color(k),
+            label=name,
+            markeredgecolor="black",
+        )
+        for k, name in sorted(seen.items())
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            color="white",
+            markeredgecolor="black",
+            label="near",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="s",
+            linestyle="none",
+            color="white",
+            markeredgecolor="black",
+            label="far",
+        ),
+    ]
     fig.legend(handles=handles, loc="outside right upper", fontsize=8)
 
 
@@ -202,15 +266,20 @@ def scene_figure(scene: dict):
     _timeline(fig.add_subplot(grid[1, :]), scene)
     room = scene["room"]
     info = kind_of(room).summary(room)
-    dims = (" x ".join(f"{d:.2f}" for d in info["dimensions_m"]) + " m"
-            if info.get("dimensions_m") else "")  # fmt: skip
+    dims = (
+        " x ".join(f"{d:.2f}" for d in info["dimensions_m"]) + " m"
+        if info.get("dimensions_m")
+        else ""
+    )
     rt = (
         "anechoic"
         if room["anechoic"]
         else (f"RT60 {info['rt60_s']:.2f} s" if info.get("rt60_s") is not None else "")
     )
-    fig.suptitle(f"{scene['stem']}: room {info['label']} {dims}, {rt}, head yaw "
-                 f"{scene['listener']['yaw_deg']:.0f}°")  # fmt: skip
+    fig.suptitle(
+        f"{scene['stem']}: room {info['label']} {dims}, {rt}, head yaw "
+        f"{scene['listener']['yaw_deg']:.0f}°"
+    )
     _legend(fig, scene)
     return fig
 

@@ -101,8 +101,9 @@ class Problems:
             if shown[group] <= self.cap:
                 out.append(item.text)
             if shown[group] == min(self.cap, counts[group]) and counts[group] > self.cap:
-                out.append(f"{item.where}: ... and {counts[group] - self.cap} more problem(s) "
-                           "not listed")  # fmt: skip
+                out.append(
+                    f"{item.where}: ... and {counts[group] - self.cap} more problem(s) not listed"
+                )
         return out
 
     def raise_if_any(self, error_cls: type[BindataError] = ValidationError, what: str = "") -> None:

@@ -29,8 +29,17 @@ REPORT_VIEWS = {
 
 #: Every file the card writes (so that --overwrite replaces exactly these).
 CARD = "README.md"
-PLOTS = ("sound_classes", "unequal", "octants", "proximity", "polyphony", "rt60", "room_volume",
-         "event_durations", "distances")  # fmt: skip
+PLOTS = (
+    "sound_classes",
+    "unequal",
+    "octants",
+    "proximity",
+    "polyphony",
+    "rt60",
+    "room_volume",
+    "event_durations",
+    "distances",
+)
 #: Plots of datasets with moving sources, a turning head or ambience.
 MOTION_PLOTS = ("source_speeds", "head_speeds", "snr")
 
@@ -53,12 +62,15 @@ def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
         return np.array([e[key] for e in ev], dtype=dtype)
 
     return {
-        "az": col("azimuth_deg"), "el": col("elevation_deg"), "dist": col("distance_m"),
-        "cls": col("class_index", np.int64), "dur": col("duration_s"),
+        "az": col("azimuth_deg"),
+        "el": col("elevation_deg"),
+        "dist": col("distance_m"),
+        "cls": col("class_index", np.int64),
+        "dur": col("duration_s"),
         "rt60": np.array([_room(s).get("rt60_s") for s in scenes], dtype=float),
         "volume": np.array([_room(s).get("volume_m3") for s in scenes], dtype=float),
         "anechoic": np.array([bool(s["room"]["anechoic"]) for s in scenes]),
-    }  # fmt: skip
+    }
 
 
 def _view_counts(name: str, arrays: dict, rows: np.ndarray) -> dict:
@@ -67,8 +79,11 @@ def _view_counts(name: str, arrays: dict, rows: np.ndarray) -> dict:
     view = get_view(name)
     ev = view.membership(arrays["az"], arrays["el"], arrays["dist"]).sum(axis=0)
     fr = view.membership(rows["azimuth"], rows["elevation"], rows["distance"] / 100.0).sum(axis=0)
-    return {"classes": list(view.classes), "events": ev.astype(int).tolist(),
-            "frames": fr.astype(int).tolist()}  # fmt: skip
+    return {
+        "classes": list(view.classes),
+        "events": ev.astype(int).tolist(),
+        "frames": fr.astype(int).tolist(),
+    }
 
 
 def dataset_stats(dataset: str | os.PathLike) -> dict:
@@ -104,20 +119,30 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
     for rec in manifest["files"]:
         folds[rec["fold"]] = folds.get(rec["fold"], 0) + 1
     return {
-        "dataset": str(dataset), "files": len(scenes), "folds": dict(sorted(folds.items())),
-        "duration_s": float(cfg["duration_s"]), "events": int(arrays["cls"].size),
-        "rows": int(rows.size), "config": cfg, "seed": manifest["seed"], "classes": classes,
-        "hrir": manifest.get("hrir", {}), "event_library": manifest.get("event_library", {}),
+        "dataset": str(dataset),
+        "files": len(scenes),
+        "folds": dict(sorted(folds.items())),
+        "duration_s": float(cfg["duration_s"]),
+        "events": int(arrays["cls"].size),
+        "rows": int(rows.size),
+        "config": cfg,
+        "seed": manifest["seed"],
+        "classes": classes,
+        "hrir": manifest.get("hrir", {}),
+        "event_library": manifest.get("event_library", {}),
         "sound_classes": {
             "events": np.bincount(arrays["cls"], minlength=len(classes)).tolist(),
             "frames": np.bincount(rows["class"], minlength=len(classes)).tolist(),
         },
         "views": {name: _view_counts(name, arrays, rows) for name in REPORT_VIEWS},
         "polyphony": poly.tolist(),
-        "rt60_s": _finite(arrays["rt60"]), "room_volume_m3": _finite(arrays["volume"]),
-        "event_duration_s": arrays["dur"].tolist(), "distance_m": arrays["dist"].tolist(),
-        "anechoic": int(arrays["anechoic"].sum()), "motion": motion_stats(scenes),
-    }  # fmt: skip
+        "rt60_s": _finite(arrays["rt60"]),
+        "room_volume_m3": _finite(arrays["volume"]),
+        "event_duration_s": arrays["dur"].tolist(),
+        "distance_m": arrays["dist"].tolist(),
+        "anechoic": int(arrays["anechoic"].sum()),
+        "motion": motion_stats(scenes),
+    }
 
 
 def motion_stats(scenes: list[dict]) -> dict:
@@ -139,24 +164,38 @@ def motion_stats(scenes: list[dict]) -> dict:
             turns += (dy[dt > 0] / dt[dt > 0])[dy[dt > 0] > 0].tolist()
         if s.get("ambience") is not None:
             snr.append(float(s["ambience"]["snr_db"]))
-    return {"arc_speed_deg_s": arcs, "line_speed_m_s": lines, "static_events": static,
-            "head_turn_speed_deg_s": turns, "snr_db": snr}  # fmt: skip
+    return {
+        "arc_speed_deg_s": arcs,
+        "line_speed_m_s": lines,
+        "static_events": static,
+        "head_turn_speed_deg_s": turns,
+        "snr_db": snr,
+    }
 
 
 def _motion_section(st: dict, image) -> list[str]:
     m = st.get("motion") or {}
-    if not (m.get("arc_speed_deg_s") or m.get("line_speed_m_s") or m.get("head_turn_speed_deg_s")
-            or m.get("snr_db")):  # fmt: skip
+    if not (
+        m.get("arc_speed_deg_s")
+        or m.get("line_speed_m_s")
+        or m.get("head_turn_speed_deg_s")
+        or m.get("snr_db")
+    ):
         return []
-    return ["## Motion and ambience", "",
-            f"- static events: {m['static_events']}",
-            f"- arcs: {len(m['arc_speed_deg_s'])}, speed {_summary_stats(m['arc_speed_deg_s'], 'deg/s')}",
-            f"- lines: {len(m['line_speed_m_s'])}, speed {_summary_stats(m['line_speed_m_s'], 'm/s')}",
-            f"- head turns: {len(m['head_turn_speed_deg_s'])}, speed "
-            f"{_summary_stats(m['head_turn_speed_deg_s'], 'deg/s')}",
-            f"- ambience: {len(m['snr_db'])} files, SNR {_summary_stats(m['snr_db'], 'dB')}", "",
-            *image("source_speeds", "source speeds"), *image("head_speeds", "head turning speeds"),
-            *image("snr", "SNR histogram")]  # fmt: skip
+    return [
+        "## Motion and ambience",
+        "",
+        f"- static events: {m['static_events']}",
+        f"- arcs: {len(m['arc_speed_deg_s'])}, speed {_summary_stats(m['arc_speed_deg_s'], 'deg/s')}",
+        f"- lines: {len(m['line_speed_m_s'])}, speed {_summary_stats(m['line_speed_m_s'], 'm/s')}",
+        f"- head turns: {len(m['head_turn_speed_deg_s'])}, speed "
+        f"{_summary_stats(m['head_turn_speed_deg_s'], 'deg/s')}",
+        f"- ambience: {len(m['snr_db'])} files, SNR {_summary_stats(m['snr_db'], 'dB')}",
+        "",
+        *image("source_speeds", "source speeds"),
+        *image("head_speeds", "head turning speeds"),
+        *image("snr", "SNR histogram"),
+    ]
 
 
 # --- markdown -----------------------------------------------------------------------------------
@@ -182,8 +221,10 @@ def _summary_stats(values: list[float], unit: str) -> str:
     if not values:
         return "none"
     v = np.asarray(values)
-    return (f"min {v.min():.2f} {unit}, median {np.median(v):.2f} {unit}, "
-            f"mean {v.mean():.2f} {unit}, max {v.max():.2f} {unit} (n = {v.size})")  # fmt: skip
+    return (
+        f"min {v.min():.2f} {unit}, median {np.median(v):.2f} {unit}, "
+        f"mean {v.mean():.2f} {unit}, max {v.max():.2f} {unit} (n = {v.size})"
+    )
 
 
 def _rooms_row(cfg: dict) -> str:
@@ -192,8 +233,10 @@ def _rooms_row(cfg: dict) -> str:
     if room["anechoic"]:
         return f"anechoic (preset {preset})"
     if preset == "paper":
-        return (f"preset paper: {room['width_m']} x {room['length_m']} x {room['height_m']} m, "
-                f"RT60 {room['rt60_s']} s")  # fmt: skip
+        return (
+            f"preset paper: {room['width_m']} x {room['length_m']} x {room['height_m']} m, "
+            f"RT60 {room['rt60_s']} s"
+        )
     return f"preset {preset} (see bindata rooms show)"
 
 
@@ -206,16 +249,19 @@ def _summary_table(st: dict) -> list[str]:
         ("folds", ", ".join(f"fold {k}: {n}" for k, n in st["folds"].items())),
         ("audio", f"{cfg['sample_rate']} Hz, 2 channels (left, right), 16-bit PCM WAV"),
         ("labels", f"DCASE rows, {LABEL_FRAME_S * 1000:.0f} ms frames, {st['rows']} rows"),
-        ("events", f"{st['events']} ({cfg['events']['per_file'][0]}-"
-                   f"{cfg['events']['per_file'][1]} drawn per file), max overlap "
-                   f"{cfg['max_overlap']}"),
+        (
+            "events",
+            f"{st['events']} ({cfg['events']['per_file'][0]}-"
+            f"{cfg['events']['per_file'][1]} drawn per file), max overlap "
+            f"{cfg['max_overlap']}",
+        ),
         ("sound classes", f"{len(st['classes'])}: {', '.join(st['classes'])}"),
         ("event library", str(st["event_library"].get("spec", cfg["events"]["library"]))),
         ("HRIR set", str(st["hrir"].get("name", cfg["hrir"]["sofa"]))),
         ("rooms", _rooms_row(cfg)),
         ("sources", f"near {cfg['sources']['near_m']} m, far {cfg['sources']['far_m']} m"),
         ("seed", str(st["seed"])),
-    ]  # fmt: skip
+    ]
     return ["| property | value |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]
 
 
@@ -233,25 +279,60 @@ def card_markdown(st: dict, *, plots: bool) -> str:
         return [f"![{alt}]({name}.png)", ""] if plots else []
 
     name = Path(st["dataset"]).resolve().name
-    out = [f"# Dataset card: {name}", "",
-           "Binaural sound-event dataset synthesized by bindata. *Events* are counted from the "
-           "scenes (exact positions), *active frames* from the metadata rows (one per source and "
-           "100 ms frame, rounded values).", "", "## Summary", "", *_summary_table(st), "",
-           "## Sound classes", "", *_count_table(st["classes"], **st["sound_classes"]), "",
-           *image("sound_classes", "events per sound class")]  # fmt: skip
+    out = [
+        f"# Dataset card: {name}",
+        "",
+        "Binaural sound-event dataset synthesized by bindata. *Events* are counted from the "
+        "scenes (exact positions), *active frames* from the metadata rows (one per source and "
+        "100 ms frame, rounded values).",
+        "",
+        "## Summary",
+        "",
+        *_summary_table(st),
+        "",
+        "## Sound classes",
+        "",
+        *_count_table(st["classes"], **st["sound_classes"]),
+        "",
+        *image("sound_classes", "events per sound class"),
+    ]
     for view, title in REPORT_VIEWS.items():
         v = st["views"][view]
-        out += [f"## {title}", "", *_count_table(v["classes"], v["events"], v["frames"]), "",
-                *image(view, title)]  # fmt: skip
-    out += ["## Polyphony", "", "Number of sources active in each 100 ms frame of every file.", "",
-            *_polyphony_table(st["polyphony"]), "", *image("polyphony", "polyphony histogram")]  # fmt: skip
-    out += ["## Rooms", "", f"- RT60: {_summary_stats(st['rt60_s'], 's')}",
-            f"- volume: {_summary_stats(st['room_volume_m3'], 'm³')}",
-            f"- anechoic files: {st['anechoic']}", "", *image("rt60", "RT60 histogram"),
-            *image("room_volume", "room volume histogram")]  # fmt: skip
-    out += ["## Events", "", f"- duration: {_summary_stats(st['event_duration_s'], 's')}",
-            f"- distance: {_summary_stats(st['distance_m'], 'm')}", "",
-            *image("event_durations", "event durations"), *image("distances", "distances")]  # fmt: skip
+        out += [
+            f"## {title}",
+            "",
+            *_count_table(v["classes"], v["events"], v["frames"]),
+            "",
+            *image(view, title),
+        ]
+    out += [
+        "## Polyphony",
+        "",
+        "Number of sources active in each 100 ms frame of every file.",
+        "",
+        *_polyphony_table(st["polyphony"]),
+        "",
+        *image("polyphony", "polyphony histogram"),
+    ]
+    out += [
+        "## Rooms",
+        "",
+        f"- RT60: {_summary_stats(st['rt60_s'], 's')}",
+        f"- volume: {_summary_stats(st['room_volume_m3'], 'm³')}",
+        f"- anechoic files: {st['anechoic']}",
+        "",
+        *image("rt60", "RT60 histogram"),
+        *image("room_volume", "room volume histogram"),
+    ]
+    out += [
+        "## Events",
+        "",
+        f"- duration: {_summary_stats(st['event_duration_s'], 's')}",
+        f"- distance: {_summary_stats(st['distance_m'], 'm')}",
+        "",
+        *image("event_durations", "event durations"),
+        *image("distances", "distances"),
+    ]
     out += _motion_section(st, image)
     return "\n".join(out).rstrip() + "\n"
 
@@ -303,19 +384,35 @@ def _hist_png(path: Path, values, *, xlabel: str, title: str, bins=20, discrete=
 def write_plots(st: dict, out_dir: Path) -> list[Path]:
     """The card's PNGs (see :data:`PLOTS`) for the statistics ``st``; returns their paths."""
     p = {name: out_dir / f"{name}.png" for name in PLOTS}
-    _bar_png(p["sound_classes"], st["classes"], st["sound_classes"]["events"],
-             st["sound_classes"]["frames"], "Sound classes")  # fmt: skip
+    _bar_png(
+        p["sound_classes"],
+        st["classes"],
+        st["sound_classes"]["events"],
+        st["sound_classes"]["frames"],
+        "Sound classes",
+    )
     for view, title in REPORT_VIEWS.items():
         v = st["views"][view]
         _bar_png(p[view], v["classes"], v["events"], v["frames"], title)
-    _hist_png(p["polyphony"], st["polyphony"], xlabel="active sources in a frame",
-              title="Polyphony", discrete=True)  # fmt: skip
+    _hist_png(
+        p["polyphony"],
+        st["polyphony"],
+        xlabel="active sources in a frame",
+        title="Polyphony",
+        discrete=True,
+    )
     _hist_png(p["rt60"], st["rt60_s"], xlabel="RT60 (s)", title="Reverberation time per room")
     _hist_png(p["room_volume"], st["room_volume_m3"], xlabel="volume (m³)", title="Room volume")
-    _hist_png(p["event_durations"], st["event_duration_s"], xlabel="duration (s)",
-              title="Event durations")  # fmt: skip
-    _hist_png(p["distances"], st["distance_m"], xlabel="distance (m)",
-              title="Source distances (near and far bands)", bins=40)  # fmt: skip
+    _hist_png(
+        p["event_durations"], st["event_duration_s"], xlabel="duration (s)", title="Event durations"
+    )
+    _hist_png(
+        p["distances"],
+        st["distance_m"],
+        xlabel="distance (m)",
+        title="Source distances (near and far bands)",
+        bins=40,
+    )
     return list(p.values()) + _motion_plots(st, out_dir)
 
 
@@ -325,12 +422,21 @@ def _motion_plots(st: dict, out_dir: Path) -> list[Path]:
     if not _motion_section(st, lambda name, alt: []):
         return written
     speeds = m["arc_speed_deg_s"] or [0.0]
-    _hist_png(out_dir / "source_speeds.png", speeds, xlabel="arc speed about the head (deg/s)",
-              title=f"Moving sources ({len(m['line_speed_m_s'])} lines not shown)")  # fmt: skip
-    _hist_png(out_dir / "head_speeds.png", m["head_turn_speed_deg_s"] or [0.0],
-              xlabel="head turning speed (deg/s)", title="Head turns")  # fmt: skip
-    _hist_png(out_dir / "snr.png", m["snr_db"] or [0.0], xlabel="SNR (dB)",
-              title="Ambience SNR per file")  # fmt: skip
+    _hist_png(
+        out_dir / "source_speeds.png",
+        speeds,
+        xlabel="arc speed about the head (deg/s)",
+        title=f"Moving sources ({len(m['line_speed_m_s'])} lines not shown)",
+    )
+    _hist_png(
+        out_dir / "head_speeds.png",
+        m["head_turn_speed_deg_s"] or [0.0],
+        xlabel="head turning speed (deg/s)",
+        title="Head turns",
+    )
+    _hist_png(
+        out_dir / "snr.png", m["snr_db"] or [0.0], xlabel="SNR (dB)", title="Ambience SNR per file"
+    )
     return [out_dir / f"{n}.png" for n in MOTION_PLOTS]
 
 

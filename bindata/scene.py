@@ -104,8 +104,9 @@ def _place_sources(cfg, room, listener, bands, rngs, plan, durations, failure) -
             return None
         path = None
         if plan[k] is not None:
-            path, reason = draw_path(cfg, room, listener, band_m, pos, durations[k], plan[k],
-                                     rngs["motion"])  # fmt: skip
+            path, reason = draw_path(
+                cfg, room, listener, band_m, pos, durations[k], plan[k], rngs["motion"]
+            )
             if path is None:
                 failure[:] = [k, band, plan[k], durations[k], reason]
                 return None
@@ -163,11 +164,24 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     else:
         raise SceneError(_no_fit_message(cfg, file_index, room, bands, failure))
     events = [
-        _event_record(cfg, source, labels[k], sound_ids[k], library, onset, length, band, pos,
-                      listener, rngs["levels"], path)
+        _event_record(
+            cfg,
+            source,
+            labels[k],
+            sound_ids[k],
+            library,
+            onset,
+            length,
+            band,
+            pos,
+            listener,
+            rngs["levels"],
+            path,
+        )
         for source, ((k, onset, length), band, (pos, path)) in enumerate(
-            zip(placed, bands, positions, strict=True))
-    ]  # fmt: skip
+            zip(placed, bands, positions, strict=True)
+        )
+    ]
     extras = _scene_extras(cfg, listener, events, rngs)
     return {**_scene_record(cfg, seed, file_index, room, listener, events, resources), **extras}
 
@@ -176,16 +190,20 @@ def _no_fit_message(cfg, file_index, room, bands, failure) -> str:
     if failure:
         k, band, move, duration, reason = failure
         unit = "deg/s" if move["kind"] == "arc" else "m/s"
-        return (f"file {file_index}: event {k} ({band} band {cfg['sources'][f'{band}_m']} m, "
-                f"{duration:g} s, {move['kind']} at {move['speed']:.3g} {unit}) finds no path "
-                f"in room {_room_label(room)} that stays in its band and "
-                f"{cfg['room']['wall_clearance_m']} m from the walls within "
-                f"{cfg['motion']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
-                f"listener draws (last try: {reason})")  # fmt: skip
-    return (f"file {file_index}: no listener position in room {_room_label(room)} lets every "
-            f"source of its bands ({sorted(set(bands))}) fit within "
-            f"{cfg['sources']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
-            "listener draws")  # fmt: skip
+        return (
+            f"file {file_index}: event {k} ({band} band {cfg['sources'][f'{band}_m']} m, "
+            f"{duration:g} s, {move['kind']} at {move['speed']:.3g} {unit}) finds no path "
+            f"in room {_room_label(room)} that stays in its band and "
+            f"{cfg['room']['wall_clearance_m']} m from the walls within "
+            f"{cfg['motion']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+            f"listener draws (last try: {reason})"
+        )
+    return (
+        f"file {file_index}: no listener position in room {_room_label(room)} lets every "
+        f"source of its bands ({sorted(set(bands))}) fit within "
+        f"{cfg['sources']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+        "listener draws"
+    )
 
 
 def _scene_extras(cfg, listener, events, rngs) -> dict:
@@ -193,14 +211,19 @@ def _scene_extras(cfg, listener, events, rngs) -> dict:
     extras = {}
     head = cfg["head"]
     if head["rotation"]:
-        extras["head"] = draw_head_track(rngs["head"], yaw_deg=listener["yaw_deg"],
-                                         duration_s=float(cfg["duration_s"]),
-                                         speed_range_deg_s=head["speed_deg_s"],
-                                         pause_range_s=head["pause_s"],
-                                         max_turn_deg=float(head["max_turn_deg"]))  # fmt: skip
+        extras["head"] = draw_head_track(
+            rngs["head"],
+            yaw_deg=listener["yaw_deg"],
+            duration_s=float(cfg["duration_s"]),
+            speed_range_deg_s=head["speed_deg_s"],
+            pause_range_s=head["pause_s"],
+            max_turn_deg=float(head["max_turn_deg"]),
+        )
     if head["rotation"] or any("path" in ev for ev in events):
-        extras["motion_render"] = {"early_s": float(cfg["motion"]["early_s"]),
-                                   "max_step_deg": float(cfg["motion"]["max_step_deg"])}  # fmt: skip
+        extras["motion_render"] = {
+            "early_s": float(cfg["motion"]["early_s"]),
+            "max_step_deg": float(cfg["motion"]["max_step_deg"]),
+        }
     ambience = draw_ambience(cfg, rngs["ambience"])
     if ambience is not None:
         extras["ambience"] = ambience
@@ -213,8 +236,9 @@ def _room_label(room: dict) -> str:
     return f"{np.round(dims, 2).tolist()} m ({preset})" if dims else repr(preset)
 
 
-def _event_record(cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng,
-                  path=None):  # fmt: skip
+def _event_record(
+    cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng, path=None
+):
     head = room_to_head(pos, listener["position_m"], listener["yaw_deg"])
     az, el, dist = cartesian_to_spherical(head)
     record = {

@@ -72,16 +72,26 @@ def _line(rng, mid_m, listener_m, speed: float, duration_s: float) -> dict:
     d = d / norm if norm > 1e-9 else np.array([1.0, 0.0, 0.0])
     v = d * speed * (1.0 if rng.random() < 0.5 else -1.0)
     start = np.asarray(mid_m, float) - v * duration_s / 2.0
-    return {"kind": "line", "start_m": [float(x) for x in start],
-            "velocity_m_s": [float(x) for x in v]}  # fmt: skip
+    return {
+        "kind": "line",
+        "start_m": [float(x) for x in start],
+        "velocity_m_s": [float(x) for x in v],
+    }
 
 
-def path_problem_in(room: dict, kind, path: dict, *, duration_s: float, listener_m, band_m,
-                    clearance_m: float) -> str | None:  # fmt: skip
+def path_problem_in(
+    room: dict, kind, path: dict, *, duration_s: float, listener_m, band_m, clearance_m: float
+) -> str | None:
     """Why a path leaves its band or the room's free space (None: it fits)."""
     if "dimensions_m" in room:
-        return path_problem(path, duration_s=duration_s, room_m=room["dimensions_m"],
-                            listener_m=listener_m, band_m=band_m, clearance_m=clearance_m)  # fmt: skip
+        return path_problem(
+            path,
+            duration_s=duration_s,
+            room_m=room["dimensions_m"],
+            listener_m=listener_m,
+            band_m=band_m,
+            clearance_m=clearance_m,
+        )
     t = np.append(np.arange(0.0, float(duration_s), 0.05), float(duration_s))
     pos = source_positions(path, t)
     for ti, p in zip(t, pos, strict=True):
@@ -110,8 +120,15 @@ def draw_path(cfg, room, listener, band_m, position, duration_s, move, rng):
             path = draw_arc(rng, start_m=position, listener_m=listener_m, speed_range_deg_s=speed)
         else:
             path = _line(rng, position, listener_m, move["speed"], duration_s)
-        reason = path_problem_in(room, kind, path, duration_s=duration_s, listener_m=listener_m,
-                                 band_m=band_m, clearance_m=clearance)  # fmt: skip
+        reason = path_problem_in(
+            room,
+            kind,
+            path,
+            duration_s=duration_s,
+            listener_m=listener_m,
+            band_m=band_m,
+            clearance_m=clearance,
+        )
         if reason is None:
             return path, None
     return None, reason

@@ -12,8 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 #: Named child streams of a file's SeedSequence, by position (append only, never reorder).
-STREAMS = ("room", "listener", "timeline", "sources", "events", "levels", "motion", "head",
-           "ambience")  # fmt: skip
+STREAMS = (
+    "room",
+    "listener",
+    "timeline",
+    "sources",
+    "events",
+    "levels",
+    "motion",
+    "head",
+    "ambience",
+)
 
 
 def file_seed_sequence(seed: int, file_index: int) -> np.random.SeedSequence:

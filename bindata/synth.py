@@ -114,20 +114,31 @@ def load_resources(
     from .events import open_event_library
     from .hrir import load_hrirset, nearfield_from_farfield
 
-    hrirset = load_hrirset(None if hrir_spec == "builtin" else hrir_spec, sample_rate=sample_rate,
-                           calibration=hrir_calibration)  # fmt: skip
+    hrirset = load_hrirset(
+        None if hrir_spec == "builtin" else hrir_spec,
+        sample_rate=sample_rate,
+        calibration=hrir_calibration,
+    )
     if nearfield:
         hrirset = nearfield_from_farfield(hrirset)
-    library = open_event_library(None if library_spec == "builtin" else library_spec,
-                                 sample_rate=sample_rate)  # fmt: skip
+    library = open_event_library(
+        None if library_spec == "builtin" else library_spec, sample_rate=sample_rate
+    )
     record = {
-        "hrir": {"spec": hrir_spec, "nearfield": bool(nearfield), "name": hrirset.name,
-                 "distances_m": [round(float(d), 4) for d in hrirset.distances],
-                 "calibration": hrirset.calibration,
-                 "calibration_gain_db": round(hrirset.calibration_gain_db, 4)},
-        "event_library": {"spec": library_spec, "kind": library.kind,
-                          "classes": list(library.classes)},
-    }  # fmt: skip
+        "hrir": {
+            "spec": hrir_spec,
+            "nearfield": bool(nearfield),
+            "name": hrirset.name,
+            "distances_m": [round(float(d), 4) for d in hrirset.distances],
+            "calibration": hrirset.calibration,
+            "calibration_gain_db": round(hrirset.calibration_gain_db, 4),
+        },
+        "event_library": {
+            "spec": library_spec,
+            "kind": library.kind,
+            "classes": list(library.classes),
+        },
+    }
     if hrir_spec != "builtin":  # provenance: the SOFA file's bytes, checked by validate
         record["hrir"]["sha256"] = sha256_file(hrir_spec)
     return hrirset, library, record
@@ -211,8 +222,10 @@ class _FileJob:
         stem = scene["stem"]
         csv_text = rows_to_csv_text(scene_rows(scene))
         if self.resume:
-            expected = {"scene": json_text(scene).encode("utf-8"),
-                        "metadata": csv_text.encode("utf-8")}  # fmt: skip
+            expected = {
+                "scene": json_text(scene).encode("utf-8"),
+                "metadata": csv_text.encode("utf-8"),
+            }
             n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mixer
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
             if done is not None:
@@ -301,9 +314,19 @@ def synthesize(
             check_scenes(cfg, seed=seed, jobs=jobs, scheduler=client)
         except KeyboardInterrupt:
             raise InterruptedRun("interrupted before anything was written") from None
-        manifest = _write_dataset(cfg, out, run_record, seed=int(seed), jobs=jobs, client=client,
-                                  overwrite=overwrite, resume=resume, progress=progress,
-                                  library=library, record=record)  # fmt: skip
+        manifest = _write_dataset(
+            cfg,
+            out,
+            run_record,
+            seed=int(seed),
+            jobs=jobs,
+            client=client,
+            overwrite=overwrite,
+            resume=resume,
+            progress=progress,
+            library=library,
+            record=record,
+        )
     finally:
         if client is not None and client is not scheduler:
             _close_quietly(client)
@@ -339,8 +362,15 @@ def _write_dataset(
                 removed = apply_output(plan)
                 note = removed_note(out, removed) if plan.mode == "overwrite" else ""
                 try:
-                    files = _render_all(cfg, out, seed=seed, jobs=jobs, client=client,
-                                        resume=plan.mode == "resume", progress=progress)  # fmt: skip
+                    files = _render_all(
+                        cfg,
+                        out,
+                        seed=seed,
+                        jobs=jobs,
+                        client=client,
+                        resume=plan.mode == "resume",
+                        progress=progress,
+                    )
                     manifest = _manifest(cfg, seed, library, record, files)
                     write_manifest(out, manifest)
                 except BindataError as exc:
@@ -384,8 +414,9 @@ def _render_all(cfg, out: Path, *, seed, jobs, client, resume, progress) -> list
             files.append(rec)
     except KeyboardInterrupt:
         results.close()
-        raise InterruptedRun(f"interrupted after {len(files)} of {n} files", done=len(files),
-                             total=n) from None  # fmt: skip
+        raise InterruptedRun(
+            f"interrupted after {len(files)} of {n} files", done=len(files), total=n
+        ) from None
     return files
 
 
@@ -403,8 +434,9 @@ def _manifest(cfg, seed, library, record, files) -> dict:
     }
 
 
-def render_scene_file(scene_path, *, hrir: str | None = None, library: str | None = None,
-                      ambience: str | None = None):  # fmt: skip
+def render_scene_file(
+    scene_path, *, hrir: str | None = None, library: str | None = None, ambience: str | None = None
+):
     """Re-render a scene file: (pcm int16 (n, 2), sample_rate, metadata CSV text).
 
     ``hrir`` / ``library`` / ``ambience`` replace the specs (HRIR set, event library, folder of

@@ -52,8 +52,17 @@ from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defau
 #: Line-level problems reported per metadata file before the rest are summarised.
 MAX_LINE_PROBLEMS = 10
 
-_RECORD_KEYS = ("stem", "fold", "file_index", "audio", "audio_sha256", "metadata",
-                "metadata_sha256", "scene", "scene_sha256")  # fmt: skip
+_RECORD_KEYS = (
+    "stem",
+    "fold",
+    "file_index",
+    "audio",
+    "audio_sha256",
+    "metadata",
+    "metadata_sha256",
+    "scene",
+    "scene_sha256",
+)
 _ANGLE_TOL = 1e-6
 _POS_TOL = 1e-9
 
@@ -120,9 +129,14 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
         p = paths_of(dataset, rec["stem"])
         n_events += len(read_json(p["scene"])["events"])
         n_rows += sum(1 for ln in p["metadata"].read_text("utf-8").splitlines() if ln.strip())
-    return {"dataset": str(dataset), "files": len(manifest["files"]),
-            "classes": len(manifest["classes"]), "events": n_events, "rows": n_rows,
-            "warnings": provenance_warnings(manifest)}  # fmt: skip
+    return {
+        "dataset": str(dataset),
+        "files": len(manifest["files"]),
+        "classes": len(manifest["classes"]),
+        "events": n_events,
+        "rows": n_rows,
+        "warnings": provenance_warnings(manifest),
+    }
 
 
 def provenance_warnings(manifest: dict) -> list[str]:
@@ -138,8 +152,10 @@ def provenance_warnings(manifest: dict) -> list[str]:
     if not path.is_file():
         return [f"{path}: the HRIR file the dataset was made with is no longer there"]
     if sha256_file(path) != hrir["sha256"]:
-        return [f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
-                f"{hrir['sha256'][:12]}... recorded); regenerated files will differ"]  # fmt: skip
+        return [
+            f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
+            f"{hrir['sha256'][:12]}... recorded); regenerated files will differ"
+        ]
     return []
 
 
@@ -171,8 +187,11 @@ def _load_manifest(ctx: _Context) -> bool:
     config_problems = validate_against_schema(manifest["config"], "config", what=str(path))
     ctx.problems.extend(p.replace(f"{path}: ", f"{path}: config.", 1) for p in config_problems)
     if not config_problems:
-        reference = {k: v for k, v in default_config().items() if k not in MOTION_SECTIONS
-                     or k in manifest["config"]}  # older manifests: static scenes  # fmt: skip
+        reference = {
+            k: v
+            for k, v in default_config().items()
+            if k not in MOTION_SECTIONS or k in manifest["config"]
+        }  # older manifests: static scenes
         absent = _missing_keys(reference, manifest["config"])
         config_problems = [f"{path}: config: missing key {key}" for key in absent]
         ctx.problems.extend(config_problems)
@@ -186,9 +205,14 @@ def _usable(manifest) -> bool:
     if not isinstance(manifest, dict):
         return False
     classes = manifest.get("classes")
-    return (isinstance(manifest.get("config"), dict) and isinstance(manifest.get("files"), list)
-            and isinstance(manifest.get("seed"), int) and isinstance(classes, list)
-            and bool(classes) and all(isinstance(c, str) for c in classes))  # fmt: skip
+    return (
+        isinstance(manifest.get("config"), dict)
+        and isinstance(manifest.get("files"), list)
+        and isinstance(manifest.get("seed"), int)
+        and isinstance(classes, list)
+        and bool(classes)
+        and all(isinstance(c, str) for c in classes)
+    )
 
 
 def _missing_keys(reference: dict, cfg: dict, prefix: str = "") -> list[str]:
@@ -225,8 +249,11 @@ def _check_records(ctx: _Context) -> list[dict]:
             continue
         fold = fold_of(index, n_files=n_files, n_folds=n_folds)
         if rec["fold"] != fold:
-            ctx.add(path, f"{where}: fold of {stem} must be {fold} (stem and even split), "
-                    f"got {rec['fold']!r}")  # fmt: skip
+            ctx.add(
+                path,
+                f"{where}: fold of {stem} must be {fold} (stem and even split), "
+                f"got {rec['fold']!r}",
+            )
         for kind, p in paths_of(".", stem).items():
             want = p.relative_to(".").as_posix()
             if rec[kind] != want:
@@ -245,8 +272,13 @@ def _check_records(ctx: _Context) -> list[dict]:
 def _check_unlisted(ctx: _Context, records: list[dict]) -> None:
     """Files in audio/, metadata/, scenes/ that the manifest does not list, or temporaries."""
     listed = {p for rec in records for p in paths_of(ctx.root, rec["stem"]).values()}
-    listed |= {ctx.root / rec[kind] for rec in ctx.manifest["files"] if isinstance(rec, dict)
-               for kind in ("audio", "metadata", "scene") if isinstance(rec.get(kind), str)}  # fmt: skip
+    listed |= {
+        ctx.root / rec[kind]
+        for rec in ctx.manifest["files"]
+        if isinstance(rec, dict)
+        for kind in ("audio", "metadata", "scene")
+        if isinstance(rec.get(kind), str)
+    }
     for name in SUBDIRS:
         folder = ctx.root / name
         if not folder.is_dir():
@@ -294,10 +326,14 @@ def _check_wav(ctx: _Context, path: Path, scene: dict | None) -> None:
     except (RuntimeError, sf.LibsndfileError) as exc:
         ctx.add(path, f"cannot read as audio ({exc})")
         return
-    checks = [("container", info.format, "WAV"), ("sample format", info.subtype, "PCM_16"),
-              ("channels", info.channels, 2), ("sample rate (Hz)", info.samplerate, fs),
-              ("length (samples)", info.frames, want_frames),
-              ("samples readable", data.shape[0], info.frames)]  # fmt: skip
+    checks = [
+        ("container", info.format, "WAV"),
+        ("sample format", info.subtype, "PCM_16"),
+        ("channels", info.channels, 2),
+        ("sample rate (Hz)", info.samplerate, fs),
+        ("length (samples)", info.frames, want_frames),
+        ("samples readable", data.shape[0], info.frames),
+    ]
     for what, got, want in checks:
         if got != want:
             ctx.add(path, f"{what} must be {want}, got {got}")
@@ -319,8 +355,11 @@ def _check_events_audible(ctx: _Context, path: Path, data: np.ndarray, scene: di
         lo = int(round(ev["onset_s"] * fs))
         hi = min(int(round((ev["onset_s"] + ev["duration_s"]) * fs)), data.shape[0])
         if hi > lo and not np.any(data[lo:hi]):
-            ctx.add(path, f"silent (all samples zero) during events[{k}] {ev['label']!r} "
-                    f"({ev['onset_s']:g}-{ev['onset_s'] + ev['duration_s']:g} s)")  # fmt: skip
+            ctx.add(
+                path,
+                f"silent (all samples zero) during events[{k}] {ev['label']!r} "
+                f"({ev['onset_s']:g}-{ev['onset_s'] + ev['duration_s']:g} s)",
+            )
 
 
 # --- metadata CSV ------------------------------------------------------------------------------
@@ -357,9 +396,12 @@ def _row_range_problems(ctx: _Context, rows: np.ndarray) -> list[str | None]:
         ("source", lambda v: v >= 0, ">= 0"),
         ("azimuth", lambda v: -180 < v <= 180, "in (-180, 180]"),
         ("elevation", lambda v: -90 <= v <= 90, "in [-90, 90]"),
-        ("distance", lambda v: near[0] <= v <= near[1] or far[0] <= v <= far[1],
-         f"in the near ({near[0]}-{near[1]} cm) or far ({far[0]}-{far[1]} cm) band"),
-    ]  # fmt: skip
+        (
+            "distance",
+            lambda v: near[0] <= v <= near[1] or far[0] <= v <= far[1],
+            f"in the near ({near[0]}-{near[1]} cm) or far ({far[0]}-{far[1]} cm) band",
+        ),
+    ]
     out = []
     for r in rows:
         msg = None
@@ -393,8 +435,12 @@ def _check_csv(ctx: _Context, path: Path, scene: dict | None) -> np.ndarray | No
         first_line.setdefault(f, ln)
     for frame, count in sorted(counts.items()):
         if count > limit:
-            bad.append((first_line[frame], f"polyphony {count} in frame {frame} exceeds "
-                        f"max_overlap {limit}"))  # fmt: skip
+            bad.append(
+                (
+                    first_line[frame],
+                    f"polyphony {count} in frame {frame} exceeds max_overlap {limit}",
+                )
+            )
     _add_limited(ctx, path, sorted(bad, key=lambda b: b[0]))
     return rows
 
@@ -413,8 +459,9 @@ def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: 
         line_of.setdefault(ln.strip(), number)
     extra = sorted(Counter(got) - Counter(want), key=lambda ln: line_of.get(ln, 0))
     missing = sorted(Counter(want) - Counter(got), key=lambda ln: [int(x) for x in ln.split(",")])
-    items = [(line_of.get(ln), f"row {ln!r} is not produced by scene {scene['stem']}")
-             for ln in extra]  # fmt: skip
+    items = [
+        (line_of.get(ln), f"row {ln!r} is not produced by scene {scene['stem']}") for ln in extra
+    ]
     items += [(None, f"row {ln!r} of scene {scene['stem']} is missing") for ln in missing]
     _add_limited(ctx, path, items, kind="scene row")
 
@@ -435,11 +482,14 @@ def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
         return None
     cfg = ctx.cfg
     expected = {
-        "stem": rec["stem"], "file_index": rec["file_index"],
+        "stem": rec["stem"],
+        "file_index": rec["file_index"],
         "fold": fold_of(rec["file_index"], n_files=cfg["n_files"], n_folds=cfg["n_folds"]),
-        "seed": ctx.manifest["seed"], "duration_s": cfg["duration_s"],
-        "sample_rate": cfg["sample_rate"], "max_overlap": cfg["max_overlap"],
-    }  # fmt: skip
+        "seed": ctx.manifest["seed"],
+        "duration_s": cfg["duration_s"],
+        "sample_rate": cfg["sample_rate"],
+        "max_overlap": cfg["max_overlap"],
+    }
     for key, want in expected.items():
         if scene[key] != want:
             ctx.add(path, f"{key} must be {want!r} (from the manifest), got {scene[key]!r}")
@@ -487,8 +537,9 @@ def _check_scene_events(ctx: _Context, path: Path, scene: dict) -> None:
         if idx >= len(ctx.classes):
             ctx.add(path, f"{where}: class_index must be < {len(ctx.classes)}, got {idx}")
         elif ev["label"] != ctx.classes[idx]:
-            ctx.add(path, f"{where}: label {ev['label']!r} is not classes[{idx}] "
-                    f"= {ctx.classes[idx]!r}")  # fmt: skip
+            ctx.add(
+                path, f"{where}: label {ev['label']!r} is not classes[{idx}] = {ctx.classes[idx]!r}"
+            )
         end = ev["onset_s"] + ev["duration_s"]
         if end > scene["duration_s"] + 1e-6:
             ctx.add(path, f"{where}: ends at {end:g} s, after the file ({scene['duration_s']} s)")
@@ -497,8 +548,11 @@ def _check_scene_events(ctx: _Context, path: Path, scene: dict) -> None:
                 ctx.add(path, f"{where}: {key} must lie on the 100 ms label grid, got {ev[key]}")
         band = ctx.cfg["sources"][f"{ev['band']}_m"]
         if not band[0] - _POS_TOL <= ev["distance_m"] <= band[1] + _POS_TOL:
-            ctx.add(path, f"{where}: distance {ev['distance_m']:.4f} m is outside its "
-                    f"{ev['band']} band {band} m")  # fmt: skip
+            ctx.add(
+                path,
+                f"{where}: distance {ev['distance_m']:.4f} m is outside its "
+                f"{ev['band']} band {band} m",
+            )
         if kind is not None and not kind.contains(scene["room"], ev["position_m"], tol=_POS_TOL):
             ctx.add(path, f"{where}: position {ev['position_m']} is outside the room")
         _check_event_direction(ctx, path, where, ev, listener)
@@ -511,12 +565,18 @@ def _check_event_direction(ctx: _Context, path: Path, where: str, ev: dict, list
     az, el, dist = (float(v) for v in cartesian_to_spherical(head))
     d_az = abs((ev["azimuth_deg"] - az + 180.0) % 360.0 - 180.0)
     if d_az > _ANGLE_TOL or abs(ev["elevation_deg"] - el) > _ANGLE_TOL:
-        ctx.add(path, f"{where}: azimuth/elevation ({ev['azimuth_deg']:.4f}, "
-                f"{ev['elevation_deg']:.4f}) deg differ from the source position seen from the "
-                f"head ({az:.4f}, {el:.4f})")  # fmt: skip
+        ctx.add(
+            path,
+            f"{where}: azimuth/elevation ({ev['azimuth_deg']:.4f}, "
+            f"{ev['elevation_deg']:.4f}) deg differ from the source position seen from the "
+            f"head ({az:.4f}, {el:.4f})",
+        )
     if abs(ev["distance_m"] - dist) > 1e-6:
-        ctx.add(path, f"{where}: distance {ev['distance_m']:.4f} m differs from the source "
-                f"position seen from the head ({dist:.4f} m)")  # fmt: skip
+        ctx.add(
+            path,
+            f"{where}: distance {ev['distance_m']:.4f} m differs from the source "
+            f"position seen from the head ({dist:.4f} m)",
+        )
 
 
 def _check_scene_polyphony(ctx: _Context, path: Path, scene: dict) -> None:
@@ -529,5 +589,6 @@ def _check_scene_polyphony(ctx: _Context, path: Path, scene: dict) -> None:
     worst = int(active.max()) if active.size else 0
     if worst > scene["max_overlap"]:
         frame = int(np.argmax(active))
-        ctx.add(path, f"polyphony {worst} at frame {frame} exceeds max_overlap "
-                f"{scene['max_overlap']}")  # fmt: skip
+        ctx.add(
+            path, f"polyphony {worst} at frame {frame} exceeds max_overlap {scene['max_overlap']}"
+        )

@@ -43,8 +43,10 @@ def motion_problems(scene: dict, cfg: dict, kind) -> list[str]:
         problems.append("motion_render is missing (events move or the head turns)")
     for key, value in scene.get("motion_render", {}).items():
         if abs(float(value) - float(cfg["motion"][key])) > _TOL:
-            problems.append(f"motion_render.{key} must be {cfg['motion'][key]} (config "
-                            f"motion.{key}), got {value}")  # fmt: skip
+            problems.append(
+                f"motion_render.{key} must be {cfg['motion'][key]} (config "
+                f"motion.{key}), got {value}"
+            )
     problems += _ambience_problems(scene, cfg)
     return problems
 
@@ -63,8 +65,15 @@ def _path_problems(scene, cfg, kind, ev) -> list[str]:
         return out
     band = cfg["sources"][f"{ev['band']}_m"]
     clearance = max(float(cfg["room"]["wall_clearance_m"]) - _TOL, 0.0)
-    reason = path_problem_in(scene["room"], kind, path, duration_s=float(ev["duration_s"]),
-                             listener_m=listener, band_m=band, clearance_m=clearance)  # fmt: skip
+    reason = path_problem_in(
+        scene["room"],
+        kind,
+        path,
+        duration_s=float(ev["duration_s"]),
+        listener_m=listener,
+        band_m=band,
+        clearance_m=clearance,
+    )
     if reason is not None:
         out.append(reason)
     return out
@@ -84,8 +93,10 @@ def _head_problems(scene, cfg) -> list[str]:
         elif np.any(np.diff(t) < 0) or t[0] != 0:
             out.append("head track times must start at 0 and never decrease")
         elif abs(y[0] - scene["listener"]["yaw_deg"]) > _TOL:
-            out.append(f"head track starts at yaw {y[0]}, not the listener's "
-                       f"{scene['listener']['yaw_deg']}")  # fmt: skip
+            out.append(
+                f"head track starts at yaw {y[0]}, not the listener's "
+                f"{scene['listener']['yaw_deg']}"
+            )
     return out
 
 
@@ -101,8 +112,10 @@ def _ambience_problems(scene, cfg) -> list[str]:
         out.append(f"ambience snr_db must be in [{lo}, {hi}], got {record['snr_db']}")
     want = "diffuse" if amb["source"] == "diffuse" else "recorded"
     if record["kind"] != want:
-        out.append(f"ambience kind must be {want!r} (config source {amb['source']!r}), "
-                   f"got {record['kind']!r}")  # fmt: skip
+        out.append(
+            f"ambience kind must be {want!r} (config source {amb['source']!r}), "
+            f"got {record['kind']!r}"
+        )
     return out
 
 

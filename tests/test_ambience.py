@@ -57,8 +57,13 @@ def test_voronoi_weights_cover_the_sphere_evenly():
 
 
 def test_generated_field_has_the_sets_diffuse_coherence(builtin_shell):
-    x = diffuse_field(builtin_shell, n_samples=8 * FS, sample_rate=FS,
-                      rng=np.random.default_rng(1), slope_db_per_octave=0.0)  # fmt: skip
+    x = diffuse_field(
+        builtin_shell,
+        n_samples=8 * FS,
+        sample_rate=FS,
+        rng=np.random.default_rng(1),
+        slope_db_per_octave=0.0,
+    )
     weights = direction_weights(builtin_shell.azimuth_deg, builtin_shell.elevation_deg)
     theory = _theory_coherence(builtin_shell, weights)
     measured = _measured_coherence(x)
@@ -74,8 +79,11 @@ def test_coherence_equals_many_uncorrelated_point_sources(builtin_shell):
     noise = rng.standard_normal((weights.size, 1, 3 * FS)) * np.sqrt(weights)[:, None, None]
     ears = oaconvolve(noise, builtin_shell.ir, axes=-1).sum(axis=0).T
     physical = _measured_coherence(ears)
-    drawn = _measured_coherence(diffuse_field(builtin_shell, n_samples=3 * FS, sample_rate=FS,
-                                              rng=rng, slope_db_per_octave=0.0))  # fmt: skip
+    drawn = _measured_coherence(
+        diffuse_field(
+            builtin_shell, n_samples=3 * FS, sample_rate=FS, rng=rng, slope_db_per_octave=0.0
+        )
+    )
     assert np.max(np.abs(physical - drawn)) < 0.12, np.c_[physical, drawn]
 
 
@@ -88,10 +96,20 @@ def test_measured_set_with_a_gap_below_still_matches():
 
 
 def test_spectral_slope_is_applied(builtin_shell):
-    x = diffuse_field(builtin_shell, n_samples=4 * FS, sample_rate=FS,
-                      rng=np.random.default_rng(4), slope_db_per_octave=-3.0)  # fmt: skip
-    flat = diffuse_field(builtin_shell, n_samples=4 * FS, sample_rate=FS,
-                         rng=np.random.default_rng(4), slope_db_per_octave=0.0)  # fmt: skip
+    x = diffuse_field(
+        builtin_shell,
+        n_samples=4 * FS,
+        sample_rate=FS,
+        rng=np.random.default_rng(4),
+        slope_db_per_octave=-3.0,
+    )
+    flat = diffuse_field(
+        builtin_shell,
+        n_samples=4 * FS,
+        sample_rate=FS,
+        rng=np.random.default_rng(4),
+        slope_db_per_octave=0.0,
+    )
     f, p = welch(x[:, 0], FS, nperseg=2048)
     _, p0 = welch(flat[:, 0], FS, nperseg=2048)
     ratio = 10 * np.log10(p / p0)

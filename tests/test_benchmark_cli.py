@@ -14,8 +14,19 @@ from bindata.cli import cli
 
 from .test_benchmark_fakes import make_fake_dataset, one_torch_thread
 
-TINY = ["--filters", "4", "--gru-units", "8", "--batch-size", "8", "--epochs", "1", "--threads", "1",
-        "--quiet"]  # fmt: skip
+TINY = [
+    "--filters",
+    "4",
+    "--gru-units",
+    "8",
+    "--batch-size",
+    "8",
+    "--epochs",
+    "1",
+    "--threads",
+    "1",
+    "--quiet",
+]
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None, reason="needs the benchmark extra (torch)"
 )
@@ -37,8 +48,16 @@ def small(tmp_path_factory):
     from bindata.config import load_config
     from bindata.synth import synthesize
 
-    cfg = load_config(overrides={"n_files": 4, "n_folds": 4, "duration_s": 3.0, "max_overlap": 2,
-                                 "events.per_file": [1, 2], "room.rt60_s": [0.3, 0.4]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 4,
+            "duration_s": 3.0,
+            "max_overlap": 2,
+            "events.per_file": [1, 2],
+            "room.rt60_s": [0.3, 0.4],
+        }
+    )
     out = tmp_path_factory.mktemp("bench") / "ds"
     synthesize(cfg, out, seed=11, progress=False)
     return out
@@ -53,8 +72,17 @@ def test_benchmark_end_to_end_and_resumable(small, tmp_path):
     for text in ("Table 3", "Table 4", "Table 5", "(71.77)", "(47.90)", "(50.63)"):
         assert text in res.output
     report = json.loads(out_json.read_text())
-    assert report["methods"] == ["UneqOne", "EqSepMod", "EqSepBran", "EqOne", "UneqSingle",
-                                 "UneqMulti", "EqSepMod-J", "EqSepBran-J", "EqOne-J"]  # fmt: skip
+    assert report["methods"] == [
+        "UneqOne",
+        "EqSepMod",
+        "EqSepBran",
+        "EqOne",
+        "UneqSingle",
+        "UneqMulti",
+        "EqSepMod-J",
+        "EqSepBran-J",
+        "EqOne-J",
+    ]
     assert report["folds"] == [1, 2] and report["direction_table"] == "4"
     for name, r in report["results"].items():
         assert set(r["folds"]) == {"1", "2"}, name
@@ -82,18 +110,44 @@ def test_benchmark_end_to_end_and_resumable(small, tmp_path):
 @needs_torch
 def test_train_then_predict_commands(small, tmp_path):
     runs = tmp_path / "runs"
-    res = run("train", "--data", small, "--method", "EqSepMod", "--model", "lr", "--fold", "3",
-              "--runs", runs, *TINY)  # fmt: skip
+    res = run(
+        "train",
+        "--data",
+        small,
+        "--method",
+        "EqSepMod",
+        "--model",
+        "lr",
+        "--fold",
+        "3",
+        "--runs",
+        runs,
+        *TINY,
+    )
     assert res.exit_code == 0, res.output
     assert "EqSepMod/lr fold 3: best epoch 1 of 1" in res.output
-    res = run("predict", "--data", small, "--method", "EqSepMod", "--fold", "3", "--runs", runs,
-              "--quiet")  # fmt: skip
+    res = run(
+        "predict", "--data", small, "--method", "EqSepMod", "--fold", "3", "--runs", runs, "--quiet"
+    )
     assert res.exit_code == 2 and "no trained model" in res.output  # fb and tb are missing
-    res = run("train", "--data", small, "--method", "EqSepMod", "--fold", "3", "--runs", runs,
-              *TINY)  # fmt: skip
+    res = run(
+        "train", "--data", small, "--method", "EqSepMod", "--fold", "3", "--runs", runs, *TINY
+    )
     assert res.exit_code == 0, res.output
-    res = run("predict", "--data", small, "--method", "EqSepMod", "--fold", "3", "--runs", runs,
-              "--out", tmp_path / "subm", "--quiet")  # fmt: skip
+    res = run(
+        "predict",
+        "--data",
+        small,
+        "--method",
+        "EqSepMod",
+        "--fold",
+        "3",
+        "--runs",
+        runs,
+        "--out",
+        tmp_path / "subm",
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     files = sorted((tmp_path / "subm" / "planes").glob("*.csv"))
     assert [f.stem for f in files] == sorted(s for s in _stems(small) if s.startswith("fold3_"))

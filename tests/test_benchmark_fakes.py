@@ -58,8 +58,9 @@ def _render(rng, events, *, duration_s, sample_rate):
     return np.clip(audio, -1.0, 1.0)
 
 
-def make_fake_dataset(root, *, n_files=8, n_folds=4, duration_s=6.0, events_per_file=3,
-                      sample_rate=24000, seed=0):  # fmt: skip
+def make_fake_dataset(
+    root, *, n_files=8, n_folds=4, duration_s=6.0, events_per_file=3, sample_rate=24000, seed=0
+):
     """Write a small dataset to ``root``; returns its manifest."""
     root = Path(root)
     (root / "audio").mkdir(parents=True, exist_ok=True)
@@ -80,11 +81,16 @@ def make_fake_dataset(root, *, n_files=8, n_folds=4, duration_s=6.0, events_per_
         (root / "metadata" / f"{stem}.csv").write_text("\n".join(lines) + "\n", "utf-8")
         files.append({"stem": stem, "fold": fold})
     manifest = {
-        "config": {"duration_s": duration_s, "sample_rate": sample_rate, "max_overlap": 1,
-                   "n_folds": n_folds, "n_files": n_files},
+        "config": {
+            "duration_s": duration_s,
+            "sample_rate": sample_rate,
+            "max_overlap": 1,
+            "n_folds": n_folds,
+            "n_files": n_files,
+        },
         "classes": ["a", "b", "c"],
         "files": files,
-    }  # fmt: skip
+    }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
     return manifest
 

@@ -46,15 +46,28 @@ def test_batched_ensemble_gives_the_weights_of_one_by_one_training(tiny, tmp_pat
 
     corpus = open_corpus(tiny)
     models = get_method("EqSepMod").models
-    one = train_models(corpus, models, 1, runs_dir=tmp_path / "one", config=TINY,
-                       compute=ComputeConfig(precision="fp32", ensemble=1))  # fmt: skip
-    many = train_models(corpus, models, 1, runs_dir=tmp_path / "many", config=TINY,
-                        compute=ComputeConfig(precision="fp32", ensemble=3))  # fmt: skip
+    one = train_models(
+        corpus,
+        models,
+        1,
+        runs_dir=tmp_path / "one",
+        config=TINY,
+        compute=ComputeConfig(precision="fp32", ensemble=1),
+    )
+    many = train_models(
+        corpus,
+        models,
+        1,
+        runs_dir=tmp_path / "many",
+        config=TINY,
+        compute=ComputeConfig(precision="fp32", ensemble=3),
+    )
     assert [h["ensemble"] for d in one for h in d["history"]] == [1] * 6
     assert [h["ensemble"] for d in many for h in d["history"]] == [3] * 6
     for model, a, b in zip(models, one, many, strict=True):
-        np.testing.assert_allclose([h["val_loss"] for h in b["history"]],
-                                   [h["val_loss"] for h in a["history"]], rtol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(
+            [h["val_loss"] for h in b["history"]], [h["val_loss"] for h in a["history"]], rtol=1e-5
+        )
         wa, wb = _weights(tmp_path / "one", model, 1), _weights(tmp_path / "many", model, 1)
         assert wa.keys() == wb.keys()
         for k in wa:
@@ -69,8 +82,10 @@ def test_grouped_network_forward_and_adam_state_round_trip():
     from bindata.benchmark.model import build_model
 
     arch = {"n_bins": 32, "filters": 3, "pool": (2, 2, 2), "gru_units": 4}
-    nets = [build_model([(5, 2), (3, 3)], generator=torch.Generator().manual_seed(s), **arch)
-            for s in range(3)]  # fmt: skip
+    nets = [
+        build_model([(5, 2), (3, 3)], generator=torch.Generator().manual_seed(s), **arch)
+        for s in range(3)
+    ]
     x = torch.randn(3, 2, 4, 7, 32, generator=torch.Generator().manual_seed(9))
     grouped = GroupedCRNN(nets).eval()
     for net in nets:
@@ -98,8 +113,10 @@ def test_grouped_network_forward_and_adam_state_round_trip():
 
 
 def _norm(rng, n_bins):
-    return NormStats(rng.normal(0, 1, (4, n_bins)).astype(np.float32),
-                     rng.uniform(0.5, 2.0, (4, n_bins)).astype(np.float32))  # fmt: skip
+    return NormStats(
+        rng.normal(0, 1, (4, n_bins)).astype(np.float32),
+        rng.uniform(0.5, 2.0, (4, n_bins)).astype(np.float32),
+    )
 
 
 def test_swapped_ears_give_the_features_of_the_swapped_audio(tiny):
@@ -115,8 +132,9 @@ def test_swapped_ears_give_the_features_of_the_swapped_audio(tiny):
     np.testing.assert_allclose(got, norm.apply(swapped), rtol=1e-5, atol=2e-4)
     assert not np.allclose(z[0, :, 0], got[:, 0], atol=0.1)  # the swap did change something
     zt = torch.from_numpy(z.copy())
-    torch.testing.assert_close(swap_ears_normalised(zt, norm, torch.tensor([True]))[0],
-                               torch.from_numpy(got))  # fmt: skip
+    torch.testing.assert_close(
+        swap_ears_normalised(zt, norm, torch.tensor([True]))[0], torch.from_numpy(got)
+    )
 
 
 def _sets(corpus, views, store=None, *, fold=1):
@@ -125,8 +143,20 @@ def _sets(corpus, views, store=None, *, fold=1):
     train, _, _ = split_files(corpus, fold, val_fraction=0.15, seed=0)
     feats = [corpus.features(s) for s in train]
     norm = _norm(np.random.default_rng(2), feats[0].shape[2])
-    return sequence_set(corpus, train, views=views, norm=norm, params=corpus_params(),
-                        seq_len=128, swap=True, store=store), train, norm  # fmt: skip
+    return (
+        sequence_set(
+            corpus,
+            train,
+            views=views,
+            norm=norm,
+            params=corpus_params(),
+            seq_len=128,
+            swap=True,
+            store=store,
+        ),
+        train,
+        norm,
+    )
 
 
 def corpus_params():
@@ -150,8 +180,12 @@ def test_swap_mirrors_the_targets_left_right_only(tiny):
     flipped, seen, swap_rng = 0, 0, np.random.default_rng(0)
     for _ in range(60):
         order = np.random.default_rng(5).permutation(len(sset))
-        got = np.concatenate([b[1] for b in sset.batches(batch_size=3, rng=np.random.default_rng(5),
-                                                         swap_rng=swap_rng)])  # fmt: skip
+        got = np.concatenate(
+            [
+                b[1]
+                for b in sset.batches(batch_size=3, rng=np.random.default_rng(5), swap_rng=swap_rng)
+            ]
+        )
         for row, k in enumerate(order):
             if k in differs:
                 assert np.array_equal(got[row], y[k]) or np.array_equal(got[row], y_sw[k])
@@ -172,8 +206,9 @@ def test_swapped_batch_is_the_swapped_scene_and_store_matches_files(tiny):
     swapped = norm.apply(binaural_features(audio[:, ::-1], sample_rate=fs))
     x, _, mask = sset.batch([k], [True])
     n = int(mask.sum())
-    np.testing.assert_allclose(x[0].transpose(1, 0, 2)[:n], swapped[start : start + n],
-                               rtol=1e-5, atol=2e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        x[0].transpose(1, 0, 2)[:n], swapped[start : start + n], rtol=1e-5, atol=2e-4
+    )
     store = FrameStore([corpus.features(s) for s in train], norm, 128, "cpu")
     resident, _, _ = _sets(corpus, ("lr",), store=store)
     ids, flip = np.arange(len(sset)), np.arange(len(sset)) % 2 == 0
@@ -200,8 +235,14 @@ def test_swap_augmented_training_runs_and_is_its_own_run(tiny, tmp_path):
     done = train_model(corpus, model, 2, runs_dir=tmp_path, config=cfg, compute=FP32)
     assert done["config"]["augment"] == "swap" and done["precision"] == "fp32"
     with pytest.raises(BenchmarkError, match="config"):
-        train_model(corpus, model, 2, runs_dir=tmp_path, config=TrainConfig(**{**cfg.to_dict(),
-                    "augment": "none"}), compute=FP32)  # fmt: skip
+        train_model(
+            corpus,
+            model,
+            2,
+            runs_dir=tmp_path,
+            config=TrainConfig(**{**cfg.to_dict(), "augment": "none"}),
+            compute=FP32,
+        )
 
 
 def test_train_command_speed_and_augment_flags(tiny, tmp_path):
@@ -212,13 +253,39 @@ def test_train_command_speed_and_augment_flags(tiny, tmp_path):
 
     from bindata.cli import cli
 
-    args = ["train", "--data", tiny, "--method", "EqSepMod", "--fold", "3", "--runs", tmp_path,
-            "--filters", "4", "--gru-units", "8", "--batch-size", "4", "--epochs", "1", "--quiet",
-            "--augment", "swap", "--precision", "fp32", "--ensemble", "2", "--no-channels-last"]  # fmt: skip
+    args = [
+        "train",
+        "--data",
+        tiny,
+        "--method",
+        "EqSepMod",
+        "--fold",
+        "3",
+        "--runs",
+        tmp_path,
+        "--filters",
+        "4",
+        "--gru-units",
+        "8",
+        "--batch-size",
+        "4",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--augment",
+        "swap",
+        "--precision",
+        "fp32",
+        "--ensemble",
+        "2",
+        "--no-channels-last",
+    ]
     res = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    done = [json.loads((model_dir(tmp_path, m, 3) / "done.json").read_text())
-            for m in get_method("EqSepMod").models]  # fmt: skip
+    done = [
+        json.loads((model_dir(tmp_path, m, 3) / "done.json").read_text())
+        for m in get_method("EqSepMod").models
+    ]
     assert [d["history"][0]["ensemble"] for d in done] == [2, 2, 1]
     assert {d["precision"] for d in done} == {"fp32"}
     assert {d["config"]["augment"] for d in done} == {"swap"}

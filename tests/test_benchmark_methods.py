@@ -44,8 +44,11 @@ def test_methods_match_the_paper():
 def test_joint_sep_mod_reuses_the_plane_models():
     m = get_method("EqSepMod-J")
     assert [(x.owner, x.name) for x in m.models] == [
-        ("EqSepMod", "lr"), ("EqSepMod", "fb"), ("EqSepMod", "tb"), ("EqSepMod-J", "proximity"),
-    ]  # fmt: skip
+        ("EqSepMod", "lr"),
+        ("EqSepMod", "fb"),
+        ("EqSepMod", "tb"),
+        ("EqSepMod-J", "proximity"),
+    ]
     assert get_method("EqSepMod").models == m.models[:3]
 
 
@@ -60,9 +63,16 @@ def test_selection_and_errors():
 
 
 def test_a_method_whose_outputs_differ_from_its_view_is_refused():
-    spec = {"methods": {"X": {"stage": 1, "output_view": "planes", "scores": {},
-                              "models": [{"name": "main",
-                                          "branches": [{"view": "lr", "units": 8}]}]}}}  # fmt: skip
+    spec = {
+        "methods": {
+            "X": {
+                "stage": 1,
+                "output_view": "planes",
+                "scores": {},
+                "models": [{"name": "main", "branches": [{"view": "lr", "units": 8}]}],
+            }
+        }
+    }
     with pytest.raises(ConfigError, match="output_view"):
         load_methods(spec)
     spec["methods"]["X"]["output_view"] = "lr"
@@ -117,9 +127,14 @@ def test_rates_between_label_and_feature_frames():
 
 
 def test_eq1_is_the_cube_root_of_the_plane_product():
-    probs = {"left": np.array([0.9, 0.2]), "right": np.array([0.1, 0.8]),
-             "front": np.array([0.8, 0.5]), "back": np.array([0.3, 0.5]),
-             "top": np.array([0.7, 0.1]), "bottom": np.array([0.2, 0.9])}  # fmt: skip
+    probs = {
+        "left": np.array([0.9, 0.2]),
+        "right": np.array([0.1, 0.8]),
+        "front": np.array([0.8, 0.5]),
+        "back": np.array([0.3, 0.5]),
+        "top": np.array([0.7, 0.1]),
+        "bottom": np.array([0.2, 0.9]),
+    }
     octs = combine_product("octants", probs)
     assert octs.shape == (2, 8)
     assert np.isclose(octs[0, 0], (0.7 * 0.8 * 0.9) ** (1 / 3))  # top-front-left
@@ -132,15 +147,29 @@ def test_eq1_is_the_cube_root_of_the_plane_product():
 
 def test_paper_figures_as_printed():
     t = load_metadata("paper_results")["tables"]
-    assert t["3"]["values"]["UneqOne"] == {"lr": 71.39, "fb": 39.91, "tb": 28.66,
-                                           "single": 51.98, "multi": None}  # fmt: skip
+    assert t["3"]["values"]["UneqOne"] == {
+        "lr": 71.39,
+        "fb": 39.91,
+        "tb": 28.66,
+        "single": 51.98,
+        "multi": None,
+    }
     assert t["3"]["values"]["EqSepMod"]["multi"] == 73.11
-    assert t["4"]["values"]["EqSepBran"] == {"lr": 87.45, "fb": 73.88, "tb": 73.10,
-                                             "single": 46.79, "multi": 78.05}  # fmt: skip
+    assert t["4"]["values"]["EqSepBran"] == {
+        "lr": 87.45,
+        "fb": 73.88,
+        "tb": 73.10,
+        "single": 46.79,
+        "multi": 78.05,
+    }
     assert t["4"]["values"]["EqOne"]["single"] == 34.11
     assert t["5"]["values"]["UneqMulti"]["proximity"] == 82.54
-    assert t["5"]["values"]["EqSepMod-J"] == {"proximity": 83.97, "direction": 47.90,
-                                              "joint": None, "sep_direction": 47.90}  # fmt: skip
+    assert t["5"]["values"]["EqSepMod-J"] == {
+        "proximity": 83.97,
+        "direction": 47.90,
+        "joint": None,
+        "sep_direction": 47.90,
+    }
     assert t["5"]["values"]["UneqSingle"]["joint"] == 50.63
     methods = load_methods()
     for tid in ("3", "4"):

@@ -89,9 +89,20 @@ def test_cells_match_an_independent_count(fake, tmp_path):
         stems = fake.stems_of([fold])
         lr = _f1_by_hand([ref(s, "lr") for s in stems], [probs[s][:, :2] >= 0.5 for s in stems])
         assert got["folds"][str(fold)]["lr"] == pytest.approx(lr)
-        octs = [np.cbrt(np.stack([probs[s][:, t] * probs[s][:, f] * probs[s][:, side]
-                                  for t in (4, 5) for f in (2, 3) for side in (0, 1)], axis=1))
-                for s in stems]  # fmt: skip
+        octs = [
+            np.cbrt(
+                np.stack(
+                    [
+                        probs[s][:, t] * probs[s][:, f] * probs[s][:, side]
+                        for t in (4, 5)
+                        for f in (2, 3)
+                        for side in (0, 1)
+                    ],
+                    axis=1,
+                )
+            )
+            for s in stems
+        ]
         single = _f1_by_hand([ref(s, "octants") for s in stems], [o >= 0.5 for o in octs])
         assert got["folds"][str(fold)]["single"] == pytest.approx(single)
     assert got["mean"]["lr"] == pytest.approx(np.mean([got["folds"][k]["lr"] for k in ("1", "2")]))
@@ -106,8 +117,10 @@ def test_fold_selection(fake):
 
 
 def test_tables_put_ours_beside_the_paper():
-    results = {"UneqOne": {"mean": {"lr": 0.5, "fb": 0.25, "tb": 0.125, "single": 0.4}},
-               "UneqMulti": {"mean": {"proximity": 0.9, "direction": 0.3}}}  # fmt: skip
+    results = {
+        "UneqOne": {"mean": {"lr": 0.5, "fb": 0.25, "tb": 0.125, "single": 0.4}},
+        "UneqMulti": {"mean": {"proximity": 0.9, "direction": 0.3}},
+    }
     tables = build_tables(results, max_overlap=2)
     assert tables["4"]["cells"]["lr"]["UneqOne"] == {
         "paper": 71.77,

@@ -18,8 +18,15 @@ from bindata.benchmark.torch_dataset import SequenceDataset  # noqa: E402
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    cfg = load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 2.0,
-                                 "events.per_file": [2, 3], "room.rt60_s": [0.2, 0.2]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 2,
+            "duration_s": 2.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.2, 0.2],
+        }
+    )
     out = tmp_path_factory.mktemp("torchds") / "ds"
     synthesize(cfg, out, seed=5, progress=False)
     return out
@@ -31,8 +38,9 @@ def stems_of(dataset, fold):
 
 
 def test_windows_and_targets_match_the_metadata(dataset, tmp_path):
-    ds = SequenceDataset(dataset, views=["lr", "proximity"], folds=[1], seq_len=32,
-                         cache_dir=tmp_path / "cache")  # fmt: skip
+    ds = SequenceDataset(
+        dataset, views=["lr", "proximity"], folds=[1], seq_len=32, cache_dir=tmp_path / "cache"
+    )
     assert ds.classes == ("left", "right", "near", "far")
     assert ds.stems == stems_of(dataset, 1)
     # 2 s = 100 frames of 20 ms: windows at 0, 32, 64 and one ending at the end (68)
@@ -45,15 +53,20 @@ def test_windows_and_targets_match_the_metadata(dataset, tmp_path):
         label = (68 + t) // 5  # 5 feature frames per 100 ms label frame
         r = rows[rows["frame"] == label]
         az, dist = r["azimuth"], r["distance"] / 100
-        want = [((az >= 0) & (az < 180)).any(), ((az < 0) | (az == 180)).any(),
-                (dist < 2.5).any(), (dist >= 2.5).any()]  # fmt: skip
+        want = [
+            ((az >= 0) & (az < 180)).any(),
+            ((az < 0) | (az == 180)).any(),
+            (dist < 2.5).any(),
+            (dist >= 2.5).any(),
+        ]
         assert y[t].tolist() == [float(w) for w in want], t
     assert y.sum() > 0
 
 
 def test_dataloader_normalisation_and_methods(dataset, tmp_path):
-    train = SequenceDataset.for_method(dataset, "EqSepBran", folds=[2], seq_len=50,
-                                       cache_dir=tmp_path / "c")  # fmt: skip
+    train = SequenceDataset.for_method(
+        dataset, "EqSepBran", folds=[2], seq_len=50, cache_dir=tmp_path / "c"
+    )
     assert train.views == ("lr", "fb", "tb")
     xs = torch.cat([x for x, _, _ in torch.utils.data.DataLoader(train, batch_size=3)])
     assert xs.shape[0] == len(train) == 2 * len(train.stems)
@@ -62,20 +75,32 @@ def test_dataloader_normalisation_and_methods(dataset, tmp_path):
     assert np.abs(flat.mean(axis=0)).max() < 1e-3
     spread = flat.std(axis=0)
     assert np.allclose(spread[spread > 0.5], 1.0, atol=1e-3)
-    test = SequenceDataset(dataset, views=train.views, folds=[1], norm=train.norm, seq_len=50,
-                           cache_dir=tmp_path / "c")  # fmt: skip
+    test = SequenceDataset(
+        dataset, views=train.views, folds=[1], norm=train.norm, seq_len=50, cache_dir=tmp_path / "c"
+    )
     assert test.norm is train.norm and set(test.stems).isdisjoint(train.stems)
 
 
 def test_user_divisions_give_their_own_targets(dataset, tmp_path):
-    spec = {"divisions": {"halves": {"classes": [
-        {"name": "h_front", "azimuth_deg": {"from": -90, "to": 90, "include_to": False}},
-        {"name": "h_back", "azimuth_deg": {"from": 90, "to": -90, "include_to": False}}]}},
-        "views": {}}  # fmt: skip
+    spec = {
+        "divisions": {
+            "halves": {
+                "classes": [
+                    {
+                        "name": "h_front",
+                        "azimuth_deg": {"from": -90, "to": 90, "include_to": False},
+                    },
+                    {"name": "h_back", "azimuth_deg": {"from": 90, "to": -90, "include_to": False}},
+                ]
+            }
+        },
+        "views": {},
+    }
     path = tmp_path / "div.json"
     path.write_text(json.dumps(spec))
-    ds = SequenceDataset(dataset, views=["halves"], divisions=path, seq_len=100,
-                         cache_dir=tmp_path / "c")  # fmt: skip
+    ds = SequenceDataset(
+        dataset, views=["halves"], divisions=path, seq_len=100, cache_dir=tmp_path / "c"
+    )
     fb = SequenceDataset(dataset, views=["fb"], seq_len=100, cache_dir=tmp_path / "c")
     assert ds.classes == ("h_front", "h_back")
     for k in range(len(ds)):  # same boundaries as the packaged fb division

@@ -38,8 +38,16 @@ def anechoic(tmp_path_factory):
     from bindata.config import load_config
     from bindata.synth import synthesize
 
-    cfg = load_config(overrides={"n_files": 8, "n_folds": 4, "duration_s": 15.0, "max_overlap": 1,
-                                 "room.anechoic": True, "events.per_file": [4, 6]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 8,
+            "n_folds": 4,
+            "duration_s": 15.0,
+            "max_overlap": 1,
+            "room.anechoic": True,
+            "events.per_file": [4, 6],
+        }
+    )
     out = tmp_path_factory.mktemp("anechoic") / "ds"
     synthesize(cfg, out, seed=3, progress=False)
     return out
@@ -53,10 +61,16 @@ def tiny(tmp_path_factory):
 
 
 #: A one-model method defined as data (as in metadata/methods.json): left/right only.
-LR_ONLY = {"methods": {"LR": {
-    "stage": 1, "output_view": "lr", "scores": {"lr": {"view": "lr"}},
-    "models": [{"name": "main", "branches": [{"view": "lr", "units": 16}]}],
-}}}  # fmt: skip
+LR_ONLY = {
+    "methods": {
+        "LR": {
+            "stage": 1,
+            "output_view": "lr",
+            "scores": {"lr": {"view": "lr"}},
+            "models": [{"name": "main", "branches": [{"view": "lr", "units": 16}]}],
+        }
+    }
+}
 
 
 def _constant_baseline_f1(corpus, method, fold, tmp_path):
@@ -88,10 +102,17 @@ def test_crnn_learns_left_right(anechoic, tmp_path, precision):
     corpus = open_corpus(anechoic)
     method = load_methods(LR_ONLY)["LR"]
     runs = tmp_path / "runs"
-    cfg = TrainConfig(filters=8, gru_units=16, batch_size=4, learning_rate=3e-3, max_epochs=5,
-                      patience=5)  # fmt: skip
-    done = train_model(corpus, method.models[0], 1, runs_dir=runs, config=cfg,
-                       compute=ComputeConfig(precision=precision))  # fmt: skip
+    cfg = TrainConfig(
+        filters=8, gru_units=16, batch_size=4, learning_rate=3e-3, max_epochs=5, patience=5
+    )
+    done = train_model(
+        corpus,
+        method.models[0],
+        1,
+        runs_dir=runs,
+        config=cfg,
+        compute=ComputeConfig(precision=precision),
+    )
     assert done["precision"] == precision
     assert done["history"][-1]["train_loss"] < 0.8 * done["history"][0]["train_loss"]
     predict_fold(corpus, method, 1, runs_dir=runs)

@@ -68,16 +68,26 @@ def test_unreadable_config_files(tmp_path):
     "name, text, expected",
     [
         ("c.json", '{"duration_s": NaN}', "c.json: duration_s: must be a finite number, got nan"),
-        ("c.json", '{"room": {"rt60_s": [0.3, Infinity]}}',
-         "c.json: room.rt60_s.1: must be a finite number, got inf"),
-        ("c.toml", "[events]\nlevel_db = [-inf, -20.0]\n",
-         "c.toml: events.level_db.0: must be a finite number, got -inf"),
-        ("c.toml", "[sources]\nnear_fraction = nan\n",
-         "c.toml: sources.near_fraction: must be a finite number, got nan"),
+        (
+            "c.json",
+            '{"room": {"rt60_s": [0.3, Infinity]}}',
+            "c.json: room.rt60_s.1: must be a finite number, got inf",
+        ),
+        (
+            "c.toml",
+            "[events]\nlevel_db = [-inf, -20.0]\n",
+            "c.toml: events.level_db.0: must be a finite number, got -inf",
+        ),
+        (
+            "c.toml",
+            "[sources]\nnear_fraction = nan\n",
+            "c.toml: sources.near_fraction: must be a finite number, got nan",
+        ),
     ],
-)  # fmt: skip
-def test_nan_and_infinity_in_a_file_are_refused_naming_the_file_and_key(tmp_path, name, text,
-                                                                        expected):  # fmt: skip
+)
+def test_nan_and_infinity_in_a_file_are_refused_naming_the_file_and_key(
+    tmp_path, name, text, expected
+):
     (tmp_path / name).write_text(text)
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / name)

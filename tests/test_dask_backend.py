@@ -29,13 +29,23 @@ SEED = 23
 
 
 def small_config():
-    return load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 3.0,
-                                  "events.per_file": [1, 2], "room.rt60_s": [0.3, 0.3]})  # fmt: skip
+    return load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 2,
+            "duration_s": 3.0,
+            "events.per_file": [1, 2],
+            "room.rt60_s": [0.3, 0.3],
+        }
+    )
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +55,16 @@ def cluster():
     from distributed import LocalCluster
 
     env = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set(env), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None) as cl:  # fmt: skip
+    with (
+        dask.config.set(env),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cl,
+    ):
         yield cl
 
 
@@ -76,8 +94,9 @@ class FailOn:
 def test_dask_run_is_byte_identical_to_a_local_run(cluster, tmp_path):
     cfg = small_config()
     synthesize(cfg, tmp_path / "local", seed=SEED, jobs=1, progress=False)
-    manifest = synthesize(cfg, tmp_path / "dask", seed=SEED, progress=False,
-                          scheduler=cluster.scheduler_address)  # fmt: skip
+    manifest = synthesize(
+        cfg, tmp_path / "dask", seed=SEED, progress=False, scheduler=cluster.scheduler_address
+    )
     assert [f["file_index"] for f in manifest["files"]] == [0, 1, 2, 3]
     local, dask = tree_bytes(tmp_path / "local"), tree_bytes(tmp_path / "dask")
     assert sorted(dask) == sorted(local) and len(local) == 13
@@ -168,8 +187,9 @@ def test_task_sizes_cover_every_item_large_first_single_last(n_items, n_threads)
 def test_error_inside_a_batch_still_delivers_the_items_before_it(cluster):
     error = partial(SceneError, "file 5: no far source position fits the room")
     assert task_sizes(40, 2, max_items=4)[:2] == [4, 4]  # item 5 fails inside the 2nd task
-    results = map_on_dask(FailOn(5, error), range(40), scheduler=cluster.scheduler_address,
-                          max_items_per_task=4)  # fmt: skip
+    results = map_on_dask(
+        FailOn(5, error), range(40), scheduler=cluster.scheduler_address, max_items_per_task=4
+    )
     assert [next(results) for _ in range(5)] == [0, 1, 2, 3, 4]
     with pytest.raises(SceneError, match="file 5: no far source"):
         next(results)
@@ -177,14 +197,35 @@ def test_error_inside_a_batch_still_delivers_the_items_before_it(cluster):
 
 def test_batched_results_keep_item_order(cluster):
     assert max(task_sizes(60, 2, max_items=5)) == 5
-    out = list(map_on_dask(SlowEcho(60, step=0.001), range(60),
-                           scheduler=cluster.scheduler_address, max_items_per_task=5))  # fmt: skip
+    out = list(
+        map_on_dask(
+            SlowEcho(60, step=0.001),
+            range(60),
+            scheduler=cluster.scheduler_address,
+            max_items_per_task=5,
+        )
+    )
     assert [item for item, _ in out] == list(range(60))
     assert len({pid for _, pid in out}) == 2
 
 
-SMALL_CLI = ["--n", "3", "--duration", "3", "--events-per-file", "1", "2", "--rt60", "0.3", "0.3",
-             "--folds", "3", "--seed", "4", "--quiet"]  # fmt: skip
+SMALL_CLI = [
+    "--n",
+    "3",
+    "--duration",
+    "3",
+    "--events-per-file",
+    "1",
+    "2",
+    "--rt60",
+    "0.3",
+    "0.3",
+    "--folds",
+    "3",
+    "--seed",
+    "4",
+    "--quiet",
+]
 
 
 def test_cli_scheduler_option_writes_the_same_bytes_as_a_local_run(cluster, tmp_path):
@@ -194,8 +235,17 @@ def test_cli_scheduler_option_writes_the_same_bytes_as_a_local_run(cluster, tmp_
 
     runner = CliRunner()
     local = runner.invoke(cli, ["synth", "--out", str(tmp_path / "local"), *SMALL_CLI])
-    dask = runner.invoke(cli, ["synth", "--out", str(tmp_path / "dask"), *SMALL_CLI,
-                               "--scheduler", cluster.scheduler_address])  # fmt: skip
+    dask = runner.invoke(
+        cli,
+        [
+            "synth",
+            "--out",
+            str(tmp_path / "dask"),
+            *SMALL_CLI,
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+    )
     assert local.exit_code == 0 and dask.exit_code == 0, local.output + dask.output
     assert tree_bytes(tmp_path / "dask") == tree_bytes(tmp_path / "local")
 
@@ -206,8 +256,19 @@ def test_cli_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path):
     from bindata.cli import cli
 
     out = tmp_path / "never"
-    result = CliRunner().invoke(cli, ["synth", "--out", str(out), *SMALL_CLI, "--scheduler",
-                                      "tcp://127.0.0.1:9", "--scheduler-timeout", "1"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli,
+        [
+            "synth",
+            "--out",
+            str(out),
+            *SMALL_CLI,
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--scheduler-timeout",
+            "1",
+        ],
+    )
     assert result.exit_code == 2
     assert (
         "--scheduler: Dask scheduler tcp://127.0.0.1:9: cannot connect within 1 s" in result.output

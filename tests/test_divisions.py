@@ -25,11 +25,18 @@ def test_exclusive_divisions_give_every_direction_exactly_one_class(name):
 @pytest.mark.parametrize(
     "az, el, expected",
     [
-        (45, 0, "front"), (-45, 35, "front"), (46, 0, "left"), (135, 0, "back"),
-        (-135, -35, "back"), (180, 0, "back"), (-90, 10, "right"), (0, 35.5, "top"),
-        (120, -36, "bottom"), (90, 35, "left"),
+        (45, 0, "front"),
+        (-45, 35, "front"),
+        (46, 0, "left"),
+        (135, 0, "back"),
+        (-135, -35, "back"),
+        (180, 0, "back"),
+        (-90, 10, "right"),
+        (0, 35.5, "top"),
+        (120, -36, "bottom"),
+        (90, 35, "left"),
     ],
-)  # fmt: skip
+)
 def test_unequal_division_follows_table_2(az, el, expected):
     view = get_view("unequal")
     member = view.membership([az], [el], [1.0])[0]
@@ -54,8 +61,9 @@ def test_equal_planes_boundary_rule():
 
 
 def test_proximity_and_joint_views():
-    assert get_view("proximity").membership([0, 0, 0], [0, 0, 0], [0.4, 2.0, 3.0])[:, 0].tolist() == [
-        True, True, False]  # fmt: skip
+    assert get_view("proximity").membership([0, 0, 0], [0, 0, 0], [0.4, 2.0, 3.0])[
+        :, 0
+    ].tolist() == [True, True, False]
     assert len(get_view("proximity_unequal").classes) == 12
     assert len(get_view("proximity_and_unequal").classes) == 8
     assert len(get_view("proximity_and_octants").classes) == 10
@@ -64,9 +72,19 @@ def test_proximity_and_joint_views():
 
 def test_a_user_division_needs_no_code():
     spec = load_metadata("divisions")
-    spec = {**spec, "divisions": {**spec["divisions"], "halves": {"exclusive": True, "classes": [
-        {"name": "up", "elevation_deg": {"from": 0, "to": 90}},
-        {"name": "down", "elevation_deg": {"from": -90, "to": 0, "include_to": False}}]}}}  # fmt: skip
+    spec = {
+        **spec,
+        "divisions": {
+            **spec["divisions"],
+            "halves": {
+                "exclusive": True,
+                "classes": [
+                    {"name": "up", "elevation_deg": {"from": 0, "to": 90}},
+                    {"name": "down", "elevation_deg": {"from": -90, "to": 0, "include_to": False}},
+                ],
+            },
+        },
+    }
     view = get_view("halves", spec)
     assert view.classes == ("up", "down")
     assert view.membership([10, 10], [5, -5], [1, 1]).tolist() == [[True, False], [False, True]]
@@ -75,5 +93,10 @@ def test_a_user_division_needs_no_code():
 def test_frame_activity_unions_sources():
     view = get_view("lr")
     act = frame_activity([0, 0, 3], [30, -30, 100], [0, 0, 0], [1, 1, 1], n_frames=5, view=view)
-    assert act.tolist() == [[True, True], [False, False], [False, False], [True, False],
-                            [False, False]]  # fmt: skip
+    assert act.tolist() == [
+        [True, True],
+        [False, False],
+        [False, False],
+        [True, False],
+        [False, False],
+    ]

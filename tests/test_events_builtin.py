@@ -123,8 +123,19 @@ def _features(x: np.ndarray) -> np.ndarray:
     ac = np.fft.irfft(np.abs(spec_f) ** 2, axis=1)[:, :width]
     periodicity = np.median(np.max(ac[:, 12:480] / ac[:, :1], axis=1))
     crest = np.log(np.max(np.abs(x)) / np.sqrt(np.mean(x**2)))
-    return np.array([np.log(centroid), np.log(spread), np.log(flatness), np.std(db),
-                     np.mean(db > -10.0), slope / 10.0, np.log(n / SR), periodicity, crest])  # fmt: skip
+    return np.array(
+        [
+            np.log(centroid),
+            np.log(spread),
+            np.log(flatness),
+            np.std(db),
+            np.mean(db > -10.0),
+            slope / 10.0,
+            np.log(n / SR),
+            periodicity,
+            crest,
+        ]
+    )
 
 
 def test_classes_are_told_apart_by_spectro_temporal_features(bank):

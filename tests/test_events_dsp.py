@@ -42,8 +42,15 @@ def test_damped_sine_and_decay_match_closed_form():
 def test_partials_sum_of_damped_sines_with_starts_and_nyquist_cut():
     n = 12_000
     t = np.arange(n) / SR
-    got = s.partials([500.0, 1700.0, 11_000.0], [1.0, 0.5, 1.0], [0.05, 0.02, 0.1], n, SR,
-                     phases=np.array([0.0, 0.25, 0.0]), starts=[0, 2400, 0])  # fmt: skip
+    got = s.partials(
+        [500.0, 1700.0, 11_000.0],
+        [1.0, 0.5, 1.0],
+        [0.05, 0.02, 0.1],
+        n,
+        SR,
+        phases=np.array([0.0, 0.25, 0.0]),
+        starts=[0, 2400, 0],
+    )
     ref = np.exp(-t / 0.05) * np.sin(2 * np.pi * 500.0 * t)
     late = np.zeros(n)
     tl = t[: n - 2400]

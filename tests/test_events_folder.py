@@ -69,8 +69,9 @@ def test_wav_44k1_stereo_is_resampled_downmixed_and_trimmed(tmp_path):
 
 
 def test_flac_48k_and_wav_22k05_keep_their_pitch(tmp_path):
-    _write(tmp_path / "lib" / "a" / "x.flac", _pad(_tone(1000.0, 0.5, 48000), 48000, 0.1, 0.1),
-           48000)  # fmt: skip
+    _write(
+        tmp_path / "lib" / "a" / "x.flac", _pad(_tone(1000.0, 0.5, 48000), 48000, 0.1, 0.1), 48000
+    )
     _write(tmp_path / "lib" / "a" / "y.wav", _tone(440.0, 0.7, 22050), 22050)
     lib = FolderLibrary(tmp_path / "lib", sample_rate=SR)
     assert lib.sound_ids("a") == ["a/x.flac", "a/y.wav"]
@@ -236,9 +237,16 @@ def test_file_truncated_after_opening_gives_decode_error(tmp_path):
 
 @pytest.mark.parametrize(
     "source, up, down",
-    [(44100, 80, 147), (48000, 1, 2), (22050, 160, 147), (16000, 3, 2), (24000, 1, 1),
-     (8000, 3, 1), (11025, 320, 147)],
-)  # fmt: skip
+    [
+        (44100, 80, 147),
+        (48000, 1, 2),
+        (22050, 160, 147),
+        (16000, 3, 2),
+        (24000, 1, 1),
+        (8000, 3, 1),
+        (11025, 320, 147),
+    ],
+)
 def test_resample_ratio_is_exact_for_common_rates(source, up, down):
     assert resample_ratio(source, SR) == (up, down)
 
@@ -254,9 +262,11 @@ def test_resample_ratio_approximates_odd_rates_closely():
     not FREEDESKTOP.is_dir(), reason=f"{FREEDESKTOP} absent (sound-theme-freedesktop)"
 )
 def test_real_recorded_oga_sounds(tmp_path):
-    layout = {"bell": ["bell.oga", "complete.oga"],
-              "phone": ["phone-incoming-call.oga", "phone-outgoing-calling.oga"],
-              "camera": ["camera-shutter.oga"]}  # fmt: skip
+    layout = {
+        "bell": ["bell.oga", "complete.oga"],
+        "phone": ["phone-incoming-call.oga", "phone-outgoing-calling.oga"],
+        "camera": ["camera-shutter.oga"],
+    }
     for label, names in layout.items():
         (tmp_path / label).mkdir()
         for name in names:

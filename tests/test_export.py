@@ -23,8 +23,15 @@ SPLIT = "dev-bindata"
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    cfg = load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 2.0,
-                                 "events.per_file": [2, 3], "room.rt60_s": [0.2, 0.2]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 2,
+            "duration_s": 2.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.2, 0.2],
+        }
+    )
     out = tmp_path_factory.mktemp("export") / "ds"
     synthesize(cfg, out, seed=3, progress=False)
     return out
@@ -104,8 +111,10 @@ def test_dcase2025_has_header_and_folded_azimuths(dataset, tmp_path):
 def test_class_map_renames_and_drops(dataset, tmp_path):
     classes = json.loads((dataset / "manifest.json").read_text())["classes"]
     kept = read_metadata_csv(dataset / "metadata" / f"{stems(dataset)[0]}.csv")["class"][0]
-    cmap = {"classes": ["Other", "Kept"],
-            "map": {c: ("Kept" if k == kept else None) for k, c in enumerate(classes)}}  # fmt: skip
+    cmap = {
+        "classes": ["Other", "Kept"],
+        "map": {c: ("Kept" if k == kept else None) for k, c in enumerate(classes)},
+    }
     path = tmp_path / "map.json"
     path.write_text(json.dumps(cmap))
     out = tmp_path / "xm"
@@ -133,8 +142,12 @@ def _bad_map(tmp_path, dataset):
 def test_bad_input_exit_2_nothing_written(dataset, tmp_path, case):
     out = tmp_path / "out"
     args = ["export", dataset, "--format", "dcase2024", "--out", out]
-    expect = {"unknown-class": "unicorn", "non-empty": "non-empty folder",
-              "unknown-format": "Invalid value for '--format'", "not-json": "not JSON"}[case]  # fmt: skip
+    expect = {
+        "unknown-class": "unicorn",
+        "non-empty": "non-empty folder",
+        "unknown-format": "Invalid value for '--format'",
+        "not-json": "not JSON",
+    }[case]
     if case == "unknown-class":
         args += ["--class-map", _bad_map(tmp_path, dataset)]
     elif case == "non-empty":

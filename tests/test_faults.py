@@ -26,8 +26,23 @@ from bindata.cli import cli
 from bindata.io import sha256_file
 
 #: The tiny dataset every case works on (and the flags that made it, for --resume cases).
-DS_ARGS = ["--n", "2", "--duration", "2", "--folds", "2", "--events-per-file", "1", "2",
-           "--rt60", "0.3", "0.3", "--seed", "1", "--quiet"]  # fmt: skip
+DS_ARGS = [
+    "--n",
+    "2",
+    "--duration",
+    "2",
+    "--folds",
+    "2",
+    "--events-per-file",
+    "1",
+    "2",
+    "--rt60",
+    "0.3",
+    "0.3",
+    "--seed",
+    "1",
+    "--quiet",
+]
 
 
 def run(*args):
@@ -50,8 +65,12 @@ def mounted_tmpfs(path: Path, size: str, *, read_only: bool = False):
     if os.geteuid() != 0:
         yield False
         return
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                        capture_output=True).returncode == 0  # fmt: skip
+    ok = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         if ok and read_only:
             (path / "inside.txt").write_text("kept\n")
@@ -78,13 +97,13 @@ def world(tmp_path_factory):
         "unknown.json": '{"room": {"widht_m": [6, 8]}}',
         "zero.toml": "n_files = 0\n",
         "small_room.toml": "[room]\nwidth_m = [3.0, 3.0]\nlength_m = [3.0, 3.0]\n"
-                           "height_m = [2.5, 2.5]\n",
+        "height_m = [2.5, 2.5]\n",
         "far_band.json": '{"sources": {"far_m": [20.0, 30.0]}}',
         "long_event.json": '{"events": {"duration_s": [3.0, 4.0]}}',
         "not.sofa": "hello\n",
         "afile": "a user's file\n",
         "sched.json": '{"type": "Scheduler"}',
-    }  # fmt: skip
+    }
     for name, text in files.items():
         (inp / name).write_text(text)
     (inp / "empty_events").mkdir()
@@ -133,175 +152,452 @@ CASES = [
     # --- synth: flags
     ("synth-n-0", ["synth", "--out", NEW, "--n", "0"], ["--n must be >= 1, got 0"], []),
     ("synth-overlap-0", ["synth", "--out", NEW, "--overlap", "0"], ["--overlap must be >= 1"], []),
-    ("synth-duration-nan", ["synth", "--out", NEW, "--duration", "nan"],
-     ["--duration", "must be a finite number", "nan"], []),
-    ("synth-duration-inf", ["synth", "--out", NEW, "--duration", "inf"],
-     ["--duration", "must be a finite number", "inf"], []),
-    ("synth-rt60-nan", ["synth", "--out", NEW, "--rt60", "nan", "0.5"],
-     ["--rt60", "must be a finite number"], []),
-    ("synth-rt60-reversed", ["synth", "--out", NEW, "--rt60", "0.9", "0.3"],
-     ["--rt60", "lower bound must be <= upper bound", "[0.9, 0.3]"], []),
+    (
+        "synth-duration-nan",
+        ["synth", "--out", NEW, "--duration", "nan"],
+        ["--duration", "must be a finite number", "nan"],
+        [],
+    ),
+    (
+        "synth-duration-inf",
+        ["synth", "--out", NEW, "--duration", "inf"],
+        ["--duration", "must be a finite number", "inf"],
+        [],
+    ),
+    (
+        "synth-rt60-nan",
+        ["synth", "--out", NEW, "--rt60", "nan", "0.5"],
+        ["--rt60", "must be a finite number"],
+        [],
+    ),
+    (
+        "synth-rt60-reversed",
+        ["synth", "--out", NEW, "--rt60", "0.9", "0.3"],
+        ["--rt60", "lower bound must be <= upper bound", "[0.9, 0.3]"],
+        [],
+    ),
     ("synth-jobs-0", ["synth", "--out", NEW, "--jobs", "0"], ["--jobs must be >= 1 or -1"], []),
     ("synth-seed-negative", ["synth", "--out", NEW, "--seed", "-1"], ["--seed must be >= 0"], []),
     ("synth-rate-low", ["synth", "--out", NEW, "--rate", "100"], ["--rate must be >= 8000"], []),
-    ("synth-overwrite-and-resume", ["synth", "--out", NEW, "--overwrite", "--resume"],
-     ["--overwrite and --resume exclude each other"], []),
-    ("synth-scheduler-timeout-nan", ["synth", "--out", NEW, "--scheduler-timeout", "nan"],
-     ["--scheduler-timeout", "must be a finite number"], []),
+    (
+        "synth-overwrite-and-resume",
+        ["synth", "--out", NEW, "--overwrite", "--resume"],
+        ["--overwrite and --resume exclude each other"],
+        [],
+    ),
+    (
+        "synth-scheduler-timeout-nan",
+        ["synth", "--out", NEW, "--scheduler-timeout", "nan"],
+        ["--scheduler-timeout", "must be a finite number"],
+        [],
+    ),
     # --- synth: config files
-    ("synth-config-missing", ["synth", "--out", NEW, "--config", "{root}/nope.json"],
-     ["nope.json", "config file not found"], []),
-    ("synth-config-yaml", ["synth", "--out", NEW, "--config", f"{I}/c.yaml"],
-     ["c.yaml", "unsupported config format", "JSON", "TOML"], []),
-    ("synth-config-broken-toml", ["synth", "--out", NEW, "--config", f"{I}/broken.toml"],
-     ["broken.toml", "not valid toml"], []),
-    ("synth-config-nan-json", ["synth", "--out", NEW, "--config", f"{I}/nan.json"],
-     ["nan.json: room.rt60_s.0: must be a finite number, got nan"], ["--rt60"]),
-    ("synth-config-inf-toml", ["synth", "--out", NEW, "--config", f"{I}/inf.toml"],
-     ["inf.toml: mix.peak_dbfs: must be a finite number, got -inf"], []),
-    ("synth-config-unknown-key", ["synth", "--out", NEW, "--config", f"{I}/unknown.json"],
-     ["unknown.json: room: unknown key(s)", "widht_m"], []),
-    ("synth-config-zero-files-names-file", ["synth", "--out", NEW, "--config", f"{I}/zero.toml"],
-     ["zero.toml: n_files: must be >= 1, got 0"], ["--n "]),
-    ("synth-config-room-too-small", ["synth", "--out", NEW, "--config", f"{I}/small_room.toml"],
-     ["file index 0 (fold1_room0001_mix001)", "far band", "nothing was written"], []),
-    ("synth-config-far-band-unreachable",
-     ["synth", "--out", NEW, "--config", f"{I}/far_band.json"],
-     ["file index 0", "reaches the far band (>= 20.0 m)"], []),
-    ("synth-config-event-longer-than-file",
-     ["synth", "--out", NEW, "--config", f"{I}/long_event.json", "--duration", "2"],
-     ["long_event.json: events.duration_s", "longer than the file (2.0 s)"], []),
+    (
+        "synth-config-missing",
+        ["synth", "--out", NEW, "--config", "{root}/nope.json"],
+        ["nope.json", "config file not found"],
+        [],
+    ),
+    (
+        "synth-config-yaml",
+        ["synth", "--out", NEW, "--config", f"{I}/c.yaml"],
+        ["c.yaml", "unsupported config format", "JSON", "TOML"],
+        [],
+    ),
+    (
+        "synth-config-broken-toml",
+        ["synth", "--out", NEW, "--config", f"{I}/broken.toml"],
+        ["broken.toml", "not valid toml"],
+        [],
+    ),
+    (
+        "synth-config-nan-json",
+        ["synth", "--out", NEW, "--config", f"{I}/nan.json"],
+        ["nan.json: room.rt60_s.0: must be a finite number, got nan"],
+        ["--rt60"],
+    ),
+    (
+        "synth-config-inf-toml",
+        ["synth", "--out", NEW, "--config", f"{I}/inf.toml"],
+        ["inf.toml: mix.peak_dbfs: must be a finite number, got -inf"],
+        [],
+    ),
+    (
+        "synth-config-unknown-key",
+        ["synth", "--out", NEW, "--config", f"{I}/unknown.json"],
+        ["unknown.json: room: unknown key(s)", "widht_m"],
+        [],
+    ),
+    (
+        "synth-config-zero-files-names-file",
+        ["synth", "--out", NEW, "--config", f"{I}/zero.toml"],
+        ["zero.toml: n_files: must be >= 1, got 0"],
+        ["--n "],
+    ),
+    (
+        "synth-config-room-too-small",
+        ["synth", "--out", NEW, "--config", f"{I}/small_room.toml"],
+        ["file index 0 (fold1_room0001_mix001)", "far band", "nothing was written"],
+        [],
+    ),
+    (
+        "synth-config-far-band-unreachable",
+        ["synth", "--out", NEW, "--config", f"{I}/far_band.json"],
+        ["file index 0", "reaches the far band (>= 20.0 m)"],
+        [],
+    ),
+    (
+        "synth-config-event-longer-than-file",
+        ["synth", "--out", NEW, "--config", f"{I}/long_event.json", "--duration", "2"],
+        ["long_event.json: events.duration_s", "longer than the file (2.0 s)"],
+        [],
+    ),
     # --- synth: resources
-    ("synth-hrir-missing", ["synth", "--out", NEW, "--hrir", "{root}/nope.sofa"], ["nope.sofa"],
-     []),
+    (
+        "synth-hrir-missing",
+        ["synth", "--out", NEW, "--hrir", "{root}/nope.sofa"],
+        ["nope.sofa"],
+        [],
+    ),
     ("synth-hrir-not-sofa", ["synth", "--out", NEW, "--hrir", f"{I}/not.sofa"], ["not.sofa"], []),
-    ("synth-events-missing", ["synth", "--out", NEW, "--events", "{root}/nope_dir"],
-     ["nope_dir"], []),
-    ("synth-events-empty", ["synth", "--out", NEW, "--events", f"{I}/empty_events"],
-     ["empty_events"], []),
-    ("synth-scheduler-unreachable",
-     ["synth", "--out", NEW, "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1"],
-     ["--scheduler", "tcp://127.0.0.1:9", "cannot connect within 1 s"], []),
-    ("synth-scheduler-bad-address", ["synth", "--out", NEW, "--scheduler", "notanaddress"],
-     ["--scheduler", "notanaddress", "not a scheduler address", "missing port"], []),
-    ("synth-scheduler-file-without-address",
-     ["synth", "--out", NEW, "--scheduler", f"{I}/sched.json"],
-     ["--scheduler", "sched.json", "cannot read its address"], []),
+    (
+        "synth-events-missing",
+        ["synth", "--out", NEW, "--events", "{root}/nope_dir"],
+        ["nope_dir"],
+        [],
+    ),
+    (
+        "synth-events-empty",
+        ["synth", "--out", NEW, "--events", f"{I}/empty_events"],
+        ["empty_events"],
+        [],
+    ),
+    (
+        "synth-scheduler-unreachable",
+        ["synth", "--out", NEW, "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1"],
+        ["--scheduler", "tcp://127.0.0.1:9", "cannot connect within 1 s"],
+        [],
+    ),
+    (
+        "synth-scheduler-bad-address",
+        ["synth", "--out", NEW, "--scheduler", "notanaddress"],
+        ["--scheduler", "notanaddress", "not a scheduler address", "missing port"],
+        [],
+    ),
+    (
+        "synth-scheduler-file-without-address",
+        ["synth", "--out", NEW, "--scheduler", f"{I}/sched.json"],
+        ["--scheduler", "sched.json", "cannot read its address"],
+        [],
+    ),
     # --- synth: the output folder
     ("synth-out-is-a-file", ["synth", "--out", f"{I}/afile"], ["afile", "is a file"], []),
-    ("synth-out-not-empty", ["synth", "--out", "{root}/user_folder"],
-     ["user_folder", "not empty", "--overwrite", "--resume"], []),
-    ("synth-overwrite-user-folder", ["synth", "--out", "{root}/user_folder", "--overwrite"],
-     ["user_folder", "not a bindata dataset"], []),
-    ("synth-resume-other-seed", ["synth", "--out", "{root}/ds", "--resume", *DS_ARGS, "--seed", 9],
-     ["--resume", "different seed"], []),
-    ("synth-resume-other-config", ["synth", "--out", "{root}/ds", "--resume", *DS_ARGS, "--n", 3],
-     ["--resume", "different config"], []),
-    ("synth-resume-user-folder", ["synth", "--out", "{root}/user_folder", "--resume"],
-     ["user_folder", "nothing to resume"], []),
-    ("synth-overwrite-infeasible",
-     ["synth", "--out", "{root}/ds", "--overwrite", "--config", f"{I}/small_room.toml"],
-     ["file index 0", "nothing was written"], []),
-    ("synth-locked", ["synth", "--out", "{root}/locked", *DS_ARGS],
-     ["another bindata run is writing here", "pid {pid} on host {host}", ".bindata-lock.json"],
-     []),
-    ("synth-out-read-only", ["synth", "--out", "{root}/ro/new", *DS_ARGS],
-     ["{root}/ro", "Read-only file system"], []),
+    (
+        "synth-out-not-empty",
+        ["synth", "--out", "{root}/user_folder"],
+        ["user_folder", "not empty", "--overwrite", "--resume"],
+        [],
+    ),
+    (
+        "synth-overwrite-user-folder",
+        ["synth", "--out", "{root}/user_folder", "--overwrite"],
+        ["user_folder", "not a bindata dataset"],
+        [],
+    ),
+    (
+        "synth-resume-other-seed",
+        ["synth", "--out", "{root}/ds", "--resume", *DS_ARGS, "--seed", 9],
+        ["--resume", "different seed"],
+        [],
+    ),
+    (
+        "synth-resume-other-config",
+        ["synth", "--out", "{root}/ds", "--resume", *DS_ARGS, "--n", 3],
+        ["--resume", "different config"],
+        [],
+    ),
+    (
+        "synth-resume-user-folder",
+        ["synth", "--out", "{root}/user_folder", "--resume"],
+        ["user_folder", "nothing to resume"],
+        [],
+    ),
+    (
+        "synth-overwrite-infeasible",
+        ["synth", "--out", "{root}/ds", "--overwrite", "--config", f"{I}/small_room.toml"],
+        ["file index 0", "nothing was written"],
+        [],
+    ),
+    (
+        "synth-locked",
+        ["synth", "--out", "{root}/locked", *DS_ARGS],
+        ["another bindata run is writing here", "pid {pid} on host {host}", ".bindata-lock.json"],
+        [],
+    ),
+    (
+        "synth-out-read-only",
+        ["synth", "--out", "{root}/ro/new", *DS_ARGS],
+        ["{root}/ro", "Read-only file system"],
+        [],
+    ),
     # --- score
-    ("score-pred-missing", ["score", "--ref", "{root}/ds", "--pred", "{root}/nope"],
-     ["nope", "not found"], []),
-    ("score-ref-missing", ["score", "--ref", "{root}/nope", "--pred", "{root}/ds/metadata"],
-     ["nope", "not found"], []),
-    ("score-pred-nan", ["score", "--ref", "{root}/ds", "--pred", "{root}/pred_nan"],
-     ["fold1_room0001_mix001.csv", "nan"], []),
-    ("score-unknown-view",
-     ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--only", "nosuchview"],
-     ["nosuchview"], []),
-    ("score-json-read-only",
-     ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--json", "{root}/ro/s.json"],
-     ["{root}/ro/", "Read-only file system"], []),
-    ("score-frame-range-unknown",
-     ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--metrics", "dcase2024",
-      "--frame-range", "everything"], ["--frame-range", "everything"], []),
-    ("score-ci-unknown",
-     ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--ci", "bootstrap"],
-     ["--ci", "bootstrap"], []),
+    (
+        "score-pred-missing",
+        ["score", "--ref", "{root}/ds", "--pred", "{root}/nope"],
+        ["nope", "not found"],
+        [],
+    ),
+    (
+        "score-ref-missing",
+        ["score", "--ref", "{root}/nope", "--pred", "{root}/ds/metadata"],
+        ["nope", "not found"],
+        [],
+    ),
+    (
+        "score-pred-nan",
+        ["score", "--ref", "{root}/ds", "--pred", "{root}/pred_nan"],
+        ["fold1_room0001_mix001.csv", "nan"],
+        [],
+    ),
+    (
+        "score-unknown-view",
+        ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--only", "nosuchview"],
+        ["nosuchview"],
+        [],
+    ),
+    (
+        "score-json-read-only",
+        [
+            "score",
+            "--ref",
+            "{root}/ds",
+            "--pred",
+            "{root}/ds/metadata",
+            "--json",
+            "{root}/ro/s.json",
+        ],
+        ["{root}/ro/", "Read-only file system"],
+        [],
+    ),
+    (
+        "score-frame-range-unknown",
+        [
+            "score",
+            "--ref",
+            "{root}/ds",
+            "--pred",
+            "{root}/ds/metadata",
+            "--metrics",
+            "dcase2024",
+            "--frame-range",
+            "everything",
+        ],
+        ["--frame-range", "everything"],
+        [],
+    ),
+    (
+        "score-ci-unknown",
+        ["score", "--ref", "{root}/ds", "--pred", "{root}/ds/metadata", "--ci", "bootstrap"],
+        ["--ci", "bootstrap"],
+        [],
+    ),
     # --- export, reassemble
-    ("export-fold-map-unknown-fold",
-     ["export", "{root}/ds", "--format", "dcase2025", "--out", "{root}/exported",
-      "--fold-map", "1:3,2:3,3:3,4:4,9:1"], ["--fold-map", "9"], []),
-    ("export-clip-not-a-frame-multiple",
-     ["export", "{root}/ds", "--format", "dcase2025", "--out", "{root}/exported", "--clip-s", "0.25"],
-     ["--clip-s", "0.25"], []),
-    ("reassemble-not-an-export",
-     ["reassemble", "{root}/ds", "--pred", "{root}/ds/metadata", "--out", "{root}/joined"],
-     ["bindata_export.json"], []),
+    (
+        "export-fold-map-unknown-fold",
+        [
+            "export",
+            "{root}/ds",
+            "--format",
+            "dcase2025",
+            "--out",
+            "{root}/exported",
+            "--fold-map",
+            "1:3,2:3,3:3,4:4,9:1",
+        ],
+        ["--fold-map", "9"],
+        [],
+    ),
+    (
+        "export-clip-not-a-frame-multiple",
+        [
+            "export",
+            "{root}/ds",
+            "--format",
+            "dcase2025",
+            "--out",
+            "{root}/exported",
+            "--clip-s",
+            "0.25",
+        ],
+        ["--clip-s", "0.25"],
+        [],
+    ),
+    (
+        "reassemble-not-an-export",
+        ["reassemble", "{root}/ds", "--pred", "{root}/ds/metadata", "--out", "{root}/joined"],
+        ["bindata_export.json"],
+        [],
+    ),
     # --- validate
     ("validate-missing", ["validate", "{root}/nope"], ["nope", "not a folder"], []),
-    ("validate-not-a-dataset", ["validate", "{root}/user_folder"],
-     ["manifest.json", "not a finished bindata dataset"], []),
-    ("validate-tampered-audio", ["validate", "{root}/tampered"], ["fold1_room0001_mix001.wav",
-                                                                  "SHA-256"], []),
-    ("validate-broken-manifest", ["validate", "{root}/broken_manifest"],
-     ["manifest.json", "not valid JSON"], []),
+    (
+        "validate-not-a-dataset",
+        ["validate", "{root}/user_folder"],
+        ["manifest.json", "not a finished bindata dataset"],
+        [],
+    ),
+    (
+        "validate-tampered-audio",
+        ["validate", "{root}/tampered"],
+        ["fold1_room0001_mix001.wav", "SHA-256"],
+        [],
+    ),
+    (
+        "validate-broken-manifest",
+        ["validate", "{root}/broken_manifest"],
+        ["manifest.json", "not valid JSON"],
+        [],
+    ),
     # --- regen
     ("regen-missing", ["regen", "{root}/nope.json"], ["nope.json", "No such file"], []),
-    ("regen-not-a-scene", ["regen", "{root}/ds/manifest.json"],
-     ["manifest.json", "required property"], []),
+    (
+        "regen-not-a-scene",
+        ["regen", "{root}/ds/manifest.json"],
+        ["manifest.json", "required property"],
+        [],
+    ),
     ("regen-out-exists", ["regen", S, "--out", f"{I}/afile"], ["afile", "exists"], []),
-    ("regen-out-read-only", ["regen", S, "--out", "{root}/ro/x.wav"],
-     ["{root}/ro/x.wav", "Read-only file system"], []),
+    (
+        "regen-out-read-only",
+        ["regen", S, "--out", "{root}/ro/x.wav"],
+        ["{root}/ro/x.wav", "Read-only file system"],
+        [],
+    ),
     ("regen-hrir-missing", ["regen", S, "--hrir", "{root}/nope.sofa"], ["nope.sofa"], []),
     # --- hrir
-    ("hrir-info-missing", ["hrir", "info", "{root}/nope.sofa"], ["nope.sofa", "no such file"],
-     []),
+    ("hrir-info-missing", ["hrir", "info", "{root}/nope.sofa"], ["nope.sofa", "no such file"], []),
     ("hrir-info-not-sofa", ["hrir", "info", f"{I}/not.sofa"], ["not.sofa"], []),
-    ("hrir-build-grid-nan", ["hrir", "build", "--out", "{root}/x.sofa", "--grid-deg", "nan"],
-     ["--grid-deg", "must be a finite number"], []),
-    ("hrir-build-out-exists", ["hrir", "build", "--out", f"{I}/afile"],
-     ["afile", "exists", "--overwrite"], []),
-    ("hrir-build-read-only", ["hrir", "build", "--out", "{root}/ro/x.sofa", "--grid-deg", "30"],
-     ["{root}/ro/x.sofa"], []),
-    ("hrir-nearfield-missing", ["hrir", "nearfield", "{root}/nope.sofa", "--out", "{root}/y.sofa"],
-     ["nope.sofa", "no such file"], []),
+    (
+        "hrir-build-grid-nan",
+        ["hrir", "build", "--out", "{root}/x.sofa", "--grid-deg", "nan"],
+        ["--grid-deg", "must be a finite number"],
+        [],
+    ),
+    (
+        "hrir-build-out-exists",
+        ["hrir", "build", "--out", f"{I}/afile"],
+        ["afile", "exists", "--overwrite"],
+        [],
+    ),
+    (
+        "hrir-build-read-only",
+        ["hrir", "build", "--out", "{root}/ro/x.sofa", "--grid-deg", "30"],
+        ["{root}/ro/x.sofa"],
+        [],
+    ),
+    (
+        "hrir-nearfield-missing",
+        ["hrir", "nearfield", "{root}/nope.sofa", "--out", "{root}/y.sofa"],
+        ["nope.sofa", "no such file"],
+        [],
+    ),
     # --- features
     # --- brirs
-    ("brirs-no-sources", ["brirs", "--out", "{root}/b0", "--n", "1", "--near", "0", "--far", "0",
-                          "--quiet"], ["--near/--far", "at least one source"], []),
-    ("brirs-unknown-preset", ["brirs", "--out", "{root}/b0", "--n", "1", "--rooms", "nosuch",
-                              "--quiet"], ["nosuch", "unknown room preset"], []),
-    ("features-missing", ["features", "{root}/nope", "--quiet"],
-     ["nope", "not a bindata dataset"], []),
-    ("features-cache-read-only", ["features", "{root}/ds", "--cache", "{root}/ro/cache", "--quiet"],
-     ["{root}/ro/cache", "Read-only file system"], []),
+    (
+        "brirs-no-sources",
+        ["brirs", "--out", "{root}/b0", "--n", "1", "--near", "0", "--far", "0", "--quiet"],
+        ["--near/--far", "at least one source"],
+        [],
+    ),
+    (
+        "brirs-unknown-preset",
+        ["brirs", "--out", "{root}/b0", "--n", "1", "--rooms", "nosuch", "--quiet"],
+        ["nosuch", "unknown room preset"],
+        [],
+    ),
+    (
+        "features-missing",
+        ["features", "{root}/nope", "--quiet"],
+        ["nope", "not a bindata dataset"],
+        [],
+    ),
+    (
+        "features-cache-read-only",
+        ["features", "{root}/ds", "--cache", "{root}/ro/cache", "--quiet"],
+        ["{root}/ro/cache", "Read-only file system"],
+        [],
+    ),
     # --- report
     ("report-missing", ["report", "{root}/nope"], ["nope", "not a bindata dataset"], []),
-    ("report-out-read-only", ["report", "{root}/ds", "--out", "{root}/ro/rep", "--no-plots"],
-     ["{root}/ro/rep", "Read-only file system"], []),
-    ("report-out-exists", ["report", "{root}/ds", "--out", "{root}/report_exists", "--no-plots"],
-     ["report_exists", "--overwrite"], []),
+    (
+        "report-out-read-only",
+        ["report", "{root}/ds", "--out", "{root}/ro/rep", "--no-plots"],
+        ["{root}/ro/rep", "Read-only file system"],
+        [],
+    ),
+    (
+        "report-out-exists",
+        ["report", "{root}/ds", "--out", "{root}/report_exists", "--no-plots"],
+        ["report_exists", "--overwrite"],
+        [],
+    ),
     # --- plot
     ("plot-missing", ["plot", "{root}/nope.json"], ["nope.json", "No such file"], []),
-    ("plot-not-a-scene", ["plot", "{root}/ds/manifest.json", "--out", "{root}/p.png"],
-     ["manifest.json"], []),
+    (
+        "plot-not-a-scene",
+        ["plot", "{root}/ds/manifest.json", "--out", "{root}/p.png"],
+        ["manifest.json"],
+        [],
+    ),
     ("plot-out-exists", ["plot", S, "--out", f"{I}/afile"], ["afile", "exists"], []),
-    ("plot-out-read-only", ["plot", S, "--out", "{root}/ro/p.png"],
-     ["{root}/ro/p.png", "Read-only file system"], []),
+    (
+        "plot-out-read-only",
+        ["plot", S, "--out", "{root}/ro/p.png"],
+        ["{root}/ro/p.png", "Read-only file system"],
+        [],
+    ),
     # --- train
-    ("train-data-missing", ["train", "--data", "{root}/nope", "--method", "EqSepBran", "--fold",
-                            "1"], ["nope"], []),
-    ("train-unknown-method", ["train", "--data", "{root}/ds", "--method", "Nope", "--fold", "1"],
-     ["unknown method 'Nope'"], []),
-    ("train-fold-without-files",
-     ["train", "--data", "{root}/ds", "--method", "EqSepBran", "--fold", "9"],
-     ["fold 9 has no files"], []),
-    ("train-lr-nan",
-     ["train", "--data", "{root}/ds", "--method", "EqSepBran", "--fold", "1", "--lr", "nan"],
-     ["--lr", "must be a finite number"], []),
-    ("train-val-fraction-inf", ["train", "--data", "{root}/ds", "--method", "EqSepBran", "--fold",
-                                "1", "--val-fraction", "inf"],
-     ["--val-fraction", "must be a finite number"], []),
-]  # fmt: skip
+    (
+        "train-data-missing",
+        ["train", "--data", "{root}/nope", "--method", "EqSepBran", "--fold", "1"],
+        ["nope"],
+        [],
+    ),
+    (
+        "train-unknown-method",
+        ["train", "--data", "{root}/ds", "--method", "Nope", "--fold", "1"],
+        ["unknown method 'Nope'"],
+        [],
+    ),
+    (
+        "train-fold-without-files",
+        ["train", "--data", "{root}/ds", "--method", "EqSepBran", "--fold", "9"],
+        ["fold 9 has no files"],
+        [],
+    ),
+    (
+        "train-lr-nan",
+        ["train", "--data", "{root}/ds", "--method", "EqSepBran", "--fold", "1", "--lr", "nan"],
+        ["--lr", "must be a finite number"],
+        [],
+    ),
+    (
+        "train-val-fraction-inf",
+        [
+            "train",
+            "--data",
+            "{root}/ds",
+            "--method",
+            "EqSepBran",
+            "--fold",
+            "1",
+            "--val-fraction",
+            "inf",
+        ],
+        ["--val-fraction", "must be a finite number"],
+        [],
+    ),
+]
 
 
 def _fill(text: str, root: Path) -> str:
@@ -331,8 +627,17 @@ def test_fault_case(world, case):
 
 def test_there_are_at_least_40_cases_over_every_command():
     commands = {argv[0] for _, argv, _, _ in CASES}
-    assert {"synth", "score", "validate", "regen", "hrir", "features", "report", "plot",
-            "train"} <= commands  # fmt: skip
+    assert {
+        "synth",
+        "score",
+        "validate",
+        "regen",
+        "hrir",
+        "features",
+        "report",
+        "plot",
+        "train",
+    } <= commands
     assert len(CASES) >= 40
 
 
@@ -340,16 +645,26 @@ def test_there_are_at_least_40_cases_over_every_command():
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_overwrite_with_an_infeasible_config_leaves_the_dataset_byte_identical(world, tmp_path):
     ds = tmp_path / "ds"
     shutil.copytree(world["root"] / "ds", ds)
     before = tree_bytes(ds)
-    res = run("synth", "--out", ds, "--overwrite", *DS_ARGS,
-              "--config", world["root"] / "inputs" / "small_room.toml")  # fmt: skip
+    res = run(
+        "synth",
+        "--out",
+        ds,
+        "--overwrite",
+        *DS_ARGS,
+        "--config",
+        world["root"] / "inputs" / "small_room.toml",
+    )
     assert res.exit_code == 2 and "file index 0" in res.output
     assert tree_bytes(ds) == before
 
@@ -358,8 +673,11 @@ def test_a_user_file_inside_audio_survives_a_successful_overwrite(world, tmp_pat
     out = tmp_path / "ds"
     res = run("synth", "--out", out, *DS_ARGS, "--n", 3, "--seed", 7)
     assert res.exit_code == 0, res.output
-    mine = {"audio/mine.wav": b"RIFF my recording", "scenes/notes.json": b'{"mine": true}',
-            "README.txt": b"my notes"}  # fmt: skip
+    mine = {
+        "audio/mine.wav": b"RIFF my recording",
+        "scenes/notes.json": b'{"mine": true}',
+        "README.txt": b"my notes",
+    }
     for rel, data in mine.items():
         (out / rel).write_bytes(data)
     res = run("synth", "--out", out, *DS_ARGS, "--overwrite")
@@ -397,8 +715,9 @@ def test_a_failed_run_after_overwrite_says_what_was_removed(world, tmp_path, mon
 # --- machine faults ------------------------------------------------------------------------------
 
 
-def test_injected_permission_error_then_resume_gives_the_uninterrupted_bytes(world, tmp_path,
-                                                                           monkeypatch):  # fmt: skip
+def test_injected_permission_error_then_resume_gives_the_uninterrupted_bytes(
+    world, tmp_path, monkeypatch
+):
     import errno
 
     import bindata.io.atomic as atomic
@@ -523,8 +842,13 @@ def test_a_lock_held_on_another_host_is_refused(tmp_path):
 
 def _cli_process(*args, **kw) -> subprocess.Popen:
     code = "import sys; from bindata.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 #: ``bindata`` (argv[2:]) with the run held, once its first file is finished, until Ctrl-C
@@ -589,8 +913,16 @@ def test_ctrl_c_is_one_line_exit_130_and_resume_finishes_the_run(world, tmp_path
 def test_an_unreachable_scheduler_fails_within_its_timeout_without_dask_noise(tmp_path):
     out = tmp_path / "out"
     start = time.monotonic()
-    proc = _cli_process("synth", "--out", out, *DS_ARGS, "--scheduler", "tcp://127.0.0.1:9",
-                        "--scheduler-timeout", "2")  # fmt: skip
+    proc = _cli_process(
+        "synth",
+        "--out",
+        out,
+        *DS_ARGS,
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--scheduler-timeout",
+        "2",
+    )
     stdout, stderr = proc.communicate(timeout=60)
     elapsed = time.monotonic() - start
     assert proc.returncode == 2

@@ -40,5 +40,6 @@ def test_head_yaw_turns_the_frame():
     # ... and a source along room +x is then on its right (-90).
     az, _, _ = cartesian_to_spherical(room_to_head([4.0, 3.0, 1.5], listener, 90.0))
     assert abs(az + 90) < 1e-9
-    np.testing.assert_allclose(head_to_room(room_to_head(src_room, listener, 37.0), listener, 37.0),
-                               src_room)  # fmt: skip
+    np.testing.assert_allclose(
+        head_to_room(room_to_head(src_room, listener, 37.0), listener, 37.0), src_room
+    )

@@ -42,8 +42,14 @@ def rendered_band_level_db(hrirset, *, distance_m=3.0, band=(250.0, 2000.0)) -> 
     re the free field at the head centre (the same noise / distance), from Welch spectra."""
     room = ShoeboxRoom((12.0, 8.0, 4.0), 0.5)
     listener = np.array([4.0, 4.0, 1.6])
-    brir = render_brir(room, listener_m=listener, yaw_deg=0.0, hrirset=hrirset,
-                       source_m=listener + [distance_m, 0, 0], reflections=False)  # fmt: skip
+    brir = render_brir(
+        room,
+        listener_m=listener,
+        yaw_deg=0.0,
+        hrirset=hrirset,
+        source_m=listener + [distance_m, 0, 0],
+        reflections=False,
+    )
     s = pink_noise(1 << 17, seed=7)
     n = brir.ir.shape[1]
     ears = np.stack([fftconvolve(s, h)[n : s.size] for h in brir.ir])  # steady part only
@@ -63,8 +69,9 @@ def test_builtin_and_kemar_render_the_same_level_once_calibrated(tmp_path):
     sofar.write_sofa(str(tmp_path / "quiet.sofa"), quiet)
     specs = {"builtin": "builtin", "kemar": str(KEMAR), "quiet": str(tmp_path / "quiet.sofa")}
     sets = {name: load_hrirset(spec, sample_rate=FS) for name, spec in specs.items()}
-    raw = {name: load_hrirset(spec, sample_rate=FS, calibration="raw")
-           for name, spec in specs.items()}  # fmt: skip
+    raw = {
+        name: load_hrirset(spec, sample_rate=FS, calibration="raw") for name, spec in specs.items()
+    }
     levels = {name: rendered_band_level_db(s) for name, s in sets.items()}
     raw_levels = {name: rendered_band_level_db(s) for name, s in raw.items()}
     for name in ("kemar", "quiet"):  # the done-when criterion
@@ -91,8 +98,14 @@ def test_physical_sphere_model_needs_almost_no_gain():
 
 def test_one_gain_for_every_shell_keeps_near_field_levels_relative_to_the_far_field():
     raw = build_model_hrirset(model="sphere", grid_deg=30.0, distances_m=[0.3, 1.0, 2.0])
-    scaled = raw.__class__(raw.azimuth_deg, raw.elevation_deg, raw.distance_m, raw.ir * 0.05,
-                           raw.sample_rate, delay_samples=raw.delay_samples)  # fmt: skip
+    scaled = raw.__class__(
+        raw.azimuth_deg,
+        raw.elevation_deg,
+        raw.distance_m,
+        raw.ir * 0.05,
+        raw.sample_rate,
+        delay_samples=raw.delay_samples,
+    )
     cal = calibrate(scaled)
     expected = -20 * np.log10(0.05) + calibrate(raw).calibration_gain_db
     assert cal.calibration_gain_db == pytest.approx(expected, abs=1e-9)
@@ -132,8 +145,23 @@ def test_synth_records_the_calibration_and_regen_reproduces_it(tmp_path):
 
     raw_cfg = tmp_path / "raw.json"
     raw_cfg.write_text(json.dumps({"hrir": {"calibration": "raw"}}))
-    small = ["--hrir", KEMAR, "--n", 1, "--duration", 2, "--events-per-file", 1, 1, "--folds", 1,
-             "--anechoic", "--seed", 4, "--quiet"]  # fmt: skip
+    small = [
+        "--hrir",
+        KEMAR,
+        "--n",
+        1,
+        "--duration",
+        2,
+        "--events-per-file",
+        1,
+        1,
+        "--folds",
+        1,
+        "--anechoic",
+        "--seed",
+        4,
+        "--quiet",
+    ]
     out = {"reference": tmp_path / "cal", "raw": tmp_path / "raw"}
     assert run("synth", "--out", out["reference"], *small).exit_code == 0
     assert run("synth", "--config", raw_cfg, "--out", out["raw"], *small).exit_code == 0

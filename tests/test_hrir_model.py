@@ -50,8 +50,10 @@ def test_grid_covers_the_full_sphere_densely():
 
 def test_left_right_mirror_symmetry(small_model):
     for shell in small_model.shells:
-        pairs = [(round(float(a), 6), round(float(e), 6))
-                 for a, e in zip(shell.azimuth_deg, shell.elevation_deg, strict=True)]  # fmt: skip
+        pairs = [
+            (round(float(a), 6), round(float(e), 6))
+            for a, e in zip(shell.azimuth_deg, shell.elevation_deg, strict=True)
+        ]
         index = {p: i for i, p in enumerate(pairs)}
         mirror = [index[(round(float(wrap_azimuth_deg(-a)), 6), e)] for a, e in pairs]
         np.testing.assert_allclose(shell.ir[mirror, 1], shell.ir[:, 0], atol=1e-9)
@@ -85,8 +87,9 @@ def test_structural_model_separates_front_from_back():
 
 def test_pinna_notch_rises_with_elevation():
     el = np.array([-40.0, -10.0, 20.0, 50.0])
-    hrirset = build_model_hrirset(model="structural", sample_rate=48000, distances_m=[3.0],
-                                  directions_deg=(np.zeros(4), el))  # fmt: skip
+    hrirset = build_model_hrirset(
+        model="structural", sample_rate=48000, distances_m=[3.0], directions_deg=(np.zeros(4), el)
+    )
     n = 8192
     spec = 20 * np.log10(np.abs(np.fft.rfft(hrirset.ir[:, 0], n, axis=-1)))
     f = np.fft.rfftfreq(n, 1 / 48000)
@@ -107,8 +110,9 @@ def test_fir_is_causal_compact_and_centred(small_model):
     assert np.all(np.sum(ir[..., :lead] ** 2, axis=-1) < 1e-3 * energy)
     assert np.all(np.sum(ir[..., -small_model.n_taps // 8 :] ** 2, axis=-1) < 1e-4 * energy)
     units = spherical_to_cartesian(shell.azimuth_deg, shell.elevation_deg)
-    arrival = estimate_centre_arrival(ir, units, np.full(len(units), shell.distance_m), FS,
-                                      ear_units=ear_vectors())  # fmt: skip
+    arrival = estimate_centre_arrival(
+        ir, units, np.full(len(units), shell.distance_m), FS, ear_units=ear_vectors()
+    )
     assert arrival == pytest.approx(small_model.delay_samples, abs=1.0)
 
 

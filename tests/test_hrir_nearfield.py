@@ -30,8 +30,9 @@ def test_dvf_of_far_model_reproduces_the_model_built_at_that_distance():
     assert synth.distance_m == pytest.approx(0.4)
     fs = far.sample_rate
     for lo, hi in ((100, 500), (500, 2000), (2000, 8000)):
-        np.testing.assert_allclose(band_db(synth.ir, lo, hi, fs), band_db(direct.ir, lo, hi, fs),
-                                   atol=0.3)  # fmt: skip
+        np.testing.assert_allclose(
+            band_db(synth.ir, lo, hi, fs), band_db(direct.ir, lo, hi, fs), atol=0.3
+        )
 
 
 @pytest.mark.skipif(not KEMAR.exists(), reason="needs Debian's libmysofa1 (KEMAR)")
@@ -47,8 +48,12 @@ def test_kemar_near_field_shells_raise_the_ild_of_a_lateral_source():
     for shell in near.shells:
         assert (shell.azimuth_deg[i], shell.elevation_deg[i]) == (90, 0)
         left, right = shell.ir[i]
-        ild.append([band_db(left, a, b, 24000) - band_db(right, a, b, 24000)
-                    for a, b in ((100, 500), (3000, 10000))])  # fmt: skip
+        ild.append(
+            [
+                band_db(left, a, b, 24000) - band_db(right, a, b, 24000)
+                for a, b in ((100, 500), (3000, 10000))
+            ]
+        )
     ild = np.array(ild)
     assert np.all(np.diff(ild[:, 0]) < 0)  # closer -> larger low-frequency ILD, monotonically
     assert ild[0, 0] - ild[-1, 0] > 6.0 and ild[0, 1] - ild[-1, 1] > 4.0
@@ -77,5 +82,9 @@ def test_measured_shell_stays_the_far_field_shell_and_only_nearer_shells_are_add
     with pytest.raises(HRIRError, match=r"not beyond the measured far-field shell \(1.04 m\)"):
         nearfield_from_farfield(far, distances_m=[0.5, 1.5])
     # a set measured nearer than every default target gains nothing
-    assert nearfield_from_farfield(build_model_hrirset(model="sphere", grid_deg=45.0,
-                                                       distances_m=[0.15])).distances.size == 1  # fmt: skip
+    assert (
+        nearfield_from_farfield(
+            build_model_hrirset(model="sphere", grid_deg=45.0, distances_m=[0.15])
+        ).distances.size
+        == 1
+    )

@@ -19,8 +19,9 @@ from bindata.hrir.sphere import ear_vectors
 
 KEMAR = Path("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa")
 needs_kemar = pytest.mark.skipif(not KEMAR.exists(), reason="needs Debian's libmysofa1 (KEMAR)")
-needs_mysofa = pytest.mark.skipif(shutil.which("mysofa2json") is None,
-                                  reason="needs mysofa2json (libmysofa-utils)")  # fmt: skip
+needs_mysofa = pytest.mark.skipif(
+    shutil.which("mysofa2json") is None, reason="needs mysofa2json (libmysofa-utils)"
+)
 
 
 def raw_kemar():
@@ -38,12 +39,14 @@ def test_measured_kemar_loads_with_its_measured_responses():
     assert hrirset.sample_rate == 44100 and len(hrirset.shells) == 1
     assert hrirset.distances[0] == pytest.approx(1.4)
     # SOFA azimuth 30 deg, elevation 10 deg is the measured direction: returned as measured x 1.4 m
-    i = np.flatnonzero((np.abs(raw.SourcePosition[:, 0] - 30) < 1e-6)
-                       & (raw.SourcePosition[:, 1] == 10))[0]  # fmt: skip
+    i = np.flatnonzero(
+        (np.abs(raw.SourcePosition[:, 0] - 30) < 1e-6) & (raw.SourcePosition[:, 1] == 10)
+    )[0]
     np.testing.assert_allclose(hrirset.far_field_shell.lookup(30, 10)[0], raw.Data_IR[i] * 1.4)
     # SOFA azimuth 270 is DESIGN's -90 (right): the right ear (channel 1) is the louder one there
-    j = np.flatnonzero((np.abs(raw.SourcePosition[:, 0] - 270) < 1e-6)
-                       & (raw.SourcePosition[:, 1] == 0))[0]  # fmt: skip
+    j = np.flatnonzero(
+        (np.abs(raw.SourcePosition[:, 0] - 270) < 1e-6) & (raw.SourcePosition[:, 1] == 0)
+    )[0]
     np.testing.assert_allclose(hrirset.far_field_shell.lookup(-90, 0)[0], raw.Data_IR[j] * 1.4)
     left, right = energy_db(hrirset.far_field_shell.lookup(90, 0)[0])
     assert left - right > 10
@@ -113,8 +116,17 @@ def test_libmysofa_reads_written_sofa(model_file):
     assert float(dump["Attributes"]["BindataDelaySamples"]) == hrirset.delay_samples
 
 
-def _write_raw(path, ir, source_positions, *, source_type="spherical", view=(1, 0, 0),
-               up=(0, 0, 1), receivers=((0, 0.09, 0), (0, -0.09, 0)), rate=24000):  # fmt: skip
+def _write_raw(
+    path,
+    ir,
+    source_positions,
+    *,
+    source_type="spherical",
+    view=(1, 0, 0),
+    up=(0, 0, 1),
+    receivers=((0, 0.09, 0), (0, -0.09, 0)),
+    rate=24000,
+):
     sofa = sofar.Sofa("SimpleFreeFieldHRIR")
     sofa.Data_IR = np.asarray(ir, dtype=float)
     sofa.Data_SamplingRate = float(rate)
@@ -135,8 +147,14 @@ def test_cartesian_positions_listener_orientation_and_receiver_order(tmp_path):
     ir[:, 1, 20] = 0.5  # ... receiver 1 (left ear, larger y)
     positions = [[0, 2, 0], [-2, 0, 0], [0, 0, -1]]  # ahead, to the left, below
     path = tmp_path / "rotated.sofa"
-    _write_raw(path, ir, positions, source_type="cartesian", view=(0, 1, 0),
-               receivers=((0, -0.09, 0), (0, 0.09, 0)))  # fmt: skip
+    _write_raw(
+        path,
+        ir,
+        positions,
+        source_type="cartesian",
+        view=(0, 1, 0),
+        receivers=((0, -0.09, 0), (0, 0.09, 0)),
+    )
     hrirset = load_sofa(path)
     np.testing.assert_allclose(hrirset.azimuth_deg, [0, 90, 0], atol=1e-9)
     np.testing.assert_allclose(hrirset.elevation_deg, [0, 0, -90], atol=1e-9)
@@ -160,9 +178,14 @@ def test_measured_shells_are_aligned_to_one_head_centre_arrival(tmp_path):
         padded[..., k : k + n] = shell.ir / shell.distance_m
         rows.append((shell, padded))
     ir = np.concatenate([p for _, p in rows])
-    pos = np.concatenate([np.stack([s.azimuth_deg % 360, s.elevation_deg,
-                                    np.full(s.azimuth_deg.size, s.distance_m)], 1)
-                          for s, _ in rows])  # fmt: skip
+    pos = np.concatenate(
+        [
+            np.stack(
+                [s.azimuth_deg % 360, s.elevation_deg, np.full(s.azimuth_deg.size, s.distance_m)], 1
+            )
+            for s, _ in rows
+        ]
+    )
     path = tmp_path / "measured.sofa"
     _write_raw(path, ir, pos, rate=fs)
     loaded = load_sofa(path)
@@ -171,8 +194,11 @@ def test_measured_shells_are_aligned_to_one_head_centre_arrival(tmp_path):
     arrivals = []
     for shell in loaded.shells:
         units = spherical_to_cartesian(shell.azimuth_deg, shell.elevation_deg)
-        arrivals.append(estimate_centre_arrival(shell.ir, units, np.full(len(units), shell.distance_m),
-                                                fs, ear_units=ear_vectors()))  # fmt: skip
+        arrivals.append(
+            estimate_centre_arrival(
+                shell.ir, units, np.full(len(units), shell.distance_m), fs, ear_units=ear_vectors()
+            )
+        )
         # and the level is the model's again (1/r removed)
         ref = model.nearest_shell(shell.distance_m).lookup(shell.azimuth_deg, shell.elevation_deg)
         np.testing.assert_allclose(energy_db(shell.ir), energy_db(ref), atol=0.05)
@@ -185,8 +211,9 @@ def test_frequency_domain_and_free_field_conventions_are_read(tmp_path):
     spectrum = np.fft.rfft(model.ir, axis=-1)
     tf.Data_Real, tf.Data_Imag = spectrum.real, spectrum.imag
     tf.N = np.fft.rfftfreq(model.n_taps, 1 / model.sample_rate)
-    tf.SourcePosition = np.stack([model.azimuth_deg % 360, model.elevation_deg,
-                                  model.distance_m], 1)  # fmt: skip
+    tf.SourcePosition = np.stack(
+        [model.azimuth_deg % 360, model.elevation_deg, model.distance_m], 1
+    )
     sofar.write_sofa(str(tmp_path / "tf.sofa"), tf)
     loaded = load_sofa(tmp_path / "tf.sofa")
     assert loaded.sample_rate == model.sample_rate
@@ -244,11 +271,15 @@ def _small_set(path, ir):
 
 @pytest.mark.parametrize(
     ("kind", "measurement", "receiver", "problem"),
-    [("nan", 2, 1, "NaN or infinite"), ("inf", 1, 0, "NaN or infinite"),
-     ("zero", 3, 0, "zero at every tap")],
-)  # fmt: skip
-def test_sofa_with_nan_inf_or_silent_responses_is_refused(tmp_path, kind, measurement, receiver,
-                                                          problem):  # fmt: skip
+    [
+        ("nan", 2, 1, "NaN or infinite"),
+        ("inf", 1, 0, "NaN or infinite"),
+        ("zero", 3, 0, "zero at every tap"),
+    ],
+)
+def test_sofa_with_nan_inf_or_silent_responses_is_refused(
+    tmp_path, kind, measurement, receiver, problem
+):
     ir = np.random.default_rng(1).standard_normal((6, 2, 32))
     ir[5, 0] = 0.0
     ir[5, 0, 4] = 1e-30  # tiny but not silent: fine

@@ -81,8 +81,12 @@ def _itd_envelope_high(ir: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def lateral_sphere():
     az = np.array([0.0, 20.0, 40.0, 60.0, 80.0, 90.0])
-    return az, build_model_hrirset(model="sphere", distances_m=[3.0], ear_azimuth_deg=90.0,
-                                   directions_deg=(az, np.zeros_like(az)))  # fmt: skip
+    return az, build_model_hrirset(
+        model="sphere",
+        distances_m=[3.0],
+        ear_azimuth_deg=90.0,
+        directions_deg=(az, np.zeros_like(az)),
+    )
 
 
 def test_low_frequency_itd_follows_kuhn(lateral_sphere):

@@ -24,8 +24,9 @@ from bindata.synth import synthesize
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     """A finished two-file dataset written by synth (1 s files, one event each)."""
-    cfg = load_config(overrides={"n_files": 2, "n_folds": 2, "duration_s": 1.0,
-                                 "events.per_file": [1, 1]})  # fmt: skip
+    cfg = load_config(
+        overrides={"n_files": 2, "n_folds": 2, "duration_s": 1.0, "events.per_file": [1, 1]}
+    )
     out = tmp_path_factory.mktemp("manifest") / "ds"
     synthesize(cfg, out, seed=4, progress=False)
     return out
@@ -45,17 +46,24 @@ def test_synth_manifest_validates_and_lists_real_checksums(dataset):
             assert rec[f"{kind}_sha256"] == sha256_file(dataset / rec[kind])
 
 
-@pytest.mark.parametrize("break_it, key, rule", [
-    (lambda m: m.pop("seed"), "seed", "missing"),
-    (lambda m: m["files"][1].pop("scene_sha256"), "files.1.scene_sha256", "missing"),
-    (lambda m: m["files"][0].update(audio_sha256="abc"), "files.0.audio_sha256", "does not match"),
-    (lambda m: m["files"][0].update(fold=0), "files.0.fold", "must be >= 1, got 0"),
-    (lambda m: m.update(format_version=2), "format_version", "1 was expected"),
-    (lambda m: m["config"].update(duration_s=-1.0), "config.duration_s", "must be > 0"),
-    (lambda m: m["hrir"].pop("distances_m"), "hrir.distances_m", "missing"),
-    (lambda m: m.update(files=[]), "files", "must be a list of at least 1 items, got []"),
-    (lambda m: m.pop("format"), "format", "missing"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "break_it, key, rule",
+    [
+        (lambda m: m.pop("seed"), "seed", "missing"),
+        (lambda m: m["files"][1].pop("scene_sha256"), "files.1.scene_sha256", "missing"),
+        (
+            lambda m: m["files"][0].update(audio_sha256="abc"),
+            "files.0.audio_sha256",
+            "does not match",
+        ),
+        (lambda m: m["files"][0].update(fold=0), "files.0.fold", "must be >= 1, got 0"),
+        (lambda m: m.update(format_version=2), "format_version", "1 was expected"),
+        (lambda m: m["config"].update(duration_s=-1.0), "config.duration_s", "must be > 0"),
+        (lambda m: m["hrir"].pop("distances_m"), "hrir.distances_m", "missing"),
+        (lambda m: m.update(files=[]), "files", "must be a list of at least 1 items, got []"),
+        (lambda m: m.pop("format"), "format", "missing"),
+    ],
+)
 def test_broken_manifest_names_file_and_key(dataset, manifest, tmp_path, break_it, key, rule):
     break_it(manifest)
     (tmp_path / MANIFEST).write_text(json.dumps(manifest), "utf-8")

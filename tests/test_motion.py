@@ -32,8 +32,14 @@ def hrirset():
 
 
 def _anechoic(hrirset, source_m, yaw_deg):
-    return render_brir(ROOM, listener_m=LISTENER, yaw_deg=yaw_deg, source_m=source_m,
-                       hrirset=hrirset, reflections=False).ir  # fmt: skip
+    return render_brir(
+        ROOM,
+        listener_m=LISTENER,
+        yaw_deg=yaw_deg,
+        source_m=source_m,
+        hrirset=hrirset,
+        reflections=False,
+    ).ir
 
 
 def _moving_render(hrirset, dry, path, head, hop):
@@ -41,8 +47,9 @@ def _moving_render(hrirset, dry, path, head, hop):
         pos = source_positions(path, t)[0]
         return _anechoic(hrirset, pos, float(head_yaw_deg(head, t)[0]))
 
-    return render_moving(dry, brir_at, sample_rate=FS, hop=hop, early_s=np.inf,
-                         direct_onset_samples=0.0)  # fmt: skip
+    return render_moving(
+        dry, brir_at, sample_rate=FS, hop=hop, early_s=np.inf, direct_onset_samples=0.0
+    )
 
 
 def _frame_itd_s(ears, frame):
@@ -57,10 +64,19 @@ def _frame_itd_s(ears, frame):
 
 
 def test_arc_keeps_distance_and_elevation():
-    path = {"kind": "arc", "center_m": list(LISTENER), "start_m": [6.0, 3.0, 2.0],
-            "angular_speed_deg_s": 30.0}  # fmt: skip
-    track = relative_track(path, {"kind": "static", "yaw_deg": 0.0}, listener_m=LISTENER,
-                           onset_s=1.0, times_s=np.arange(1.0, 4.0, 0.1))  # fmt: skip
+    path = {
+        "kind": "arc",
+        "center_m": list(LISTENER),
+        "start_m": [6.0, 3.0, 2.0],
+        "angular_speed_deg_s": 30.0,
+    }
+    track = relative_track(
+        path,
+        {"kind": "static", "yaw_deg": 0.0},
+        listener_m=LISTENER,
+        onset_s=1.0,
+        times_s=np.arange(1.0, 4.0, 0.1),
+    )
     np.testing.assert_allclose(track[:, 2], np.hypot(2.0, 0.5))
     np.testing.assert_allclose(track[:, 1], np.rad2deg(np.arctan2(0.5, 2.0)))
     np.testing.assert_allclose(np.diff(np.unwrap(np.deg2rad(track[:, 0]))), np.deg2rad(3.0))
@@ -70,8 +86,12 @@ def test_itd_follows_an_arc(hrirset):
     """Frame ITDs from the audio follow the spherical-head ITD of the labelled azimuth."""
     rng = np.random.default_rng(0)
     dry = sosfilt(butter(4, 1500, fs=FS, output="sos"), rng.standard_normal(6 * FS))
-    path = {"kind": "arc", "center_m": list(LISTENER), "start_m": [5.5, 3.0, 1.5],
-            "angular_speed_deg_s": 60.0}  # fmt: skip
+    path = {
+        "kind": "arc",
+        "center_m": list(LISTENER),
+        "start_m": [5.5, 3.0, 1.5],
+        "angular_speed_deg_s": 60.0,
+    }
     head = {"kind": "static", "yaw_deg": 0.0}
     hop = block_hop_samples(60.0, FS)
     ears = _moving_render(hrirset, dry, path, head, hop)
@@ -95,8 +115,12 @@ def test_turning_head_equals_mirrored_path(hrirset):
     source = LISTENER + 1.5 * np.array([np.cos(0.0646), np.sin(0.0646), 0.0367])
     turning = {"kind": "keyframes", "times_s": [0.0, 2.0], "yaw_deg": [0.0, 60.0]}
     static_src = {"kind": "static", "position_m": list(source)}
-    mirrored = {"kind": "arc", "center_m": list(LISTENER), "start_m": list(source),
-                "angular_speed_deg_s": -30.0}  # fmt: skip
+    mirrored = {
+        "kind": "arc",
+        "center_m": list(LISTENER),
+        "start_m": list(source),
+        "angular_speed_deg_s": -30.0,
+    }
     still = {"kind": "static", "yaw_deg": 0.0}
     hop = block_hop_samples(30.0, FS)
     a = _moving_render(hrirset, dry, static_src, turning, hop)
@@ -124,14 +148,20 @@ def test_no_clicks_at_block_joins(hrirset):
     hp = butter(4, 8000, btype="high", fs=FS, output="sos")
     t = np.arange(3 * FS) / FS
     dry = np.sin(2 * np.pi * 500 * t)
-    path = {"kind": "arc", "center_m": list(LISTENER), "start_m": [5.5, 3.0, 1.5],
-            "angular_speed_deg_s": 40.0}  # fmt: skip
+    path = {
+        "kind": "arc",
+        "center_m": list(LISTENER),
+        "start_m": [5.5, 3.0, 1.5],
+        "angular_speed_deg_s": 40.0,
+    }
     head = {"kind": "static", "yaw_deg": 0.0}
     hop = block_hop_samples(40.0, FS)
     static_path = {"kind": "static", "position_m": [5.5, 3.0, 1.5]}
     keep = slice(FS // 2, FS // 2 + 2 * FS // hop * hop)  # past the filters' start transients
-    hf = {name: (sosfilt(hp, _moving_render(hrirset, dry, p, head, hop), axis=1) ** 2)[:, keep]
-          for name, p in (("moving", path), ("static", static_path))}  # fmt: skip
+    hf = {
+        name: (sosfilt(hp, _moving_render(hrirset, dry, p, head, hop), axis=1) ** 2)[:, keep]
+        for name, p in (("moving", path), ("static", static_path))
+    }
     by_phase = hf["moving"].mean(axis=0).reshape(-1, hop).mean(axis=0)
     assert by_phase.max() / np.median(by_phase) < 3.0
     assert hf["moving"].mean() < 10 * hf["static"].mean()
@@ -145,28 +175,59 @@ def test_block_hop_limits_the_step():
 
 def test_path_problems_name_the_rule():
     near_wall = {"kind": "line", "start_m": [1.0, 3.0, 1.5], "velocity_m_s": [-1.0, 0.0, 0.0]}
-    why = path_problem(near_wall, duration_s=1.0, room_m=ROOM.dimensions_m, listener_m=LISTENER,
-                       band_m=(0.4, 8.0), clearance_m=0.5)  # fmt: skip
+    why = path_problem(
+        near_wall,
+        duration_s=1.0,
+        room_m=ROOM.dimensions_m,
+        listener_m=LISTENER,
+        band_m=(0.4, 8.0),
+        clearance_m=0.5,
+    )
     assert "of a wall" in why
     leaves = {"kind": "line", "start_m": [5.5, 3.0, 1.5], "velocity_m_s": [1.0, 0.0, 0.0]}
-    why = path_problem(leaves, duration_s=2.0, room_m=ROOM.dimensions_m, listener_m=LISTENER,
-                       band_m=(0.4, 2.0), clearance_m=0.5)  # fmt: skip
+    why = path_problem(
+        leaves,
+        duration_s=2.0,
+        room_m=ROOM.dimensions_m,
+        listener_m=LISTENER,
+        band_m=(0.4, 2.0),
+        clearance_m=0.5,
+    )
     assert "leaves its distance band" in why
 
 
 @pytest.mark.parametrize("speeds", [(40.0, 10.0), (-5.0, 10.0), (np.nan, 10.0)])
 def test_bad_speed_ranges(speeds):
     with pytest.raises(SceneError, match="speed range"):
-        draw_arc(np.random.default_rng(0), start_m=[5, 3, 1.5], listener_m=LISTENER,
-                 speed_range_deg_s=speeds)  # fmt: skip
+        draw_arc(
+            np.random.default_rng(0),
+            start_m=[5, 3, 1.5],
+            listener_m=LISTENER,
+            speed_range_deg_s=speeds,
+        )
 
 
 def test_head_track_draw_is_seeded_and_bounded():
-    a = draw_head_track(np.random.default_rng(3), yaw_deg=10.0, duration_s=15.0,
-                        speed_range_deg_s=(20.0, 60.0), pause_range_s=(0.5, 2.0))  # fmt: skip
-    b = draw_head_track(np.random.default_rng(3), yaw_deg=10.0, duration_s=15.0,
-                        speed_range_deg_s=(20.0, 60.0), pause_range_s=(0.5, 2.0))  # fmt: skip
+    a = draw_head_track(
+        np.random.default_rng(3),
+        yaw_deg=10.0,
+        duration_s=15.0,
+        speed_range_deg_s=(20.0, 60.0),
+        pause_range_s=(0.5, 2.0),
+    )
+    b = draw_head_track(
+        np.random.default_rng(3),
+        yaw_deg=10.0,
+        duration_s=15.0,
+        speed_range_deg_s=(20.0, 60.0),
+        pause_range_s=(0.5, 2.0),
+    )
     assert a == b and a["times_s"][-1] >= 15.0
-    speed = relative_speed_deg_s({"kind": "static", "position_m": [0, 0, 0]}, a,
-                                 listener_m=LISTENER, onset_s=0.0, duration_s=15.0)  # fmt: skip
+    speed = relative_speed_deg_s(
+        {"kind": "static", "position_m": [0, 0, 0]},
+        a,
+        listener_m=LISTENER,
+        onset_s=0.0,
+        duration_s=15.0,
+    )
     assert 20.0 - 1e-3 <= speed <= 60.0 + 1e-3  # the head turns at 20-60 deg/s

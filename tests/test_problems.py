@@ -13,8 +13,11 @@ def test_place_and_line_prefix_every_message():
     probs.add("a.csv", "bad value", line=3)
     probs.add("a.csv", "file is empty")
     probs.extend(["cfg.json: n_files: must be >= 1, got 0"])
-    assert probs.lines() == ["a.csv:3: bad value", "a.csv: file is empty",
-                             "cfg.json: n_files: must be >= 1, got 0"]  # fmt: skip
+    assert probs.lines() == [
+        "a.csv:3: bad value",
+        "a.csv: file is empty",
+        "cfg.json: n_files: must be >= 1, got 0",
+    ]
     assert len(probs) == 3
 
 
@@ -27,10 +30,18 @@ def test_cap_applies_per_place_and_kind_and_counts_the_rest():
     for n in range(5):
         probs.add("a.csv", f"uncapped {n}")
     lines = probs.lines()
-    assert lines[:4] == ["a.csv:1: row 1 bad", "a.csv:2: row 2 bad", "a.csv:3: row 3 bad",
-                         "a.csv: ... and 4 more problem(s) not listed"]  # fmt: skip
-    assert lines[4:8] == ["b.csv:1: row 1 bad", "b.csv:2: row 2 bad", "b.csv:3: row 3 bad",
-                          "b.csv: ... and 1 more problem(s) not listed"]  # fmt: skip
+    assert lines[:4] == [
+        "a.csv:1: row 1 bad",
+        "a.csv:2: row 2 bad",
+        "a.csv:3: row 3 bad",
+        "a.csv: ... and 4 more problem(s) not listed",
+    ]
+    assert lines[4:8] == [
+        "b.csv:1: row 1 bad",
+        "b.csv:2: row 2 bad",
+        "b.csv:3: row 3 bad",
+        "b.csv: ... and 1 more problem(s) not listed",
+    ]
     assert lines[8:] == [f"a.csv: uncapped {n}" for n in range(5)]
     assert len(probs) == 16
 
@@ -48,9 +59,12 @@ def test_by_line_orders_each_place_and_keeps_the_earliest_lines():
     for n in (9, 4, 7, 1):
         probs.add("s.csv", f"line {n}", line=n, kind="k")
     probs.add("t.csv", "late", line=2, kind="k")
-    assert probs.lines(by_line=True) == ["s.csv: header", "s.csv:1: line 1",
-                                         "s.csv: ... and 3 more problem(s) not listed",
-                                         "t.csv:2: late"]  # fmt: skip
+    assert probs.lines(by_line=True) == [
+        "s.csv: header",
+        "s.csv:1: line 1",
+        "s.csv: ... and 3 more problem(s) not listed",
+        "t.csv:2: late",
+    ]
 
 
 def test_raise_if_any_builds_the_asked_error():

@@ -20,8 +20,24 @@ def test_manifest_records_sofa_sha256_and_validate_warns_on_change(tmp_path):
     sofa = tmp_path / "kemar.sofa"
     shutil.copyfile(KEMAR_SOFA, sofa)
     out = tmp_path / "ds"
-    r = CliRunner().invoke(cli, ["synth", "--out", str(out), "--n", "1", "--folds", "1", "--duration", "2",
-                                 "--anechoic", "--hrir", str(sofa), "--quiet"])  # fmt: skip
+    r = CliRunner().invoke(
+        cli,
+        [
+            "synth",
+            "--out",
+            str(out),
+            "--n",
+            "1",
+            "--folds",
+            "1",
+            "--duration",
+            "2",
+            "--anechoic",
+            "--hrir",
+            str(sofa),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["hrir"]["spec"] == str(sofa)

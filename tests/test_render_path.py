@@ -19,8 +19,9 @@ def hrirset():
 
 def _poses(k=12):
     ang = np.deg2rad(np.linspace(0.0, 60.0, k))
-    listeners = [{"position_m": [3.1, 3.6, 1.5], "yaw_deg": float(y)}
-                 for y in np.linspace(10.0, -30.0, k)]  # fmt: skip
+    listeners = [
+        {"position_m": [3.1, 3.6, 1.5], "yaw_deg": float(y)} for y in np.linspace(10.0, -30.0, k)
+    ]
     sources = np.stack([3.1 + 1.4 * np.cos(ang), 3.6 + 1.4 * np.sin(ang), np.full(k, 1.9)], 1)
     return listeners, sources
 
@@ -42,11 +43,25 @@ def test_flat_shoebox_early_parts_equal_full_renders_cut_at_the_split(hrirset, a
     kind = get_kind("shoebox")
     desc = {"kind": "shoebox", "preset": "paper", "dimensions_m": [6.3, 7.1, 3.0], "rt60_s": 0.5}
     listeners, sources = _poses()
-    fast = kind.render_path(desc, listeners=listeners, sources_m=sources, hrirset=hrirset,
-                            render_cfg=RENDER, anechoic=anechoic, early_s=0.05)  # fmt: skip
-    slow = RoomKind.render_path(kind, desc, listeners=listeners, sources_m=sources,
-                                hrirset=hrirset, render_cfg=RENDER, anechoic=anechoic,
-                                early_s=0.05)  # fmt: skip
+    fast = kind.render_path(
+        desc,
+        listeners=listeners,
+        sources_m=sources,
+        hrirset=hrirset,
+        render_cfg=RENDER,
+        anechoic=anechoic,
+        early_s=0.05,
+    )
+    slow = RoomKind.render_path(
+        kind,
+        desc,
+        listeners=listeners,
+        sources_m=sources,
+        hrirset=hrirset,
+        render_cfg=RENDER,
+        anechoic=anechoic,
+        early_s=0.05,
+    )
     assert fast.split == slow.split and fast.early.shape == slow.early.shape
     for k in range(len(listeners)):
         assert _same_response(fast.early[k], slow.early[k]), k
@@ -62,16 +77,30 @@ def test_materials_early_parts_match_full_renders(hrirset):
     desc = kind.draw(load_preset("living-room"), cfg, np.random.default_rng(1))
     desc["dimensions_m"] = [6.3, 7.1, 3.0]
     listeners, sources = _poses(4)
-    fast = kind.render_path(desc, listeners=listeners, sources_m=sources, hrirset=hrirset,
-                            render_cfg=RENDER, anechoic=False, early_s=0.05)  # fmt: skip
+    fast = kind.render_path(
+        desc,
+        listeners=listeners,
+        sources_m=sources,
+        hrirset=hrirset,
+        render_cfg=RENDER,
+        anechoic=False,
+        early_s=0.05,
+    )
     # a diffuse late reverb: the blocks' early parts end where its image sources fade out
     from bindata.render.diffuse_tail import FADE_S, TRANSITION_S
 
     assert desc["late_reverb"]["model"] == "diffuse"
     early_s = TRANSITION_S - FADE_S
-    slow = RoomKind.render_path(kind, desc, listeners=listeners, sources_m=sources,
-                                hrirset=hrirset, render_cfg=RENDER, anechoic=False,
-                                early_s=early_s)  # fmt: skip
+    slow = RoomKind.render_path(
+        kind,
+        desc,
+        listeners=listeners,
+        sources_m=sources,
+        hrirset=hrirset,
+        render_cfg=RENDER,
+        anechoic=False,
+        early_s=early_s,
+    )
     assert fast.split == slow.split
     for k in range(len(listeners)):
         assert _rel_error(fast.early[k], slow.early[k]) < 0.01, k  # envelopes near the cut
@@ -91,8 +120,9 @@ def test_a_path_that_stands_still_renders_as_the_static_event(hrirset):
     dry = np.random.default_rng(0).normal(size=12000)
     hop = 600
     k = dry.size // hop + 1  # block_centres(12000, 600): 0, 600, ..., 12000
-    full = kind.render(desc, listener=listener, source_m=source, hrirset=hrirset,
-                       render_cfg=RENDER, anechoic=False)  # fmt: skip
+    full = kind.render(
+        desc, listener=listener, source_m=source, hrirset=hrirset, render_cfg=RENDER, anechoic=False
+    )
     path = path_brir_from([full] * k, full, early_s=0.08)
     moving = render_path_signal(dry, path, hop=hop)
     static = oaconvolve(dry[None, :], full.ir, axes=1)
@@ -119,12 +149,24 @@ def test_a_tone_on_a_fast_arc_has_no_clicks(hrirset):
 
     fs, f0 = 24000, 1000.0
     listener = {"position_m": [3.0, 3.0, 1.5], "yaw_deg": 0.0}
-    path = {"kind": "arc", "center_m": [3.0, 3.0, 1.5], "start_m": [4.5, 3.0, 1.5],
-            "angular_speed_deg_s": 40.0}  # fmt: skip
-    scene = {"sample_rate": fs, "listener": listener, "render": RENDER,
-             "room": {"kind": "shoebox", "dimensions_m": [6.0, 6.0, 3.0], "rt60_s": 0.3,
-                      "anechoic": True},
-             "motion_render": {"early_s": 0.08, "max_step_deg": 1.0}}  # fmt: skip
+    path = {
+        "kind": "arc",
+        "center_m": [3.0, 3.0, 1.5],
+        "start_m": [4.5, 3.0, 1.5],
+        "angular_speed_deg_s": 40.0,
+    }
+    scene = {
+        "sample_rate": fs,
+        "listener": listener,
+        "render": RENDER,
+        "room": {
+            "kind": "shoebox",
+            "dimensions_m": [6.0, 6.0, 3.0],
+            "rt60_s": 0.3,
+            "anechoic": True,
+        },
+        "motion_render": {"early_s": 0.08, "max_step_deg": 1.0},
+    }
     event = {"onset_s": 0.0, "duration_s": 2.0, "position_m": path["start_m"], "path": path}
     tone = np.sin(2 * np.pi * f0 * np.arange(2 * fs) / fs)
     brirs, hop = event_path_brir(scene, event, hrirset, n_samples=tone.size)

@@ -21,8 +21,15 @@ pytest.importorskip("matplotlib")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    cfg = load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 3.0,
-                                 "events.per_file": [2, 3], "room.rt60_s": [0.3, 0.6]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 2,
+            "duration_s": 3.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.3, 0.6],
+        }
+    )
     out = tmp_path_factory.mktemp("report") / "ds"
     synthesize(cfg, out, seed=31, progress=False)
     return out
@@ -98,8 +105,11 @@ def test_direction_counts_follow_the_design_rules(dataset, scenes):
 
 def test_frame_counts_come_from_the_metadata_rows(dataset, scenes):
     st = dataset_stats(dataset)
-    rows = [ln.split(",") for p in sorted((dataset / "metadata").glob("*.csv"))
-            for ln in p.read_text().splitlines()]  # fmt: skip
+    rows = [
+        ln.split(",")
+        for p in sorted((dataset / "metadata").glob("*.csv"))
+        for ln in p.read_text().splitlines()
+    ]
     assert sum(st["views"]["unequal"]["frames"]) == len(rows) == st["rows"]
     n_classes = len(st["classes"])
     want = np.bincount([int(r[1]) for r in rows], minlength=n_classes).tolist()
@@ -123,8 +133,9 @@ def test_card_tables_and_plots(report, dataset):
         assert f"]({name}.png)" in text
         assert_drawn(report.parent / f"{name}.png")
     table = text.split("## Direction: unequal division")[1].split("![")[0]
-    for cls, n in zip(st["views"]["unequal"]["classes"], st["views"]["unequal"]["events"],
-                      strict=True):  # fmt: skip
+    for cls, n in zip(
+        st["views"]["unequal"]["classes"], st["views"]["unequal"]["events"], strict=True
+    ):
         assert f"| {cls} | {n} |" in table
     assert f"| **total** | **{st['events']}** |" in table
     assert "| 0 | " in text.split("## Polyphony")[1]
@@ -136,13 +147,15 @@ def test_report_refuses_to_overwrite(report, dataset, tmp_path):
     res = CliRunner().invoke(cli, ["report", str(dataset), "--out", str(report.parent)])
     assert res.exit_code == 2 and "a report exists" in res.output
     assert "pass --overwrite to replace it or --out to write elsewhere" in res.output
-    res = CliRunner().invoke(cli, ["report", str(dataset), "--out", str(tmp_path / "r"),
-                                   "--no-plots"])  # fmt: skip
+    res = CliRunner().invoke(
+        cli, ["report", str(dataset), "--out", str(tmp_path / "r"), "--no-plots"]
+    )
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["README.md"]
     assert ".png" not in (tmp_path / "r" / "README.md").read_text()
-    res = CliRunner().invoke(cli, ["report", str(dataset), "--out", str(tmp_path / "r"),
-                                   "--overwrite"])  # fmt: skip
+    res = CliRunner().invoke(
+        cli, ["report", str(dataset), "--out", str(tmp_path / "r"), "--overwrite"]
+    )
     assert res.exit_code == 0, res.output
     assert len(list((tmp_path / "r").glob("*.png"))) == len(PLOTS)
 

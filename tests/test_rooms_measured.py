@@ -110,15 +110,17 @@ def pra_render(tmp_path_factory):
     hrtf = MeasuredDirectivityFile(KEMAR_SOFA, fs=fs, file_reader_callback=_kemar_reader)
     turn = Rotation3D([PRA_YAW], "z", degrees=True)
     ears = [hrtf.get_mic_directivity(k, orientation=turn) for k in (0, 1)]  # 0: left (+y)
-    room = pra.ShoeBox([8, 6, 3], fs=fs, max_order=3, materials=pra.Material(0.5),
-                       air_absorption=False)  # fmt: skip
+    room = pra.ShoeBox(
+        [8, 6, 3], fs=fs, max_order=3, materials=pra.Material(0.5), air_absorption=False
+    )
     room.add_microphone_array(np.c_[PRA_LISTENER, PRA_LISTENER], directivity=ears)
     yaw = np.radians(PRA_YAW)
     points = []
     for az, el, d in PRA_SOURCES:
         a, e = np.radians(az + PRA_YAW), np.radians(el)
-        points.append(PRA_LISTENER + d * np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a),
-                                                   np.sin(e)]))  # fmt: skip
+        points.append(
+            PRA_LISTENER + d * np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
+        )
         room.add_source(points[-1])
     room.compute_rir()
     # pyroomacoustics delays every response by half its fractional-delay filter; 10 more
@@ -132,8 +134,16 @@ def pra_render(tmp_path_factory):
             ir[s, m, : h.size] = h
     path = tmp_path_factory.mktemp("pra") / "pra_room.sofa"
     view = [np.cos(yaw), np.sin(yaw), 0.0]
-    write_multispeaker(path, ir=ir, fs=fs, listener=PRA_LISTENER, view=view,
-                       source=[1.0, 1.0, 0.0], emitters=points, delay=10.0)  # fmt: skip
+    write_multispeaker(
+        path,
+        ir=ir,
+        fs=fs,
+        listener=PRA_LISTENER,
+        view=view,
+        source=[1.0, 1.0, 0.0],
+        emitters=points,
+        delay=10.0,
+    )
     raw = [np.array([room.rir[m][s] for m in (0, 1)]) for s in range(len(points))]
     return SimpleNamespace(path=path, raw=raw, lead=lead - 10)  # lead: pyroomacoustics' delay
 
@@ -182,8 +192,25 @@ def test_reading_applies_data_delay_and_orders_the_ears(pra_render):
 
 def test_a_pyroomacoustics_room_as_a_measured_room(pra_room, tmp_path):
     out = tmp_path / "ds"
-    args = ["synth", "--out", str(out), "--rooms", str(pra_room), "--n", "5", "--overlap", "1",
-            "--events-per-file", "2", "3", "--folds", "1", "--duration", "4", "--quiet"]  # fmt: skip
+    args = [
+        "synth",
+        "--out",
+        str(out),
+        "--rooms",
+        str(pra_room),
+        "--n",
+        "5",
+        "--overlap",
+        "1",
+        "--events-per-file",
+        "2",
+        "3",
+        "--folds",
+        "1",
+        "--duration",
+        "4",
+        "--quiet",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     s = _read(pra_room)
@@ -200,8 +227,9 @@ def test_a_pyroomacoustics_room_as_a_measured_room(pra_room, tmp_path):
             k = int(np.argmin(np.linalg.norm(emitters - ev["position_m"], axis=1)))
             assert np.linalg.norm(emitters[k] - ev["position_m"]) < 1e-9
             d_az = (ev["azimuth_deg"] - az[k] + 180) % 360 - 180
-            errors.append(max(abs(d_az), abs(ev["elevation_deg"] - el[k]),
-                              abs(ev["distance_m"] - dist[k])))  # fmt: skip
+            errors.append(
+                max(abs(d_az), abs(ev["elevation_deg"] - el[k]), abs(ev["distance_m"] - dist[k]))
+            )
             bands.add(ev["band"])
             lo = int(round(ev["onset_s"] * fs))
             window = audio[lo : lo + int(min(ev["duration_s"], 0.25) * fs)]
@@ -221,14 +249,18 @@ def test_libmysofa_reads_what_brirs_writes(tmp_path):
     result = CliRunner().invoke(cli, ["brirs", "--out", str(out), "--n", "1", "--quiet"])
     assert result.exit_code == 0, result.output
     record = json.loads((out / "room0001.json").read_text())
-    run = subprocess.run([str(MYSOFA2JSON), str(out / "room0001.sofa")], capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    run = subprocess.run(
+        [str(MYSOFA2JSON), str(out / "room0001.sofa")], capture_output=True, text=True, check=True
+    )
     doc = json.loads(run.stdout)
     assert doc["Attributes"]["SOFAConventions"] == "MultiSpeakerBRIR"
     dims = doc["Dimensions"]
     assert (dims["M"], dims["R"], dims["E"]) == (1, 2, 6) and dims["N"] > 1000
-    values = {name: np.asarray(v["Values"], float) for name, v in doc["Variables"].items()
-              if "Values" in v}  # fmt: skip
+    values = {
+        name: np.asarray(v["Values"], float)
+        for name, v in doc["Variables"].items()
+        if "Values" in v
+    }
     sources = np.array([src["position_m"] for src in record["sources"]])
     source = values["SourcePosition"].reshape(3)
     assert np.allclose(values["EmitterPosition"].reshape(-1, 3) + source, sources, atol=1e-12)
@@ -257,8 +289,9 @@ def test_libmysofa_reads_what_brirs_writes(tmp_path):
 def test_brirs_round_trip_into_synth(tmp_path):
     runner = CliRunner()
     brirs = tmp_path / "brirs"
-    result = runner.invoke(cli, ["brirs", "--out", str(brirs), "--n", "2", "--seed", "5",
-                                 "--quiet"])  # fmt: skip
+    result = runner.invoke(
+        cli, ["brirs", "--out", str(brirs), "--n", "2", "--seed", "5", "--quiet"]
+    )
     assert result.exit_code == 0, result.output
     geometry = {}
     for path in sorted(brirs.glob("*.sofa")):
@@ -267,12 +300,15 @@ def test_brirs_round_trip_into_synth(tmp_path):
             s.SourcePosition, float
         ).reshape(1, 3)
         listener = np.asarray(s.ListenerPosition, float).reshape(3)
-        geometry[str(path.resolve())] = (emitters, listener,
-                                        _head_relative(emitters, listener,
-                                                       np.asarray(s.ListenerView).reshape(3)))  # fmt: skip
+        geometry[str(path.resolve())] = (
+            emitters,
+            listener,
+            _head_relative(emitters, listener, np.asarray(s.ListenerView).reshape(3)),
+        )
     out = tmp_path / "ds"
-    result = runner.invoke(cli, ["synth", "--out", str(out), "--rooms", str(brirs), "--n", "8",
-                                 *SMALL])  # fmt: skip
+    result = runner.invoke(
+        cli, ["synth", "--out", str(out), "--rooms", str(brirs), "--n", "8", *SMALL]
+    )
     assert result.exit_code == 0, result.output
     files_used = set()
     for scene in _scenes(out):
@@ -308,9 +344,15 @@ def test_brirs_round_trip_into_synth(tmp_path):
 def _one_band_room(path: Path) -> Path:
     rng = np.random.default_rng(0)
     emitters = [[2.5, 2.0, 1.5], [1.0, 3.0, 1.5]]  # 1.0 and 1.8 m from the listener: near only
-    return write_multispeaker(path, ir=rng.normal(size=(2, 2, 256)), fs=24000,
-                              listener=[2.0, 2.0 - 0.866, 1.5], view=[1.0, 0.0, 0.0],
-                              source=[0.0, 0.0, 0.0], emitters=emitters)  # fmt: skip
+    return write_multispeaker(
+        path,
+        ir=rng.normal(size=(2, 2, 256)),
+        fs=24000,
+        listener=[2.0, 2.0 - 0.866, 1.5],
+        view=[1.0, 0.0, 0.0],
+        source=[0.0, 0.0, 0.0],
+        emitters=emitters,
+    )
 
 
 @pytest.mark.parametrize("case", ["hrir_set", "no_far_band", "anechoic", "missing", "brirs_full"])
@@ -323,8 +365,11 @@ def test_bad_measured_input_is_one_clear_error_nothing_written(tmp_path, pra_roo
     elif case == "no_far_band":
         room = _one_band_room(tmp_path / "near_only.sofa")
         preset = tmp_path / "lab.json"  # a preset file, its path relative to it
-        preset.write_text(json.dumps({"name": "lab", "kind": "measured", "description": "x",
-                                      "files": ["near_only.sofa"]}))  # fmt: skip
+        preset.write_text(
+            json.dumps(
+                {"name": "lab", "kind": "measured", "description": "x", "files": ["near_only.sofa"]}
+            )
+        )
         args += ["--rooms", str(preset)]
         wanted = [str(room.resolve()), "far band [3.0, 8.0] m"]
     elif case == "anechoic":
@@ -355,20 +400,49 @@ def test_bad_measured_input_is_one_clear_error_nothing_written(tmp_path, pra_roo
 def test_brirs_overwrite_replaces_only_its_own_files(tmp_path):
     out = tmp_path / "b"
     runner = CliRunner()
-    assert runner.invoke(cli, ["brirs", "--out", str(out), "--n", "2", "--quiet",
-                               "--near", "1", "--far", "1"]).exit_code == 0  # fmt: skip
-    result = runner.invoke(cli, ["brirs", "--out", str(out), "--n", "1", "--quiet", "--overwrite",
-                                 "--near", "1", "--far", "1"])  # fmt: skip
+    assert (
+        runner.invoke(
+            cli, ["brirs", "--out", str(out), "--n", "2", "--quiet", "--near", "1", "--far", "1"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli,
+        [
+            "brirs",
+            "--out",
+            str(out),
+            "--n",
+            "1",
+            "--quiet",
+            "--overwrite",
+            "--near",
+            "1",
+            "--far",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["brirs.json", "room0001.json",
-                                                     "room0001.sofa"]  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["brirs.json", "room0001.json", "room0001.sofa"]
     shutil.rmtree(out)
 
 
 def test_brirs_of_a_material_preset_record_its_bands_and_materials(tmp_path):
     out = tmp_path / "office"
-    args = ["brirs", "--out", str(out), "--n", "1", "--rooms", "office", "--near", "1", "--far",
-            "1", "--quiet"]  # fmt: skip
+    args = [
+        "brirs",
+        "--out",
+        str(out),
+        "--n",
+        "1",
+        "--rooms",
+        "office",
+        "--near",
+        "1",
+        "--far",
+        "1",
+        "--quiet",
+    ]
     assert CliRunner().invoke(cli, args).exit_code == 0
     record = json.loads((out / "room0001.json").read_text())
     room = record["room"]
@@ -394,8 +468,20 @@ def test_several_measurements_are_several_listener_poses(tmp_path):
         s.verify(issue_handling="return")
         _write_sofa(str(tmp_path / "two.sofa"), s, verify=False)
     out = tmp_path / "ds"
-    args = ["synth", "--out", str(out), "--rooms", str(tmp_path / "two.sofa"), "--n", "6", "--seed", "1",
-            "--config", str(_near_only_config(tmp_path)), *SMALL]  # fmt: skip
+    args = [
+        "synth",
+        "--out",
+        str(out),
+        "--rooms",
+        str(tmp_path / "two.sofa"),
+        "--n",
+        "6",
+        "--seed",
+        "1",
+        "--config",
+        str(_near_only_config(tmp_path)),
+        *SMALL,
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     emitters = np.asarray(s.EmitterPosition, float).reshape(-1, 3)

@@ -51,21 +51,32 @@ def _pair(preset: str, seed: int):
     room = image_source_variant(room, speed_of_sound=cfg["render"]["speed_of_sound"])
     listener = kind.sample_listener(room, cfg, rng)
     source = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
-    ours = kind.render(room, listener=listener, source_m=source, hrirset=omnidirectional_set(FS),
-                       render_cfg=cfg["render"], anechoic=False)  # fmt: skip
+    ours = kind.render(
+        room,
+        listener=listener,
+        source_m=source,
+        hrirset=omnidirectional_set(FS),
+        render_cfg=cfg["render"],
+        anechoic=False,
+    )
     start = int(round(ours.onset_samples))
     a = ours.ir[0]
     c, decay_db = cfg["render"]["speed_of_sound"], cfg["render"]["decay_db"]
-    peer = room if "surfaces" in room else flat_room_as_materials(room, speed_of_sound=c,
-                                                                  decay_db=decay_db)  # fmt: skip
-    theirs, direct = pyroomacoustics_rir(peer, listener_m=listener["position_m"], source_m=source,
-                                         sample_rate=FS)  # fmt: skip
+    peer = (
+        room
+        if "surfaces" in room
+        else flat_room_as_materials(room, speed_of_sound=c, decay_db=decay_db)
+    )
+    theirs, direct = pyroomacoustics_rir(
+        peer, listener_m=listener["position_m"], source_m=source, sample_rate=FS
+    )
     n = a.size - start
     return room, a[start - 2 :], theirs[direct - 2 : direct - 2 + n + 2]
 
 
-@pytest.mark.parametrize(("preset", "seed"), [("office", 101), ("classroom", 102),
-                                              ("living-room", 103), ("paper", 104)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("preset", "seed"), [("office", 101), ("classroom", 102), ("living-room", 103), ("paper", 104)]
+)
 def test_band_decays_match_pyroomacoustics(preset, seed):
     room, ours, theirs = _pair(preset, seed)
     for fc in BANDS_HZ:

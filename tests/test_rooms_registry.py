@@ -21,8 +21,14 @@ SMALL = ["--n", "2", "--folds", "2", "--duration", "2", "--events-per-file", "1"
 
 
 def test_every_shipped_preset_is_valid_and_draws_its_rooms():
-    assert {"paper", "living-room", "office", "classroom", "lecture-hall",
-            "reverberant-hall"} <= set(preset_names())  # fmt: skip
+    assert {
+        "paper",
+        "living-room",
+        "office",
+        "classroom",
+        "lecture-hall",
+        "reverberant-hall",
+    } <= set(preset_names())
     cfg = default_config()
     for name in preset_names():
         preset = load_preset(name)
@@ -35,10 +41,12 @@ def test_every_shipped_preset_is_valid_and_draws_its_rooms():
             assert lo <= mid <= hi and mid == pytest.approx(room["rt60_s"])
         if "rt60_ratio_max" in preset:  # the spectral-shape rule holds in every room drawn
             for seed in range(20):
-                t = np.array(list(draw_room(cfg, np.random.default_rng(seed))["rt60_bands_s"]
-                                  .values()))  # fmt: skip
-                assert np.all(np.maximum(t[1:] / t[:-1], t[:-1] / t[1:])
-                              <= preset["rt60_ratio_max"])  # fmt: skip
+                t = np.array(
+                    list(draw_room(cfg, np.random.default_rng(seed))["rt60_bands_s"].values())
+                )
+                assert np.all(
+                    np.maximum(t[1:] / t[:-1], t[:-1] / t[1:]) <= preset["rt60_ratio_max"]
+                )
 
 
 def test_uniform_absorption_model_agrees_with_eyring_in_a_cube():
@@ -54,10 +62,18 @@ def _write(path: Path, obj) -> str:
     return str(path)
 
 
-BASE = {"name": "mine", "kind": "shoebox", "description": "test",
-        "size_m": {"width": [6, 7], "length": [6, 7], "height": [3, 3.5]}, "rt60_s": [0.3, 0.4],
-        "surfaces": {"floor": ["carpet_cotton"], "ceiling": ["plasterboard"],
-                     "walls": ["hard_surface"]}}  # fmt: skip
+BASE = {
+    "name": "mine",
+    "kind": "shoebox",
+    "description": "test",
+    "size_m": {"width": [6, 7], "length": [6, 7], "height": [3, 3.5]},
+    "rt60_s": [0.3, 0.4],
+    "surfaces": {
+        "floor": ["carpet_cotton"],
+        "ceiling": ["plasterboard"],
+        "walls": ["hard_surface"],
+    },
+}
 
 
 @pytest.mark.parametrize(
@@ -150,9 +166,10 @@ def test_a_third_party_kind_through_its_entry_point(tmp_path):
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cuberoom\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[bindata.rooms]\ncube = cuberoom:CubeRoom\n")
-    preset = _write(tmp_path / "cube.json", {"name": "cubes", "kind": "cube",
-                                             "description": "cubes", "edge_m": [9, 10],
-                                             "rt60": 0.3})  # fmt: skip
+    preset = _write(
+        tmp_path / "cube.json",
+        {"name": "cubes", "kind": "cube", "description": "cubes", "edge_m": [9, 10], "rt60": 0.3},
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}
     bindata = [str(Path(sys.executable).parent / "bindata")]
     out = tmp_path / "out"

@@ -32,8 +32,11 @@ def test_reflections_per_surface_match_mirroring_by_hand():
             got[tuple(np.round([dx[i], dy[i], dz[i]], 6))] = tuple(walls[i])
 
     def axis(sv, length):  # image (1 - 2p) s + 2 n L meets the wall at 0 |n - p| times
-        return [((1 - 2 * p) * sv + 2 * n * length, abs(n - p), abs(n))
-                for n in range(-6, 7) for p in (0, 1)]  # fmt: skip
+        return [
+            ((1 - 2 * p) * sv + 2 * n * length, abs(n - p), abs(n))
+            for n in range(-6, 7)
+            for p in (0, 1)
+        ]
 
     count = 0
     for (x, x0, x1), (y, y0, y1), (z, z0, z1) in itertools.product(
@@ -53,16 +56,23 @@ def _description(dims, absorption, air=None):
     if air is not None:
         air_db = attenuation_db_per_m(OCTAVE_BANDS_HZ, **air)
         air_record = {**air, "pressure_kpa": 101.325, "attenuation_db_per_m": air_db.tolist()}
-    rt60, t_end = ism_rt60_s(dims, absorption, energy_attenuation_per_m(air_db),
-                             speed_of_sound=343.0)  # fmt: skip
+    rt60, t_end = ism_rt60_s(
+        dims, absorption, energy_attenuation_per_m(air_db), speed_of_sound=343.0
+    )
     return {
-        "kind": "shoebox", "preset": "test", "dimensions_m": list(dims),
-        "bands_hz": list(OCTAVE_BANDS_HZ), "air": air_record, "anechoic": False,
-        "surfaces": {s: {"material": "m", "absorption": list(absorption[i])}
-                     for i, s in enumerate(SURFACES)},
+        "kind": "shoebox",
+        "preset": "test",
+        "dimensions_m": list(dims),
+        "bands_hz": list(OCTAVE_BANDS_HZ),
+        "air": air_record,
+        "anechoic": False,
+        "surfaces": {
+            s: {"material": "m", "absorption": list(absorption[i])} for i, s in enumerate(SURFACES)
+        },
         "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, rt60, strict=True)},
-        "rt60_s": float(rt60[3]), "decay_time_s": float(t_end.max()),
-    }  # fmt: skip
+        "rt60_s": float(rt60[3]),
+        "decay_time_s": float(t_end.max()),
+    }
 
 
 def _t30(ir, fc, width=1.0):
@@ -81,15 +91,22 @@ DIMS = (8.0, 7.0, 3.0)
 
 
 def _render(desc, hrirset, source=SOURCE, anechoic=False):
-    return get_kind("shoebox").render(desc, listener=LISTENER, source_m=source, hrirset=hrirset,
-                                      render_cfg=RENDER, anechoic=anechoic)  # fmt: skip
+    return get_kind("shoebox").render(
+        desc,
+        listener=LISTENER,
+        source_m=source,
+        hrirset=hrirset,
+        render_cfg=RENDER,
+        anechoic=anechoic,
+    )
 
 
 def test_high_bands_decay_faster_by_the_predicted_amount(hrirset):
     """Absorption rising with frequency, plus ISO 9613-1 air: each band's T30 follows."""
     spectrum = np.array([0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22])
-    desc = _description(DIMS, np.tile(spectrum, (6, 1)), air={"temperature_c": 20.0,
-                                                             "humidity_pct": 50.0})  # fmt: skip
+    desc = _description(
+        DIMS, np.tile(spectrum, (6, 1)), air={"temperature_c": 20.0, "humidity_pct": 50.0}
+    )
     ir = _render(desc, hrirset).ir
     for fc in (1000, 2000, 4000):
         assert _t30(ir, fc) == pytest.approx(desc["rt60_bands_s"][str(fc)], rel=0.10)
@@ -151,10 +168,12 @@ def test_diffuse_tail_decays_at_eyring_where_image_sources_do_not(hrirset):
     air = {"temperature_c": 20.0, "humidity_pct": 50.0}
     desc = _description(DIMS, absorption, air=air)
     eyring = _eyring_s(DIMS, absorption, desc["air"]["attenuation_db_per_m"])
-    diffuse = {**desc, "late_reverb": {"model": "diffuse", "seed": 5},
-               "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring,
-                                                                 strict=True)},
-               "decay_time_s": float(eyring.max())}  # fmt: skip
+    diffuse = {
+        **desc,
+        "late_reverb": {"model": "diffuse", "seed": 5},
+        "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring, strict=True)},
+        "decay_time_s": float(eyring.max()),
+    }
     ism = _render({**desc, "decay_time_s": 1.2}, hrirset).ir  # long enough for -35 dB
     assert _t30(ism, 1000) > 1.25 * eyring[3]  # specular grazing paths between the walls
     sources = (SOURCE, [1.0, 5.5, 2.1])
@@ -178,9 +197,16 @@ def test_diffuse_tail_reads_each_octave_rt60_under_a_steep_spectrum(hrirset):
     rt60 = np.array([2.4, 1.2, 0.6, 0.6, 0.6, 0.5, 0.4])
     t30 = []
     for seed in range(4):
-        tail = diffuse_tail(np.ones((7, 2)), rt60, bands_hz=OCTAVE_BANDS_HZ,
-                            shell=hrirset.far_field_shell, n_samples=int(1.6 * FS),
-                            sample_rate=FS, rng=np.random.default_rng(seed), fade_samples=240)  # fmt: skip
+        tail = diffuse_tail(
+            np.ones((7, 2)),
+            rt60,
+            bands_hz=OCTAVE_BANDS_HZ,
+            shell=hrirset.far_field_shell,
+            n_samples=int(1.6 * FS),
+            sample_rate=FS,
+            rng=np.random.default_rng(seed),
+            fade_samples=240,
+        )
         t30.append([_t30(tail, fc) for fc in (250, 500, 1000, 2000, 4000)])
     assert np.mean(t30, axis=0) == pytest.approx(rt60[1:6], rel=0.10)
 
@@ -195,20 +221,34 @@ def test_diffuse_tail_starts_at_the_image_sources_level(hrirset):
     absorption = np.tile(np.array([0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.22]), (6, 1))
     desc = _description(DIMS, absorption)
     eyring = _eyring_s(DIMS, absorption, np.zeros(7))
-    diffuse = {**desc, "late_reverb": {"model": "diffuse", "seed": 9},
-               "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring,
-                                                                 strict=True)},
-               "decay_time_s": 0.25}  # fmt: skip
+    diffuse = {
+        **desc,
+        "late_reverb": {"model": "diffuse", "seed": 9},
+        "rt60_bands_s": {str(b): float(v) for b, v in zip(OCTAVE_BANDS_HZ, eyring, strict=True)},
+        "decay_time_s": 0.25,
+    }
     ism = {**image_source_variant(diffuse, speed_of_sound=343.0), "decay_time_s": 0.25}
-    sources = (SOURCE, [1.0, 5.5, 2.1], [6.5, 1.2, 2.4], [2.0, 1.5, 1.0], [7.0, 3.5, 2.0],
-               [4.5, 6.2, 0.8], [5.5, 0.8, 1.5], [1.2, 3.0, 2.6])  # fmt: skip
+    sources = (
+        SOURCE,
+        [1.0, 5.5, 2.1],
+        [6.5, 1.2, 2.4],
+        [2.0, 1.5, 1.0],
+        [7.0, 3.5, 2.0],
+        [4.5, 6.2, 0.8],
+        [5.5, 0.8, 1.5],
+        [1.2, 3.0, 2.6],
+    )
     gaps = []
     for src in sources:
         a, b = _render(diffuse, hrirset, source=src), _render(ism, hrirset, source=src)
         start = int(round(a.onset_samples))
         win = slice(start + int(0.05 * FS), start + int(0.2 * FS))
-        gaps.append([10 * np.log10(_band_energy(a.ir[:, win], fc) / _band_energy(b.ir[:, win], fc))
-                     for fc in (250, 500, 1000, 2000, 4000)])  # fmt: skip
+        gaps.append(
+            [
+                10 * np.log10(_band_energy(a.ir[:, win], fc) / _band_energy(b.ir[:, win], fc))
+                for fc in (250, 500, 1000, 2000, 4000)
+            ]
+        )
     assert np.all(np.abs(np.mean(gaps, axis=0)) < 2.5), np.mean(gaps, axis=0)
 
 

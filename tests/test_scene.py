@@ -24,8 +24,10 @@ class FakeLibrary:
 
 
 def _scenes(cfg, n=40, seed=7):
-    return [sample_scene(cfg, seed=seed, file_index=i, library=FakeLibrary(), resources=RES)
-            for i in range(n)]  # fmt: skip
+    return [
+        sample_scene(cfg, seed=seed, file_index=i, library=FakeLibrary(), resources=RES)
+        for i in range(n)
+    ]
 
 
 def test_rooms_listeners_and_sources_respect_table_1_and_clearance():
@@ -88,8 +90,13 @@ def test_folds_split_files_evenly_and_name_files():
 
 
 def test_unreachable_far_band_is_a_clear_error_not_a_hang():
-    cfg = load_config(overrides={
-        "room.width_m": [3.0, 3.0], "room.length_m": [3.0, 3.0], "room.height_m": [2.5, 2.5],
-        "listener.max_redraws": 20})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "room.width_m": [3.0, 3.0],
+            "room.length_m": [3.0, 3.0],
+            "room.height_m": [2.5, 2.5],
+            "listener.max_redraws": 20,
+        }
+    )
     with pytest.raises(SceneError, match="reaches the far band"):
         sample_scene(cfg, seed=0, file_index=0, library=FakeLibrary(), resources=RES)

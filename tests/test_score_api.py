@@ -89,7 +89,10 @@ def test_probabilities_are_thresholded_at_one_half(dataset, tmp_path):
     def fmt(v):
         return "0.5" if v else "0.4999"
 
-    texts = {s: activity_csv(independent_activity(r, "planes", 150), classes, fmt) for s, r in files.items()}  # fmt: skip
+    texts = {
+        s: activity_csv(independent_activity(r, "planes", 150), classes, fmt)
+        for s, r in files.items()
+    }
     res = score_dataset(root, write_files(tmp_path / "pred", texts), views=["planes", "lr"])
     assert f_of(res, "planes") == 1.0 and f_of(res, "lr") == 1.0
 
@@ -99,7 +102,9 @@ def test_eq1_octants_of_single_source_reference_score_100(tmp_path):
     files = {f"fold{k % 2 + 1}_s{k}": random_rows(rng, max_sources=1) for k in range(6)}
     root = make_dataset(tmp_path / "ref", files)
     classes = get_view("planes").classes
-    texts = {s: activity_csv(independent_activity(r, "planes", 150), classes) for s, r in files.items()}  # fmt: skip
+    texts = {
+        s: activity_csv(independent_activity(r, "planes", 150), classes) for s, r in files.items()
+    }
     res = score_dataset(root, write_files(tmp_path / "pred", texts))
     assert res["views"]["octants_eq1"]["derivation"] == "eq1"
     assert f_of(res, "octants_eq1") == 1.0
@@ -139,8 +144,10 @@ def test_shifted_submission_matches_hand_computation(tmp_path):
     # one source frames 0..29 (segments 0-2) at az 60, el 10, 150 cm: left, front, top, near.
     src = [(f, 1, 0, 60, 10, 150) for f in range(30)]
     root = make_dataset(tmp_path / "ref", {"fold1_x": src, "fold2_y": src})
-    pred = write_files(tmp_path / "pred", {"fold1_x": csv_rows(shifted(src, 5)),
-                                           "fold2_y": csv_rows(shifted(src, 10))})  # fmt: skip
+    pred = write_files(
+        tmp_path / "pred",
+        {"fold1_x": csv_rows(shifted(src, 5)), "fold2_y": csv_rows(shifted(src, 10))},
+    )
     res = score_dataset(root, pred)
     # fold 1: +5 frames -> segments 0-3: TP 3, FP 1, FN 0 -> F = 6/7, ER = 1/3 (one insertion)
     # fold 2: +10 frames -> segments 1-3: TP 2, FP 1, FN 1 -> F = 4/6, ER = 2/3
@@ -240,10 +247,13 @@ def test_dataset_without_manifest_uses_stems_and_fold_prefixes(tmp_path):
     [
         ("unequal", ["Unequal"], ["Left/Right", "Front/Back", "Top/Bottom", "Single-label"]),
         ("octants", ["Octants"], ["Single-label"]),
-        ("planes_and_proximity", ["Planes"],
-         ["Left/Right", "Front/Back", "Top/Bottom", "Single-label", "Multi-label"]),
+        (
+            "planes_and_proximity",
+            ["Planes"],
+            ["Left/Right", "Front/Back", "Top/Bottom", "Single-label", "Multi-label"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_table_layout_follows_the_submitted_view(dataset, tmp_path, view, columns, rows):
     root, files = dataset
     classes = get_view(view).classes
@@ -269,8 +279,10 @@ def test_schema_rejects_broken_results(dataset, tmp_path):
 def test_cli_prints_paper_table_and_writes_valid_json(dataset, tmp_path):
     root, files = dataset
     classes = ["right", "left", "back", "front", "bottom", "top"]  # any order with --view
-    texts = {s: activity_csv(independent_activity(r, "planes", 150)[:, [1, 0, 3, 2, 5, 4]], classes)
-             for s, r in files.items()}  # fmt: skip
+    texts = {
+        s: activity_csv(independent_activity(r, "planes", 150)[:, [1, 0, 3, 2, 5, 4]], classes)
+        for s, r in files.items()
+    }
     pred = write_files(tmp_path / "pred", texts)
     out = tmp_path / "res" / "score.json"
     args = ["score", "--ref", root, "--pred", pred, "--view", "planes", "--json", out]
@@ -290,13 +302,24 @@ def test_cli_json_never_replaces_a_file_silently(dataset, tmp_path):
     """An existing --json file: exit 2 before scoring, file untouched, no tables; --overwrite
     replaces it."""
     root, files = dataset
-    texts = {s: activity_csv(independent_activity(r, "planes", 150), list(get_view("planes").classes)) for s, r in
-             files.items()}  # fmt: skip
+    texts = {
+        s: activity_csv(independent_activity(r, "planes", 150), list(get_view("planes").classes))
+        for s, r in files.items()
+    }
     pred = write_files(tmp_path / "pred", texts)
     out = tmp_path / "score.json"
     out.write_text("keep me\n")
-    args = ["score", "--ref", str(root), "--pred", str(pred), "--view", "planes", "--json",
-            str(out)]  # fmt: skip
+    args = [
+        "score",
+        "--ref",
+        str(root),
+        "--pred",
+        str(pred),
+        "--view",
+        "planes",
+        "--json",
+        str(out),
+    ]
     refused = CliRunner().invoke(cli, args)
     assert refused.exit_code == 2
     assert "--overwrite" in refused.output and "Left/Right" not in refused.output

@@ -31,7 +31,7 @@ QUADRANTS = {
                 {"name": "close", "distance_m": {"from": 0, "to": 1.0}},
                 {"name": "away", "distance_m": {"from": 1.0, "to": 1e9, "include_from": False}},
             ]
-        },  # fmt: skip
+        },
     },
     "views": {"quadrant_ring": {"type": "product", "parts": ["ring", "quadrants"]}},
 }
@@ -89,23 +89,41 @@ def test_use_divisions_sets_the_default_view_source(setup):
 @pytest.mark.parametrize(
     "edit,message",
     [
-        (lambda d: d["views"]["quadrant_ring"]["parts"].append("nowhere"),
-         "views.quadrant_ring.parts: 'nowhere' names no division or view"),
-        (lambda d: d["divisions"]["ring"]["classes"][0]["distance_m"].pop("to"),
-         "divisions.ring.classes.0.distance_m: 'to' is a required property"),
-        (lambda d: d["divisions"]["quadrants"]["classes"].append({"name": "q_left"}),
-         "class 'q_left' is listed more than once"),
+        (
+            lambda d: d["views"]["quadrant_ring"]["parts"].append("nowhere"),
+            "views.quadrant_ring.parts: 'nowhere' names no division or view",
+        ),
+        (
+            lambda d: d["divisions"]["ring"]["classes"][0]["distance_m"].pop("to"),
+            "divisions.ring.classes.0.distance_m: 'to' is a required property",
+        ),
+        (
+            lambda d: d["divisions"]["quadrants"]["classes"].append({"name": "q_left"}),
+            "class 'q_left' is listed more than once",
+        ),
         (lambda d: d["views"]["quadrant_ring"].update(type="mix"), "views.quadrant_ring.type"),
     ],
-)  # fmt: skip
+)
 def test_broken_division_file_is_a_clear_error(setup, tmp_path, edit, message):
     root, pred, path = setup
     doc = json.loads(json.dumps(QUADRANTS))
     edit(doc)
     path.write_text(json.dumps(doc))
     out = tmp_path / "r.json"
-    r = CliRunner().invoke(cli, ["score", "--ref", str(root), "--pred", str(pred),
-                                 "--divisions", str(path), "--json", str(out)])  # fmt: skip
+    r = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            "--ref",
+            str(root),
+            "--pred",
+            str(pred),
+            "--divisions",
+            str(path),
+            "--json",
+            str(out),
+        ],
+    )
     assert r.exit_code == 2
     assert str(path) in r.output and message in r.output
     assert "Traceback" not in r.output and not out.exists()

@@ -20,8 +20,9 @@ def csv_rows(rows) -> str:
     return "".join(",".join(str(v) for v in r) + "\n" for r in rows)
 
 
-def make_dataset(root, files: dict, *, duration_s=15.0, classes=CLASSES, manifest=True,
-                 folds=None) -> Path:  # fmt: skip
+def make_dataset(
+    root, files: dict, *, duration_s=15.0, classes=CLASSES, manifest=True, folds=None
+) -> Path:
     """Write ``metadata/<stem>.csv`` for each ``{stem: rows}`` and a minimal manifest."""
     root = Path(root)
     (root / "metadata").mkdir(parents=True, exist_ok=True)
@@ -77,5 +78,6 @@ def independent_activity(rows, view_name: str, n_frames: int) -> np.ndarray:
     if not rows:
         return np.zeros((n_frames, len(view.classes)), dtype=bool)
     arr = np.asarray(rows, dtype=float)
-    return frame_activity(arr[:, 0].astype(int), arr[:, 3], arr[:, 4], arr[:, 5] / 100.0,
-                          n_frames=n_frames, view=view)  # fmt: skip
+    return frame_activity(
+        arr[:, 0].astype(int), arr[:, 3], arr[:, 4], arr[:, 5] / 100.0, n_frames=n_frames, view=view
+    )

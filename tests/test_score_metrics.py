@@ -50,7 +50,10 @@ def assert_matches_sed_eval(ref, est, duration_s):
     for ours_key, key in (("tp", "Ntp"), ("fp", "Nfp"), ("fn", "Nfn"), ("tn", "Ntn")):
         assert overall[ours_key] == peer.overall[key]
     assert (overall["substitutions"], overall["deletions"], overall["insertions"]) == (
-        peer.overall["S"], peer.overall["D"], peer.overall["I"])  # fmt: skip
+        peer.overall["S"],
+        peer.overall["D"],
+        peer.overall["I"],
+    )
     for c in classes:
         cf = peer.class_wise_f_measure(c)
         assert same(class_wise[c]["f_measure"], cf["f_measure"])

@@ -94,8 +94,11 @@ def test_relative_distance_threshold_1(tmp_path, factor, passes):
 
 def test_counts_and_f_formula_by_hand(tmp_path):
     # 10 reference frames; 5 predicted right, 5 at 30 deg off, 3 spurious frames after the event
-    pred = rows((range(0, 5), 0, 0, 30, 10, 200), (range(5, 10), 0, 0, 60, 10, 200),
-                (range(20, 23), 0, 0, 30, 10, 200))  # fmt: skip
+    pred = rows(
+        (range(0, 5), 0, 0, 30, 10, 200),
+        (range(5, 10), 0, 0, 60, 10, 200),
+        (range(20, 23), 0, 0, 30, 10, 200),
+    )
     res = score(tmp_path, REF, pred)
     m = res["seld"]["dcase2024"]["micro"]
     assert (m["tp"], m["fp_spatial"], m["fp"], m["fn"]) == (5, 5, 3, 0)
@@ -209,8 +212,12 @@ def test_unknown_metric_in_library_is_a_config_error(tmp_path):
 def test_worked_example_of_docs_scoring_md(tmp_path):
     """The worked example of docs/scoring.md, every figure computed by hand there."""
     ref = rows((range(0, 10), 1, 0, 30, 0, 200), (range(5, 15), 0, 1, -120, 0, 500))
-    pred = rows((range(0, 10), 1, 0, 40, 0, 250), (range(5, 10), 0, 0, -120, 0, 500),
-                (range(10, 15), 0, 0, -150, 0, 500), (range(15, 18), 1, 3, 90, 0, 100))  # fmt: skip
+    pred = rows(
+        (range(0, 10), 1, 0, 40, 0, 250),
+        (range(5, 10), 0, 0, -120, 0, 500),
+        (range(10, 15), 0, 0, -150, 0, 500),
+        (range(15, 18), 1, 3, 90, 0, 100),
+    )
     res = score(tmp_path, ref, pred, classes=("dog", "speech"))
     d24, d23 = res["seld"]["dcase2024"], res["seld"]["dcase2023"]
     f_speech, f_dog = 10 / (10 + 0.5 * 3), 5 / (5 + 5)
@@ -250,8 +257,10 @@ def _brute_2024(ref, pred, n_classes, n_frames):
             big, small, ref_big = (R, P, True) if len(R) >= len(P) else (P, R, False)
             best = None
             for perm in permutations(range(len(big)), len(small)):
-                pairs = [((big[j], small[i]) if ref_big else (small[i], big[j]))
-                         for i, j in enumerate(perm)]  # fmt: skip
+                pairs = [
+                    ((big[j], small[i]) if ref_big else (small[i], big[j]))
+                    for i, j in enumerate(perm)
+                ]
                 angles = []
                 for r, p in pairs:
                     u, v = spherical_to_cartesian([r[3], p[3]], [r[4], p[4]])
@@ -287,9 +296,18 @@ def test_dcase2024_counts_equal_a_brute_force_of_the_definition(tmp_path):
         (f, c, s, int(round(az)), int(round(el)), int(round(d)))
         for f, c, s, az, el, d in random_rows(4)
     ]
-    pred = [(f, c, s, round(((az + rng.normal(0, 15)) + 180) % 360 - 180, 3), el,
-             round(d * rng.uniform(0.3, 2.8), 1))
-            for f, c, s, az, el, d in ref if rng.random() > 0.2] + random_rows(2)  # fmt: skip
+    pred = [
+        (
+            f,
+            c,
+            s,
+            round(((az + rng.normal(0, 15)) + 180) % 360 - 180, 3),
+            el,
+            round(d * rng.uniform(0.3, 2.8), 1),
+        )
+        for f, c, s, az, el, d in ref
+        if rng.random() > 0.2
+    ] + random_rows(2)
     last_ref_frame = max(r[0] for r in ref)  # spurious rows at and after it (official: dropped)
     pred += [(last_ref_frame, 0, 9, 10.0, 0, 300.0), (last_ref_frame + 1, 1, 9, 50.0, 0, 300.0)]
     seen, uniq = set(), []
@@ -306,7 +324,11 @@ def test_dcase2024_counts_equal_a_brute_force_of_the_definition(tmp_path):
         m = res["seld"]["dcase2024"]["micro"]
         want = _brute_2024(ref, uniq, n_classes, frames)
         assert (m["tp"], m["fp"], m["fp_spatial"], m["fn"]) == (
-            want["tp"], want["fp"], want["fps"], want["fn"])  # fmt: skip
+            want["tp"],
+            want["fp"],
+            want["fps"],
+            want["fn"],
+        )
     assert want["fps"] > 0 and want["tp"] > 0 and want["fp"] > 0
     from collections import Counter
 

@@ -16,8 +16,21 @@ from bindata.labels import read_metadata_csv
 
 from .conftest import FREEDESKTOP_SOUNDS, KEMAR_SOFA
 
-SMALL = ["--n", "4", "--duration", "4", "--events-per-file", "2", "3", "--rt60", "0.3", "0.4",
-         "--folds", "2", "--quiet"]  # fmt: skip
+SMALL = [
+    "--n",
+    "4",
+    "--duration",
+    "4",
+    "--events-per-file",
+    "2",
+    "3",
+    "--rt60",
+    "0.3",
+    "0.4",
+    "--folds",
+    "2",
+    "--quiet",
+]
 
 
 def run(*args):
@@ -26,8 +39,11 @@ def run(*args):
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +57,26 @@ def small_dataset(tmp_path_factory):
 @pytest.fixture(scope="module")
 def anechoic_single(tmp_path_factory):
     out = tmp_path_factory.mktemp("ds") / "anechoic"
-    res = run("synth", "--out", out, "--seed", 3, "--anechoic", "--overlap", 1, "--n", 6,
-              "--duration", 6, "--events-per-file", 3, 4, "--folds", 1, "--quiet")  # fmt: skip
+    res = run(
+        "synth",
+        "--out",
+        out,
+        "--seed",
+        3,
+        "--anechoic",
+        "--overlap",
+        1,
+        "--n",
+        6,
+        "--duration",
+        6,
+        "--events-per-file",
+        3,
+        4,
+        "--folds",
+        1,
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     return out
 
@@ -50,12 +84,20 @@ def anechoic_single(tmp_path_factory):
 def test_layout_and_formats(small_dataset):
     manifest = json.loads((small_dataset / "manifest.json").read_text())
     stems = [f["stem"] for f in manifest["files"]]
-    assert stems == ["fold1_room0001_mix001", "fold1_room0002_mix001", "fold2_room0003_mix001",
-                     "fold2_room0004_mix001"]  # fmt: skip
+    assert stems == [
+        "fold1_room0001_mix001",
+        "fold1_room0002_mix001",
+        "fold2_room0003_mix001",
+        "fold2_room0004_mix001",
+    ]
     for stem in stems:
         info = sf.info(small_dataset / "audio" / f"{stem}.wav")
-        assert (info.samplerate, info.channels, info.subtype, info.frames) == (24000, 2, "PCM_16",
-                                                                                96000)  # fmt: skip
+        assert (info.samplerate, info.channels, info.subtype, info.frames) == (
+            24000,
+            2,
+            "PCM_16",
+            96000,
+        )
         rows = read_metadata_csv(small_dataset / "metadata" / f"{stem}.csv")
         assert rows.size > 0 and rows["frame"].max() < 40
         assert set(rows["class"]) <= set(range(len(manifest["classes"])))
@@ -87,8 +129,15 @@ def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_p
     from bindata.synth import _FileJob
 
     out = tmp_path / "resumed"
-    cfg = load_config(overrides={"n_files": 4, "duration_s": 4.0, "events.per_file": [2, 3],
-                                 "room.rt60_s": [0.3, 0.4], "n_folds": 2})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "duration_s": 4.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.3, 0.4],
+            "n_folds": 2,
+        }
+    )
     record = {"bindata_version": __import__("bindata").__version__, "config": cfg, "seed": 5}
     apply_output(OutputPlan(out, "new", record))
     job = _FileJob(cfg, 5, str(out))
@@ -189,8 +238,11 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, extra, messag
     (tmp_path / "cfg.json").write_text(json.dumps({"roomz": {}}))
     (tmp_path / "empty_events").mkdir()
     (tmp_path / "not.sofa").write_text("hello")
-    subst = {"CFG": tmp_path / "cfg.json", "EMPTY": tmp_path / "empty_events",
-             "NOT_SOFA": tmp_path / "not.sofa"}  # fmt: skip
+    subst = {
+        "CFG": tmp_path / "cfg.json",
+        "EMPTY": tmp_path / "empty_events",
+        "NOT_SOFA": tmp_path / "not.sofa",
+    }
     extra = [str(subst.get(a, a)) for a in extra]
     message = str(subst.get(message, message))
     out = tmp_path / "out"
@@ -200,19 +252,40 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, extra, messag
     assert not out.exists()
 
 
-@pytest.mark.skipif(not KEMAR_SOFA.exists() or not FREEDESKTOP_SOUNDS.exists(),
-                    reason="needs Debian's libmysofa1 and sound-theme-freedesktop")  # fmt: skip
+@pytest.mark.skipif(
+    not KEMAR_SOFA.exists() or not FREEDESKTOP_SOUNDS.exists(),
+    reason="needs Debian's libmysofa1 and sound-theme-freedesktop",
+)
 def test_measured_kemar_and_recorded_sounds_run_through_synth(tmp_path):
     lib = tmp_path / "events"
-    for label, names in {"bell": ["bell.oga", "complete.oga"],
-                         "alarm": ["alarm-clock-elapsed.oga", "phone-incoming-call.oga"],
-                         "door": ["dialog-warning.oga", "message.oga"]}.items():  # fmt: skip
+    for label, names in {
+        "bell": ["bell.oga", "complete.oga"],
+        "alarm": ["alarm-clock-elapsed.oga", "phone-incoming-call.oga"],
+        "door": ["dialog-warning.oga", "message.oga"],
+    }.items():
         (lib / label).mkdir(parents=True)
         for name in names:
             shutil.copy(FREEDESKTOP_SOUNDS / name, lib / label / name)
     out = tmp_path / "out"
-    res = run("synth", "--out", out, "--hrir", KEMAR_SOFA, "--events", lib, "--n", 2,
-              "--duration", 5, "--folds", 1, "--rt60", 0.3, 0.3, "--quiet")  # fmt: skip
+    res = run(
+        "synth",
+        "--out",
+        out,
+        "--hrir",
+        KEMAR_SOFA,
+        "--events",
+        lib,
+        "--n",
+        2,
+        "--duration",
+        5,
+        "--folds",
+        1,
+        "--rt60",
+        0.3,
+        0.3,
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["classes"] == ["alarm", "bell", "door"]
@@ -247,8 +320,11 @@ def test_hrir_level_raw_keeps_the_stored_level(small_dataset, tmp_path):
 
     scene = load_scene(small_dataset / "scenes" / f"{raw['files'][0]['stem']}.json")
     spec = ("builtin", False, "builtin", 24000)
-    mixes = [mix_scene(scene, library=load_resources(*spec, level)[1],
-                       hrirset=load_resources(*spec, level)[0])[0]
-             for level in ("raw", "reference")]  # fmt: skip
+    mixes = [
+        mix_scene(
+            scene, library=load_resources(*spec, level)[1], hrirset=load_resources(*spec, level)[0]
+        )[0]
+        for level in ("raw", "reference")
+    ]
     level_db = 10 * np.log10(np.mean(mixes[0] ** 2) / np.mean(mixes[1] ** 2))
     assert level_db == pytest.approx(-gain_db, abs=0.01)

@@ -13,8 +13,21 @@ from bindata.labels import read_metadata_csv
 
 from .test_synth import run, tree_bytes
 
-SMALL = ["--n", "4", "--duration", "4", "--events-per-file", "2", "3", "--rt60", "0.3", "0.4",
-         "--folds", "2", "--quiet"]  # fmt: skip
+SMALL = [
+    "--n",
+    "4",
+    "--duration",
+    "4",
+    "--events-per-file",
+    "2",
+    "3",
+    "--rt60",
+    "0.3",
+    "0.4",
+    "--folds",
+    "2",
+    "--quiet",
+]
 MOVING = ["--moving", "0.6", "--line-fraction", "0.3", "--head-rotation", "--snr", "6", "30"]
 
 
@@ -34,9 +47,31 @@ def moving_dataset(tmp_path_factory):
 def arcs_dataset(tmp_path_factory):
     """Anechoic, one event at a time, every event on an arc at 30 deg/s, head still."""
     out = tmp_path_factory.mktemp("mv") / "arcs"
-    res = run("synth", "--out", out, "--seed", 4, "--anechoic", "--overlap", 1, "--n", 6,
-              "--duration", 6, "--events-per-file", 3, 4, "--folds", 1, "--moving", 1,
-              "--angular-speed", 30, 30, "--quiet")  # fmt: skip
+    res = run(
+        "synth",
+        "--out",
+        out,
+        "--seed",
+        4,
+        "--anechoic",
+        "--overlap",
+        1,
+        "--n",
+        6,
+        "--duration",
+        6,
+        "--events-per-file",
+        3,
+        4,
+        "--folds",
+        1,
+        "--moving",
+        1,
+        "--angular-speed",
+        30,
+        30,
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     return out
 
@@ -50,8 +85,9 @@ def test_moving_scenes_hold_paths_head_tracks_and_ambience(moving_dataset):
     paths = [ev["path"]["kind"] for s in scenes for ev in s["events"] if "path" in ev]
     assert paths and set(paths) <= {"arc", "line"}
     assert all(s["head"]["kind"] == "keyframes" and "motion_render" in s for s in scenes)
-    assert all(s["ambience"]["kind"] == "diffuse" and 6 <= s["ambience"]["snr_db"] <= 30
-               for s in scenes)  # fmt: skip
+    assert all(
+        s["ambience"]["kind"] == "diffuse" and 6 <= s["ambience"]["snr_db"] <= 30 for s in scenes
+    )
     assert run("validate", moving_dataset).exit_code == 0
 
 
@@ -72,15 +108,31 @@ def test_dask_run_of_moving_scenes_is_byte_identical(moving_dataset, tmp_path):
     from bindata.config import load_config
     from bindata.synth import synthesize
 
-    cfg = load_config(overrides={
-        "n_files": 4, "duration_s": 4.0, "events.per_file": [2, 3], "room.rt60_s": [0.3, 0.4],
-        "n_folds": 2, "motion.moving_fraction": 0.6, "motion.line_fraction": 0.3,
-        "head.rotation": True, "ambience.snr_db": [6.0, 30.0]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "duration_s": 4.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.3, 0.4],
+            "n_folds": 2,
+            "motion.moving_fraction": 0.6,
+            "motion.line_fraction": 0.3,
+            "head.rotation": True,
+            "ambience.snr_db": [6.0, 30.0],
+        }
+    )
     env = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set(env), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None) as cl:  # fmt: skip
-        synthesize(cfg, tmp_path / "dask", seed=5, progress=False,
-                   scheduler=cl.scheduler_address)  # fmt: skip
+    with (
+        dask.config.set(env),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cl,
+    ):
+        synthesize(cfg, tmp_path / "dask", seed=5, progress=False, scheduler=cl.scheduler_address)
     assert tree_bytes(tmp_path / "dask") == tree_bytes(moving_dataset)
 
 
@@ -91,9 +143,11 @@ def test_resume_of_a_moving_run_is_byte_identical(moving_dataset, tmp_path):
     (out / "scenes" / "fold1_room0002_mix001.json").unlink()  # unfinished item
     wav = out / "audio" / "fold2_room0003_mix001.wav"
     wav.write_bytes(wav.read_bytes()[:1000])  # damaged item
-    marker = {"bindata_version": __import__("bindata").__version__,
-              "config": json.loads((moving_dataset / "manifest.json").read_text())["config"],
-              "seed": 5}  # fmt: skip
+    marker = {
+        "bindata_version": __import__("bindata").__version__,
+        "config": json.loads((moving_dataset / "manifest.json").read_text())["config"],
+        "seed": 5,
+    }
     (out / ".bindata-run.json").write_text(json.dumps(marker))
     res = run("synth", "--out", out, "--seed", 5, "--resume", *SMALL, *MOVING)
     assert res.exit_code == 0, res.output
@@ -125,8 +179,25 @@ def test_arc_labels_turn_at_the_drawn_speed(arcs_dataset):
 
 def test_head_rotation_labels_are_the_room_direction_minus_the_yaw(tmp_path):
     out = tmp_path / "head"
-    res = run("synth", "--out", out, "--seed", 2, "--anechoic", "--n", 2, "--duration", 5,
-              "--events-per-file", 2, 3, "--folds", 1, "--head-rotation", "--quiet")  # fmt: skip
+    res = run(
+        "synth",
+        "--out",
+        out,
+        "--seed",
+        2,
+        "--anechoic",
+        "--n",
+        2,
+        "--duration",
+        5,
+        "--events-per-file",
+        2,
+        3,
+        "--folds",
+        1,
+        "--head-rotation",
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     checked = 0
     for scene in _scenes(out):
@@ -180,8 +251,9 @@ def _measured_snr_db(root, stem):
     from bindata.synth import load_resources, load_scene, render_scene
 
     scene = load_scene(root / "scenes" / f"{stem}.json")
-    hrirset, library, _ = load_resources(scene["hrir"]["spec"], False, "builtin",
-                                         scene["sample_rate"], scene["hrir"]["calibration"])  # fmt: skip
+    hrirset, library, _ = load_resources(
+        scene["hrir"]["spec"], False, "builtin", scene["sample_rate"], scene["hrir"]["calibration"]
+    )
     events, _ = mix_events(scene, library=library, hrirset=hrirset)
     _, _, info = render_scene(scene, library=library, hrirset=hrirset)
     written, _ = sf.read(root / "audio" / f"{stem}.wav", dtype="int16")
@@ -204,8 +276,7 @@ def test_recorded_ambience_folder(tmp_path):
     rng = np.random.default_rng(0)
     sf.write(folder / "street.wav", rng.normal(size=(44100 * 3 // 2, 2)) * 0.1, 44100)
     out = tmp_path / "out"
-    res = run("synth", "--out", out, "--seed", 1, *SMALL, "--snr", "10", "20", "--ambience",
-              folder)  # fmt: skip
+    res = run("synth", "--out", out, "--seed", 1, *SMALL, "--snr", "10", "20", "--ambience", folder)
     assert res.exit_code == 0, res.output
     scene = _scenes(out)[0]
     amb = scene["ambience"]
@@ -244,14 +315,18 @@ def test_validate_catches_a_path_that_leaves_its_band(moving_dataset, tmp_path):
         moving = [ev for ev in scene["events"] if "path" in ev]
         if moving:
             ev = moving[0]
-            ev["path"] = {"kind": "line", "start_m": ev["position_m"],
-                          "velocity_m_s": [3.0, 0.0, 0.0]}  # fmt: skip
+            ev["path"] = {
+                "kind": "line",
+                "start_m": ev["position_m"],
+                "velocity_m_s": [3.0, 0.0, 0.0],
+            }
             p.write_text(json.dumps(scene))
             break
     res = run("validate", out)
     assert res.exit_code != 0
-    assert "path" in res.output and ("leaves its distance band" in res.output
-                                     or "of a wall" in res.output)  # fmt: skip
+    assert "path" in res.output and (
+        "leaves its distance band" in res.output or "of a wall" in res.output
+    )
 
 
 @pytest.mark.parametrize(
@@ -264,24 +339,33 @@ def test_validate_catches_a_path_that_leaves_its_band(moving_dataset, tmp_path):
         (["--config", "NAN_CFG"], "ambience.snr_db.0: must be a finite number"),
         (["--snr", "6", "30", "--ambience", "EMPTY"], "no audio file found"),
         (["--snr", "6", "30", "--ambience", "BROKEN"], "unreadable"),
-        (["--moving", "1", "--line-fraction", "1", "--linear-speed", "20", "30"],
-         "finds no path"),
-        (["--config", "TIGHT", "--moving", "1", "--angular-speed", "90", "90"],
-         "arc at 90 deg/s) finds no path in room [6.0, 6.0, 2.5] m"),
+        (["--moving", "1", "--line-fraction", "1", "--linear-speed", "20", "30"], "finds no path"),
+        (
+            ["--config", "TIGHT", "--moving", "1", "--angular-speed", "90", "90"],
+            "arc at 90 deg/s) finds no path in room [6.0, 6.0, 2.5] m",
+        ),
         (["--ambience", "EMPTY"], "--ambience an ambience folder"),
     ],
-)  # fmt: skip
+)
 def test_bad_motion_input_is_one_clear_error_and_writes_nothing(tmp_path, extra, message):
     (tmp_path / "nan.json").write_text(json.dumps({"ambience": {"snr_db": [float("nan"), 1.0]}}))
     (tmp_path / "empty").mkdir()
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "noise.wav").write_bytes(b"RIFF not a wav at all")
-    tight = {"room": {"width_m": [6.0, 6.0], "length_m": [6.0, 6.0], "height_m": [2.5, 2.5]},
-             "events": {"duration_s": [3.5, 3.9]}, "duration_s": 5.0,
-             "listener": {"max_redraws": 5}, "motion": {"max_tries": 4}}  # fmt: skip
+    tight = {
+        "room": {"width_m": [6.0, 6.0], "length_m": [6.0, 6.0], "height_m": [2.5, 2.5]},
+        "events": {"duration_s": [3.5, 3.9]},
+        "duration_s": 5.0,
+        "listener": {"max_redraws": 5},
+        "motion": {"max_tries": 4},
+    }
     (tmp_path / "tight.json").write_text(json.dumps(tight))
-    subst = {"NAN_CFG": tmp_path / "nan.json", "EMPTY": tmp_path / "empty",
-             "BROKEN": tmp_path / "broken", "TIGHT": tmp_path / "tight.json"}  # fmt: skip
+    subst = {
+        "NAN_CFG": tmp_path / "nan.json",
+        "EMPTY": tmp_path / "empty",
+        "BROKEN": tmp_path / "broken",
+        "TIGHT": tmp_path / "tight.json",
+    }
     out = tmp_path / "out"
     res = run("synth", "--out", out, *SMALL, *[str(subst.get(a, a)) for a in extra])
     assert res.exit_code == 2, res.output

@@ -27,8 +27,15 @@ STEM3 = "fold2_room0003_mix001"
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> Path:
     """A small finished dataset: 4 files of 3 s, 2-3 events each, reverberant."""
-    cfg = load_config(overrides={"n_files": 4, "n_folds": 2, "duration_s": 3.0,
-                                 "events.per_file": [2, 3], "room.rt60_s": [0.3, 0.3]})  # fmt: skip
+    cfg = load_config(
+        overrides={
+            "n_files": 4,
+            "n_folds": 2,
+            "duration_s": 3.0,
+            "events.per_file": [2, 3],
+            "room.rt60_s": [0.3, 0.3],
+        }
+    )
     out = tmp_path_factory.mktemp("validate") / "clean"
     synthesize(cfg, out, seed=SEED, progress=False)
     return out
@@ -154,63 +161,139 @@ def wrong_band(scene):
 CORRUPTIONS = [
     ("truncated-wav", truncate, wav_path, "length (samples) must be 72000"),
     ("checksum", flip_byte, wav_path, "SHA-256 differs from the manifest"),
-    ("wrong-rate", lambda r: rewrite_wav(r, rate=16000), wav_path,
-     "sample rate (Hz) must be 24000, got 16000"),
+    (
+        "wrong-rate",
+        lambda r: rewrite_wav(r, rate=16000),
+        wav_path,
+        "sample rate (Hz) must be 24000, got 16000",
+    ),
     ("mono", lambda r: rewrite_wav(r, channels=1), wav_path, "channels must be 2, got 1"),
-    ("float-wav", lambda r: rewrite_wav(r, subtype="FLOAT"), wav_path,
-     "sample format must be PCM_16, got FLOAT"),
+    (
+        "float-wav",
+        lambda r: rewrite_wav(r, subtype="FLOAT"),
+        wav_path,
+        "sample format must be PCM_16, got FLOAT",
+    ),
     ("not-audio", lambda r: wav_path(r).write_text("hello"), wav_path, "cannot read as audio"),
     ("clipped", lambda r: rewrite_wav(r, scale=1e4), wav_path, "exceeds mix.peak_dbfs -1.0"),
     ("silenced", lambda r: rewrite_wav(r, scale=0.0), wav_path, "silent (all samples zero)"),
-    ("edited-csv-row", lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 3, 7)] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "is not produced by scene"),
+    (
+        "edited-csv-row",
+        lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 3, 7)] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "is not produced by scene",
+    ),
     ("dropped-csv-row", lambda r: edit_csv(r, lambda ls: ls[1:]), csv_path, "is missing"),
-    ("csv-header", lambda r: edit_csv(r, lambda ls: ["frame,class,source,azimuth,elevation,"
-                                                     "distance"] + ls),
-     lambda r: f"{csv_path(r)}:1", "non-integer value"),
-    ("csv-columns", lambda r: edit_csv(r, lambda ls: [ls[0] + ",1"] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "expected 6 columns"),
-    ("csv-class", lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 1, 99)] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "class must be in 0..17, got 99"),
-    ("csv-azimuth", lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 3, 200)] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "azimuth must be in (-180, 180], got 200"),
-    ("csv-elevation", lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 4, -91)] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "elevation must be in [-90, 90], got -91"),
-    ("csv-distance", lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 5, 250)] + ls[1:]),
-     lambda r: f"{csv_path(r)}:1", "distance must be in the near (40-200 cm) or far"),
-    ("csv-frame", lambda r: edit_csv(r, lambda ls: ls + ["30,0,0,0,0,100"]), csv_path,
-     "frame must be in 0..29, got 30"),
-    ("csv-unsorted", lambda r: edit_csv(r, lambda ls: ls[::-1]), csv_path,
-     "rows must be sorted by frame"),
-    ("csv-polyphony", lambda r: edit_csv(r, overfull_frame), csv_path,
-     "exceeds max_overlap 2"),
+    (
+        "csv-header",
+        lambda r: edit_csv(r, lambda ls: ["frame,class,source,azimuth,elevation,distance"] + ls),
+        lambda r: f"{csv_path(r)}:1",
+        "non-integer value",
+    ),
+    (
+        "csv-columns",
+        lambda r: edit_csv(r, lambda ls: [ls[0] + ",1"] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "expected 6 columns",
+    ),
+    (
+        "csv-class",
+        lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 1, 99)] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "class must be in 0..17, got 99",
+    ),
+    (
+        "csv-azimuth",
+        lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 3, 200)] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "azimuth must be in (-180, 180], got 200",
+    ),
+    (
+        "csv-elevation",
+        lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 4, -91)] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "elevation must be in [-90, 90], got -91",
+    ),
+    (
+        "csv-distance",
+        lambda r: edit_csv(r, lambda ls: [set_row(ls[0], 5, 250)] + ls[1:]),
+        lambda r: f"{csv_path(r)}:1",
+        "distance must be in the near (40-200 cm) or far",
+    ),
+    (
+        "csv-frame",
+        lambda r: edit_csv(r, lambda ls: ls + ["30,0,0,0,0,100"]),
+        csv_path,
+        "frame must be in 0..29, got 30",
+    ),
+    (
+        "csv-unsorted",
+        lambda r: edit_csv(r, lambda ls: ls[::-1]),
+        csv_path,
+        "rows must be sorted by frame",
+    ),
+    ("csv-polyphony", lambda r: edit_csv(r, overfull_frame), csv_path, "exceeds max_overlap 2"),
     ("missing-scene", lambda r: scene_path(r).unlink(), scene_path, "missing (scene of"),
     ("missing-audio", lambda r: wav_path(r).unlink(), wav_path, "missing (audio of"),
-    ("scene-schema", lambda r: edit_scene(r, lambda s: s["events"][0].update(elevation_deg=120)),
-     scene_path, "events.0.elevation_deg: must be <= 90, got 120"),
+    (
+        "scene-schema",
+        lambda r: edit_scene(r, lambda s: s["events"][0].update(elevation_deg=120)),
+        scene_path,
+        "events.0.elevation_deg: must be <= 90, got 120",
+    ),
     ("scene-label", lambda r: edit_scene(r, swap_label), scene_path, "is not classes["),
-    ("scene-direction", lambda r: edit_scene(r, turn_source), scene_path,
-     "differ from the source position seen from the head"),
+    (
+        "scene-direction",
+        lambda r: edit_scene(r, turn_source),
+        scene_path,
+        "differ from the source position seen from the head",
+    ),
     ("scene-band", lambda r: edit_scene(r, wrong_band), scene_path, "is outside its"),
-    ("scene-seed", lambda r: edit_scene(r, lambda s: s.update(seed=12)), scene_path,
-     f"seed must be {SEED} (from the manifest), got 12"),
-    ("manifest-fold", set_fold, lambda r: r / "manifest.json",
-     f"fold of {STEM} must be 1"),
-    ("unlisted-file", lambda r: shutil.copy(wav_path(r), r / "audio" / "extra.wav"),
-     lambda r: r / "audio" / "extra.wav", "not listed in the manifest"),
-    ("dropped-record", drop_record, lambda r: r / "manifest.json",
-     "file_index 2 is not listed"),
-    ("leftover-temporary", lambda r: temporary_name(csv_path(r)).write_text(""),
-     lambda r: temporary_name(csv_path(r)), "leftover temporary file"),
-    ("run-marker", lambda r: (r / ".bindata-run.json").write_text("{}"),
-     lambda r: r / ".bindata-run.json", "unfinished synthesis run"),
-    ("no-manifest", lambda r: (r / "manifest.json").unlink(), lambda r: r / "manifest.json",
-     "not a finished bindata dataset"),
-    ("manifest-no-seed", lambda r: edit_manifest(r, lambda m: m.pop("seed")),
-     lambda r: r / "manifest.json", "seed: missing (a required key)"),
-    ("manifest-checksum-form", lambda r: edit_manifest(r, lambda m: m["files"][1].update(
-        metadata_sha256="beef")), lambda r: r / "manifest.json", "files.1.metadata_sha256: 'beef'"),
-]  # fmt: skip
+    (
+        "scene-seed",
+        lambda r: edit_scene(r, lambda s: s.update(seed=12)),
+        scene_path,
+        f"seed must be {SEED} (from the manifest), got 12",
+    ),
+    ("manifest-fold", set_fold, lambda r: r / "manifest.json", f"fold of {STEM} must be 1"),
+    (
+        "unlisted-file",
+        lambda r: shutil.copy(wav_path(r), r / "audio" / "extra.wav"),
+        lambda r: r / "audio" / "extra.wav",
+        "not listed in the manifest",
+    ),
+    ("dropped-record", drop_record, lambda r: r / "manifest.json", "file_index 2 is not listed"),
+    (
+        "leftover-temporary",
+        lambda r: temporary_name(csv_path(r)).write_text(""),
+        lambda r: temporary_name(csv_path(r)),
+        "leftover temporary file",
+    ),
+    (
+        "run-marker",
+        lambda r: (r / ".bindata-run.json").write_text("{}"),
+        lambda r: r / ".bindata-run.json",
+        "unfinished synthesis run",
+    ),
+    (
+        "no-manifest",
+        lambda r: (r / "manifest.json").unlink(),
+        lambda r: r / "manifest.json",
+        "not a finished bindata dataset",
+    ),
+    (
+        "manifest-no-seed",
+        lambda r: edit_manifest(r, lambda m: m.pop("seed")),
+        lambda r: r / "manifest.json",
+        "seed: missing (a required key)",
+    ),
+    (
+        "manifest-checksum-form",
+        lambda r: edit_manifest(r, lambda m: m["files"][1].update(metadata_sha256="beef")),
+        lambda r: r / "manifest.json",
+        "files.1.metadata_sha256: 'beef'",
+    ),
+]
 
 
 def test_clean_dataset_passes(clean):
@@ -223,8 +306,9 @@ def test_clean_dataset_passes(clean):
     assert summary["rows"] == n_rows > 0
 
 
-@pytest.mark.parametrize("corrupt, where, words", [c[1:] for c in CORRUPTIONS],
-                         ids=[c[0] for c in CORRUPTIONS])  # fmt: skip
+@pytest.mark.parametrize(
+    "corrupt, where, words", [c[1:] for c in CORRUPTIONS], ids=[c[0] for c in CORRUPTIONS]
+)
 def test_planted_corruption_is_found_and_located(ds, corrupt, where, words):
     corrupt(ds)
     problems = find_problems(ds)

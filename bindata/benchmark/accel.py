@@ -43,8 +43,9 @@ def cpu_has_bf16() -> bool:
     """True when oneDNN computes bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
     torch = require_torch()
     try:
-        return bool(torch.backends.mkldnn.is_available() and
-                    torch.ops.mkldnn._is_mkldnn_bf16_supported())  # fmt: skip
+        return bool(
+            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
     except (AttributeError, RuntimeError):
         return False
 

@@ -88,8 +88,10 @@ def _folds(root: Path, files: list[dict]) -> tuple:
     folds = tuple(fold_of(entry) for entry in files)
     for k, (entry, fold) in enumerate(zip(files, folds, strict=True)):
         if fold is None:
-            raise DatasetError(f"{manifest_path(root)}: files.{k}: file {entry['stem']!r} has no "
-                               "fold (no 'fold' and no foldK_ prefix)")  # fmt: skip
+            raise DatasetError(
+                f"{manifest_path(root)}: files.{k}: file {entry['stem']!r} has no "
+                "fold (no 'fold' and no foldK_ prefix)"
+            )
     return folds
 
 

@@ -126,8 +126,13 @@ class SequenceSet:
             raise ValueError("ear swapping needs the sequence set's swapped_targets")
         return self.swapped_targets
 
-    def batches(self, *, batch_size: int, rng: np.random.Generator | None = None,
-                swap_rng: np.random.Generator | None = None):  # fmt: skip
+    def batches(
+        self,
+        *,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        swap_rng: np.random.Generator | None = None,
+    ):
         """Yield ``(x, y, mask)`` batches, shuffled with ``rng`` when given.
 
         With ``swap_rng``, each window's ears are swapped with probability 1/2.
@@ -155,8 +160,9 @@ class FrameStore:
         self.base = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(np.int64)
         self.device, self.seq_len = device, seq_len
         n_ch, n_bins = features[0].shape[1:]
-        self.frames = torch.zeros((int(rows.sum()), n_ch, n_bins), dtype=torch.float32,
-                                  device=device)  # fmt: skip
+        self.frames = torch.zeros(
+            (int(rows.sum()), n_ch, n_bins), dtype=torch.float32, device=device
+        )
         for f, x in enumerate(features):
             part = torch.from_numpy(norm.apply(x))
             self.frames[self.base[f] : self.base[f] + x.shape[0]] = part.to(device)
@@ -194,8 +200,17 @@ class FrameStore:
         return x.permute(0, 2, 1, 3).contiguous(), y, mask
 
 
-def sequence_set(corpus, stems, *, views, norm: NormStats, params: FeatureParams, seq_len: int,
-                 swap: bool = False, store: FrameStore | None = None):  # fmt: skip
+def sequence_set(
+    corpus,
+    stems,
+    *,
+    views,
+    norm: NormStats,
+    params: FeatureParams,
+    seq_len: int,
+    swap: bool = False,
+    store: FrameStore | None = None,
+):
     """The :class:`SequenceSet` of ``stems`` for a model whose branches have ``views``.
 
     ``swap`` also computes the targets of the ear-swapped scenes; ``store`` (made from the same
@@ -214,5 +229,12 @@ def sequence_set(corpus, stems, *, views, norm: NormStats, params: FeatureParams
             swapped.append(upsample(act, n_feature_frames=n, ratio=ratio))
         starts = window_starts(x.shape[0], seq_len)
         index.append(np.stack([np.full(starts.shape, k), starts], axis=1))
-    return SequenceSet(feats, targets, norm, seq_len, np.concatenate(index).astype(np.int64),
-                       swapped if swap else None, store)  # fmt: skip
+    return SequenceSet(
+        feats,
+        targets,
+        norm,
+        seq_len,
+        np.concatenate(index).astype(np.int64),
+        swapped if swap else None,
+        store,
+    )

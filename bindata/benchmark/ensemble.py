@@ -29,11 +29,18 @@ from ..errors import BenchmarkError
 def _grouped_like(layer: nn.Module, m: int) -> nn.Module:
     """An empty grouped version of one conv-block layer for ``m`` members."""
     if isinstance(layer, nn.Conv2d):
-        return nn.Conv2d(layer.in_channels * m, layer.out_channels * m, layer.kernel_size,
-                         padding=layer.padding, groups=m, device="meta")  # fmt: skip
+        return nn.Conv2d(
+            layer.in_channels * m,
+            layer.out_channels * m,
+            layer.kernel_size,
+            padding=layer.padding,
+            groups=m,
+            device="meta",
+        )
     if isinstance(layer, nn.BatchNorm2d):
-        return nn.BatchNorm2d(layer.num_features * m, eps=layer.eps, momentum=layer.momentum,
-                              device="meta")  # fmt: skip
+        return nn.BatchNorm2d(
+            layer.num_features * m, eps=layer.eps, momentum=layer.momentum, device="meta"
+        )
     return layer  # ReLU, MaxPool2d: no state
 
 
@@ -74,8 +81,10 @@ class GroupedCRNN(nn.Module):
                 yield name, b
 
     def _member_tensors(self, name: str):
-        return [n.conv.get_parameter(name) if "running" not in name else n.conv.get_buffer(name)
-                for n in self.members]  # fmt: skip
+        return [
+            n.conv.get_parameter(name) if "running" not in name else n.conv.get_buffer(name)
+            for n in self.members
+        ]
 
     def forward(self, x):
         """Per member logits (B, T, C_m) of stacked features ``x`` (M, B, 4, T, n_bins)."""
@@ -100,8 +109,10 @@ class GroupedCRNN(nn.Module):
 
 def _param_map(grouped: GroupedCRNN):
     """Per grouped parameter: ``(param, [member params])``, grouped conv ones chunked."""
-    out = [(p, [n.conv.get_parameter(name) for n in grouped.members])
-           for name, p in grouped.conv.named_parameters()]  # fmt: skip
+    out = [
+        (p, [n.conv.get_parameter(name) for n in grouped.members])
+        for name, p in grouped.conv.named_parameters()
+    ]
     out += [(p, [p]) for p in grouped.tails.parameters()]
     return out
 
@@ -147,9 +158,12 @@ def split_adam(grouped: GroupedCRNN, opt, optimizers) -> None:
         st = opt.state.get(p)
         if not st:
             continue
-        parts = zip(st["exp_avg"].chunk(len(members)), st["exp_avg_sq"].chunk(len(members)),
-                    strict=True)  # fmt: skip
+        parts = zip(
+            st["exp_avg"].chunk(len(members)), st["exp_avg_sq"].chunk(len(members)), strict=True
+        )
         for q, (avg, avg_sq) in zip(members, parts, strict=True):
             optimizers[owner[id(q)]].state[q] = {
-                "step": st["step"].clone(), "exp_avg": avg.clone(), "exp_avg_sq": avg_sq.clone()
-            }  # fmt: skip
+                "step": st["step"].clone(),
+                "exp_avg": avg.clone(),
+                "exp_avg_sq": avg_sq.clone(),
+            }

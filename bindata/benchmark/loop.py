@@ -27,8 +27,7 @@ def batch_loss(logits, y, mask, splits):
 
     ``logits`` are taken in float32 whatever the precision of the forward pass.
     """
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), y,
-                                                               reduction="none")  # fmt: skip
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), y, reduction="none")
     bce = bce * mask.unsqueeze(-1)
     total, start, frames = 0.0, 0, mask.sum().clamp_min(1.0)
     for width in splits:
@@ -55,8 +54,22 @@ def group_network(group, compute):
     return grouped, lambda xs: grouped(torch.stack(xs)), opt, finish
 
 
-def run_pass(module, forward, opt, sets, *, splits, rngs, swap_rngs, config, device, compute,
-             precision, progress=False, desc=""):  # fmt: skip
+def run_pass(
+    module,
+    forward,
+    opt,
+    sets,
+    *,
+    splits,
+    rngs,
+    swap_rngs,
+    config,
+    device,
+    compute,
+    precision,
+    progress=False,
+    desc="",
+):
     """One pass over every member's set; trains when ``opt`` is given.
 
     Returns
@@ -69,10 +82,17 @@ def run_pass(module, forward, opt, sets, *, splits, rngs, swap_rngs, config, dev
     module.train(opt is not None)
     n = len(sets)
     totals, count, t_data, t_step = np.zeros(n), 0, 0.0, 0.0
-    its = [s.batches(batch_size=config.batch_size, rng=r, swap_rng=w)
-           for s, r, w in zip(sets, rngs, swap_rngs, strict=True)]  # fmt: skip
-    bar = tqdm(total=-(-len(sets[0]) // config.batch_size), desc=desc, unit="batch", leave=False,
-               disable=not progress)  # fmt: skip
+    its = [
+        s.batches(batch_size=config.batch_size, rng=r, swap_rng=w)
+        for s, r, w in zip(sets, rngs, swap_rngs, strict=True)
+    ]
+    bar = tqdm(
+        total=-(-len(sets[0]) // config.batch_size),
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not progress,
+    )
     with torch.set_grad_enabled(opt is not None):
         while True:
             t0 = time.perf_counter()
@@ -81,13 +101,16 @@ def run_pass(module, forward, opt, sets, *, splits, rngs, swap_rngs, config, dev
             except StopIteration:
                 break
             xs = [to_input(b[0], device, compute) for b in batches]
-            ym = [(torch.as_tensor(b[1]).to(device), torch.as_tensor(b[2]).to(device))
-                  for b in batches]  # fmt: skip
+            ym = [
+                (torch.as_tensor(b[1]).to(device), torch.as_tensor(b[2]).to(device))
+                for b in batches
+            ]
             t1 = time.perf_counter()
             with autocast(device, precision):
                 logits = forward(xs)
-            losses = [batch_loss(lg, y, m, sp) for lg, (y, m), sp in zip(logits, ym, splits,
-                                                                          strict=True)]  # fmt: skip
+            losses = [
+                batch_loss(lg, y, m, sp) for lg, (y, m), sp in zip(logits, ym, splits, strict=True)
+            ]
             if opt is not None:
                 opt.zero_grad()
                 sum(losses).backward()
@@ -106,26 +129,59 @@ def train_epoch(group, *, fold, config, device, compute, precision, progress=Fal
     update their early-stopping counters; returns one record per member."""
     e = group[0]["state"]["epoch"]
     splits = [[len(b.classes) for b in m["model"].branches] for m in group]
-    rngs = [np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 1, e))
-            for m in group]  # fmt: skip
-    swap = [np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 2, e))
-            if config.augment == "swap" else None for m in group]  # fmt: skip
-    kw = {"splits": splits, "config": config, "device": device, "compute": compute,
-          "precision": precision}  # fmt: skip
+    rngs = [
+        np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 1, e))
+        for m in group
+    ]
+    swap = [
+        np.random.default_rng(model_seed_sequence(config.seed, m["model"], fold, 2, e))
+        if config.augment == "swap"
+        else None
+        for m in group
+    ]
+    kw = {
+        "splits": splits,
+        "config": config,
+        "device": device,
+        "compute": compute,
+        "precision": precision,
+    }
     t0 = time.perf_counter()
     module, forward, opt, finish = group_network(group, compute)
     names = "+".join(m["model"].name for m in group)
-    tr = run_pass(module, forward, opt, [m["sets"][0] for m in group], rngs=rngs, swap_rngs=swap,
-                  progress=progress, desc=f"{names} fold{fold} ep{e + 1}", **kw)  # fmt: skip
-    va = run_pass(module, forward, None, [m["sets"][1] for m in group], rngs=[None] * len(group),
-                  swap_rngs=[None] * len(group), **kw)  # fmt: skip
+    tr = run_pass(
+        module,
+        forward,
+        opt,
+        [m["sets"][0] for m in group],
+        rngs=rngs,
+        swap_rngs=swap,
+        progress=progress,
+        desc=f"{names} fold{fold} ep{e + 1}",
+        **kw,
+    )
+    va = run_pass(
+        module,
+        forward,
+        None,
+        [m["sets"][1] for m in group],
+        rngs=[None] * len(group),
+        swap_rngs=[None] * len(group),
+        **kw,
+    )
     finish()
     wall = time.perf_counter() - t0
     records = []
     for k, m in enumerate(group):
-        rec = {"epoch": e + 1, "train_loss": tr[0][k], "val_loss": va[0][k],
-               "data_s": tr[1] + va[1], "step_s": tr[2] + va[2], "epoch_s": wall,
-               "ensemble": len(group)}  # fmt: skip
+        rec = {
+            "epoch": e + 1,
+            "train_loss": tr[0][k],
+            "val_loss": va[0][k],
+            "data_s": tr[1] + va[1],
+            "step_s": tr[2] + va[2],
+            "epoch_s": wall,
+            "ensemble": len(group),
+        }
         _update(m, rec)
         records.append(rec)
     return records

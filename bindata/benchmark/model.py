@@ -39,15 +39,20 @@ class CRNN(nn.Module):
         Units per direction of each bidirectional GRU.
     """
 
-    def __init__(self, branches, *, n_bins=512, in_channels=4, filters=64, pool=(4, 4, 2),
-                 gru_units=128):  # fmt: skip
+    def __init__(
+        self, branches, *, n_bins=512, in_channels=4, filters=64, pool=(4, 4, 2), gru_units=128
+    ):
         super().__init__()
         if n_bins % math.prod(pool):
             raise BenchmarkError(f"pooling {tuple(pool)} must divide the {n_bins} frequency bins")
         layers, ch = [], in_channels
         for p in pool:
-            layers += [nn.Conv2d(ch, filters, 3, padding=1), nn.ReLU(inplace=True),
-                       nn.BatchNorm2d(filters), nn.MaxPool2d((1, p))]  # fmt: skip
+            layers += [
+                nn.Conv2d(ch, filters, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.BatchNorm2d(filters),
+                nn.MaxPool2d((1, p)),
+            ]
             ch = filters
         self.conv = nn.Sequential(*layers)
         width = filters * (n_bins // math.prod(pool))

@@ -40,14 +40,21 @@ def load_trained(directory, *, device: str = "cpu"):
     cfg = TrainConfig.from_dict(meta["config"])
     params = FeatureParams(**meta["features"])
     branches = [(b["units"], len(b["classes"])) for b in meta["model"]["branches"]]
-    net = CRNN(branches, n_bins=params.n_bins, in_channels=4, filters=cfg.filters,
-               pool=cfg.pool, gru_units=cfg.gru_units)  # fmt: skip
+    net = CRNN(
+        branches,
+        n_bins=params.n_bins,
+        in_channels=4,
+        filters=cfg.filters,
+        pool=cfg.pool,
+        gru_units=cfg.gru_units,
+    )
     net.load_state_dict(saved["state_dict"])
     return net.to(device).eval(), meta
 
 
-def predict_features(net, feats, *, norm: NormStats, seq_len: int, device: str = "cpu",
-                     batch_size: int = 16) -> np.ndarray:  # fmt: skip
+def predict_features(
+    net, feats, *, norm: NormStats, seq_len: int, device: str = "cpu", batch_size: int = 16
+) -> np.ndarray:
     """Probabilities (n_frames, C) of one file's features (n_frames, 4, n_bins)."""
     torch = require_torch()
     n = feats.shape[0]
@@ -93,8 +100,13 @@ def method_probabilities(corpus, method, fold, *, runs_dir, device="cpu", progre
         params = FeatureParams(**meta["features"])
         seq_len = TrainConfig.from_dict(meta["config"]).seq_len
         ratio = frames_per_label(params.hop_s)
-        for stem in tqdm(stems, desc=f"predict {model.owner}/{model.name} fold{fold}",
-                         unit="file", leave=False, disable=not progress):  # fmt: skip
+        for stem in tqdm(
+            stems,
+            desc=f"predict {model.owner}/{model.name} fold{fold}",
+            unit="file",
+            leave=False,
+            disable=not progress,
+        ):
             feats = corpus.features(stem, params=params)
             probs = predict_features(net, feats, norm=norm, seq_len=seq_len, device=device)
             probs = to_label_frames(probs, n_label_frames=corpus.n_label_frames, ratio=ratio)
@@ -102,8 +114,16 @@ def method_probabilities(corpus, method, fold, *, runs_dir, device="cpu", progre
     return out
 
 
-def predict_fold(corpus, method, fold: int, *, runs_dir, out_dir=None, device: str = "cpu",
-                 progress: bool = False) -> dict:  # fmt: skip
+def predict_fold(
+    corpus,
+    method,
+    fold: int,
+    *,
+    runs_dir,
+    out_dir=None,
+    device: str = "cpu",
+    progress: bool = False,
+) -> dict:
     """Write the submissions of ``method`` for the files of test fold ``fold``.
 
     Parameters
@@ -130,25 +150,35 @@ def predict_fold(corpus, method, fold: int, *, runs_dir, out_dir=None, device: s
     require_torch()
     out = Path(out_dir) if out_dir is not None else predictions_dir(runs_dir, method)
     views = (method.output_view, *method.derived_views)
-    models = {f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
-              for m in method.models if (model_dir(runs_dir, m, fold) / "model.pt").is_file()}  # fmt: skip
+    models = {
+        f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
+        for m in method.models
+        if (model_dir(runs_dir, m, fold) / "model.pt").is_file()
+    }
     stems = corpus.stems_of([fold])
     record = {"out_dir": str(out), "views": list(views), "stems": stems, "models": models}
     marker = method_fold_dir(runs_dir, method, fold) / "predicted.json"
     if marker.is_file() and json.loads(marker.read_text("utf-8")) == record:
         if all((out / v / f"{s}.csv").is_file() for v in views for s in stems):
             return record
-    probs = method_probabilities(corpus, method, fold, runs_dir=runs_dir, device=device,
-                                 progress=progress)  # fmt: skip
+    probs = method_probabilities(
+        corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress
+    )
     for stem, by_class in probs.items():
         classes = get_view(method.output_view).classes
-        write_submission(out / method.output_view / f"{stem}.csv", classes,
-                         np.stack([by_class[c] for c in classes], axis=1))  # fmt: skip
+        write_submission(
+            out / method.output_view / f"{stem}.csv",
+            classes,
+            np.stack([by_class[c] for c in classes], axis=1),
+        )
         for view in method.derived_views:
-            write_submission(out / view / f"{stem}.csv", get_view(view).classes,
-                             combine_product(view, by_class))  # fmt: skip
-    record["models"] = {f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
-                        for m in method.models}  # fmt: skip
+            write_submission(
+                out / view / f"{stem}.csv", get_view(view).classes, combine_product(view, by_class)
+            )
+    record["models"] = {
+        f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
+        for m in method.models
+    }
     marker.parent.mkdir(parents=True, exist_ok=True)
     write_json(marker, record)
     return record

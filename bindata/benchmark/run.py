@@ -29,8 +29,15 @@ from .scoring import score_method
 from .tables import build_tables, direction_table_id, render_tables
 
 #: What the results file keeps of each model's ``done.json``.
-MODEL_KEYS = ("epochs", "best_epoch", "best_val_loss", "epoch_s", "data_share", "device",
-              "precision")  # fmt: skip
+MODEL_KEYS = (
+    "epochs",
+    "best_epoch",
+    "best_val_loss",
+    "epoch_s",
+    "data_share",
+    "device",
+    "precision",
+)
 
 
 def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device, progress, log):
@@ -44,22 +51,44 @@ def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device
     for method in methods:
         for model in method.models:
             models.setdefault(f"{model.owner}/{model.name}", model)
-    done = train_models(corpus, list(models.values()), fold, runs_dir=runs_dir, config=config,
-                        params=params, compute=compute, device=device, progress=progress,
-                        log=log)  # fmt: skip
+    done = train_models(
+        corpus,
+        list(models.values()),
+        fold,
+        runs_dir=runs_dir,
+        config=config,
+        params=params,
+        compute=compute,
+        device=device,
+        progress=progress,
+        log=log,
+    )
     by_key = {key: {k: d.get(k) for k in MODEL_KEYS} for key, d in zip(models, done, strict=True)}
     trained = {}
     for method in methods:
         predict_fold(corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress)
-        trained[method.name] = {f"{m.owner}/{m.name}": by_key[f"{m.owner}/{m.name}"]
-                                for m in method.models}  # fmt: skip
+        trained[method.name] = {
+            f"{m.owner}/{m.name}": by_key[f"{m.owner}/{m.name}"] for m in method.models
+        }
     return trained
 
 
-def run_benchmark(dataset_dir, *, methods="all", folds="all", runs_dir=None, cache_dir=None,
-                  config: TrainConfig = DEFAULT_TRAIN, params: FeatureParams = DEFAULT_FEATURES,
-                  compute: ComputeConfig = DEFAULT_COMPUTE, device: str | None = None,
-                  out_json=None, progress: bool = True, log=None, ci=None) -> dict:  # fmt: skip
+def run_benchmark(
+    dataset_dir,
+    *,
+    methods="all",
+    folds="all",
+    runs_dir=None,
+    cache_dir=None,
+    config: TrainConfig = DEFAULT_TRAIN,
+    params: FeatureParams = DEFAULT_FEATURES,
+    compute: ComputeConfig = DEFAULT_COMPUTE,
+    device: str | None = None,
+    out_json=None,
+    progress: bool = True,
+    log=None,
+    ci=None,
+) -> dict:
     """Run the benchmark on a dataset.
 
     Parameters
@@ -104,9 +133,18 @@ def run_benchmark(dataset_dir, *, methods="all", folds="all", runs_dir=None, cac
     trained, t0 = {m.name: {} for m in selected}, time.perf_counter()
     for fold in fold_list:
         say(f"fold {fold}: {', '.join(m.name for m in selected)}")
-        per_method = run_fold(corpus, selected, fold, runs_dir=runs, config=config,
-                              params=params, compute=compute, device=device, progress=progress,
-                              log=log)  # fmt: skip
+        per_method = run_fold(
+            corpus,
+            selected,
+            fold,
+            runs_dir=runs,
+            config=config,
+            params=params,
+            compute=compute,
+            device=device,
+            progress=progress,
+            log=log,
+        )
         for name, models in per_method.items():
             trained[name][str(fold)] = models
     results = {}
@@ -117,16 +155,24 @@ def run_benchmark(dataset_dir, *, methods="all", folds="all", runs_dir=None, cac
         results[method.name] = {**scores, "models": trained[method.name]}
     tables = build_tables(results, max_overlap=corpus.max_overlap)
     report = {
-        "bindata_version": __version__, "dataset": str(Path(dataset_dir)), "runs": str(runs),
-        "device": device, "folds": fold_list, "methods": [m.name for m in selected],
-        "max_overlap": corpus.max_overlap, "direction_table": direction_table_id(corpus.max_overlap),
-        "config": config.to_dict(), "features": asdict(params), "results": results,
+        "bindata_version": __version__,
+        "dataset": str(Path(dataset_dir)),
+        "runs": str(runs),
+        "device": device,
+        "folds": fold_list,
+        "methods": [m.name for m in selected],
+        "max_overlap": corpus.max_overlap,
+        "direction_table": direction_table_id(corpus.max_overlap),
+        "config": config.to_dict(),
+        "features": asdict(params),
+        "results": results,
         "compute": asdict(compute),
-        "tables": tables, "text": render_tables(tables),
+        "tables": tables,
+        "text": render_tables(tables),
         "wall_s": round(time.perf_counter() - t0, 3),
         "metric": "1 s segment-based F1 (overall), mean over test folds, by bindata.score",
         "ci": ci,
-    }  # fmt: skip
+    }
     out = Path(out_json) if out_json is not None else runs / "benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, report)

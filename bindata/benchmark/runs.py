@@ -84,17 +84,23 @@ class TrainConfig:
     def __post_init__(self):
         object.__setattr__(self, "pool", tuple(int(p) for p in self.pool))
         rules = [
-            ("filters", self.filters >= 1, ">= 1"), ("gru_units", self.gru_units >= 1, ">= 1"),
+            ("filters", self.filters >= 1, ">= 1"),
+            ("gru_units", self.gru_units >= 1, ">= 1"),
             ("learning_rate", self.learning_rate > 0, "> 0"),
             ("batch_size", self.batch_size >= 1, ">= 1"),
-            ("max_epochs", self.max_epochs >= 1, ">= 1"), ("patience", self.patience >= 1, ">= 1"),
-            ("seq_len", self.seq_len >= 1, ">= 1"), ("seed", self.seed >= 0, ">= 0"),
+            ("max_epochs", self.max_epochs >= 1, ">= 1"),
+            ("patience", self.patience >= 1, ">= 1"),
+            ("seq_len", self.seq_len >= 1, ">= 1"),
+            ("seed", self.seed >= 0, ">= 0"),
             ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
             ("pool", len(self.pool) == 3 and min(self.pool) >= 1, "three integers >= 1"),
             ("augment", self.augment in AUGMENTATIONS, f"one of {', '.join(AUGMENTATIONS)}"),
-        ]  # fmt: skip
-        bad = [f"{name} must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in rules
-               if not ok]  # fmt: skip
+        ]
+        bad = [
+            f"{name} must be {rule}, got {getattr(self, name)!r}"
+            for name, ok, rule in rules
+            if not ok
+        ]
         if bad:
             raise BenchmarkError("; ".join(bad))
 

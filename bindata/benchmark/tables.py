@@ -51,15 +51,24 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
     for tid in ("3", "4"):
         t = paper[tid]
         cells = {
-            row: {m: {"paper": t["values"][m][row],
-                      "ours": _ours(results, m, row) if tid == ours_id else None,
-                      "ours_interval": _ours_interval(results, m, row) if tid == ours_id else None,
-                      "run": m in results and tid == ours_id}
-                  for m in t["columns"]}
+            row: {
+                m: {
+                    "paper": t["values"][m][row],
+                    "ours": _ours(results, m, row) if tid == ours_id else None,
+                    "ours_interval": _ours_interval(results, m, row) if tid == ours_id else None,
+                    "run": m in results and tid == ours_id,
+                }
+                for m in t["columns"]
+            }
             for row in t["rows"]
-        }  # fmt: skip
-        out[tid] = {"title": t["title"], "rows": t["rows"], "columns": t["columns"],
-                    "cells": cells, "ours": tid == ours_id}  # fmt: skip
+        }
+        out[tid] = {
+            "title": t["title"],
+            "rows": t["rows"],
+            "columns": t["columns"],
+            "cells": cells,
+            "ours": tid == ours_id,
+        }
     t = paper["5"]
     cells = {}
     for m in t["rows"]:
@@ -74,8 +83,13 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
                 "ours_interval": _ours_interval(results, source, cell),
             }
         cells[m]["sep_direction"]["run"] = ref in results
-    out["5"] = {"title": t["title"], "rows": t["rows"], "columns": t["columns"], "cells": cells,
-                "ours": True}  # fmt: skip
+    out["5"] = {
+        "title": t["title"],
+        "rows": t["rows"],
+        "columns": t["columns"],
+        "cells": cells,
+        "ours": True,
+    }
     return out
 
 
@@ -106,15 +120,22 @@ def render_tables(tables: dict) -> str:
             rows = [(m, [t["cells"][m][k] for k in keys]) for m in t["rows"]]
         else:
             cols = list(t["columns"])
-            rows = [(label, [t["cells"][key][m] for m in t["columns"]])
-                    for key, label in t["rows"].items()]  # fmt: skip
+            rows = [
+                (label, [t["cells"][key][m] for m in t["columns"]])
+                for key, label in t["rows"].items()
+            ]
         body = [[label] + [_cell_text(c, t["ours"]) for c in cs] for label, cs in rows]
         head = ["" if tid != "5" else "Model"] + cols
         widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-        lines = [f"Table {tid}: {t['title']}"
-                 + ("  [ours (paper)]" if t["ours"] else "  [paper only]")]  # fmt: skip
+        lines = [
+            f"Table {tid}: {t['title']}" + ("  [ours (paper)]" if t["ours"] else "  [paper only]")
+        ]
         for r in [head] + body:
-            lines.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
-                                   for i, (v, w) in enumerate(zip(r, widths, strict=True))))  # fmt: skip
+            lines.append(
+                "  ".join(
+                    v.ljust(w) if i == 0 else v.rjust(w)
+                    for i, (v, w) in enumerate(zip(r, widths, strict=True))
+                )
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

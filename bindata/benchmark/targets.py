@@ -51,7 +51,7 @@ def label_activity(rows, *, n_frames: int, views) -> np.ndarray:
             rows["distance"] / 100.0,
             n_frames=n_frames,
             view=get_view(v),
-        )  # fmt: skip
+        )
         for v in views
     ]
     return np.concatenate(parts, axis=1)

@@ -64,9 +64,18 @@ class SequenceDataset(torch.utils.data.Dataset):
     norm : NormStats
     """
 
-    def __init__(self, dataset, *, views, folds=None, seq_len: int = 128,
-                 norm: NormStats | None = None, divisions=None, cache_dir=None,
-                 params: FeatureParams = DEFAULT_FEATURES):  # fmt: skip
+    def __init__(
+        self,
+        dataset,
+        *,
+        views,
+        folds=None,
+        seq_len: int = 128,
+        norm: NormStats | None = None,
+        divisions=None,
+        cache_dir=None,
+        params: FeatureParams = DEFAULT_FEATURES,
+    ):
         if isinstance(views, str) or not views:
             raise ConfigError(f"views must be a non-empty list of view names, got {views!r}")
         if int(seq_len) < 1:
@@ -86,8 +95,14 @@ class SequenceDataset(torch.utils.data.Dataset):
             self.norm = norm or normalisation_stats(
                 corpus.features(s, params=params) for s in self.stems
             )
-            self._set = sequence_set(corpus, self.stems, views=self.views, norm=self.norm,
-                                     params=params, seq_len=int(seq_len))  # fmt: skip
+            self._set = sequence_set(
+                corpus,
+                self.stems,
+                views=self.views,
+                norm=self.norm,
+                params=params,
+                seq_len=int(seq_len),
+            )
 
     @classmethod
     def for_method(cls, dataset, method: str, *, model: str | None = None, **kwargs):

@@ -77,12 +77,21 @@ def training_stats(corpus, stems, *, params: FeatureParams, runs_dir) -> NormSta
 def _describe(model, fold, config, params, train, val, norm) -> dict:
     return {
         "format": FORMAT,
-        "model": {"name": model.name, "owner": model.owner,
-                  "branches": [{"view": b.view, "units": b.units, "classes": list(b.classes)}
-                               for b in model.branches]},
-        "fold": int(fold), "config": config.to_dict(), "features": asdict(params),
-        "train_stems": list(train), "val_stems": list(val), "norm": _norm_tensors(norm),
-    }  # fmt: skip
+        "model": {
+            "name": model.name,
+            "owner": model.owner,
+            "branches": [
+                {"view": b.view, "units": b.units, "classes": list(b.classes)}
+                for b in model.branches
+            ],
+        },
+        "fold": int(fold),
+        "config": config.to_dict(),
+        "features": asdict(params),
+        "train_stems": list(train),
+        "val_stems": list(val),
+        "norm": _norm_tensors(norm),
+    }
 
 
 def _norm_tensors(norm: NormStats) -> dict:
@@ -115,13 +124,21 @@ def _build(corpus, model, fold, config, params, plan, stores):
 
     train, val, norm, _ = plan
     kw = {"views": model.views, "norm": norm, "params": params, "seq_len": config.seq_len}
-    sets = (sequence_set(corpus, train, swap=config.augment == "swap", store=stores[0], **kw),
-            sequence_set(corpus, val, store=stores[1], **kw))  # fmt: skip
+    sets = (
+        sequence_set(corpus, train, swap=config.augment == "swap", store=stores[0], **kw),
+        sequence_set(corpus, val, store=stores[1], **kw),
+    )
     init_seed = int(model_seed_sequence(config.seed, model, fold, 0).generate_state(1)[0])
     generator = torch.Generator().manual_seed(init_seed)
-    net = build_model([(b.units, len(b.classes)) for b in model.branches], generator=generator,
-                      n_bins=params.n_bins, in_channels=4, filters=config.filters,
-                      pool=config.pool, gru_units=config.gru_units)  # fmt: skip
+    net = build_model(
+        [(b.units, len(b.classes)) for b in model.branches],
+        generator=generator,
+        n_bins=params.n_bins,
+        in_channels=4,
+        filters=config.filters,
+        pool=config.pool,
+        gru_units=config.gru_units,
+    )
     return sets, net
 
 
@@ -130,8 +147,10 @@ def _stores(corpus, plan, params, config, device, compute):
     if not compute.is_resident(device):
         return None, None
     train, val, norm, _ = plan
-    return tuple(FrameStore([corpus.features(s, params=params) for s in stems], norm,
-                            config.seq_len, device) for stems in (train, val))  # fmt: skip
+    return tuple(
+        FrameStore([corpus.features(s, params=params) for s in stems], norm, config.seq_len, device)
+        for stems in (train, val)
+    )
 
 
 def train_model(corpus, model, fold: int, **kw) -> dict:
@@ -146,10 +165,20 @@ def train_model(corpus, model, fold: int, **kw) -> dict:
     return train_models(corpus, [model], fold, **kw)[0]
 
 
-def train_models(corpus, models, fold: int, *, runs_dir, config: TrainConfig = DEFAULT_TRAIN,
-                 params: FeatureParams = DEFAULT_FEATURES, compute: ComputeConfig = DEFAULT_COMPUTE,
-                 device: str | None = None, progress: bool = False, log=None,
-                 stop_after: int | None = None) -> list[dict]:  # fmt: skip
+def train_models(
+    corpus,
+    models,
+    fold: int,
+    *,
+    runs_dir,
+    config: TrainConfig = DEFAULT_TRAIN,
+    params: FeatureParams = DEFAULT_FEATURES,
+    compute: ComputeConfig = DEFAULT_COMPUTE,
+    device: str | None = None,
+    progress: bool = False,
+    log=None,
+    stop_after: int | None = None,
+) -> list[dict]:
     """Train (or resume, or skip) ``models`` of the methods on test fold ``fold``.
 
     Parameters
@@ -200,28 +229,44 @@ def train_models(corpus, models, fold: int, *, runs_dir, config: TrainConfig = D
         stores = stores or _stores(corpus, plan, params, config, device, compute)
         sets, net = _build(corpus, model, fold, config, params, plan, stores)
         out.mkdir(parents=True, exist_ok=True)
-        run = _start(net, out / "checkpoint.pt", meta, config=config, device=device,
-                     compute=compute)  # fmt: skip
+        run = _start(
+            net, out / "checkpoint.pt", meta, config=config, device=device, compute=compute
+        )
         members.append({"i": i, "model": model, "out": out, "meta": meta, "sets": sets, **run})
-    ctx = {"fold": fold, "config": config, "device": device, "compute": compute,
-           "precision": precision, "progress": progress}  # fmt: skip
+    ctx = {
+        "fold": fold,
+        "config": config,
+        "device": device,
+        "compute": compute,
+        "precision": precision,
+        "progress": progress,
+    }
     for _ in range(config.max_epochs if stop_after is None else stop_after):
         active = [m for m in members if not _finished(m["state"], config)]
         if not active:
             break
         for group in _groups(active, compute.ensemble_size(device)):
             for m, rec in zip(group, train_epoch(group, **ctx), strict=True):
-                _save_atomic({"meta": m["meta"], **{k: m[k] for k in ("state", "best_state_dict")},
-                              "state_dict": m["net"].state_dict(),
-                              "optimizer": m["opt"].state_dict()}, m["out"] / "checkpoint.pt")  # fmt: skip
+                _save_atomic(
+                    {
+                        "meta": m["meta"],
+                        **{k: m[k] for k in ("state", "best_state_dict")},
+                        "state_dict": m["net"].state_dict(),
+                        "optimizer": m["opt"].state_dict(),
+                    },
+                    m["out"] / "checkpoint.pt",
+                )
                 if log is not None:
-                    log(f"{m['model'].owner}/{m['model'].name} fold {fold} epoch {rec['epoch']}: "
+                    log(
+                        f"{m['model'].owner}/{m['model'].name} fold {fold} epoch {rec['epoch']}: "
                         f"train {rec['train_loss']:.4f} val {rec['val_loss']:.4f} "
-                        f"({rec['epoch_s']:.1f} s, {precision}, {len(group)} together)")  # fmt: skip
+                        f"({rec['epoch_s']:.1f} s, {precision}, {len(group)} together)"
+                    )
     for m in members:
         done = _finished(m["state"], config)
-        results[m["i"]] = (_finish(m, device, precision) if done
-                           else {"interrupted": True, **m["state"]})  # fmt: skip
+        results[m["i"]] = (
+            _finish(m, device, precision) if done else {"interrupted": True, **m["state"]}
+        )
     return results
 
 
@@ -237,16 +282,22 @@ def _groups(active: list, size: int) -> list[list]:
     return [ms[k : k + size] for ms in by_epoch.values() for k in range(0, len(ms), size)]
 
 
-def _start(net, ckpt: Path, meta: dict, *, config: TrainConfig, device: str,
-           compute: ComputeConfig) -> dict:  # fmt: skip
+def _start(
+    net, ckpt: Path, meta: dict, *, config: TrainConfig, device: str, compute: ComputeConfig
+) -> dict:
     """Network, Adam, best weights and counters: fresh, or restored from ``ckpt``."""
     torch = require_torch()
     from .accel import prepare
 
     prepare(net, device, compute)
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
-    state = {"epoch": 0, "best_loss": float("inf"), "best_epoch": -1, "bad_epochs": 0,
-             "history": []}  # fmt: skip
+    state = {
+        "epoch": 0,
+        "best_loss": float("inf"),
+        "best_epoch": -1,
+        "bad_epochs": 0,
+        "history": [],
+    }
     best = copy.deepcopy(net.state_dict())
     if ckpt.exists():
         saved = torch.load(ckpt, map_location=device, weights_only=True)
@@ -264,10 +315,16 @@ def _finish(run: dict, device: str, precision: str) -> dict:
     st = run["state"]
     hist = st["history"]
     done = {k: v for k, v in meta.items() if k != "norm"}
-    done.update(best_epoch=st["best_epoch"], best_val_loss=st["best_loss"], epochs=st["epoch"],
-                history=hist, device=device, precision=precision,
-                epoch_s=float(np.mean([h["epoch_s"] for h in hist])),
-                data_share=float(sum(h["data_s"] for h in hist) / sum(h["epoch_s"] for h in hist)))  # fmt: skip
+    done.update(
+        best_epoch=st["best_epoch"],
+        best_val_loss=st["best_loss"],
+        epochs=st["epoch"],
+        history=hist,
+        device=device,
+        precision=precision,
+        epoch_s=float(np.mean([h["epoch_s"] for h in hist])),
+        data_share=float(sum(h["data_s"] for h in hist) / sum(h["epoch_s"] for h in hist)),
+    )
     write_json(out / "done.json", done)
     (out / "checkpoint.pt").unlink(missing_ok=True)
     return done

@@ -18,16 +18,27 @@ _DEFAULTS = TrainConfig().to_dict()
 def _common(f):
     """--runs, --cache, --device, --quiet."""
     opts = [
-        click.option("--runs", "runs_dir", type=click.Path(file_okay=False),
-                     help="Run folder (checkpoints, predictions, results) [DATASET/runs]."),
-        click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
-                     help="Feature cache folder [DATASET/features]."),
+        click.option(
+            "--runs",
+            "runs_dir",
+            type=click.Path(file_okay=False),
+            help="Run folder (checkpoints, predictions, results) [DATASET/runs].",
+        ),
+        click.option(
+            "--cache",
+            "cache_dir",
+            type=click.Path(file_okay=False),
+            help="Feature cache folder [DATASET/features].",
+        ),
         click.option("--device", help="cpu, cuda, cuda:1... [cuda when available, else cpu]."),
         click.option("--quiet", is_flag=True, help="No progress bars or epoch lines."),
-        click.option("--threads", type=click.IntRange(min=1),
-                     help="CPU threads of PyTorch [its default]; 1 is fastest for tiny models "
-                          "on a busy machine."),
-    ]  # fmt: skip
+        click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            help="CPU threads of PyTorch [its default]; 1 is fastest for tiny models "
+            "on a busy machine.",
+        ),
+    ]
     return functools.reduce(lambda g, o: o(g), reversed(opts), f)
 
 
@@ -35,45 +46,114 @@ def _hyper(f):
     """Training hyper-parameters (bindata.benchmark.runs.TrainConfig)."""
     d = _DEFAULTS
     opts = [
-        click.option("--filters", type=int, default=d["filters"], show_default=True,
-                      help="Channels of each 3x3 convolution."),
-        click.option("--pool", type=int, nargs=3, default=d["pool"], show_default=True,
-                     help="Max-pooling across frequency after each convolution."),
-        click.option("--gru-units", type=int, default=d["gru_units"], show_default=True,
-                     help="Units per direction of each bidirectional GRU."),
-        click.option("--lr", "learning_rate", type=FINITE_FLOAT, default=d["learning_rate"],
-                     show_default=True, help="Adam learning rate."),
+        click.option(
+            "--filters",
+            type=int,
+            default=d["filters"],
+            show_default=True,
+            help="Channels of each 3x3 convolution.",
+        ),
+        click.option(
+            "--pool",
+            type=int,
+            nargs=3,
+            default=d["pool"],
+            show_default=True,
+            help="Max-pooling across frequency after each convolution.",
+        ),
+        click.option(
+            "--gru-units",
+            type=int,
+            default=d["gru_units"],
+            show_default=True,
+            help="Units per direction of each bidirectional GRU.",
+        ),
+        click.option(
+            "--lr",
+            "learning_rate",
+            type=FINITE_FLOAT,
+            default=d["learning_rate"],
+            show_default=True,
+            help="Adam learning rate.",
+        ),
         click.option("--batch-size", type=int, default=d["batch_size"], show_default=True),
-        click.option("--epochs", "max_epochs", type=int, default=d["max_epochs"],
-                     show_default=True, help="Most epochs."),
-        click.option("--patience", type=int, default=d["patience"], show_default=True,
-                     help="Early stopping: epochs without a lower validation loss."),
-        click.option("--seq-len", type=int, default=d["seq_len"], show_default=True,
-                     help="Feature frames per training sequence."),
-        click.option("--val-fraction", type=FINITE_FLOAT, default=d["val_fraction"], show_default=True,
-                     help="Share of the training folds' files used for validation."),
+        click.option(
+            "--epochs",
+            "max_epochs",
+            type=int,
+            default=d["max_epochs"],
+            show_default=True,
+            help="Most epochs.",
+        ),
+        click.option(
+            "--patience",
+            type=int,
+            default=d["patience"],
+            show_default=True,
+            help="Early stopping: epochs without a lower validation loss.",
+        ),
+        click.option(
+            "--seq-len",
+            type=int,
+            default=d["seq_len"],
+            show_default=True,
+            help="Feature frames per training sequence.",
+        ),
+        click.option(
+            "--val-fraction",
+            type=FINITE_FLOAT,
+            default=d["val_fraction"],
+            show_default=True,
+            help="Share of the training folds' files used for validation.",
+        ),
         click.option("--seed", type=int, default=d["seed"], show_default=True),
-        click.option("--augment", type=click.Choice(AUGMENTATIONS), default=d.get("augment", "none"),
-                     show_default=True,
-                     help="swap: swap the ears of half the training sequences (azimuth and "
-                          "targets mirrored left <-> right)."),
-        click.option("--precision", type=click.Choice(PRECISIONS), default="auto",
-                     show_default=True,
-                     help="Forward pass in bf16 (autocast) or fp32; auto: bf16 where the CPU or "
-                          "GPU computes it natively."),
-        click.option("--ensemble", type=click.IntRange(min=1),
-                     help="Most models of one fold trained together as one batched network "
-                          "[1 on a CPU, 16 on CUDA]."),
-        click.option("--compile", "compile_", is_flag=True,
-                     help="torch.compile the conv blocks (falls back to eager)."),
-        click.option("--no-channels-last", "contiguous", is_flag=True,
-                     help="Keep the NCHW layout instead of channels-last."),
-        click.option("--resident/--no-resident", default=None,
-                     help="Hold a fold's normalised features in (device) memory [on CUDA]."),
-        click.option("--return-freed-memory", "return_memory", is_flag=True,
-                     help="On a CPU, give freed memory back to the system at once (slower "
-                          "steps, lower resident memory)."),
-    ]  # fmt: skip
+        click.option(
+            "--augment",
+            type=click.Choice(AUGMENTATIONS),
+            default=d.get("augment", "none"),
+            show_default=True,
+            help="swap: swap the ears of half the training sequences (azimuth and "
+            "targets mirrored left <-> right).",
+        ),
+        click.option(
+            "--precision",
+            type=click.Choice(PRECISIONS),
+            default="auto",
+            show_default=True,
+            help="Forward pass in bf16 (autocast) or fp32; auto: bf16 where the CPU or "
+            "GPU computes it natively.",
+        ),
+        click.option(
+            "--ensemble",
+            type=click.IntRange(min=1),
+            help="Most models of one fold trained together as one batched network "
+            "[1 on a CPU, 16 on CUDA].",
+        ),
+        click.option(
+            "--compile",
+            "compile_",
+            is_flag=True,
+            help="torch.compile the conv blocks (falls back to eager).",
+        ),
+        click.option(
+            "--no-channels-last",
+            "contiguous",
+            is_flag=True,
+            help="Keep the NCHW layout instead of channels-last.",
+        ),
+        click.option(
+            "--resident/--no-resident",
+            default=None,
+            help="Hold a fold's normalised features in (device) memory [on CUDA].",
+        ),
+        click.option(
+            "--return-freed-memory",
+            "return_memory",
+            is_flag=True,
+            help="On a CPU, give freed memory back to the system at once (slower "
+            "steps, lower resident memory).",
+        ),
+    ]
     return functools.reduce(lambda g, o: o(g), reversed(opts), f)
 
 
@@ -83,10 +163,14 @@ def _config(kw: dict):
 
 
 def _compute(kw: dict) -> ComputeConfig:
-    return ComputeConfig(precision=kw.pop("precision"), ensemble=kw.pop("ensemble"),
-                         compile=kw.pop("compile_"), channels_last=not kw.pop("contiguous"),
-                         resident=kw.pop("resident"),
-                         keep_freed_memory=not kw.pop("return_memory"))  # fmt: skip
+    return ComputeConfig(
+        precision=kw.pop("precision"),
+        ensemble=kw.pop("ensemble"),
+        compile=kw.pop("compile_"),
+        channels_last=not kw.pop("contiguous"),
+        resident=kw.pop("resident"),
+        keep_freed_memory=not kw.pop("return_memory"),
+    )
 
 
 def _threads(n: int | None) -> None:
@@ -132,8 +216,9 @@ def features_command(dataset, cache_dir, quiet):
 @_hyper
 @_common
 @with_divisions
-def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, threads,
-                  **kw):  # fmt: skip
+def train_command(
+    dataset, method, fold, model_name, runs_dir, cache_dir, device, quiet, threads, **kw
+):
     """Train the model(s) of a method on all folds but --fold (resumes; skips finished ones)."""
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method, model_of
@@ -146,12 +231,23 @@ def train_command(dataset, method, fold, model_name, runs_dir, cache_dir, device
     models = m.models if model_name is None else (model_of(m, model_name),)
     corpus = open_corpus(dataset, cache_dir=cache_dir)
     runs = default_runs_dir(dataset, runs_dir)
-    dones = train_models(corpus, list(models), fold, runs_dir=runs, config=config, compute=compute,
-                         device=device, progress=not quiet, log=_log(quiet))  # fmt: skip
+    dones = train_models(
+        corpus,
+        list(models),
+        fold,
+        runs_dir=runs,
+        config=config,
+        compute=compute,
+        device=device,
+        progress=not quiet,
+        log=_log(quiet),
+    )
     for model, done in zip(models, dones, strict=True):
-        click.echo(f"{model.owner}/{model.name} fold {fold}: best epoch {done['best_epoch']} of "
-                   f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
-                   f"{done['epoch_s']:.1f} s/epoch")  # fmt: skip
+        click.echo(
+            f"{model.owner}/{model.name} fold {fold}: best epoch {done['best_epoch']} of "
+            f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
+            f"{done['epoch_s']:.1f} s/epoch"
+        )
 
 
 @click.command("predict")
@@ -176,10 +272,18 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
 
     _threads(threads)
     corpus = open_corpus(dataset, cache_dir=cache_dir)
-    rec = predict_fold(corpus, get_method(method), fold, runs_dir=default_runs_dir(dataset, runs_dir),
-                       out_dir=out_dir, device=resolve_device(device), progress=not quiet)  # fmt: skip
-    click.echo(f"predictions of {len(rec['stems'])} files ({', '.join(rec['views'])}) in "
-               f"{rec['out_dir']}")  # fmt: skip
+    rec = predict_fold(
+        corpus,
+        get_method(method),
+        fold,
+        runs_dir=default_runs_dir(dataset, runs_dir),
+        out_dir=out_dir,
+        device=resolve_device(device),
+        progress=not quiet,
+    )
+    click.echo(
+        f"predictions of {len(rec['stems'])} files ({', '.join(rec['views'])}) in {rec['out_dir']}"
+    )
 
 
 @click.command("benchmark")
@@ -203,18 +307,29 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
 @_hyper
 @_common
 @with_divisions
-def benchmark_command(dataset, methods, folds, out_json, ci, runs_dir, cache_dir, device, quiet,
-                      threads, **kw):  # fmt: skip
+def benchmark_command(
+    dataset, methods, folds, out_json, ci, runs_dir, cache_dir, device, quiet, threads, **kw
+):
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
 
     _threads(threads)
     config, compute = _config(kw), _compute(kw)
     methods = methods if methods.strip() == "all" else methods.split(",")
-    report = run_benchmark(dataset, methods=methods, folds=folds, runs_dir=runs_dir,
-                           cache_dir=cache_dir, config=config, compute=compute, device=device,
-                           out_json=out_json, progress=not quiet, log=_log(quiet),
-                           ci=ci)  # fmt: skip
+    report = run_benchmark(
+        dataset,
+        methods=methods,
+        folds=folds,
+        runs_dir=runs_dir,
+        cache_dir=cache_dir,
+        config=config,
+        compute=compute,
+        device=device,
+        out_json=out_json,
+        progress=not quiet,
+        log=_log(quiet),
+        ci=ci,
+    )
     click.echo(report["text"], nl=False)
     click.echo(f"results: {report['out_json']}")
 

@@ -5,23 +5,59 @@ from __future__ import annotations
 import click
 
 #: Library setting (``BindataError.key``) -> flag.
-SETTING_FLAGS = {"seed": "--seed", "n_rooms": "--n", "overwrite": "--overwrite",
-                 "anechoic": "--rooms", "sources": "--near/--far"}  # fmt: skip
+SETTING_FLAGS = {
+    "seed": "--seed",
+    "n_rooms": "--n",
+    "overwrite": "--overwrite",
+    "anechoic": "--rooms",
+    "sources": "--near/--far",
+}
 
 
 @click.command("brirs")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Output folder (must be empty or absent).")  # fmt: skip
-@click.option("--n", "n_rooms", required=True, type=click.IntRange(min=1),
-              help="Number of rooms (one SOFA file each).")  # fmt: skip
-@click.option("--rooms", default="paper", show_default=True,
-              help="Room preset: a name (bindata rooms list) or a preset JSON.")  # fmt: skip
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed: room i is drawn as file i of a dataset with this seed.")  # fmt: skip
-@click.option("--near", "n_near", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Sources per room in the near band.")  # fmt: skip
-@click.option("--far", "n_far", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Sources per room in the far band.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (must be empty or absent).",
+)
+@click.option(
+    "--n",
+    "n_rooms",
+    required=True,
+    type=click.IntRange(min=1),
+    help="Number of rooms (one SOFA file each).",
+)
+@click.option(
+    "--rooms",
+    default="paper",
+    show_default=True,
+    help="Room preset: a name (bindata rooms list) or a preset JSON.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed: room i is drawn as file i of a dataset with this seed.",
+)
+@click.option(
+    "--near",
+    "n_near",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Sources per room in the near band.",
+)
+@click.option(
+    "--far",
+    "n_far",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Sources per room in the far band.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier brirs run.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def brirs_command(out_dir, n_rooms, rooms, seed, n_near, n_far, overwrite, quiet):
@@ -32,8 +68,16 @@ def brirs_command(out_dir, n_rooms, rooms, seed, n_near, n_far, overwrite, quiet
     from ..errors import BindataError
 
     try:
-        index = write_brirs(out_dir, n_rooms=n_rooms, rooms=rooms, seed=seed, n_near=n_near,
-                            n_far=n_far, overwrite=overwrite, progress=not quiet)  # fmt: skip
+        index = write_brirs(
+            out_dir,
+            n_rooms=n_rooms,
+            rooms=rooms,
+            seed=seed,
+            n_near=n_near,
+            n_far=n_far,
+            overwrite=overwrite,
+            progress=not quiet,
+        )
     except BindataError as exc:
         if exc.key == "output.not_empty":
             exc.args = (f"{exc}; pass --overwrite to replace the files of an earlier brirs run",)

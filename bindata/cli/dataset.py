@@ -45,11 +45,19 @@ def validate_command(dataset):
 
 @click.command("report")
 @click.argument("dataset", type=click.Path(file_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder of the card and its PNGs [DATASET/report].")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Folder of the card and its PNGs [DATASET/report].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing report.")
-@click.option("--plots/--no-plots", default=True, show_default=True,
-              help="Draw the PNGs (needs bindata[plot]).")  # fmt: skip
+@click.option(
+    "--plots/--no-plots",
+    default=True,
+    show_default=True,
+    help="Draw the PNGs (needs bindata[plot]).",
+)
 def report_command(dataset, out_dir, overwrite, plots):
     """Write a dataset card: counts per class, direction and proximity class, polyphony, RT60,
     room volume and event durations, as markdown tables with PNG plots."""
@@ -64,8 +72,12 @@ def report_command(dataset, out_dir, overwrite, plots):
 
 @click.command("plot")
 @click.argument("scene_path", type=click.Path(dir_okay=False))
-@click.option("--out", "out_path", type=click.Path(dir_okay=False),
-              help="PNG to write [<scene stem>.png in the current folder].")  # fmt: skip
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="PNG to write [<scene stem>.png in the current folder].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing PNG.")
 def plot_command(scene_path, out_path, overwrite):
     """Draw SCENE_PATH (a scene JSON): room top and side views with the listener, head direction

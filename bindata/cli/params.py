@@ -27,8 +27,9 @@ class FiniteFloat(click.ParamType):
         if not math.isfinite(number):
             self.fail(f"must be a finite number, got {value!r}", param, ctx)
         if self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo):
-            self.fail(f"must be {'>' if self.lo_open else '>='} {self.lo:g}, got {value!r}",
-                      param, ctx)  # fmt: skip
+            self.fail(
+                f"must be {'>' if self.lo_open else '>='} {self.lo:g}, got {value!r}", param, ctx
+            )
         if self.hi is not None and number > self.hi:
             self.fail(f"must be <= {self.hi:g}, got {value!r}", param, ctx)
         return number

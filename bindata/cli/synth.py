@@ -36,8 +36,13 @@ FLAG_OPTIONS = {
 
 
 #: Library setting (``BindataError.key``) -> flag, so that such errors name the flag typed.
-SETTING_FLAGS = {"seed": "--seed", "jobs": "--jobs", "scheduler": "--scheduler",
-                 "overwrite": "--overwrite", "resume": "--resume"}  # fmt: skip
+SETTING_FLAGS = {
+    "seed": "--seed",
+    "jobs": "--jobs",
+    "scheduler": "--scheduler",
+    "overwrite": "--overwrite",
+    "resume": "--resume",
+}
 
 
 @click.command("synth")
@@ -148,11 +153,38 @@ SETTING_FLAGS = {"seed": "--seed", "jobs": "--jobs", "scheduler": "--scheduler",
     help="Seconds to wait for the Dask scheduler to answer.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, duration, rate, rt60,
-                  events_per_file, hrir, nearfield, hrir_level, events_library, anechoic,
-                  overwrite, resume, scheduler, scheduler_timeout, quiet, rooms, moving,
-                  angular_speed, line_fraction, linear_speed, head_rotation, head_speed, snr,
-                  ambience):  # fmt: skip
+def synth_command(
+    out_dir,
+    n_files,
+    overlap,
+    config_path,
+    seed,
+    jobs,
+    folds,
+    duration,
+    rate,
+    rt60,
+    events_per_file,
+    hrir,
+    nearfield,
+    hrir_level,
+    events_library,
+    anechoic,
+    overwrite,
+    resume,
+    scheduler,
+    scheduler_timeout,
+    quiet,
+    rooms,
+    moving,
+    angular_speed,
+    line_fraction,
+    linear_speed,
+    head_rotation,
+    head_speed,
+    snr,
+    ambience,
+):
     """Synthesize a binaural sound-event dataset (audio, DCASE metadata, scenes, manifest)."""
     from ..errors import BindataError, ConfigError
     from ..synth import synth_config, synthesize
@@ -164,14 +196,28 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
     if overwrite and resume:
         raise ConfigError("--overwrite and --resume exclude each other; choose one")
     given = {
-        "--n": n_files, "--overlap": overlap, "--folds": folds, "--duration": duration,
-        "--rate": rate, "--rt60": rt60, "--events-per-file": events_per_file, "--hrir": hrir,
-        "--nearfield": nearfield, "--hrir-level": hrir_level, "--events": events_library,
-        "--anechoic": anechoic, "--rooms": rooms, "--moving": moving,
-        "--angular-speed": angular_speed, "--line-fraction": line_fraction,
-        "--linear-speed": linear_speed, "--head-rotation": head_rotation,
-        "--head-speed": head_speed, "--snr": snr, "--ambience": ambience,
-    }  # fmt: skip
+        "--n": n_files,
+        "--overlap": overlap,
+        "--folds": folds,
+        "--duration": duration,
+        "--rate": rate,
+        "--rt60": rt60,
+        "--events-per-file": events_per_file,
+        "--hrir": hrir,
+        "--nearfield": nearfield,
+        "--hrir-level": hrir_level,
+        "--events": events_library,
+        "--anechoic": anechoic,
+        "--rooms": rooms,
+        "--moving": moving,
+        "--angular-speed": angular_speed,
+        "--line-fraction": line_fraction,
+        "--linear-speed": linear_speed,
+        "--head-rotation": head_rotation,
+        "--head-speed": head_speed,
+        "--snr": snr,
+        "--ambience": ambience,
+    }
     options = {
         FLAG_OPTIONS[flag]: value
         for flag, value in given.items()
@@ -181,9 +227,17 @@ def synth_command(out_dir, n_files, overlap, config_path, seed, jobs, folds, dur
     # the same two steps as bindata.synthesize: the same bytes for the same config and seed
     cfg = synth_config(config_path, options=options, names=names)
     try:
-        manifest = synthesize(cfg, out_dir, seed=seed, jobs=jobs, overwrite=overwrite,
-                              resume=resume, scheduler=scheduler,
-                              connect_timeout_s=scheduler_timeout, progress=not quiet)  # fmt: skip
+        manifest = synthesize(
+            cfg,
+            out_dir,
+            seed=seed,
+            jobs=jobs,
+            overwrite=overwrite,
+            resume=resume,
+            scheduler=scheduler,
+            connect_timeout_s=scheduler_timeout,
+            progress=not quiet,
+        )
     except BindataError as exc:
         raise _in_flag_terms(exc) from None
     click.echo(f"wrote {len(manifest['files'])} files to {out_dir}")
@@ -201,8 +255,10 @@ def _in_flag_terms(exc):
             exc.args = (f"{exc}; run again with --resume",)
         return exc
     if exc.key == "output.not_empty":
-        exc.args = (f"{exc}; pass --overwrite to replace a dataset bindata wrote, or --resume "
-                    "to finish an interrupted run",)  # fmt: skip
+        exc.args = (
+            f"{exc}; pass --overwrite to replace a dataset bindata wrote, or --resume "
+            "to finish an interrupted run",
+        )
     elif exc.key in SETTING_FLAGS:
         exc.args = (f"{SETTING_FLAGS[exc.key]}: {exc}",)
     elif exc.key in config_flags:
@@ -238,8 +294,9 @@ def regen_command(scene_path, out_path, check_path, hrir, events_library, ambien
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
-    pcm, fs, _ = render_scene_file(scene_path, hrir=hrir, library=events_library,
-                                   ambience=ambience_folder)  # fmt: skip
+    pcm, fs, _ = render_scene_file(
+        scene_path, hrir=hrir, library=events_library, ambience=ambience_folder
+    )
     data = wav_bytes(pcm, fs)
     if out_path:
         if Path(out_path).exists():

@@ -138,8 +138,9 @@ def _probe(path: Path, sound_id: str, problems: Problems) -> EventFile | None:
         problems.add(path, "audio file holds no samples", kind="file")
         return None
     if info.samplerate <= 0 or info.channels <= 0:
-        problems.add(path, f"invalid header ({info.samplerate} Hz, {info.channels} channels)",
-                     kind="file")  # fmt: skip
+        problems.add(
+            path, f"invalid header ({info.samplerate} Hz, {info.channels} channels)", kind="file"
+        )
         return None
     return EventFile(sound_id, path, int(info.samplerate), int(info.channels), int(info.frames))
 

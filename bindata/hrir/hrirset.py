@@ -151,13 +151,16 @@ class HRIRSet:
         if int(self.sample_rate) <= 0:
             problems.append(f"sample_rate must be > 0, got {self.sample_rate}")
         if self.calibration not in CALIBRATIONS:
-            problems.append(f"calibration must be one of {', '.join(CALIBRATIONS)}, "
-                            f"got {self.calibration!r}")  # fmt: skip
+            problems.append(
+                f"calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}"
+            )
         if not np.isfinite(float(self.calibration_gain_db)):
             problems.append(f"calibration_gain_db must be finite, got {self.calibration_gain_db}")
         if not problems and (bad := first_bad_response(self.ir)) is not None:
-            problems.append(f"measurement {bad[0]} ({'left' if bad[1] == 0 else 'right'} ear) "
-                            f"{bad[2]}; every response must be finite and not all zero")  # fmt: skip
+            problems.append(
+                f"measurement {bad[0]} ({'left' if bad[1] == 0 else 'right'} ear) "
+                f"{bad[2]}; every response must be finite and not all zero"
+            )
         if problems:
             raise HRIRError(f"{self.name or 'HRIR set'}: " + "; ".join(problems))
         self.sample_rate = int(self.sample_rate)

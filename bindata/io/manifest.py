@@ -67,8 +67,10 @@ def manifest_problems(manifest, *, what: str, minimal_ok: bool = False) -> list[
         return [f"{what}: must be a JSON object, got {type(manifest).__name__}"]
     problems = []
     if not minimal_ok and "format" not in manifest:
-        problems.append(f"{what}: format: missing; a manifest written by bindata synth has "
-                        f"format {FORMAT!r} (is this a bindata dataset?)")  # fmt: skip
+        problems.append(
+            f"{what}: format: missing; a manifest written by bindata synth has "
+            f"format {FORMAT!r} (is this a bindata dataset?)"
+        )
     found = validate_against_schema(manifest, "manifest", what=what)
     return problems + [_REQUIRED.sub(_missing_key, line) for line in found]
 

@@ -131,8 +131,9 @@ def _sum_bands(positions, directions, gains, bank, length, segment_samples) -> n
             continue
         ptr = indptr[start : stop + 1] - a
         for band in range(n_bands):
-            rows = csr_matrix((data[a:b, band], indices[a:b], ptr),
-                              shape=(stop - start, bank.n_dirs))  # fmt: skip
+            rows = csr_matrix(
+                (data[a:b, band], indices[a:b], ptr), shape=(stop - start, bank.n_dirs)
+            )
             z = np.asarray(rows @ bank.matrix)
             for ear in range(2):
                 out[band, ear, start : stop + n - 1] += skew_sum(z[:, ear * n : (ear + 1) * n])

@@ -78,8 +78,7 @@ def band_masks(freqs_hz: np.ndarray, centres_hz) -> np.ndarray:
     return masks
 
 
-def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_np, max_dist,
-                lead):  # fmt: skip
+def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_np, max_dist, lead):
     """(positions, directions, band gains (K, B), images) of every reflection."""
     lookup = shell_lookup(hrirset.far_field_shell)
     cos_y, sin_y = (np.float32(f(math.radians(yaw_deg))) for f in (math.cos, math.sin))
@@ -89,9 +88,14 @@ def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_n
     air_np = air_np.astype(np.float32)
     pos, dirs, gains, n_images = [], [], [], 0
     for dx, dy, dz, orders, walls in iter_image_offsets(
-        dims, source, receiver_m=listener, max_distance_m=max_dist,
-        chunk_size=image_source.DEFAULT_CHUNK, dtype=np.float32, walls=True,
-    ):  # fmt: skip
+        dims,
+        source,
+        receiver_m=listener,
+        max_distance_m=max_dist,
+        chunk_size=image_source.DEFAULT_CHUNK,
+        dtype=np.float32,
+        walls=True,
+    ):
         n_images += orders.size
         live = orders > 0  # the direct path is rendered apart
         dx, dy, dz, walls = dx[live], dy[live], dz[live], walls[live]
@@ -108,10 +112,22 @@ def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_n
 
 
 def render_band_brir(
-    dimensions_m, absorption, air_db_per_m, *, bands_hz, listener_m, yaw_deg: float, source_m,
-    hrirset, speed_of_sound: float, decay_time_s: float, air_spectrum=None,
-    reflections: bool = True, highpass_hz: float | None = HIGHPASS_HZ, late: dict | None = None,
-) -> BRIR:  # fmt: skip
+    dimensions_m,
+    absorption,
+    air_db_per_m,
+    *,
+    bands_hz,
+    listener_m,
+    yaw_deg: float,
+    source_m,
+    hrirset,
+    speed_of_sound: float,
+    decay_time_s: float,
+    air_spectrum=None,
+    reflections: bool = True,
+    highpass_hz: float | None = HIGHPASS_HZ,
+    late: dict | None = None,
+) -> BRIR:
     """Render the BRIR of one source in a shoebox with per-surface, per-band absorption.
 
     Parameters
@@ -139,8 +155,9 @@ def render_band_brir(
         ``decay_time_s``. None: image sources throughout.
     """
     room = ShoeboxRoom(tuple(float(v) for v in dimensions_m), 1.0)  # rt60 unused here
-    source, listener, c, head_vec, r = source_geometry(room, source_m, listener_m, yaw_deg,
-                                                       speed_of_sound)  # fmt: skip
+    source, listener, c, head_vec, r = source_geometry(
+        room, source_m, listener_m, yaw_deg, speed_of_sound
+    )
     fs = hrirset.sample_rate
     t_full = float(decay_time_s) if reflections else 0.0
     late = late if reflections and t_full > 0 else None
@@ -165,9 +182,18 @@ def render_band_brir(
         log_refl = 0.5 * np.log1p(-absorption)  # ln sqrt(1 - alpha), (6, B)
         air_np = np.asarray(air_db_per_m, dtype=float) * math.log(10.0) / 20.0
         pos, dirs, gains, n_images = _band_terms(
-            room.dimensions_m, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_np,
-            t_end * c, lead,
-        )  # fmt: skip
+            room.dimensions_m,
+            source,
+            listener,
+            yaw_deg,
+            hrirset,
+            fs,
+            c,
+            log_refl,
+            air_np,
+            t_end * c,
+            lead,
+        )
         bank = shell_bank(hrirset.far_field_shell)
         masks = band_masks(freqs, bands_hz)
         y = sum_responses(pos, dirs, gains, bank, length=total)  # (B, 2, total)
@@ -176,12 +202,27 @@ def render_band_brir(
     buffer = irfft(spec, n_fft, axis=1)[:, :total]
     if late:
         volume = float(np.prod(room.dimensions_m))
-        buffer = _with_diffuse_tail(buffer, late, lead=lead, t_m=t_end, total=lead + span(t_full),
-                                    bands_hz=bands_hz, hrirset=hrirset, volume_m3=volume, c=c)  # fmt: skip
+        buffer = _with_diffuse_tail(
+            buffer,
+            late,
+            lead=lead,
+            t_m=t_end,
+            total=lead + span(t_full),
+            bands_hz=bands_hz,
+            hrirset=hrirset,
+            volume_m3=volume,
+            c=c,
+        )
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
-    return BRIR(ir=np.ascontiguousarray(buffer[:, lead:]), sample_rate=fs, direct_delay_s=r / c,
-                direct_distance_m=r, n_images=int(n_images), onset_samples=onset)  # fmt: skip
+    return BRIR(
+        ir=np.ascontiguousarray(buffer[:, lead:]),
+        sample_rate=fs,
+        direct_delay_s=r / c,
+        direct_distance_m=r,
+        n_images=int(n_images),
+        onset_samples=onset,
+    )
 
 
 def shell_band_energy(shell, bands_hz, sample_rate: int) -> np.ndarray:
@@ -209,17 +250,28 @@ def _with_diffuse_tail(early, late, *, lead, t_m, total, bands_hz, hrirset, volu
     fade = int(round(FADE_S * fs))
     start = lead + int(round(t_m * fs)) - fade
     rt60 = np.asarray(late["rt60_s"], dtype=float)
-    level = diffuse_level(shell_band_energy(hrirset.far_field_shell, bands_hz, fs),
-                          volume_m3=volume_m3, speed_of_sound=c, sample_rate=fs,
-                          time_s=(start - lead) / fs, rt60_s=rt60)  # fmt: skip
+    level = diffuse_level(
+        shell_band_energy(hrirset.far_field_shell, bands_hz, fs),
+        volume_m3=volume_m3,
+        speed_of_sound=c,
+        sample_rate=fs,
+        time_s=(start - lead) / fs,
+        rt60_s=rt60,
+    )
     out = np.zeros((2, max(total, early.shape[1])))
     fade_out(early, start=start, length=fade)
     out[:, : early.shape[1]] = early
     if total > start:
-        out[:, start:total] += diffuse_tail(level, rt60, bands_hz=bands_hz,
-                                            shell=hrirset.far_field_shell,
-                                            n_samples=total - start, sample_rate=fs,
-                                            rng=late["rng"], fade_samples=fade)  # fmt: skip
+        out[:, start:total] += diffuse_tail(
+            level,
+            rt60,
+            bands_hz=bands_hz,
+            shell=hrirset.far_field_shell,
+            n_samples=total - start,
+            sample_rate=fs,
+            rng=late["rng"],
+            fade_samples=fade,
+        )
     return out
 
 

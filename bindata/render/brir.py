@@ -205,8 +205,9 @@ def render_brir(
     -------
     BRIR
     """
-    source, listener, c, head_vec, r = source_geometry(room, source_m, listener_m, yaw_deg,
-                                                       speed_of_sound)  # fmt: skip
+    source, listener, c, head_vec, r = source_geometry(
+        room, source_m, listener_m, yaw_deg, speed_of_sound
+    )
     fs = hrirset.sample_rate
     beta, t_end = 0.0, 0.0
     if reflections:

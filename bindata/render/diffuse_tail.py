@@ -116,8 +116,9 @@ def octave_t30_s(rate: np.ndarray, power: np.ndarray, response: np.ndarray) -> n
     return out
 
 
-def octave_rates(rt60_s, weights: np.ndarray, power: np.ndarray, *, centres_hz,
-                 sample_rate: int) -> np.ndarray:  # fmt: skip
+def octave_rates(
+    rt60_s, weights: np.ndarray, power: np.ndarray, *, centres_hz, sample_rate: int
+) -> np.ndarray:
     """Octave amplitude decay rates (1/s) whose interpolated decay reads ``rt60_s`` per octave.
 
     Absorption coefficients are octave-band figures of octave- or third-octave-band
@@ -135,8 +136,9 @@ def octave_rates(rt60_s, weights: np.ndarray, power: np.ndarray, *, centres_hz,
     """
     target = np.asarray(rt60_s, dtype=float)
     start = 3.0 * math.log(10.0) / target
-    cell, response, n_cells = _octave_cells(tuple(map(float, centres_hz)), int(sample_rate),
-                                            weights.shape[1])  # fmt: skip
+    cell, response, n_cells = _octave_cells(
+        tuple(map(float, centres_hz)), int(sample_rate), weights.shape[1]
+    )
     cell_power = np.bincount(cell, weights=power, minlength=n_cells)
     count = np.maximum(np.bincount(cell, minlength=n_cells), 1)
     used = cell_power > 0
@@ -161,8 +163,15 @@ def tail_rng(seed: int, *, source_m, listener_m, yaw_deg: float) -> np.random.Ge
     return np.random.default_rng([int(seed), *geometry.view(np.uint32).tolist()])
 
 
-def diffuse_level(band_energy: np.ndarray, *, volume_m3: float, speed_of_sound: float,
-                  sample_rate: int, time_s: float, rt60_s) -> np.ndarray:  # fmt: skip
+def diffuse_level(
+    band_energy: np.ndarray,
+    *,
+    volume_m3: float,
+    speed_of_sound: float,
+    sample_rate: int,
+    time_s: float,
+    rt60_s,
+) -> np.ndarray:
     """Expected reverberant energy per sample (B, 2) at ``time_s`` after a unit emission.
 
     ``e_be(t) = 4 pi c D_be exp(-6 ln(10) t / T_b) / (V f_s)``: reflections arrive at the rate
@@ -181,8 +190,17 @@ def diffuse_level(band_energy: np.ndarray, *, volume_m3: float, speed_of_sound: 
     return scale * np.asarray(band_energy, dtype=float) * decay[:, None]
 
 
-def diffuse_tail(level: np.ndarray, rt60_s, *, bands_hz, shell, n_samples: int,
-                 sample_rate: int, rng: np.random.Generator, fade_samples: int) -> np.ndarray:  # fmt: skip
+def diffuse_tail(
+    level: np.ndarray,
+    rt60_s,
+    *,
+    bands_hz,
+    shell,
+    n_samples: int,
+    sample_rate: int,
+    rng: np.random.Generator,
+    fade_samples: int,
+) -> np.ndarray:
     """A decaying binaural diffuse field, (2, n_samples), starting at its fade-in.
 
     Parameters
@@ -204,8 +222,13 @@ def diffuse_tail(level: np.ndarray, rt60_s, *, bands_hz, shell, n_samples: int,
     from ..ambience import diffuse_field
 
     n = int(n_samples)
-    noise = diffuse_field(shell, n_samples=next_fast_len(n, real=True), sample_rate=sample_rate,
-                          rng=rng, slope_db_per_octave=0.0).T[:, :n]  # (2, n), RMS ~1  # fmt: skip
+    noise = diffuse_field(
+        shell,
+        n_samples=next_fast_len(n, real=True),
+        sample_rate=sample_rate,
+        rng=rng,
+        slope_db_per_octave=0.0,
+    ).T[:, :n]  # (2, n), RMS ~1
     stft = ShortTimeFFT(hann(_WINDOW, sym=False), hop=_HOP, fs=sample_rate, scale_to=None)
     coeffs = stft.stft(noise)  # (2, F', T)
     spectrum = np.mean(np.abs(coeffs) ** 2, axis=2)  # (2, F'): the noise's power per bin
@@ -215,8 +238,9 @@ def diffuse_tail(level: np.ndarray, rt60_s, *, bands_hz, shell, n_samples: int,
     weights = log_frequency_weights(stft.f, bands_hz)  # (B, F')
     log_gain = weights.T @ np.log(np.maximum(gain, _TINY))  # (F', 2)
     power = spectrum * np.exp(2 * log_gain.T)  # (2, F')
-    rate = weights.T @ octave_rates(rt60_s, weights, power.sum(axis=0), centres_hz=bands_hz,
-                                    sample_rate=sample_rate)  # (F',) 1/s  # fmt: skip
+    rate = weights.T @ octave_rates(
+        rt60_s, weights, power.sum(axis=0), centres_hz=bands_hz, sample_rate=sample_rate
+    )  # (F',) 1/s
     times = np.clip(stft.t(n), 0.0, None)
     envelope = np.exp(log_gain.T[:, :, None] - rate[None, :, None] * times[None, None, :])
     tail = stft.istft(coeffs * envelope, k1=n)

@@ -35,8 +35,13 @@ MAX_HOP_S = 0.025
 DEFAULT_EARLY_S = 0.08
 
 
-def block_hop_samples(max_speed_deg_s: float, sample_rate: int, *, max_step_deg: float = 1.0,
-                      max_hop_s: float = MAX_HOP_S) -> int:  # fmt: skip
+def block_hop_samples(
+    max_speed_deg_s: float,
+    sample_rate: int,
+    *,
+    max_step_deg: float = 1.0,
+    max_hop_s: float = MAX_HOP_S,
+) -> int:
     """Hop ``H`` (samples) so that the direction moves at most ``max_step_deg`` per block."""
     hop_s = max_hop_s if max_speed_deg_s <= 0 else min(max_hop_s, max_step_deg / max_speed_deg_s)
     return max(int(math.floor(hop_s * sample_rate)), 16)
@@ -71,8 +76,15 @@ def convolve_time_varying(dry: np.ndarray, filters: np.ndarray, hop: int) -> np.
     return out[:, hop : hop + n + length - 1]
 
 
-def render_moving(dry: np.ndarray, brir_at, *, sample_rate: int, hop: int,
-                  early_s: float = DEFAULT_EARLY_S, direct_onset_samples: float) -> np.ndarray:  # fmt: skip
+def render_moving(
+    dry: np.ndarray,
+    brir_at,
+    *,
+    sample_rate: int,
+    hop: int,
+    early_s: float = DEFAULT_EARLY_S,
+    direct_onset_samples: float,
+) -> np.ndarray:
     """Render ``dry`` (n,) through a time-varying BRIR: (2, n + L - 1).
 
     Parameters
@@ -101,8 +113,13 @@ def render_moving(dry: np.ndarray, brir_at, *, sample_rate: int, hop: int,
         length if not np.isfinite(early_s) else int(direct_onset_samples + early_s * sample_rate)
     )
     split = min(max(split, 1), length)
-    path_brir = PathBRIR(early=filters[:, :, :split], tail=filters[len(irs) // 2], split=split,
-                         onset_samples=np.zeros(len(irs)), n_images=0)  # fmt: skip
+    path_brir = PathBRIR(
+        early=filters[:, :, :split],
+        tail=filters[len(irs) // 2],
+        split=split,
+        onset_samples=np.zeros(len(irs)),
+        n_images=0,
+    )
     return render_path_signal(dry, path_brir, hop=hop)
 
 
@@ -125,5 +142,10 @@ def render_path_signal(dry: np.ndarray, path_brir, *, hop: int) -> np.ndarray:
     return out
 
 
-__all__ = ["block_centres", "block_hop_samples", "convolve_time_varying", "render_moving",
-           "render_path_signal"]  # fmt: skip
+__all__ = [
+    "block_centres",
+    "block_hop_samples",
+    "convolve_time_varying",
+    "render_moving",
+    "render_path_signal",
+]

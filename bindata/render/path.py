@@ -77,8 +77,9 @@ def path_brir_from(brirs: list, tail, *, early_s: float) -> PathBRIR:
         take = min(split, b.ir.shape[1])
         early[k, :, :take] = b.ir[:, :take]
     n_images = int(sum(int(b.n_images) for b in brirs) + int(tail.n_images))
-    return PathBRIR(early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets,
-                    n_images=n_images)  # fmt: skip
+    return PathBRIR(
+        early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets, n_images=n_images
+    )
 
 
 def _axis_images(s: np.ndarray, r: np.ndarray, length: float, reach: float):
@@ -98,8 +99,9 @@ def _axis_images(s: np.ndarray, r: np.ndarray, length: float, reach: float):
     return np.concatenate(offs, axis=1), np.concatenate(counts)
 
 
-def batch_images(dims, sources: np.ndarray, receivers: np.ndarray, reach: float, *,
-                 walls: bool = False):  # fmt: skip
+def batch_images(
+    dims, sources: np.ndarray, receivers: np.ndarray, reach: float, *, walls: bool = False
+):
     """Images of every block within ``reach`` of its receiver: offsets (K, I, 3) and orders (I,).
 
     The candidate set is shared by the blocks (a superset for each); callers mask by distance.
@@ -132,22 +134,34 @@ def block_layout(listeners_m, yaws_deg, sources_m, hrirset, split: int) -> tuple
     return listeners, yaws, sources, lead, lead + int(split)
 
 
-def flat_shoebox_early(dims, *, listeners_m, yaws_deg, sources_m, hrirset, speed_of_sound: float,
-                       beta: float, max_distance_m: float, split: int,
-                       highpass_hz: float | None) -> np.ndarray:  # fmt: skip
+def flat_shoebox_early(
+    dims,
+    *,
+    listeners_m,
+    yaws_deg,
+    sources_m,
+    hrirset,
+    speed_of_sound: float,
+    beta: float,
+    max_distance_m: float,
+    split: int,
+    highpass_hz: float | None,
+) -> np.ndarray:
     """Early BRIRs (K, 2, split) of a flat shoebox for per-block listeners, yaws and sources.
 
     ``beta`` is the walls' reflection coefficient (0: anechoic), ``max_distance_m`` the reach
     of the full render (images farther are never rendered).
     """
     fs, c = hrirset.sample_rate, float(speed_of_sound)
-    listeners, yaws, sources, lead, width = block_layout(listeners_m, yaws_deg, sources_m,
-                                                         hrirset, split)  # fmt: skip
+    listeners, yaws, sources, lead, width = block_layout(
+        listeners_m, yaws_deg, sources_m, hrirset, split
+    )
     buffer = np.zeros((sources.shape[0], 2, width))
     if beta > 0:
         reach = min(float(max_distance_m), (split + hrirset.delay_samples + 1.0) * c / fs)
-        buffer = _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, reach,
-                                    lead, width)  # fmt: skip
+        buffer = _early_reflections(
+            dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width
+        )
         if highpass_hz:
             buffer = _highpass(buffer, highpass_hz, fs)
     _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c)
@@ -165,8 +179,9 @@ def _fd_filters(fracs: np.ndarray) -> np.ndarray:
 def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c) -> None:
     """Add every block's direct sound to ``buffer`` (K, 2, W), as ``_direct_path`` does for one:
     nearest shell and direction, fractional delay, ``1 / r``; the filters applied by one FFT."""
-    head = np.stack([room_to_head(s, p, float(y)) for s, p, y in
-                     zip(sources, listeners, yaws, strict=True)])  # fmt: skip
+    head = np.stack(
+        [room_to_head(s, p, float(y)) for s, p, y in zip(sources, listeners, yaws, strict=True)]
+    )
     r = np.linalg.norm(head, axis=1)
     shift = r / c * fs - hrirset.delay_samples
     whole = np.floor(shift).astype(np.int64)
@@ -177,8 +192,12 @@ def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c) -> Non
         irs[k] = shell.ir[int(shell.nearest_index_xyz(head[k][None, :])[0])]
     n = hrirset.n_taps + fd.shape[1] - 1
     n_fft = next_fast_len(n, real=True)
-    resp = irfft(rfft(irs, n_fft, axis=-1) * rfft(fd, n_fft, axis=-1)[:, None, :], n_fft,
-                 axis=-1)[:, :, :n] / r[:, None, None]  # fmt: skip
+    resp = (
+        irfft(rfft(irs, n_fft, axis=-1) * rfft(fd, n_fft, axis=-1)[:, None, :], n_fft, axis=-1)[
+            :, :, :n
+        ]
+        / r[:, None, None]
+    )
     width = buffer.shape[-1]
     for k in range(len(r)):
         start = int(whole[k]) - (FD_HALF_TAPS - 1) + lead
@@ -208,8 +227,9 @@ def _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, rea
     gains = powers[orders[ii]] / d
     bank = shell_bank(hrirset.far_field_shell)
     stride = width + bank.first_tap + bank.n_taps
-    out = sum_responses(pos[kk, ii] + kk * stride, dirs, gains, bank,
-                        length=sources.shape[0] * stride)  # fmt: skip
+    out = sum_responses(
+        pos[kk, ii] + kk * stride, dirs, gains, bank, length=sources.shape[0] * stride
+    )
     return out.reshape(2, sources.shape[0], stride)[:, :, :width].transpose(1, 0, 2).copy()
 
 

@@ -25,14 +25,28 @@ from .brir import _highpass
 from .path import _direct_paths, batch_images, block_layout
 
 
-def band_shoebox_early(dims, absorption, air_db_per_m, *, bands_hz, listeners_m, yaws_deg,
-                       sources_m, hrirset, speed_of_sound: float, decay_time_s: float, split: int,
-                       air_spectrum=None, reflections: bool = True,
-                       highpass_hz: float | None) -> np.ndarray:  # fmt: skip
+def band_shoebox_early(
+    dims,
+    absorption,
+    air_db_per_m,
+    *,
+    bands_hz,
+    listeners_m,
+    yaws_deg,
+    sources_m,
+    hrirset,
+    speed_of_sound: float,
+    decay_time_s: float,
+    split: int,
+    air_spectrum=None,
+    reflections: bool = True,
+    highpass_hz: float | None,
+) -> np.ndarray:
     """Early BRIRs (K, 2, split) of a shoebox with per-surface band absorption (6, B)."""
     fs, c = hrirset.sample_rate, float(speed_of_sound)
-    listeners, yaws, sources, lead, width = block_layout(listeners_m, yaws_deg, sources_m,
-                                                         hrirset, split)  # fmt: skip
+    listeners, yaws, sources, lead, width = block_layout(
+        listeners_m, yaws_deg, sources_m, hrirset, split
+    )
     k_blocks = sources.shape[0]
     n_fft = next_fast_len(width + FFT_PAD, real=True)
     freqs = rfftfreq(n_fft, 1.0 / fs)
@@ -41,26 +55,59 @@ def band_shoebox_early(dims, absorption, air_db_per_m, *, bands_hz, listeners_m,
     if air_spectrum is not None:
         r = np.linalg.norm(sources - listeners, axis=1)
         gain = 10.0 ** (-np.asarray(air_spectrum(freqs))[None, :] * r[:, None] / 20.0)
-        buffer = irfft(rfft(buffer, n_fft, axis=-1) * gain[:, None, :], n_fft,
-                       axis=-1)[:, :, :width]  # fmt: skip
+        buffer = irfft(rfft(buffer, n_fft, axis=-1) * gain[:, None, :], n_fft, axis=-1)[
+            :, :, :width
+        ]
     if reflections and decay_time_s > 0:
         reach = min(float(decay_time_s) * c, (split + hrirset.delay_samples + 1.0) * c / fs)
-        buffer += _band_reflections(dims, absorption, air_db_per_m, bands_hz, listeners, yaws,
-                                    sources, hrirset, fs, c, reach, lead, width, n_fft, freqs)  # fmt: skip
+        buffer += _band_reflections(
+            dims,
+            absorption,
+            air_db_per_m,
+            bands_hz,
+            listeners,
+            yaws,
+            sources,
+            hrirset,
+            fs,
+            c,
+            reach,
+            lead,
+            width,
+            n_fft,
+            freqs,
+        )
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
     return np.ascontiguousarray(buffer[:, :, lead:])
 
 
-def _band_reflections(dims, absorption, air_db_per_m, bands_hz, listeners, yaws, sources,
-                      hrirset, fs, c, reach, lead, width, n_fft, freqs) -> np.ndarray:  # fmt: skip
+def _band_reflections(
+    dims,
+    absorption,
+    air_db_per_m,
+    bands_hz,
+    listeners,
+    yaws,
+    sources,
+    hrirset,
+    fs,
+    c,
+    reach,
+    lead,
+    width,
+    n_fft,
+    freqs,
+) -> np.ndarray:
     """Reflections of every block, (K, 2, width): per-band image sums joined by the filterbank."""
     k_blocks = sources.shape[0]
     out = np.zeros((k_blocks, 2, width))
     offsets, orders, walls = batch_images(dims, sources, listeners, reach, walls=True)
     dist = np.sqrt(np.sum(offsets.astype(np.float32) ** 2, axis=-1))
-    pos = np.rint(np.minimum(dist, np.float32(reach)) * np.float32(fs / c)
-                  + np.float32(lead - hrirset.delay_samples)).astype(np.int64)  # fmt: skip
+    pos = np.rint(
+        np.minimum(dist, np.float32(reach)) * np.float32(fs / c)
+        + np.float32(lead - hrirset.delay_samples)
+    ).astype(np.int64)
     kk, ii = np.nonzero((orders[None, :] > 0) & (dist <= np.float32(reach)) & (pos < width))
     if kk.size == 0:
         return out

@@ -17,8 +17,17 @@ from .registry import (
     kind_names,
     kind_of,
     load_preset,
-    preset_names,  # fmt: skip
+    preset_names,
 )
 
-__all__ = ["RoomKind", "BoxRoomKind", "ENTRY_POINT_GROUP", "draw_room", "get_kind", "kind_names",
-           "kind_of", "load_preset", "preset_names"]  # fmt: skip
+__all__ = [
+    "RoomKind",
+    "BoxRoomKind",
+    "ENTRY_POINT_GROUP",
+    "draw_room",
+    "get_kind",
+    "kind_names",
+    "kind_of",
+    "load_preset",
+    "preset_names",
+]

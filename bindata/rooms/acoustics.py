@@ -102,8 +102,9 @@ def _ism(dims: tuple, absorption: tuple, air_m: tuple, decay_db: float) -> tuple
     return tuple(t30), tuple(_x_at(x, level, decay_db))
 
 
-def ism_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float,
-               decay_db: float = 60.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def ism_rt60_s(
+    dimensions_m, absorption, air_m, *, speed_of_sound: float, decay_db: float = 60.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-band T30 of the image-source model decay, and the time it reaches ``-decay_db``.
 
     Parameters
@@ -122,9 +123,12 @@ def ism_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float,
     -------
     rt60_s, decay_time_s : ndarray (B,)
     """
-    key = (tuple(float(v) for v in dimensions_m),
-           tuple(map(tuple, np.asarray(absorption, dtype=float).tolist())),
-           tuple(float(v) for v in np.asarray(air_m, dtype=float)), float(decay_db))  # fmt: skip
+    key = (
+        tuple(float(v) for v in dimensions_m),
+        tuple(map(tuple, np.asarray(absorption, dtype=float).tolist())),
+        tuple(float(v) for v in np.asarray(air_m, dtype=float)),
+        float(decay_db),
+    )
     t30, x_end = _ism(*key)
     return np.array(t30) / speed_of_sound, np.array(x_end) / speed_of_sound
 
@@ -140,8 +144,9 @@ def eyring_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float) -> 
     return 24.0 * math.log(10.0) * volume / (speed_of_sound * denom)
 
 
-def predicted_rt60_s(dimensions_m, absorption, air_m, *, speed_of_sound: float,
-                     model: str) -> np.ndarray:  # fmt: skip
+def predicted_rt60_s(
+    dimensions_m, absorption, air_m, *, speed_of_sound: float, model: str
+) -> np.ndarray:
     """Per-band RT60 of a late-reverb ``model``: ``image-source`` (the specular decay model,
     :func:`ism_rt60_s`) or ``diffuse`` (Eyring with air, :func:`eyring_rt60_s`)."""
     if model == "diffuse":
@@ -155,9 +160,16 @@ def scale_absorption(absorption, factor: float) -> np.ndarray:
     return -np.expm1(factor * np.log1p(-alpha))
 
 
-def absorption_scale_for_rt60(dimensions_m, absorption, air_m, target_s: float, *,
-                              speed_of_sound: float, mid: np.ndarray,
-                              model: str = "image-source") -> float:  # fmt: skip
+def absorption_scale_for_rt60(
+    dimensions_m,
+    absorption,
+    air_m,
+    target_s: float,
+    *,
+    speed_of_sound: float,
+    mid: np.ndarray,
+    model: str = "image-source",
+) -> float:
     """The factor of :func:`scale_absorption` whose mid-band model RT60 (mean over the bands
     selected by ``mid``) equals ``target_s``; ``model`` names the prediction (``image-source``:
     :func:`ism_rt60_s`, ``diffuse``: :func:`eyring_rt60_s`).
@@ -170,8 +182,13 @@ def absorption_scale_for_rt60(dimensions_m, absorption, air_m, target_s: float, 
     air_m = np.asarray(air_m, dtype=float)[mid]
 
     def log_rt60(log_k: float) -> float:
-        rt60 = predicted_rt60_s(dimensions_m, scale_absorption(absorption, math.exp(log_k)),
-                                air_m, speed_of_sound=speed_of_sound, model=model)  # fmt: skip
+        rt60 = predicted_rt60_s(
+            dimensions_m,
+            scale_absorption(absorption, math.exp(log_k)),
+            air_m,
+            speed_of_sound=speed_of_sound,
+            model=model,
+        )
         return math.log(float(np.mean(rt60)))
 
     # Secant on (ln k, ln T): exact in one step where T is proportional to 1/k.
@@ -192,6 +209,15 @@ def absorption_scale_for_rt60(dimensions_m, absorption, air_m, target_s: float, 
     )
 
 
-__all__ = ["SURFACES", "OCTAVE_BANDS_HZ", "MID_BANDS_HZ", "surface_areas_m2", "ism_rt60_s",
-           "eyring_rt60_s", "predicted_rt60_s", "scale_absorption", "absorption_scale_for_rt60",
-           "direction_rates_per_m"]  # fmt: skip
+__all__ = [
+    "SURFACES",
+    "OCTAVE_BANDS_HZ",
+    "MID_BANDS_HZ",
+    "surface_areas_m2",
+    "ism_rt60_s",
+    "eyring_rt60_s",
+    "predicted_rt60_s",
+    "scale_absorption",
+    "absorption_scale_for_rt60",
+    "direction_rates_per_m",
+]

@@ -49,8 +49,13 @@ def _check(temperature_c, humidity_pct, pressure_kpa) -> None:
         raise ConfigError(f"air pressure_kpa must be > 0, got {pressure_kpa}")
 
 
-def attenuation_db_per_m(frequency_hz, *, temperature_c: float = 20.0, humidity_pct: float = 50.0,
-                         pressure_kpa: float = REFERENCE_PRESSURE_KPA) -> np.ndarray:  # fmt: skip
+def attenuation_db_per_m(
+    frequency_hz,
+    *,
+    temperature_c: float = 20.0,
+    humidity_pct: float = 50.0,
+    pressure_kpa: float = REFERENCE_PRESSURE_KPA,
+) -> np.ndarray:
     """Pure-tone atmospheric attenuation coefficient ``alpha`` (dB/m), ISO 9613-1 eq. (5).
 
     Parameters

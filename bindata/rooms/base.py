@@ -45,13 +45,30 @@ class RoomKind:
         """A room description (JSON-able dict) drawn from ``preset`` with ``rng``."""
         raise NotImplementedError
 
-    def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
-               anechoic: bool):  # fmt: skip
+    def render(
+        self,
+        description: dict,
+        *,
+        listener: dict,
+        source_m,
+        hrirset,
+        render_cfg: dict,
+        anechoic: bool,
+    ):
         """The :class:`~bindata.render.BRIR` of a source at ``source_m`` (room frame)."""
         raise NotImplementedError
 
-    def render_path(self, description: dict, *, listeners: list, sources_m, hrirset,
-                    render_cfg: dict, anechoic: bool, early_s: float):  # fmt: skip
+    def render_path(
+        self,
+        description: dict,
+        *,
+        listeners: list,
+        sources_m,
+        hrirset,
+        render_cfg: dict,
+        anechoic: bool,
+        early_s: float,
+    ):
         """Early BRIRs of many poses and one full BRIR: a :class:`~bindata.render.path.PathBRIR`.
 
         ``listeners`` (K listener dicts) and ``sources_m`` (K, 3) are the poses of the K blocks
@@ -63,9 +80,17 @@ class RoomKind:
         from ..render.path import path_brir_from
 
         sources = np.asarray(sources_m, float).reshape(-1, 3)
-        brirs = [self.render(description, listener=lis, source_m=src, hrirset=hrirset,
-                             render_cfg=render_cfg, anechoic=anechoic)
-                 for lis, src in zip(listeners, sources, strict=True)]  # fmt: skip
+        brirs = [
+            self.render(
+                description,
+                listener=lis,
+                source_m=src,
+                hrirset=hrirset,
+                render_cfg=render_cfg,
+                anechoic=anechoic,
+            )
+            for lis, src in zip(listeners, sources, strict=True)
+        ]
         return path_brir_from(brirs, brirs[len(brirs) // 2], early_s=early_s)
 
     def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
@@ -87,8 +112,12 @@ class RoomKind:
     def summary(self, description: dict) -> dict:
         """``{"dimensions_m": list or None, "volume_m3": float or None, "rt60_s": float or
         None, "label": str}`` for reports and plots."""
-        return {"dimensions_m": None, "volume_m3": None, "rt60_s": description.get("rt60_s"),
-                "label": self.name}  # fmt: skip
+        return {
+            "dimensions_m": None,
+            "volume_m3": None,
+            "rt60_s": description.get("rt60_s"),
+            "label": self.name,
+        }
 
 
 def _uniform(rng: np.random.Generator, lo_hi) -> float:
@@ -157,8 +186,12 @@ class BoxRoomKind(RoomKind):
 
     def summary(self, description: dict) -> dict:
         dims = [float(d) for d in description["dimensions_m"]]
-        return {"dimensions_m": dims, "volume_m3": float(np.prod(dims)),
-                "rt60_s": description.get("rt60_s"), "label": description.get("preset", self.name)}  # fmt: skip
+        return {
+            "dimensions_m": dims,
+            "volume_m3": float(np.prod(dims)),
+            "rt60_s": description.get("rt60_s"),
+            "label": description.get("preset", self.name),
+        }
 
 
 __all__ = ["RoomKind", "BoxRoomKind", "clearance_box", "FAR_BAND_MARGIN_M"]

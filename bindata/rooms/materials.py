@@ -21,8 +21,10 @@ def _check_material(name: str, entry: dict, where: str) -> None:
         if values is None and key == "scattering":
             continue
         if not isinstance(values, list) or len(values) != len(OCTAVE_BANDS_HZ):
-            raise ConfigError(f"{where}: material {name!r} {key} must be {len(OCTAVE_BANDS_HZ)} "
-                              f"values (bands {list(OCTAVE_BANDS_HZ)} Hz), got {values!r}")  # fmt: skip
+            raise ConfigError(
+                f"{where}: material {name!r} {key} must be {len(OCTAVE_BANDS_HZ)} "
+                f"values (bands {list(OCTAVE_BANDS_HZ)} Hz), got {values!r}"
+            )
         bad = [v for v in values if not isinstance(v, int | float) or not 0.0 <= v <= 1.0]
         if bad:
             raise ConfigError(f"{where}: material {name!r} {key} must lie in [0, 1], got {bad}")
@@ -37,8 +39,10 @@ def builtin_materials() -> dict:
     for name, entry in data["materials"].items():
         _check_material(name, entry, "metadata/materials.json")
         if entry["source"] not in data["sources"]:
-            raise ConfigError(f"metadata/materials.json: material {name!r} cites unknown source "
-                              f"{entry['source']!r}")  # fmt: skip
+            raise ConfigError(
+                f"metadata/materials.json: material {name!r} cites unknown source "
+                f"{entry['source']!r}"
+            )
     return dict(data["materials"])
 
 

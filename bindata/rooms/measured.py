@@ -68,35 +68,48 @@ class MeasuredKind(RoomKind):
 
     def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
         if cfg["room"]["anechoic"]:
-            raise ConfigError(f"room preset {preset['name']!r}: a measured room cannot be "
-                              "rendered anechoic (its responses hold the room)", key="anechoic")  # fmt: skip
+            raise ConfigError(
+                f"room preset {preset['name']!r}: a measured room cannot be "
+                "rendered anechoic (its responses hold the room)",
+                key="anechoic",
+            )
         rooms = [measured_geometry(p) for p in preset["files"]]
         for room in rooms:
             _check_bands(room, cfg)
         room = rooms[int(rng.integers(len(rooms)))]
         m = int(rng.integers(room.n_measurements))
         return {
-            "preset": preset["name"], "file": str(room.path), "file_sha256": room.sha256,
-            "measurement": m, "n_measurements": room.n_measurements,
-            "n_emitters": int(room.emitters_m.shape[1]), "sample_rate_hz": room.sample_rate,
+            "preset": preset["name"],
+            "file": str(room.path),
+            "file_sha256": room.sha256,
+            "measurement": m,
+            "n_measurements": room.n_measurements,
+            "n_emitters": int(room.emitters_m.shape[1]),
+            "sample_rate_hz": room.sample_rate,
             "rt60_s": None,
-        }  # fmt: skip
+        }
 
     def _room(self, description: dict, *, error=SceneError, responses: bool = False):
         load = load_measured_room if responses else measured_geometry
         room = load(description["file"])
         if room.sha256 != description["file_sha256"]:
-            raise error(f"measured room {room.path}: its sha256 is {room.sha256}, the scene was "
-                        f"made from {description['file_sha256']}: the file changed")  # fmt: skip
+            raise error(
+                f"measured room {room.path}: its sha256 is {room.sha256}, the scene was "
+                f"made from {description['file_sha256']}: the file changed"
+            )
         if not 0 <= description["measurement"] < room.n_measurements:
-            raise error(f"measured room {room.path}: measurement {description['measurement']} "
-                        f"does not exist (the file holds {room.n_measurements})")  # fmt: skip
+            raise error(
+                f"measured room {room.path}: measurement {description['measurement']} "
+                f"does not exist (the file holds {room.n_measurements})"
+            )
         return room
 
     def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
         room, m = self._room(description), description["measurement"]
-        return {"position_m": [float(v) for v in room.listener_m[m]],
-                "yaw_deg": float(room.yaw_deg[m])}  # fmt: skip
+        return {
+            "position_m": [float(v) for v in room.listener_m[m]],
+            "yaw_deg": float(room.yaw_deg[m]),
+        }
 
     def sample_source(self, description, cfg, listener, band_m, rng: np.random.Generator):
         room, m = self._room(description), description["measurement"]
@@ -125,8 +138,16 @@ class MeasuredKind(RoomKind):
             return True
         return self.emitter_of(description, p) is not None
 
-    def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
-               anechoic: bool):  # fmt: skip
+    def render(
+        self,
+        description: dict,
+        *,
+        listener: dict,
+        source_m,
+        hrirset,
+        render_cfg: dict,
+        anechoic: bool,
+    ):
         from ..render import BRIR
 
         if anechoic:
@@ -134,14 +155,22 @@ class MeasuredKind(RoomKind):
         room, m = self._room(description, responses=True), description["measurement"]
         e = self.emitter_of(description, source_m)
         if e is None:
-            raise SceneError(f"measured room {room.path}: source position {list(source_m)} is "
-                             f"not one of measurement {m}'s emitters")  # fmt: skip
+            raise SceneError(
+                f"measured room {room.path}: source position {list(source_m)} is "
+                f"not one of measurement {m}'s emitters"
+            )
         fs = int(hrirset.sample_rate)
         ir = resampled(room.ir[m, :, e, :], room.sample_rate, fs)
         r = float(room.distances_m(m)[e])
         c = float(render_cfg["speed_of_sound"])
-        return BRIR(ir=np.ascontiguousarray(ir), sample_rate=fs, direct_delay_s=r / c,
-                    direct_distance_m=r, n_images=1, onset_samples=r / c * fs)  # fmt: skip
+        return BRIR(
+            ir=np.ascontiguousarray(ir),
+            sample_rate=fs,
+            direct_delay_s=r / c,
+            direct_distance_m=r,
+            n_images=1,
+            onset_samples=r / c * fs,
+        )
 
     def check(self, description: dict, cfg: dict) -> list[str]:
         from .registry import load_preset
@@ -160,16 +189,21 @@ class MeasuredKind(RoomKind):
         if preset is not None and str(room.path) not in [str(p) for p in preset.get("files", [])]:
             problems.append(f"measured room {room.path} is not a file of the config's preset")
         if int(description.get("n_emitters", -1)) != room.emitters_m.shape[1]:
-            problems.append(f"measured room {room.path}: n_emitters must be "
-                            f"{room.emitters_m.shape[1]}, got {description.get('n_emitters')}")  # fmt: skip
+            problems.append(
+                f"measured room {room.path}: n_emitters must be "
+                f"{room.emitters_m.shape[1]}, got {description.get('n_emitters')}"
+            )
         return problems
 
     def summary(self, description: dict) -> dict:
         from pathlib import Path
 
-        return {"dimensions_m": None, "volume_m3": None, "rt60_s": None,
-                "label": f"{description.get('preset', self.name)}: "
-                         f"{Path(description['file']).name}"}  # fmt: skip
+        return {
+            "dimensions_m": None,
+            "volume_m3": None,
+            "rt60_s": None,
+            "label": f"{description.get('preset', self.name)}: {Path(description['file']).name}",
+        }
 
 
 __all__ = ["MeasuredKind", "POSITION_TOL_M"]

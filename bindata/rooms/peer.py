@@ -25,8 +25,14 @@ from .acoustics import SURFACES
 from .air import energy_attenuation_per_m
 
 #: bindata surface -> pyroomacoustics wall name.
-PYROOMACOUSTICS_WALLS = {"floor": "floor", "ceiling": "ceiling", "wall_x0": "west",
-                         "wall_x1": "east", "wall_y0": "south", "wall_y1": "north"}  # fmt: skip
+PYROOMACOUSTICS_WALLS = {
+    "floor": "floor",
+    "ceiling": "ceiling",
+    "wall_x0": "west",
+    "wall_x1": "east",
+    "wall_y0": "south",
+    "wall_y1": "north",
+}
 
 
 def pyroomacoustics_room(description: dict, *, sample_rate: int, speed_of_sound: float = 343.0):
@@ -57,18 +63,26 @@ def pyroomacoustics_room(description: dict, *, sample_rate: int, speed_of_sound:
     air = description.get("air")
     dims = [float(v) for v in description["dimensions_m"]]
     order = int(math.ceil(speed_of_sound * float(description["decay_time_s"]) / min(dims))) + 1
-    room = pra.ShoeBox(dims, fs=int(sample_rate), materials=materials, max_order=order,
-                       ray_tracing=False, use_rand_ism=False, air_absorption=False,
-                       temperature=float(air["temperature_c"]) if air else None,
-                       humidity=float(air["humidity_pct"]) if air else None)  # fmt: skip
+    room = pra.ShoeBox(
+        dims,
+        fs=int(sample_rate),
+        materials=materials,
+        max_order=order,
+        ray_tracing=False,
+        use_rand_ism=False,
+        air_absorption=False,
+        temperature=float(air["temperature_c"]) if air else None,
+        humidity=float(air["humidity_pct"]) if air else None,
+    )
     if air:
         per_m = energy_attenuation_per_m(np.asarray(air["attenuation_db_per_m"], dtype=float))
         room.set_air_absorption(coefficients=per_m.tolist(), center_freqs=bands)
     return room
 
 
-def flat_room_as_materials(description: dict, *, speed_of_sound: float = 343.0,
-                           decay_db: float = 60.0) -> dict:  # fmt: skip
+def flat_room_as_materials(
+    description: dict, *, speed_of_sound: float = 343.0, decay_db: float = 60.0
+) -> dict:
     """A frequency-flat room (one calibrated reflection coefficient ``beta``, Table 1) as the
     materials description :func:`pyroomacoustics_room` takes: every surface absorbs the energy
     ``1 - beta**2`` in every octave band, no air, rendered as long as bindata renders it."""
@@ -79,9 +93,13 @@ def flat_room_as_materials(description: dict, *, speed_of_sound: float = 343.0,
     beta = room.reflection_coefficient(speed_of_sound=speed_of_sound)
     absorption = [1.0 - beta**2] * len(OCTAVE_BANDS_HZ)
     length_s = room.decay_time_s(decay_db=decay_db, speed_of_sound=speed_of_sound)
-    return {"dimensions_m": list(room.dimensions_m), "bands_hz": list(OCTAVE_BANDS_HZ),
-            "surfaces": {s: {"absorption": absorption} for s in SURFACES}, "air": None,
-            "decay_time_s": length_s}  # fmt: skip
+    return {
+        "dimensions_m": list(room.dimensions_m),
+        "bands_hz": list(OCTAVE_BANDS_HZ),
+        "surfaces": {s: {"absorption": absorption} for s in SURFACES},
+        "air": None,
+        "decay_time_s": length_s,
+    }
 
 
 def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
@@ -95,15 +113,22 @@ def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
     az, el = direction_grid(15.0)
     ir = np.zeros((az.size, 2, 4 * delay_samples))
     ir[:, :, delay_samples] = 1.0
-    return HRIRSet(az, el, np.full(az.size, 1.5), ir, int(sample_rate),
-                   delay_samples=float(delay_samples), name="omnidirectional")  # fmt: skip
+    return HRIRSet(
+        az,
+        el,
+        np.full(az.size, 1.5),
+        ir,
+        int(sample_rate),
+        delay_samples=float(delay_samples),
+        name="omnidirectional",
+    )
 
 
-def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate: int,
-                        speed_of_sound: float = 343.0) -> tuple[np.ndarray, int]:  # fmt: skip
+def pyroomacoustics_rir(
+    description: dict, *, listener_m, source_m, sample_rate: int, speed_of_sound: float = 343.0
+) -> tuple[np.ndarray, int]:
     """Omnidirectional RIR (n,) from pyroomacoustics, and the sample of its direct arrival."""
-    room = pyroomacoustics_room(description, sample_rate=sample_rate,
-                                speed_of_sound=speed_of_sound)  # fmt: skip
+    room = pyroomacoustics_room(description, sample_rate=sample_rate, speed_of_sound=speed_of_sound)
     room.add_source(np.asarray(source_m, dtype=float))
     room.add_microphone(np.asarray(listener_m, dtype=float))
     room.compute_rir()
@@ -114,5 +139,10 @@ def pyroomacoustics_rir(description: dict, *, listener_m, source_m, sample_rate:
     return rir, int(np.argmax(np.abs(window)))
 
 
-__all__ = ["PYROOMACOUSTICS_WALLS", "flat_room_as_materials", "omnidirectional_set",
-           "pyroomacoustics_room", "pyroomacoustics_rir"]  # fmt: skip
+__all__ = [
+    "PYROOMACOUSTICS_WALLS",
+    "flat_room_as_materials",
+    "omnidirectional_set",
+    "pyroomacoustics_room",
+    "pyroomacoustics_rir",
+]

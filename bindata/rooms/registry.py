@@ -90,8 +90,9 @@ def get_kind(name: str):
     try:
         obj = eps[name].load()
     except Exception as exc:  # a broken plug-in: say which one
-        raise ConfigError(f"room kind {name!r}: entry point {eps[name].value!r} fails to load: "
-                          f"{exc}") from exc  # fmt: skip
+        raise ConfigError(
+            f"room kind {name!r}: entry point {eps[name].value!r} fails to load: {exc}"
+        ) from exc
     return _instantiate(obj, name)
 
 
@@ -107,8 +108,12 @@ def preset_names() -> list[str]:
 
 
 def _is_file_spec(spec: str) -> bool:
-    return (spec.endswith((".json", ".sofa")) or "/" in spec or "\\" in spec
-            or (spec not in preset_names() and Path(spec).is_dir()))  # fmt: skip
+    return (
+        spec.endswith((".json", ".sofa"))
+        or "/" in spec
+        or "\\" in spec
+        or (spec not in preset_names() and Path(spec).is_dir())
+    )
 
 
 def _preset_name(path: Path) -> str:
@@ -128,8 +133,12 @@ def _measured_preset(spec: str) -> dict:
         raise ConfigError(f"measured room file {spec!r}: no such file")
     else:
         files, what = [str(path)], str(path)
-    return {"name": _preset_name(path), "kind": "measured", "files": files,
-            "description": f"Measured binaural rooms ({what})."}  # fmt: skip
+    return {
+        "name": _preset_name(path),
+        "kind": "measured",
+        "files": files,
+        "description": f"Measured binaural rooms ({what}).",
+    }
 
 
 def _resolved_files(preset, base: Path):
@@ -176,8 +185,9 @@ def _load_named_or_file(spec: str) -> dict:
     else:
         names = preset_names()
         if spec not in names:
-            raise ConfigError(f"unknown room preset {spec!r}: known presets are {names} "
-                              "(or give a .json file)")  # fmt: skip
+            raise ConfigError(
+                f"unknown room preset {spec!r}: known presets are {names} (or give a .json file)"
+            )
         where = f"room preset {spec!r}"
         text = resources.files("bindata.metadata").joinpath("rooms", f"{spec}.json").read_text()
     return _checked_preset(text, where)
@@ -220,5 +230,15 @@ def draw_room(cfg: dict, rng) -> dict:
     return {"kind": kind.name, **{k: v for k, v in description.items() if k != "kind"}}
 
 
-__all__ = ["ENTRY_POINT_GROUP", "BUILTIN_KINDS", "DEFAULT_PRESET", "draw_room", "get_kind",
-           "inline_preset", "kind_names", "kind_of", "load_preset", "preset_names"]  # fmt: skip
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BUILTIN_KINDS",
+    "DEFAULT_PRESET",
+    "draw_room",
+    "get_kind",
+    "inline_preset",
+    "kind_names",
+    "kind_of",
+    "load_preset",
+    "preset_names",
+]

@@ -40,7 +40,7 @@ from .acoustics import (
     OCTAVE_BANDS_HZ,
     SURFACES,
     absorption_scale_for_rt60,
-    eyring_rt60_s,  # fmt: skip
+    eyring_rt60_s,
     ism_rt60_s,
     scale_absorption,
 )
@@ -109,8 +109,10 @@ class ShoeboxKind(BoxRoomKind):
         for surface in SURFACES:
             names = _choices(preset, surface)
             if not names:
-                raise ConfigError(f"{where}: surfaces give no material for {surface!r} "
-                                  "(name it, or 'walls' for the four walls)")  # fmt: skip
+                raise ConfigError(
+                    f"{where}: surfaces give no material for {surface!r} "
+                    "(name it, or 'walls' for the four walls)"
+                )
             for name in names:
                 material(name, table, where=where)
 
@@ -119,8 +121,10 @@ class ShoeboxKind(BoxRoomKind):
         clearance = cfg["room"]["wall_clearance_m"]
         for (key, _), lo_hi in zip(_SIZE_KEYS, ranges, strict=True):
             if lo_hi[0] <= 2 * clearance:
-                raise ConfigError(f"room preset {preset['name']!r}: smallest {key} {lo_hi[0]} m "
-                                  f"leaves no space inside the {clearance} m wall clearance")  # fmt: skip
+                raise ConfigError(
+                    f"room preset {preset['name']!r}: smallest {key} {lo_hi[0]} m "
+                    f"leaves no space inside the {clearance} m wall clearance"
+                )
         dims = [_uniform(rng, lo_hi) for lo_hi in ranges]
         rt60_range = _rt60_range(preset, cfg)
         rt60 = _uniform(rng, rt60_range) if rt60_range is not None else None
@@ -132,8 +136,7 @@ class ShoeboxKind(BoxRoomKind):
         """Materials and air, redrawn while the bands' RT60s break ``rt60_ratio_max``."""
         limit = preset.get("rt60_ratio_max")
         for _ in range(MAX_MATERIAL_DRAWS):
-            record, absorption, m, c, decay_db = self._draw_surfaces(preset, cfg, rng, dims,
-                                                                     target)  # fmt: skip
+            record, absorption, m, c, decay_db = self._draw_surfaces(preset, cfg, rng, dims, target)
             if _late_model(preset) == "diffuse":
                 _diffuse_record(record, dims, absorption, m, c, decay_db, rng)
             ratio = _adjacent_rt60_ratio(record["rt60_bands_s"])
@@ -156,9 +159,11 @@ class ShoeboxKind(BoxRoomKind):
         m = np.zeros(len(OCTAVE_BANDS_HZ))
         if "air" in preset:
             a = preset["air"]
-            air = {"temperature_c": _uniform(rng, a["temperature_c"]),
-                   "humidity_pct": _uniform(rng, a["humidity_pct"]),
-                   "pressure_kpa": float(a.get("pressure_kpa", REFERENCE_PRESSURE_KPA))}  # fmt: skip
+            air = {
+                "temperature_c": _uniform(rng, a["temperature_c"]),
+                "humidity_pct": _uniform(rng, a["humidity_pct"]),
+                "pressure_kpa": float(a.get("pressure_kpa", REFERENCE_PRESSURE_KPA)),
+            }
             alpha_air = attenuation_db_per_m(OCTAVE_BANDS_HZ, **air)
             air["attenuation_db_per_m"] = [float(v) for v in alpha_air]
             m = energy_attenuation_per_m(alpha_air)
@@ -167,16 +172,17 @@ class ShoeboxKind(BoxRoomKind):
         scale = 1.0
         if target is not None:
             mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
-            scale = absorption_scale_for_rt60(dims, absorption, m, target, speed_of_sound=c,
-                                              mid=mid, model=_late_model(preset))  # fmt: skip
+            scale = absorption_scale_for_rt60(
+                dims, absorption, m, target, speed_of_sound=c, mid=mid, model=_late_model(preset)
+            )
             absorption = scale_absorption(absorption, scale)
         decay_db = float(cfg["render"]["decay_db"])
-        record = self._material_record(preset, dims, chosen, table, absorption, air, m, scale, c,
-                                       decay_db)  # fmt: skip
+        record = self._material_record(
+            preset, dims, chosen, table, absorption, air, m, scale, c, decay_db
+        )
         return record, absorption, m, c, decay_db
 
-    def _material_record(self, preset, dims, chosen, table, absorption, air, m, scale, c,
-                         decay_db):  # fmt: skip
+    def _material_record(self, preset, dims, chosen, table, absorption, air, m, scale, c, decay_db):
         rt60, t_end = ism_rt60_s(dims, absorption, m, speed_of_sound=c, decay_db=decay_db)
         surfaces = {}
         for i, s in enumerate(SURFACES):
@@ -186,30 +192,58 @@ class ShoeboxKind(BoxRoomKind):
             surfaces[s] = entry
         mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
         return {
-            "preset": preset["name"], "dimensions_m": dims, "bands_hz": list(OCTAVE_BANDS_HZ),
-            "surfaces": surfaces, "air": air, "absorption_scale": float(scale),
-            "rt60_s": float(np.mean(rt60[mid])), "rt60_bands_s": _band_dict(rt60),
+            "preset": preset["name"],
+            "dimensions_m": dims,
+            "bands_hz": list(OCTAVE_BANDS_HZ),
+            "surfaces": surfaces,
+            "air": air,
+            "absorption_scale": float(scale),
+            "rt60_s": float(np.mean(rt60[mid])),
+            "rt60_bands_s": _band_dict(rt60),
             "rt60_eyring_s": _band_dict(eyring_rt60_s(dims, absorption, m, speed_of_sound=c)),
             "decay_time_s": _image_source_length_s(rt60, t_end),
-        }  # fmt: skip
+        }
 
-    def render(self, description: dict, *, listener: dict, source_m, hrirset, render_cfg: dict,
-               anechoic: bool):  # fmt: skip
+    def render(
+        self,
+        description: dict,
+        *,
+        listener: dict,
+        source_m,
+        hrirset,
+        render_cfg: dict,
+        anechoic: bool,
+    ):
         c = float(render_cfg["speed_of_sound"])
         if "surfaces" not in description:
             from ..render import ShoeboxRoom, render_brir
 
             room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
-            return render_brir(room, listener_m=listener["position_m"],
-                               yaw_deg=listener["yaw_deg"], source_m=source_m, hrirset=hrirset,
-                               speed_of_sound=c, decay_db=render_cfg["decay_db"],
-                               reflections=not anechoic)  # fmt: skip
+            return render_brir(
+                room,
+                listener_m=listener["position_m"],
+                yaw_deg=listener["yaw_deg"],
+                source_m=source_m,
+                hrirset=hrirset,
+                speed_of_sound=c,
+                decay_db=render_cfg["decay_db"],
+                reflections=not anechoic,
+            )
         return self._render_materials(
             description, listener, source_m, hrirset, render_cfg, anechoic
         )
 
-    def render_path(self, description: dict, *, listeners: list, sources_m, hrirset,
-                    render_cfg: dict, anechoic: bool, early_s: float):  # fmt: skip
+    def render_path(
+        self,
+        description: dict,
+        *,
+        listeners: list,
+        sources_m,
+        hrirset,
+        render_cfg: dict,
+        anechoic: bool,
+        early_s: float,
+    ):
         """Batched early BRIRs (:mod:`bindata.render.path`); the tail is the middle block's.
 
         Flat rooms: every block's early part in one pass (:func:`~bindata.render.path.
@@ -223,8 +257,14 @@ class ShoeboxKind(BoxRoomKind):
         yaws = np.array([lis["yaw_deg"] for lis in listeners], float)
         c, fs = float(render_cfg["speed_of_sound"]), hrirset.sample_rate
         mid = len(listeners) // 2
-        tail = self.render(description, listener=listeners[mid], source_m=sources[mid],
-                           hrirset=hrirset, render_cfg=render_cfg, anechoic=anechoic)  # fmt: skip
+        tail = self.render(
+            description,
+            listener=listeners[mid],
+            source_m=sources[mid],
+            hrirset=hrirset,
+            render_cfg=render_cfg,
+            anechoic=anechoic,
+        )
         onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
         if description.get("late_reverb"):  # the blocks hold image sources only: stop at the fade
             from ..render.diffuse_tail import FADE_S, TRANSITION_S
@@ -234,35 +274,62 @@ class ShoeboxKind(BoxRoomKind):
         if "surfaces" not in description:
             from ..render.room import decay_time_s
 
-            t_end = 0.0 if anechoic else decay_time_s(
-                description["dimensions_m"], description["rt60_s"],
-                decay_db=render_cfg["decay_db"], speed_of_sound=c)  # fmt: skip
+            t_end = (
+                0.0
+                if anechoic
+                else decay_time_s(
+                    description["dimensions_m"],
+                    description["rt60_s"],
+                    decay_db=render_cfg["decay_db"],
+                    speed_of_sound=c,
+                )
+            )
             early = flat_shoebox_early(
-                description["dimensions_m"], listeners_m=positions, yaws_deg=yaws,
-                sources_m=sources, hrirset=hrirset, speed_of_sound=c,
+                description["dimensions_m"],
+                listeners_m=positions,
+                yaws_deg=yaws,
+                sources_m=sources,
+                hrirset=hrirset,
+                speed_of_sound=c,
                 beta=tail.reflection_coefficient if t_end > 0 else 0.0,
-                max_distance_m=t_end * c, split=split, highpass_hz=HIGHPASS_HZ,
-            )  # fmt: skip
+                max_distance_m=t_end * c,
+                split=split,
+                highpass_hz=HIGHPASS_HZ,
+            )
             n_images = int(tail.n_images)
         else:
-            early = self._early_materials(description, positions, yaws, sources, hrirset, c,
-                                          split, anechoic)  # fmt: skip
+            early = self._early_materials(
+                description, positions, yaws, sources, hrirset, c, split, anechoic
+            )
             n_images = int(tail.n_images)
-        return PathBRIR(early=early, tail=np.asarray(tail.ir), split=split, onset_samples=onsets,
-                        n_images=n_images)  # fmt: skip
+        return PathBRIR(
+            early=early,
+            tail=np.asarray(tail.ir),
+            split=split,
+            onset_samples=onsets,
+            n_images=n_images,
+        )
 
-    def _early_materials(self, description, positions, yaws, sources, hrirset, c, split,
-                         anechoic):  # fmt: skip
+    def _early_materials(self, description, positions, yaws, sources, hrirset, c, split, anechoic):
         from ..render.path_bands import band_shoebox_early
 
         absorption, air_db, spectrum = _materials(description)
         return band_shoebox_early(
-            description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
-            listeners_m=positions, yaws_deg=yaws, sources_m=sources, hrirset=hrirset,
-            speed_of_sound=c, decay_time_s=_image_time_s(description, positions, sources, c),
+            description["dimensions_m"],
+            absorption,
+            air_db,
+            bands_hz=description["bands_hz"],
+            listeners_m=positions,
+            yaws_deg=yaws,
+            sources_m=sources,
+            hrirset=hrirset,
+            speed_of_sound=c,
+            decay_time_s=_image_time_s(description, positions, sources, c),
             split=split,
-            air_spectrum=spectrum, reflections=not anechoic, highpass_hz=HIGHPASS_HZ,
-        )  # fmt: skip
+            air_spectrum=spectrum,
+            reflections=not anechoic,
+            highpass_hz=HIGHPASS_HZ,
+        )
 
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
         from ..render.bands import render_band_brir
@@ -270,12 +337,20 @@ class ShoeboxKind(BoxRoomKind):
         c = float(render_cfg["speed_of_sound"])
         absorption, air_db, spectrum = _materials(description)
         return render_band_brir(
-            description["dimensions_m"], absorption, air_db, bands_hz=description["bands_hz"],
-            listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"], source_m=source_m,
-            hrirset=hrirset, speed_of_sound=c, decay_time_s=float(description["decay_time_s"]),
-            air_spectrum=spectrum, reflections=not anechoic,
+            description["dimensions_m"],
+            absorption,
+            air_db,
+            bands_hz=description["bands_hz"],
+            listener_m=listener["position_m"],
+            yaw_deg=listener["yaw_deg"],
+            source_m=source_m,
+            hrirset=hrirset,
+            speed_of_sound=c,
+            decay_time_s=float(description["decay_time_s"]),
+            air_spectrum=spectrum,
+            reflections=not anechoic,
             late=_late(description, listener, source_m),
-        )  # fmt: skip
+        )
 
     def check(self, description: dict, cfg: dict) -> list[str]:
         from .registry import DEFAULT_PRESET, load_preset
@@ -295,8 +370,9 @@ class ShoeboxKind(BoxRoomKind):
                 problems.append(f"room surface {s} absorption must lie in [0, 1], got {bad}")
         if preset is None:
             return problems
-        for value, (_, cfg_key), (lo, hi) in zip(description["dimensions_m"], _SIZE_KEYS,
-                                                   _size_ranges(preset, cfg), strict=True):  # fmt: skip
+        for value, (_, cfg_key), (lo, hi) in zip(
+            description["dimensions_m"], _SIZE_KEYS, _size_ranges(preset, cfg), strict=True
+        ):
             if not lo - _TOL <= value <= hi + _TOL:
                 where = "preset" if "size_m" in preset else "config"
                 problems.append(f"room {cfg_key} must be in [{lo}, {hi}] ({where}), got {value}")
@@ -314,8 +390,9 @@ class ShoeboxKind(BoxRoomKind):
         return out
 
 
-def image_source_variant(description: dict, *, speed_of_sound: float,
-                         decay_db: float = 60.0) -> dict:  # fmt: skip
+def image_source_variant(
+    description: dict, *, speed_of_sound: float, decay_db: float = 60.0
+) -> dict:
     """The same room with image sources throughout (its ``late_reverb`` dropped, its
     prediction and length the image-source model's): what pyroomacoustics' image-source
     engine renders (:mod:`bindata.rooms.peer`)."""
@@ -324,8 +401,9 @@ def image_source_variant(description: dict, *, speed_of_sound: float,
     out = {k: v for k, v in description.items() if k != "late_reverb"}
     absorption, air_db, _ = _materials(description)
     m = energy_attenuation_per_m(air_db)
-    rt60, t_end = ism_rt60_s(description["dimensions_m"], absorption, m,
-                             speed_of_sound=speed_of_sound, decay_db=decay_db)  # fmt: skip
+    rt60, t_end = ism_rt60_s(
+        description["dimensions_m"], absorption, m, speed_of_sound=speed_of_sound, decay_db=decay_db
+    )
     out["rt60_bands_s"] = _band_dict(rt60)
     out["decay_time_s"] = _image_source_length_s(rt60, t_end)
     return out
@@ -363,8 +441,7 @@ def _diffuse_record(record, dims, absorption, m, c, decay_db, rng) -> None:
     mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
     record["rt60_s"] = float(np.mean(rt60[mid]))
     record["rt60_bands_s"] = _band_dict(rt60)
-    record["decay_time_s"] = float(min(decay_db / 60.0 * np.max(rt60[_LENGTH_BANDS]),
-                                       MAX_LENGTH_S))  # fmt: skip
+    record["decay_time_s"] = float(min(decay_db / 60.0 * np.max(rt60[_LENGTH_BANDS]), MAX_LENGTH_S))
     record["late_reverb"] = {"model": "diffuse", "seed": int(rng.integers(2**63))}
 
 
@@ -376,8 +453,12 @@ def _late(description: dict, listener: dict, source_m) -> dict | None:
     from ..render.diffuse_tail import tail_rng
 
     rt60 = [description["rt60_bands_s"][str(b)] for b in description["bands_hz"]]
-    rng = tail_rng(spec["seed"], source_m=source_m, listener_m=listener["position_m"],
-                   yaw_deg=listener["yaw_deg"])  # fmt: skip
+    rng = tail_rng(
+        spec["seed"],
+        source_m=source_m,
+        listener_m=listener["position_m"],
+        yaw_deg=listener["yaw_deg"],
+    )
     return {"rt60_s": rt60, "rng": rng}
 
 

@@ -131,8 +131,9 @@ def _delays(sofa, path: Path, shape: tuple) -> np.ndarray:
     try:
         d = np.broadcast_to(d, (m, r, e))
     except ValueError:
-        raise HRIRError(f"{path}: Data.Delay of shape {d.shape} does not fit (M, R, E) = "
-                        f"{(m, r, e)}") from None  # fmt: skip
+        raise HRIRError(
+            f"{path}: Data.Delay of shape {d.shape} does not fit (M, R, E) = {(m, r, e)}"
+        ) from None
     if np.any(d < 0) or not np.all(np.isfinite(d)):
         raise HRIRError(f"{path}: Data.Delay must be finite and >= 0 samples")
     return d
@@ -140,11 +141,20 @@ def _delays(sofa, path: Path, shape: tuple) -> np.ndarray:
 
 def _emitters(sofa, path: Path, m: int, e: int) -> np.ndarray:
     """Emitter positions (M, E, 3) in the file frame."""
-    src = _positions(sofa.SourcePosition, _attr(sofa, "SourcePosition_Type", "cartesian"),
-                     _attr(sofa, "SourcePosition_Units", "metre"), "SourcePosition", path)  # fmt: skip
-    emi = _positions(getattr(sofa, "EmitterPosition", np.zeros((1, 3))),
-                     _attr(sofa, "EmitterPosition_Type", "cartesian"),
-                     _attr(sofa, "EmitterPosition_Units", "metre"), "EmitterPosition", path)  # fmt: skip
+    src = _positions(
+        sofa.SourcePosition,
+        _attr(sofa, "SourcePosition_Type", "cartesian"),
+        _attr(sofa, "SourcePosition_Units", "metre"),
+        "SourcePosition",
+        path,
+    )
+    emi = _positions(
+        getattr(sofa, "EmitterPosition", np.zeros((1, 3))),
+        _attr(sofa, "EmitterPosition_Type", "cartesian"),
+        _attr(sofa, "EmitterPosition_Units", "metre"),
+        "EmitterPosition",
+        path,
+    )
     emi = emi.swapaxes(0, 1) if emi.ndim == 3 else emi.reshape(1, -1, 3)  # (M or 1, E, 3)
     frame = SimpleNamespace(
         ListenerPosition=np.zeros(3),
@@ -156,12 +166,15 @@ def _emitters(sofa, path: Path, m: int, e: int) -> np.ndarray:
     _, rot = _listener_frame(frame, path)  # rows: source frame axes in the file frame
     try:
         local = np.broadcast_to(emi, (m, e, 3))
-        out = src.reshape(-1, 1, 3) + np.einsum("mji,mej->mei", np.broadcast_to(rot, (m, 3, 3)),
-                                                local)  # fmt: skip
+        out = src.reshape(-1, 1, 3) + np.einsum(
+            "mji,mej->mei", np.broadcast_to(rot, (m, 3, 3)), local
+        )
         return np.ascontiguousarray(np.broadcast_to(out, (m, e, 3)))
     except ValueError:
-        raise HRIRError(f"{path}: SourcePosition/EmitterPosition do not match {m} measurement(s) "
-                        f"x {e} emitter(s)") from None  # fmt: skip
+        raise HRIRError(
+            f"{path}: SourcePosition/EmitterPosition do not match {m} measurement(s) "
+            f"x {e} emitter(s)"
+        ) from None
 
 
 def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,12 +183,15 @@ def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         pos, rot = np.broadcast_to(pos, (m, 3)), np.broadcast_to(rot, (m, 3, 3))
     except ValueError:
-        raise HRIRError(f"{path}: ListenerPosition/ListenerView do not match {m} "
-                        "measurement(s)") from None  # fmt: skip
+        raise HRIRError(
+            f"{path}: ListenerPosition/ListenerView do not match {m} measurement(s)"
+        ) from None
     view, up = rot[:, 0], rot[:, 2]
     if np.any(np.abs(view[:, 2]) > UPRIGHT_TOL) or np.any(up[:, 2] < 1 - UPRIGHT_TOL):
-        raise HRIRError(f"{path}: the listener must be upright (ListenerUp along +z, ListenerView "
-                        "horizontal): scenes give the head a yaw only")  # fmt: skip
+        raise HRIRError(
+            f"{path}: the listener must be upright (ListenerUp along +z, ListenerView "
+            "horizontal): scenes give the head a yaw only"
+        )
     return np.array(pos, dtype=float), np.degrees(np.arctan2(view[:, 1], view[:, 0]))
 
 
@@ -200,8 +216,10 @@ def read_brir_sofa(path) -> MeasuredRoom:
     convention = _attr(sofa, "GLOBAL_SOFAConventions", "?")
     if convention != CONVENTION:
         hint = " (an HRIR set, not a room)" if "FreeField" in convention else ""
-        raise HRIRError(f"{path}: SOFA convention {convention!r}{hint} is not a measured "
-                        f"binaural room; rooms are read from {CONVENTION!r} files")  # fmt: skip
+        raise HRIRError(
+            f"{path}: SOFA convention {convention!r}{hint} is not a measured "
+            f"binaural room; rooms are read from {CONVENTION!r} files"
+        )
     data = _data_ir(sofa, path)
     m, r, e, _ = data.shape
     data = data[:, _receiver_order(sofa, path, r)]
@@ -209,9 +227,15 @@ def read_brir_sofa(path) -> MeasuredRoom:
         raise HRIRError(f"{path}: every response of Data.IR must hold a non-zero sample")
     ir = _apply_delays(data, _delays(sofa, path, (m, r, e))[:, _receiver_order(sofa, path, r)])
     listener, yaw = _listener(sofa, path, m)
-    return MeasuredRoom(path=path, sha256=sha256_file(path), sample_rate=_sampling_rate(sofa, path),
-                        ir=ir, listener_m=listener, yaw_deg=yaw,
-                        emitters_m=_emitters(sofa, path, m, e))  # fmt: skip
+    return MeasuredRoom(
+        path=path,
+        sha256=sha256_file(path),
+        sample_rate=_sampling_rate(sofa, path),
+        ir=ir,
+        listener_m=listener,
+        yaw_deg=yaw,
+        emitters_m=_emitters(sofa, path, m, e),
+    )
 
 
 @lru_cache(maxsize=4)  # whole files in memory: a few
@@ -257,8 +281,17 @@ def resampled(ir: np.ndarray, rate_in: float, rate_out: int) -> np.ndarray:
     return resample_poly(ir, ratio.numerator, ratio.denominator, axis=-1)
 
 
-def write_brir_sofa(path, *, ir, sample_rate: int, listener_m, yaw_deg: float, emitters_m,
-                    title: str, room_description: str = "") -> None:  # fmt: skip
+def write_brir_sofa(
+    path,
+    *,
+    ir,
+    sample_rate: int,
+    listener_m,
+    yaw_deg: float,
+    emitters_m,
+    title: str,
+    room_description: str = "",
+) -> None:
     """Write one room's BRIRs as ``MultiSpeakerBRIR`` (M = 1), atomically.
 
     Parameters
@@ -293,9 +326,11 @@ def write_brir_sofa(path, *, ir, sample_rate: int, listener_m, yaw_deg: float, e
     sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (ir.shape[0], 1))
     sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
     sofa.GLOBAL_RoomDescription = room_description
-    sofa.GLOBAL_Comment = ("Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
-                           "receiver 1 is the left ear; positions in the room frame (metres, "
-                           "origin at a floor corner, z up).")  # fmt: skip
+    sofa.GLOBAL_Comment = (
+        "Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
+        "receiver 1 is the left ear; positions in the room frame (metres, "
+        "origin at a floor corner, z up)."
+    )
     _verified(sofa, path)
     raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
     try:
@@ -316,11 +351,23 @@ def _verified(sofa, path: Path) -> None:
         warnings.simplefilter("ignore")
         issues = sofa.verify(issue_handling="return", mode="write") or ""
     errors = issues.split("WARNINGS")[0].replace("ERRORS", "").strip("-\n ")
-    lines = [ln for ln in errors.splitlines() if ln.strip() and "deprecat" not in ln.lower()
-             and not ln.startswith("- GLOBAL_SOFAConventions is")]  # fmt: skip
+    lines = [
+        ln
+        for ln in errors.splitlines()
+        if ln.strip()
+        and "deprecat" not in ln.lower()
+        and not ln.startswith("- GLOBAL_SOFAConventions is")
+    ]
     if lines:
         raise HRIRError(f"{path}: the BRIRs do not verify as {CONVENTION}: {' '.join(lines)}")
 
 
-__all__ = ["CONVENTION", "MeasuredRoom", "load_measured_room", "read_brir_sofa", "resampled",
-           "measured_geometry", "write_brir_sofa"]  # fmt: skip
+__all__ = [
+    "CONVENTION",
+    "MeasuredRoom",
+    "load_measured_room",
+    "read_brir_sofa",
+    "resampled",
+    "measured_geometry",
+    "write_brir_sofa",
+]

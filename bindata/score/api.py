@@ -175,9 +175,12 @@ def paper_views(reference: Reference, submission: Submission, views=None, *, ci=
             ref_cache[derivation.base], segment_activity(est, frames_per_segment=fps)
         )
         out[name] = view_result(
-            counts, base.classes, folds=reference.folds,
-            single_label=base.single_label, derivation=derivation.how,
-        )  # fmt: skip
+            counts,
+            base.classes,
+            folds=reference.folds,
+            single_label=base.single_label,
+            derivation=derivation.how,
+        )
         if ci == "jackknife":
             out[name]["ci"] = view_intervals(
                 counts, base.classes, folds=reference.folds, single_label=base.single_label
@@ -323,9 +326,14 @@ def score_dataset(
     )
     reference = load_reference(ref_dir, folds=folds)
     submission = read_submission(
-        pred_dir, reference=reference, view=view, missing=missing, distance_unit=distance_unit,
-        coordinates=coordinates, divisions=spec,
-    )  # fmt: skip
+        pred_dir,
+        reference=reference,
+        view=view,
+        missing=missing,
+        distance_unit=distance_unit,
+        coordinates=coordinates,
+        divisions=spec,
+    )
     results = score_submission(
         reference,
         submission,

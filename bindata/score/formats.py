@@ -181,20 +181,36 @@ def _rows_checks(layout: str, n_frames: int, class_bad, class_rule: str) -> list
     checks = [
         _frame_checks(n_frames),
         (1, class_bad, lambda v: f"class {_fmt(v)} is not {class_rule}"),
-        (2, lambda v: _not_integer(v) | (v < 0), lambda v: f"source {_fmt(v)} is not an integer >= 0"),
-    ]  # fmt: skip
+        (
+            2,
+            lambda v: _not_integer(v) | (v < 0),
+            lambda v: f"source {_fmt(v)} is not an integer >= 0",
+        ),
+    ]
     if layout == "dcase2025":
         return checks + [
-            (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
+            (
+                3,
+                lambda v: np.abs(v) > 180,
+                lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees",
+            ),
             (4, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)"),
             (5, lambda v: (v != 0) & (v != 1), lambda v: f"onscreen {_fmt(v)} is not 0 or 1"),
-        ]  # fmt: skip
+        ]
     if layout == "polar":
         return checks + [
-            (3, lambda v: np.abs(v) > 180, lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees"),
-            (4, lambda v: np.abs(v) > 90, lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees"),
+            (
+                3,
+                lambda v: np.abs(v) > 180,
+                lambda v: f"azimuth {_fmt(v)} is outside [-180, 180] degrees",
+            ),
+            (
+                4,
+                lambda v: np.abs(v) > 90,
+                lambda v: f"elevation {_fmt(v)} is outside [-90, 90] degrees",
+            ),
             (5, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)"),
-        ]  # fmt: skip
+        ]
     return checks + [
         (6, lambda v: v < 0, lambda v: f"distance {_fmt(v)} is negative (must be >= 0)")
     ]
@@ -452,8 +468,13 @@ def parse_submission_text(
     if not lines:
         return ParsedFile("empty", probs)
     first = tuple(f.strip().lower() for f in lines[0].split(","))
-    rows_args = dict(label=label, n_frames=n_frames, n_event_classes=n_event_classes,
-                     probs=probs, coordinates=coordinates)  # fmt: skip
+    rows_args = dict(
+        label=label,
+        n_frames=n_frames,
+        n_event_classes=n_event_classes,
+        probs=probs,
+        coordinates=coordinates,
+    )
     if first == DCASE2025_COLUMNS:
         return parse_rows(lines[1:], linenos[1:], layout="dcase2025", **rows_args)
     if first in (COLUMNS, CARTESIAN_COLUMNS, CARTESIAN_COLUMNS[:6]):

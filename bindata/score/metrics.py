@@ -111,9 +111,15 @@ def pool_counts(counts: SegmentCounts, files=None) -> SegmentCounts:
 
     c = counts
     return SegmentCounts(
-        total(c.tp), total(c.fp), total(c.fn), total(c.tn),
-        total(c.s), total(c.d), total(c.i), total(c.n_segments),
-    )  # fmt: skip
+        total(c.tp),
+        total(c.fp),
+        total(c.fn),
+        total(c.tn),
+        total(c.s),
+        total(c.d),
+        total(c.i),
+        total(c.n_segments),
+    )
 
 
 def _ratio(num, den):

@@ -278,13 +278,16 @@ def match_frames(
     mk, mr, mp, ma = _hungarian_pairs(groups, ref_vec, pred_vec, direction.between)
     frame_of = keys // n_classes
     return Pairs(
-        key_file=frame_of // n_frames, key_frame=frame_of % n_frames, key_class=keys % n_classes,
-        n_ref=n_ref, n_pred=n_pred,
+        key_file=frame_of // n_frames,
+        key_frame=frame_of % n_frames,
+        key_class=keys % n_classes,
+        n_ref=n_ref,
+        n_pred=n_pred,
         pair_key=np.concatenate([single, np.asarray(mk, dtype=np.int64)]),
         ref_index=np.concatenate([r1, np.asarray(mr, dtype=np.int64)]),
         pred_index=np.concatenate([p1, np.asarray(mp, dtype=np.int64)]),
         angle_deg=np.concatenate([direction.between(ref_vec[r1], pred_vec[p1]), ma]),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -362,11 +365,20 @@ def frame_counts(pairs: Pairs, ref, pred, *, n_files, n_classes, thresholds) -> 
     frame_file[frame_inv] = pairs.key_file
     s, d, i = _sdi(frame_file, loc_fp, loc_fn, n_files)
     return SeldCounts(
-        tp=per(k - n_fail), fp=per(fp), fp_spatial=per(n_fail), fn=per(fn),
-        de_tp=per(k), de_fn=per(fn),
-        sum_doa_deg=per(pairs.angle_deg, pair_idx), sum_dist_m=per(dist_err, pair_idx),
-        sum_rel_dist=per(rel_err, pair_idx), n_ref=per(pairs.n_ref), s=s, d=d, i=i,
-    )  # fmt: skip
+        tp=per(k - n_fail),
+        fp=per(fp),
+        fp_spatial=per(n_fail),
+        fn=per(fn),
+        de_tp=per(k),
+        de_fn=per(fn),
+        sum_doa_deg=per(pairs.angle_deg, pair_idx),
+        sum_dist_m=per(dist_err, pair_idx),
+        sum_rel_dist=per(rel_err, pair_idx),
+        n_ref=per(pairs.n_ref),
+        s=s,
+        d=d,
+        i=i,
+    )
 
 
 def _segment_groups(pairs: Pairs, n_classes: int, segment_frames: int):
@@ -417,11 +429,20 @@ def segment_counts(pairs: Pairs, ref, *, n_files, n_classes, doa_threshold_deg, 
     s, d, i = _sdi(seg_id // n_blocks, loc_fp, loc_fn, n_files)
     zeros = per(np.zeros(len(groups)))
     return SeldCounts(
-        tp=per(np.where(matched, tp, 0)), fp=per(fp), fp_spatial=per(fp_spatial), fn=per(fn),
-        de_tp=per(np.where(matched, n_tracks, 0)), de_fn=per(fn),
-        sum_doa_deg=per(np.where(matched, sum_le, 0)), sum_dist_m=zeros, sum_rel_dist=zeros,
-        n_ref=per(nb_ref), s=s, d=d, i=i,
-    )  # fmt: skip
+        tp=per(np.where(matched, tp, 0)),
+        fp=per(fp),
+        fp_spatial=per(fp_spatial),
+        fn=per(fn),
+        de_tp=per(np.where(matched, n_tracks, 0)),
+        de_fn=per(fn),
+        sum_doa_deg=per(np.where(matched, sum_le, 0)),
+        sum_dist_m=zeros,
+        sum_rel_dist=zeros,
+        n_ref=per(nb_ref),
+        s=s,
+        d=d,
+        i=i,
+    )
 
 
 def _f_score(c: SeldCounts, axis=None):
@@ -458,9 +479,13 @@ def _nanmean(values):
 
 def _seld_2024(f, doae, rde):
     return np.array(
-        [_nanmean([1 - a, b / 180, c]) for a, b, c in zip(np.atleast_1d(f), np.atleast_1d(doae),
-                                                           np.atleast_1d(rde), strict=True)]
-    )  # fmt: skip
+        [
+            _nanmean([1 - a, b / 180, c])
+            for a, b, c in zip(
+                np.atleast_1d(f), np.atleast_1d(doae), np.atleast_1d(rde), strict=True
+            )
+        ]
+    )
 
 
 def _seld_2023(er, f, le, lr):
@@ -555,13 +580,20 @@ def metrics_2023(c: SeldCounts, classes) -> dict:
     per_seld = _seld_2023(er, per["f_score"], le, per["localization_recall"])
     mic = _class_figures(c, axis=None)
     mic_le = 180.0 if np.isnan(mic["doa_error_deg"]) else float(mic["doa_error_deg"])
-    micro = {"error_rate": er, "f_score": float(mic["f_score"]), "doa_error_deg": mic_le,
-             "localization_recall": float(mic["localization_recall"])}  # fmt: skip
+    micro = {
+        "error_rate": er,
+        "f_score": float(mic["f_score"]),
+        "doa_error_deg": mic_le,
+        "localization_recall": float(mic["localization_recall"]),
+    }
     micro["seld_score"] = _seld_2023(er, micro["f_score"], mic_le, micro["localization_recall"])
-    macro = {"error_rate": er, "f_score": float(per["f_score"].mean()),
-             "doa_error_deg": float(le.mean()),
-             "localization_recall": float(per["localization_recall"].mean()),
-             "seld_score": float(per_seld.mean())}  # fmt: skip
+    macro = {
+        "error_rate": er,
+        "f_score": float(per["f_score"].mean()),
+        "doa_error_deg": float(le.mean()),
+        "localization_recall": float(per["localization_recall"].mean()),
+        "seld_score": float(per_seld.mean()),
+    }
     class_wise = {
         str(name): {
             **_clean(
@@ -573,8 +605,11 @@ def metrics_2023(c: SeldCounts, classes) -> dict:
                 }
             ),
             **_counts_dict(c, j),
-        }  # fmt: skip
+        }
         for j, name in enumerate(classes)
     }
-    return {"macro": _clean(macro), "micro": {**_clean(micro), **_counts_dict(c)},
-            "class_wise": class_wise}  # fmt: skip
+    return {
+        "macro": _clean(macro),
+        "micro": {**_clean(micro), **_counts_dict(c)},
+        "class_wise": class_wise,
+    }

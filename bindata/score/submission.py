@@ -194,12 +194,12 @@ def _assemble(parsed, reference: Reference, view, missing_stems, distance_unit, 
     for k, p in enumerate(files):
         if p is not None and p.kind == "activity":
             values[k, p.frames] = p.values
-    return Submission("activity", view, None, values, tuple(missing_stems), has_distance=False,
-                      divisions=spec)  # fmt: skip
+    return Submission(
+        "activity", view, None, values, tuple(missing_stems), has_distance=False, divisions=spec
+    )
 
 
-def _read_files(root: Path, reference: Reference, view, missing, problems: Problems,
-                options: dict):  # fmt: skip
+def _read_files(root: Path, reference: Reference, view, missing, problems: Problems, options: dict):
     """Parse every reference file's submission file; add problems; return the parsed files."""
     parsed, labels, missing_stems = {}, {}, []
     n_event_classes = len(reference.event_classes) if reference.event_classes else None
@@ -221,18 +221,28 @@ def _read_files(root: Path, reference: Reference, view, missing, problems: Probl
             problems.extend([problem])
             continue
         p = parse_submission_text(
-            text, label=str(path), n_frames=reference.n_frames,
-            n_event_classes=n_event_classes, view=view, **options,
-        )  # fmt: skip
+            text,
+            label=str(path),
+            n_frames=reference.n_frames,
+            n_event_classes=n_event_classes,
+            view=view,
+            **options,
+        )
         problems.extend(p.problems.listed())
         parsed[stem] = p
     return parsed, labels, missing_stems
 
 
 def read_submission(
-    pred_dir, *, reference: Reference, view=None, missing="error", distance_unit="cm",
-    coordinates=None, divisions=None,
-) -> Submission:  # fmt: skip
+    pred_dir,
+    *,
+    reference: Reference,
+    view=None,
+    missing="error",
+    distance_unit="cm",
+    coordinates=None,
+    divisions=None,
+) -> Submission:
     """Check a submission folder completely, then load it.
 
     Parameters

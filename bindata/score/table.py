@@ -152,15 +152,28 @@ def _fmt_seld(v, kind: str, width: int, interval=None) -> str:
 
 #: SELD table columns: (result key, header, kind) -- kind 'pct' prints percent.
 SELD_COLUMNS = {
-    "dcase2024": (("f_score", "F20/1[%]", "pct"), ("doa_error_deg", "DOAE[deg]", "num"),
-                  ("rel_distance_error", "RDE", "num"), ("distance_error_m", "DE[m]", "num"),
-                  ("localization_recall", "LR[%]", "pct"), ("seld_score", "SELD", "num")),
-    "dcase2023": (("error_rate", "ER20", "num"), ("f_score", "F20[%]", "pct"),
-                  ("doa_error_deg", "LE[deg]", "num"), ("localization_recall", "LR[%]", "pct"),
-                  ("seld_score", "SELD", "num")),
-    "dcase2025": (("f_score", "F20/1[%]", "pct"), ("azimuth_error_deg", "AzE[deg]", "num"),
-                  ("rel_distance_error", "RDE", "num"), ("distance_error_m", "DE[m]", "num")),
-}  # fmt: skip
+    "dcase2024": (
+        ("f_score", "F20/1[%]", "pct"),
+        ("doa_error_deg", "DOAE[deg]", "num"),
+        ("rel_distance_error", "RDE", "num"),
+        ("distance_error_m", "DE[m]", "num"),
+        ("localization_recall", "LR[%]", "pct"),
+        ("seld_score", "SELD", "num"),
+    ),
+    "dcase2023": (
+        ("error_rate", "ER20", "num"),
+        ("f_score", "F20[%]", "pct"),
+        ("doa_error_deg", "LE[deg]", "num"),
+        ("localization_recall", "LR[%]", "pct"),
+        ("seld_score", "SELD", "num"),
+    ),
+    "dcase2025": (
+        ("f_score", "F20/1[%]", "pct"),
+        ("azimuth_error_deg", "AzE[deg]", "num"),
+        ("rel_distance_error", "RDE", "num"),
+        ("distance_error_m", "DE[m]", "num"),
+    ),
+}
 
 #: How each frame range is described in the table header.
 FRAME_RANGE_NOTES = {
