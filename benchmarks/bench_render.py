@@ -27,7 +27,7 @@ Usage::
 
 ``--materials PRESET`` gives both routes the room of ``PRESET`` with the size ``--room`` and
 its materials scaled to each RT60 (mid-frequency target) plus its air (ISO 9613-1 attenuation
-handed to pyroomacoustics, :mod:`bindata.rooms.peer`); pyroomacoustics' reflection order then
+handed to pyroomacoustics, :mod:`tests.peers.rooms`); pyroomacoustics' reflection order then
 reaches every image bindata renders. ``--rooms PRESET`` draws rooms of a preset and prints, per
 octave band, the predicted RT60, bindata's T30 and pyroomacoustics' (image sources, same room,
 materials and air, omnidirectional; bindata through an omnidirectional HRIR set for the
@@ -47,6 +47,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# The pyroomacoustics peer lives with the tests (tests/peers/, not in the wheel): the repository
+# root must be importable, also when the script runs as `python benchmarks/bench_render.py`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 FS = 24000
 #: The issue's figures for pyroomacoustics' binaural route (another machine): s per source.
@@ -98,7 +102,7 @@ def peak_mb() -> float:
 # ----------------------------------------------------------------------------- child routes
 def child_bindata(args) -> dict:
     from bindata.render import ShoeboxRoom, render_brir
-    from bindata.render.room import _shape_constants
+    from bindata.render.shoebox import _shape_constants
 
     hs = load_set(args.sofa)
     base_mb = peak_mb()
@@ -232,7 +236,7 @@ def pra_shoebox(args, rt60: float):
     import pyroomacoustics as pra
 
     if args.materials:
-        from bindata.rooms.peer import pyroomacoustics_room
+        from tests.peers.rooms import pyroomacoustics_room
 
         return pyroomacoustics_room(material_room(args, rt60)[0], sample_rate=FS)
     e_absorption, max_order = pra.inverse_sabine(rt60, args.room)
@@ -329,7 +333,7 @@ def _band_t30(ir, fc) -> float:
 def _peer_columns(room, peer_room, kind, cfg, listener, src, bands) -> tuple[list[float], float]:
     """pyroomacoustics' band T30s (its room: ``peer_room``, materials) and the largest EDC gap
     (dB, 5 ms grid, 200 ms) to bindata's omnidirectional render of ``room``, same source."""
-    from bindata.rooms.peer import omnidirectional_set, pyroomacoustics_rir
+    from tests.peers.rooms import omnidirectional_set, pyroomacoustics_rir
 
     omni = kind.render(
         room,
@@ -357,8 +361,8 @@ def preset_report(args) -> None:
     mean over its sources (ISO 3382-2 spatial average); single sources are counted too."""
     from bindata.config import default_config
     from bindata.rooms import draw_room, kind_of
-    from bindata.rooms.peer import flat_room_as_materials
     from bindata.rooms.shoebox import image_source_variant
+    from tests.peers.rooms import flat_room_as_materials
 
     cfg = {**default_config(), "rooms": args.rooms}
     hs = load_set(args.sofa)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,12 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from bindata.divisions import get_view
-from bindata.labels import ROW_DTYPE, rows_to_csv_text
+from bindata.scene.labels import ROW_DTYPE, rows_to_csv_text
 from bindata.score import load_reference, read_submission, score_dataset, score_submission
 from bindata.score.activity import rows_activity, stack_rows
 from bindata.score.convert import rows_text
 from bindata.score.derive import DEFAULT_ROW_VIEWS, eq1_combine
-from bindata.score.peer import activity_to_events, import_sed_eval
+
+# The sed_eval peer lives with the tests (tests/peers/, not in the wheel): the repository root
+# must be importable, also when the script runs as `python benchmarks/bench_score.py`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.peers.score import activity_to_events, import_sed_eval  # noqa: E402
 
 TARGET_S = 2.0
 TARGET_ALL_S = 3.0

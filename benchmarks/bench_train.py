@@ -20,10 +20,18 @@ under 1 % of an epoch, see ``done.json``'s ``data_share``):
 3. Optionally (``--data DATASET``) **what the models learn**: EqSepBran-J trained on fold
    ``--fold`` for ``--epochs`` epochs in fp32 and in bf16 with the same seed, predicted and
    scored: every F1 cell side by side (target: within +-1 point).
+4. **Training without a disk** (real scenes, not random features): one epoch of the default
+   model (default settings) on ``--stream-scenes`` scenes rendered on the fly
+   (``RenderedScenes`` of :mod:`bindata.benchmark.stream` in a DataLoader with
+   ``--stream-workers`` workers) against the same scenes written by ``bindata.synthesize`` and
+   read from their cached features: the same batches in the same order from the same initial
+   weights, so the losses agree. Epoch times, scenes per second and their ratio; the synthesis
+   and feature caching of the cached side are reported apart.
 
 Usage: ``python benchmarks/bench_train.py [--batches 48] [--warmup 2] [--threads N]
-[--device cpu|cuda] [--compile] [--skip-ensemble] [--data DATASET --epochs 3 --fold 1]``;
-``--batches 4`` gives a run of a few minutes on 2 CPU cores.
+[--device cpu|cuda] [--compile] [--skip-ensemble] [--data DATASET --epochs 3 --fold 1]
+[--stream-scenes 24] [--stream-workers 0] [--stream-duration 15]``; ``--batches 4`` gives a
+run of a few minutes on 2 CPU cores; ``--stream-scenes 0`` skips part 4.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import numpy as np
 import torch
 
 from bindata.benchmark.accel import cpu_has_bf16, keep_freed_memory, prepare, resolve_precision
+from bindata.benchmark.features import DEFAULT_FEATURES
 from bindata.benchmark.loop import group_network, run_pass
 from bindata.benchmark.methods import get_method
 from bindata.benchmark.model import build_model
@@ -212,7 +221,7 @@ def learned_f1(args, device) -> dict:
             rep = run_benchmark(
                 args.data,
                 methods="EqSepBran-J",
-                folds=f"{args.fold},",
+                folds=[args.fold],
                 runs_dir=f"{tmp}/{precision}",
                 config=config,
                 device=device,
@@ -236,6 +245,116 @@ def learned_f1(args, device) -> dict:
     return cells
 
 
+class RenderedSet:
+    """:func:`run_pass`'s view of :class:`RenderedScenes`: batches of ``batch_size`` windows
+    from a DataLoader over the scenes, in order (as a :class:`SequenceSet` without shuffling)."""
+
+    def __init__(self, scenes, *, workers):
+        self.scenes, self.workers = scenes, workers
+
+    def __len__(self):
+        return len(self.scenes) * self.scenes.windows_per_scene
+
+    def batches(self, *, batch_size, rng=None, swap_rng=None):
+        from bindata.benchmark.stream import RenderedScenes, rebatch
+
+        loader = torch.utils.data.DataLoader(
+            self.scenes,
+            batch_size=max(1, batch_size // self.scenes.windows_per_scene),
+            num_workers=self.workers,
+            collate_fn=RenderedScenes.collate,
+        )
+        yield from rebatch(loader, batch_size)
+
+
+def rendered_vs_cached(args, device) -> dict:
+    """Part 4: an epoch of the default model on scenes rendered on the fly against the same
+    scenes' cached features."""
+    import bindata
+    from bindata.benchmark.corpus import open_corpus
+    from bindata.benchmark.data import sequence_set
+    from bindata.benchmark.features import normalisation_stats
+    from bindata.benchmark.stream import RenderedScenes
+
+    config, compute = TrainConfig(), ComputeConfig()
+    precision = resolve_precision(compute.precision, device)
+    spec = get_method("EqSepBran-J").models
+    n = args.stream_scenes
+    options = {"n_files": n, "n_folds": 1, "duration_s": args.stream_duration}
+    print(
+        f"4. default model, one epoch on {n} scenes of {args.stream_duration:g} s rendered on "
+        f"the fly ({args.stream_workers} DataLoader workers) against their cached features"
+    )
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        ds = bindata.synthesize(f"{tmp}/ds", seed=0, jobs=1, progress=False, **options)
+        t1 = time.perf_counter()
+        corpus = open_corpus(ds.root)
+        norm = normalisation_stats(corpus.features(s) for s in corpus.stems)
+        t2 = time.perf_counter()
+        print(f"   (cached side made first: synthesis {t1 - t0:.1f} s, features {t2 - t1:.1f} s)")
+        sets = {
+            "cached": sequence_set(
+                corpus,
+                list(corpus.stems),
+                views=spec[0].views,
+                norm=norm,
+                params=DEFAULT_FEATURES,
+                seq_len=config.seq_len,
+            ),
+            "rendered": RenderedSet(
+                RenderedScenes(
+                    bindata.Synthesizer(seed=0, config=ds.manifest["config"]),
+                    method="EqSepBran-J",
+                    seq_len=config.seq_len,
+                    norm=norm,
+                ),
+                workers=args.stream_workers,
+            ),
+        }
+        keep_freed_memory(compute.keeps_freed_memory(device))
+        _train_steps(
+            _members(spec, config, device, compute), args.warmup, config, device, compute, precision
+        )
+        for name, data in sets.items():
+            member = _members(spec, config, device, compute)[0]  # the same initial weights
+            module, forward, opt, finish = group_network([member], compute)
+            t0 = time.perf_counter()
+            losses, data_s, step_s = run_pass(
+                module,
+                forward,
+                opt,
+                [data],
+                splits=[[len(b.classes) for b in member["model"].branches]],
+                rngs=[None],
+                swap_rngs=[None],
+                config=config,
+                device=device,
+                compute=compute,
+                precision=precision,
+            )
+            if str(device).startswith("cuda"):
+                torch.cuda.synchronize()
+            wall = time.perf_counter() - t0
+            finish()
+            out[name] = {"epoch_s": wall, "data_s": data_s, "step_s": step_s, "loss": losses[0]}
+            print(
+                f"   {name:9s} epoch {wall:6.1f} s (data {data_s:5.1f} s, training "
+                f"{step_s:5.1f} s)   {n / wall:5.2f} scenes/s   {len(data)} windows   "
+                f"loss {losses[0]:.6f}",
+                flush=True,
+            )
+    ratio = out["rendered"]["epoch_s"] / out["cached"]["epoch_s"]
+    same = abs(out["rendered"]["loss"] - out["cached"]["loss"]) <= 1e-6
+    print(
+        f"   rendered / cached epoch time x{ratio:.2f}; same data (losses agree): "
+        f"{'yes' if same else 'NO'}"
+    )
+    out["ratio"] = ratio
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--batches", type=int, default=BATCHES_PER_EPOCH, help="timed steps")
@@ -249,6 +368,11 @@ def main(argv=None):
     ap.add_argument("--data", help="a dataset: also compare fp32 and bf16 F1 after --epochs")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--fold", type=int, default=1)
+    ap.add_argument(
+        "--stream-scenes", type=int, default=24, help="scenes of part 4 (0: skip it) [24]"
+    )
+    ap.add_argument("--stream-workers", type=int, default=0, help="DataLoader workers [0]")
+    ap.add_argument("--stream-duration", type=float, default=15.0, help="seconds per scene [15]")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -262,6 +386,8 @@ def main(argv=None):
         ensemble_throughput(args, args.device)
     if args.data:
         learned_f1(args, args.device)
+    if args.stream_scenes:
+        rendered_vs_cached(args, args.device)
 
 
 if __name__ == "__main__":

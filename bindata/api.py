@@ -22,7 +22,7 @@ from . import synth
 from .dataset import Dataset
 from .errors import ConfigError, SceneError
 from .io.dcase_csv import sort_rows
-from .mixer import scene_rows
+from .scene.labels import scene_rows
 from .score import format_tables, score_dataset
 
 

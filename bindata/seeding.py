@@ -4,7 +4,8 @@ File ``i`` of a run with seed ``s`` draws every random number from
 ``numpy.random.SeedSequence(s, spawn_key=(i,))``; inside a file, independent streams are the
 children of that sequence named by :data:`STREAMS` (so adding a stream never changes the others).
 Nothing else in bindata draws random numbers, so the same seed gives the same bytes whatever the
-number of workers or the backend.
+number of workers or the backend. :func:`uniform` is the one draw of a value in a configured
+``[low, high]`` range (room sizes, RT60s, levels, speeds, SNRs).
 """
 
 from __future__ import annotations
@@ -38,3 +39,10 @@ def file_rngs(seed: int, file_index: int) -> dict[str, np.random.Generator]:
     return {
         name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=False)
     }
+
+
+def uniform(rng: np.random.Generator, lo_hi) -> float:
+    """A value uniform in ``[low, high]`` from ``rng``; ``low`` itself, drawing nothing, when
+    ``high <= low`` (a fixed value written as a range)."""
+    lo, hi = (float(v) for v in lo_hi)
+    return float(rng.uniform(lo, hi)) if hi > lo else lo

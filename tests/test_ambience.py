@@ -7,7 +7,9 @@ import pytest
 import soundfile as sf
 from scipy.signal import csd, oaconvolve, welch
 
-from bindata.ambience import (
+from bindata.errors import AmbienceError
+from bindata.hrir import load_hrirset
+from bindata.render.ambience import (
     AmbienceFolder,
     band_coherence,
     diffuse_field,
@@ -17,8 +19,6 @@ from bindata.ambience import (
     scale_to_snr,
     third_octave_bands,
 )
-from bindata.errors import AmbienceError
-from bindata.hrir import load_hrirset
 
 from .conftest import KEMAR_SOFA
 

@@ -363,7 +363,7 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    "module", ["bindata.api", "bindata.dataset", "bindata.config", "bindata.synth"]
+    "module", ["bindata.api", "bindata.dataset.reader", "bindata.config", "bindata.synth.run"]
 )
 def test_the_docstring_examples_run(module, tmp_path, monkeypatch):
     """Each docstring's examples run in a folder of their own."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bindata.labels import LABEL_FRAME_S
+from bindata.scene.labels import LABEL_FRAME_S
 
 #: Largest interaural delay (s) and level difference (dB), reached at azimuth +-90 degrees.
 MAX_ITD_S = 0.00066

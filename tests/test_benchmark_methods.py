@@ -14,8 +14,8 @@ from bindata.benchmark.targets import (
     upsample,
 )
 from bindata.errors import BenchmarkError, ConfigError
-from bindata.labels import ROW_DTYPE
 from bindata.resources import load_metadata
+from bindata.scene.labels import ROW_DTYPE
 
 # Section 3 of the paper: (Q, G, C) per model.
 PAPER_QGC = {

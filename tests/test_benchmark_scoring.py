@@ -11,6 +11,7 @@ from bindata.benchmark.predict import write_submission
 from bindata.benchmark.scoring import score_method
 from bindata.benchmark.tables import build_tables, render_tables
 from bindata.benchmark.targets import label_activity
+from bindata.cli.bench import folds_value
 from bindata.divisions import get_view
 from bindata.errors import BenchmarkError, SubmissionError
 
@@ -109,11 +110,19 @@ def test_cells_match_an_independent_count(fake, tmp_path):
 
 
 def test_fold_selection(fake):
-    assert parse_folds("2", fake.fold_ids) == [1, 2]
-    assert parse_folds("2,", fake.fold_ids) == [2]
+    assert parse_folds(2, fake.fold_ids) == [1, 2]
+    assert parse_folds([2], fake.fold_ids) == [2]
     assert parse_folds("all", fake.fold_ids) == [1, 2]
     with pytest.raises(BenchmarkError, match="folds"):
-        parse_folds("4", fake.fold_ids)
+        parse_folds(4, fake.fold_ids)
+    with pytest.raises(BenchmarkError, match="folds"):
+        parse_folds("1,3", fake.fold_ids)  # text is the command line's to parse
+
+
+def test_folds_flag_becomes_a_library_value():
+    assert [folds_value(t) for t in ("2", "2,", "1,3", "all", "")] == [2, [2], [1, 3], "all", "all"]
+    with pytest.raises(BenchmarkError, match="--folds"):
+        folds_value("x")
 
 
 def test_tables_put_ours_beside_the_paper():

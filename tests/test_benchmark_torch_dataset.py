@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bindata.config import load_config
-from bindata.labels import read_metadata_csv
+from bindata.scene.labels import read_metadata_csv
 from bindata.synth import synthesize
 
 torch = pytest.importorskip("torch")

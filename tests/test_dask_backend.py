@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from bindata.config import load_config
-from bindata.dask_backend import (
+from bindata.errors import BindataError, ConfigError, SceneError, ValidationError
+from bindata.synth import synthesize
+from bindata.synth.dask_backend import (
     MAX_ITEMS_PER_TASK,
     check_worker_versions,
     connect,
     map_on_dask,
     task_sizes,
 )
-from bindata.errors import BindataError, ConfigError, SceneError, ValidationError
-from bindata.parallel import map_ordered
-from bindata.synth import synthesize
+from bindata.synth.parallel import map_ordered
 
 pytest.importorskip("distributed")
 

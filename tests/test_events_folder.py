@@ -14,7 +14,7 @@ import soundfile as sf
 
 from bindata.errors import BindataError, EventLibraryError
 from bindata.events import FolderLibrary, open_event_library
-from bindata.events.folder import resample_ratio
+from bindata.resample import resample_ratio
 
 SR = 24000
 FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")

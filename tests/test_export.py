@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bindata.cli import cli
 from bindata.config import load_config
 from bindata.errors import OutputError
-from bindata.labels import read_metadata_csv
+from bindata.scene.labels import read_metadata_csv
 from bindata.score import score_dataset
 from bindata.synth import synthesize
 
@@ -171,7 +171,7 @@ def test_bad_input_exit_2_nothing_written(dataset, tmp_path, case):
 
 
 def test_failure_while_writing_removes_what_was_written(dataset, tmp_path, monkeypatch):
-    import bindata.export as export
+    import bindata.dataset.export as export
 
     calls = {"n": 0}
     real = export.write_text
@@ -293,7 +293,7 @@ def test_clips_of_5_s_rebase_labels_and_cut_the_audio(hand, tmp_path):
 
 
 def test_fold_map_renames_files(hand, tmp_path):
-    from bindata.export import export_dataset
+    from bindata.dataset.export import export_dataset
 
     out = tmp_path / "x"
     record = export_dataset(hand, out, fmt="dcase2025", fold_map={1: 3, 2: 3, 4: 4})
@@ -358,8 +358,8 @@ BAD_OPTIONS = {
 
 @pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
 def test_bad_option_is_one_clear_error_and_nothing_is_written(hand, tmp_path, case):
+    from bindata.dataset.export import export_dataset
     from bindata.errors import BindataError
-    from bindata.export import export_dataset
 
     options, expect = BAD_OPTIONS[case]
     ds = _colliding(tmp_path) if case == "collision" else hand
@@ -400,7 +400,7 @@ def test_cli_bad_clip_or_fold_map_exits_2_with_one_line(hand, tmp_path, args, ex
 
 
 def test_failure_while_writing_a_clip_removes_what_was_written(hand, tmp_path, monkeypatch):
-    import bindata.export as export
+    import bindata.dataset.export as export
 
     calls = {"n": 0}
     real = export.write_wav
@@ -419,8 +419,8 @@ def test_failure_while_writing_a_clip_removes_what_was_written(hand, tmp_path, m
 
 
 def test_reassembled_clip_predictions_have_the_dataset_names_and_frames(hand, tmp_path):
+    from bindata.dataset.export import export_dataset, reassemble_predictions
     from bindata.errors import SubmissionError
-    from bindata.export import export_dataset, reassemble_predictions
 
     out = tmp_path / "x"
     export_dataset(hand, out, fmt="dcase2025", clip_s=5, fold_map={1: 3, 2: 3, 4: 4})

@@ -746,7 +746,7 @@ def test_injected_permission_error_then_resume_gives_the_uninterrupted_bytes(
 
 
 def test_a_vanished_output_folder_is_one_clear_error(world, tmp_path, monkeypatch):
-    import bindata.synth as synth
+    import bindata.synth.run as synth
 
     out = tmp_path / "out"
     real_render = synth.render_scene
@@ -859,7 +859,7 @@ _HELD_AFTER_FIRST_FILE = """
 import sys, time
 from pathlib import Path
 
-import bindata.synth as synth
+import bindata.synth.run as synth
 from bindata.cli import main
 
 real_map, marker = synth.map_ordered, Path(sys.argv[1])

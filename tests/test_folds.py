@@ -7,8 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bindata.folds import fold_of
 from bindata.scene import file_stem
+from bindata.scene.folds import fold_of
 
 
 @pytest.mark.parametrize("n_files, n_folds", [(400, 4), (10, 3), (7, 7), (5, 1), (13, 4)])

@@ -19,7 +19,7 @@ from bindata.hrir import (
 )
 from bindata.hrir.calibration import band_level_db
 from bindata.render.brir import render_brir
-from bindata.render.room import ShoeboxRoom
+from bindata.render.shoebox import ShoeboxRoom
 
 KEMAR = Path("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa")
 needs_kemar = pytest.mark.skipif(not KEMAR.exists(), reason="needs Debian's libmysofa1 (KEMAR)")

@@ -8,7 +8,9 @@ from scipy.signal import butter, oaconvolve, sosfilt
 
 from bindata.errors import SceneError
 from bindata.hrir import load_hrirset
-from bindata.motion import (
+from bindata.render import ShoeboxRoom, render_brir
+from bindata.render.moving import block_hop_samples, convolve_time_varying, render_moving
+from bindata.scene.motion import (
     draw_arc,
     draw_head_track,
     head_yaw_deg,
@@ -17,8 +19,6 @@ from bindata.motion import (
     relative_track,
     source_positions,
 )
-from bindata.render import ShoeboxRoom, render_brir
-from bindata.render.moving import block_hop_samples, convolve_time_varying, render_moving
 
 FS = 24000
 ROOM = ShoeboxRoom((8.0, 6.0, 3.0), 0.5)

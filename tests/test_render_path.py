@@ -144,8 +144,8 @@ def test_a_tone_on_a_fast_arc_has_no_clicks(hrirset):
     it over the spectrum."""
     from scipy.signal import oaconvolve
 
-    from bindata.mixer import event_path_brir
     from bindata.render.moving import render_path_signal
+    from bindata.synth.mix import event_path_brir
 
     fs, f0 = 24000, 1000.0
     listener = {"position_m": [3.0, 3.0, 1.5], "yaw_deg": 0.0}

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from bindata.cli import cli
 from bindata.config import load_config
+from bindata.dataset.report import PLOTS, dataset_stats, write_report
 from bindata.errors import BindataError, OutputExistsError, SceneError
-from bindata.report import PLOTS, dataset_stats, write_report
 from bindata.synth import synthesize
 
 pytest.importorskip("matplotlib")
@@ -163,7 +163,7 @@ def test_report_refuses_to_overwrite(report, dataset, tmp_path):
 def test_default_report_folder_keeps_the_dataset_valid(dataset, tmp_path):
     import shutil
 
-    from bindata.validate import find_problems
+    from bindata.dataset.validate import find_problems
 
     copy = Path(shutil.copytree(dataset, tmp_path / "copy"))
     card = write_report(copy, plots=False)
@@ -172,7 +172,7 @@ def test_default_report_folder_keeps_the_dataset_valid(dataset, tmp_path):
 
 
 def test_plot_scene_draws_rooms_sources_and_timeline(dataset, scenes, tmp_path):
-    from bindata.plot import class_color, plot_scene
+    from bindata.dataset.plot import class_color, plot_scene
 
     scene = max(scenes, key=lambda s: len(s["events"]))
     path = plot_scene(dataset / "scenes" / f"{scene['stem']}.json", out_path=tmp_path / "s.png")
@@ -194,7 +194,7 @@ def test_plot_cli_writes_beside_the_cwd_and_rejects_bad_scenes(dataset, tmp_path
     broken = json.loads(scene.read_text())
     broken["events"][0]["elevation_deg"] = 95
     (tmp_path / "bad.json").write_text(json.dumps(broken))
-    from bindata.plot import plot_scene
+    from bindata.dataset.plot import plot_scene
 
     with pytest.raises(SceneError, match="elevation_deg"):
         plot_scene(tmp_path / "bad.json", out_path=tmp_path / "bad.png")
@@ -205,7 +205,7 @@ def test_missing_matplotlib_names_the_extra(dataset, tmp_path, monkeypatch):
     with pytest.raises(BindataError, match=r"bindata\[plot\]"):
         write_report(dataset, out_dir=tmp_path / "r")
     assert not (tmp_path / "r").exists()
-    from bindata.plot import plot_scene
+    from bindata.dataset.plot import plot_scene
 
     with pytest.raises(BindataError, match=r"bindata\[plot\]"):
         plot_scene(dataset / "scenes" / "fold1_room0001_mix001.json", out_path=tmp_path / "p.png")

@@ -3,7 +3,7 @@
 bindata renders through an omnidirectional "HRIR set" (a unit impulse for every direction and
 both ears), so that the two renderings differ only by their room models; both are cut at the
 description's ``decay_time_s`` (bindata renders no image arriving later); the air attenuation
-handed to pyroomacoustics is the room's ISO 9613-1 one (:mod:`bindata.rooms.peer`). Compared:
+handed to pyroomacoustics is the room's ISO 9613-1 one (:mod:`tests.peers.rooms`). Compared:
 T30 (Schroeder, -5 to -35 dB) in every octave band 250 Hz - 4 kHz within 10 %, and the energy
 decay curve of the band 177 Hz - 5.7 kHz (250 Hz - 4 kHz octaves), each normalised to its own
 energy from the direct arrival on, within 1 dB every 5 ms over the first 200 ms (sampled on a
@@ -18,8 +18,8 @@ from scipy.signal import butter, sosfilt
 
 from bindata.config import default_config
 from bindata.rooms import draw_room, kind_of
-from bindata.rooms.peer import flat_room_as_materials, omnidirectional_set, pyroomacoustics_rir
 from bindata.rooms.shoebox import image_source_variant
+from tests.peers.rooms import flat_room_as_materials, omnidirectional_set, pyroomacoustics_rir
 
 pytest.importorskip("pyroomacoustics")
 

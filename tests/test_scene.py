@@ -5,8 +5,8 @@ import pytest
 
 from bindata.config import load_config
 from bindata.errors import SceneError
-from bindata.labels import LABEL_FRAME_S
 from bindata.scene import file_stem, fold_of, place_events, sample_scene
+from bindata.scene.labels import LABEL_FRAME_S
 
 RES = {"hrir": {"spec": "builtin"}, "event_library": {"spec": "builtin"}}
 

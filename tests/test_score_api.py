@@ -17,7 +17,7 @@ from bindata.errors import ValidationError
 from bindata.resources import load_schema
 from bindata.score import check_results, eq1_combine, format_tables, score_dataset
 from bindata.score.formats import known_views
-from bindata.score.peer import sed_eval_segment_metrics
+from tests.peers.score import sed_eval_segment_metrics
 
 from .test_score_helpers import (
     csv_rows,

@@ -15,8 +15,8 @@ from bindata.score.metrics import (
     prf,
     segment_counts,
 )
-from bindata.score.peer import activity_to_events, sed_eval_segment_metrics
 from bindata.score.segments import frames_per_segment, n_segments, segment_activity
+from tests.peers.score import activity_to_events, sed_eval_segment_metrics
 
 CLASSES = ["a", "b", "c", "d"]
 

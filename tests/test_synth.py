@@ -12,7 +12,7 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from bindata.cli import cli
-from bindata.labels import read_metadata_csv
+from bindata.scene.labels import read_metadata_csv
 
 from .conftest import FREEDESKTOP_SOUNDS, KEMAR_SOFA
 
@@ -124,9 +124,9 @@ def test_regen_reproduces_a_file_exactly(small_dataset, tmp_path):
 
 def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_path):
     from bindata.config import load_config
-    from bindata.dataset import OutputPlan, apply_output
+    from bindata.dataset.output import OutputPlan, apply_output
     from bindata.io import TMP_MARK
-    from bindata.synth import _FileJob
+    from bindata.synth.run import _FileJob
 
     out = tmp_path / "resumed"
     cfg = load_config(
@@ -315,8 +315,8 @@ def test_hrir_level_raw_keeps_the_stored_level(small_dataset, tmp_path):
     gain_db = ref["hrir"]["calibration_gain_db"]
     assert ref["hrir"]["calibration"] == "reference" and gain_db != 0.0
     # The 16-bit files are peak-normalised, so compare the float mixes of one scene.
-    from bindata.mixer import mix_scene
     from bindata.synth import load_resources, load_scene
+    from bindata.synth.mix import mix_scene
 
     scene = load_scene(small_dataset / "scenes" / f"{raw['files'][0]['stem']}.json")
     spec = ("builtin", False, "builtin", 24000)

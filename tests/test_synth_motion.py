@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bindata.labels import read_metadata_csv
+from bindata.scene.labels import read_metadata_csv
 
 from .test_synth import run, tree_bytes
 
@@ -246,9 +246,10 @@ def test_itd_sign_of_moving_sources_follows_the_labels(arcs_dataset):
 
 
 def _measured_snr_db(root, stem):
-    from bindata.ambience import active_frames
-    from bindata.mixer import mix_events, scene_rows
+    from bindata.render.ambience import active_frames
+    from bindata.scene.labels import scene_rows
     from bindata.synth import load_resources, load_scene, render_scene
+    from bindata.synth.mix import mix_events
 
     scene = load_scene(root / "scenes" / f"{stem}.json")
     hrirset, library, _ = load_resources(

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from bindata.cli import cli
 from bindata.config import load_config
+from bindata.dataset.validate import MAX_LINE_PROBLEMS, find_problems, validate_dataset
 from bindata.errors import DatasetError, ValidationError
 from bindata.io.atomic import temporary_name
 from bindata.synth import synthesize
-from bindata.validate import MAX_LINE_PROBLEMS, find_problems, validate_dataset
 
 SEED = 11
 STEM = "fold1_room0001_mix001"

@@ -4,21 +4,23 @@ Layout (docs/design.md, "Files"): ``audio/<stem>.wav``, ``metadata/<stem>.csv`` 
 ``manifest.json`` (read by :func:`bindata.io.read_manifest`, a synth manifest or a hand-written
 one) with ``config.duration_s`` (15 s when absent), ``config.sample_rate`` (24 kHz when absent),
 ``config.max_overlap`` and ``files`` (each with a ``stem`` and a ``fold``; without a ``fold`` the
-``fold<k>_`` prefix of the stem is used, :func:`bindata.folds.fold_of`).
+``fold<k>_`` prefix of the stem is used, :func:`bindata.scene.folds.fold_of`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
 from ..dataset import paths_of
 from ..errors import BenchmarkError, DatasetError
-from ..folds import fold_of
 from ..io import manifest_path, read_manifest
-from ..labels import n_label_frames, read_metadata_csv
+from ..scene.folds import fold_of
+from ..scene.labels import n_label_frames, read_metadata_csv
 from .features import DEFAULT_FEATURES, FeatureParams, cached_features, feature_cache_dir
 
 
@@ -70,7 +72,7 @@ class Corpus:
         return paths_of(self.root, stem)["audio"]
 
     def rows(self, stem: str) -> np.ndarray:
-        """DCASE rows of a file (:data:`bindata.labels.ROW_DTYPE`, distance in cm), cached."""
+        """DCASE rows of a file (:data:`bindata.scene.labels.ROW_DTYPE`, distance in cm), cached."""
         if stem not in self._rows:
             path = paths_of(self.root, stem)["metadata"]
             if not path.is_file():
@@ -129,26 +131,53 @@ def open_corpus(dataset_dir, *, cache_dir=None) -> Corpus:
     )
 
 
-def parse_folds(spec, available) -> list[int]:
-    """Folds to run from ``--folds``: a count N (folds 1..N) or a comma list such as ``1,3``.
+def _is_fold_number(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def parse_folds(folds, available) -> list[int]:
+    """The test folds of a benchmark run, from a library value.
+
+    Parameters
+    ----------
+    folds : "all", int or sequence of int
+        ``"all"``: every fold of the dataset; a count ``N``: folds ``1..N``; a sequence: those
+        folds (``[1, 3]``).
+    available : iterable of int
+        The dataset's folds.
+
+    Returns
+    -------
+    list of int
 
     Raises
     ------
     BenchmarkError
-        A fold the dataset does not have, or an empty selection.
+        A value of none of these kinds, a fold the dataset does not have, or an empty selection
+        (``key="folds"``; the message starts ``test folds <value>:``).
     """
     available = sorted(int(f) for f in available)
-    text = str(spec).strip()
-    if text in ("all", ""):
-        return available
-    try:
-        parts = [int(p) for p in text.split(",") if p.strip()]
-    except ValueError as exc:
-        raise BenchmarkError(f"--folds must be a number or a list like 1,3, got {spec!r}") from exc
-    folds = list(range(1, parts[0] + 1)) if len(parts) == 1 and "," not in text else parts
-    missing = [f for f in folds if f not in available]
-    if not folds or missing:
+    where = f"test folds {folds!r}"
+    if isinstance(folds, str):
+        if folds == "all":
+            return available
+        selected = None
+    elif _is_fold_number(folds):
+        selected = list(range(1, int(folds) + 1))
+    elif isinstance(folds, Iterable):
+        selected = list(folds)
+        selected = [int(f) for f in selected] if all(map(_is_fold_number, selected)) else None
+    else:
+        selected = None
+    if selected is None:
         raise BenchmarkError(
-            f"--folds {spec}: the dataset has folds {available}, not {missing or 'none selected'}"
+            f"{where}: must be 'all', a count N (folds 1..N) or a sequence of fold numbers",
+            key="folds",
         )
-    return folds
+    missing = [f for f in selected if f not in available]
+    if not selected or missing:
+        raise BenchmarkError(
+            f"{where}: the dataset has folds {available}, not {missing or 'none selected'}",
+            key="folds",
+        )
+    return selected

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ..divisions import get_view
 from ..errors import BenchmarkError, ConfigError
 from ..resources import load_metadata
+from ..score.api import PLANE_GROUPS
+from ..score.derive import derivable_views
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,6 @@ class Method:
 
 
 def _score_spec(name: str, key: str, spec: dict, output_view: str) -> ScoreSpec:
-    from ..score.api import PLANE_GROUPS
-    from ..score.derive import derivable_views
-
     available = derivable_views(output_view)
     view, group = spec["view"], spec.get("group")
     if view not in available:

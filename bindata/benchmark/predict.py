@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..divisions import get_view
+from ..errors import BenchmarkError
 from ..io import sha256_file, write_json, write_text
 from . import require_torch
 from .data import window_starts
@@ -29,8 +31,7 @@ from .targets import combine_product, frames_per_label, to_label_frames
 def load_trained(directory, *, device: str = "cpu"):
     """A trained network (eval mode) and its metadata from ``<model dir>/model.pt``."""
     torch = require_torch()
-    from ..errors import BenchmarkError
-    from .model import CRNN
+    from .model import CRNN  # deferred: bindata.benchmark.model imports torch
 
     path = Path(directory) / "model.pt"
     if not path.is_file():
@@ -145,8 +146,6 @@ def predict_fold(
         ``RUNS/<method>/fold<k>/predicted.json``; an up-to-date marker (same model files) means
         the fold is skipped.
     """
-    from ..divisions import get_view
-
     require_torch()
     out = Path(out_dir) if out_dir is not None else predictions_dir(runs_dir, method)
     views = (method.output_view, *method.derived_views)

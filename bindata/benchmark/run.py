@@ -14,9 +14,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..io import write_json
+from . import require_torch
 from .corpus import open_corpus, parse_folds
 from .features import DEFAULT_FEATURES, FeatureParams
 from .methods import select_methods
+from .predict import predict_fold
 from .runs import (
     DEFAULT_COMPUTE,
     DEFAULT_TRAIN,
@@ -27,6 +29,7 @@ from .runs import (
 )
 from .scoring import score_method
 from .tables import build_tables, direction_table_id, render_tables
+from .train import resolve_device, train_models
 
 #: What the results file keeps of each model's ``done.json``.
 MODEL_KEYS = (
@@ -44,9 +47,6 @@ def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device
     """Train every model of ``methods`` for test fold ``fold`` together (skipping finished ones;
     batched ensembles per ``compute``), then predict each method; per method its models' records.
     """
-    from .predict import predict_fold
-    from .train import train_models
-
     models = {}
     for method in methods:
         for model in method.models:
@@ -96,8 +96,9 @@ def run_benchmark(
     dataset_dir : path-like
     methods : str or sequence of str, keyword-only
         ``"all"`` or method names (:func:`bindata.benchmark.methods.select_methods`).
-    folds : int or str, keyword-only
-        ``all``, a count N (folds 1..N) or a comma list of test folds.
+    folds : "all", int or sequence of int, keyword-only
+        The test folds: ``"all"``, a count N (folds 1..N) or the fold numbers
+        (:func:`bindata.benchmark.corpus.parse_folds`).
     runs_dir, cache_dir : path-like, optional, keyword-only
         Run folder (default ``DATASET/runs``) and feature cache (default ``DATASET/features``).
     config : TrainConfig, keyword-only
@@ -120,9 +121,6 @@ def run_benchmark(
         Everything written to the results file: settings, per method the trained models and
         scores, the tables (ours and the paper's) and their text.
     """
-    from . import require_torch
-    from .train import resolve_device
-
     require_torch()
     device = resolve_device(device)
     corpus = open_corpus(dataset_dir, cache_dir=cache_dir)

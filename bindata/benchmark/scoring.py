@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..score import score_dataset
+
 
 def _cell(view_result: dict, group: str | None, where: str):
     """F1 of a scorer view result at ``where``: a fold key, ``mean_over_folds`` or ``pooled``."""
@@ -57,8 +59,6 @@ def score_method(corpus, method, *, pred_dir, folds, ci=None) -> dict:
         fractions in [0, 1] (None when undefined: no reference activity); with ``ci`` also
         ``"intervals": {cell: [low, high] or None}`` of the mean cells.
     """
-    from ..score import score_dataset
-
     views = sorted({spec.view for spec in method.scores.values()})
     res = score_dataset(
         corpus.root,

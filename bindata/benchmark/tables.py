@@ -12,6 +12,7 @@ from the single-label score of its stage-1 reference method. Cells read ``ours (
 from __future__ import annotations
 
 from ..resources import load_metadata
+from .methods import load_methods
 
 
 def direction_table_id(max_overlap: int | None) -> str:
@@ -42,8 +43,6 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
     methods : dict, optional, keyword-only
         Method name -> Method (for Table 5's references); default all methods.
     """
-    from .methods import load_methods
-
     methods = methods or load_methods()
     paper = load_metadata("paper_results")["tables"]
     ours_id = direction_table_id(max_overlap)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..divisions import active_divisions, frame_activity, get_view
 from ..errors import BenchmarkError
-from ..labels import LABEL_FRAME_S
+from ..scene.labels import LABEL_FRAME_S
 
 
 def frames_per_label(hop_s: float) -> int:
@@ -37,7 +37,7 @@ def label_activity(rows, *, n_frames: int, views) -> np.ndarray:
     Parameters
     ----------
     rows : numpy.ndarray
-        Rows of one file (:data:`bindata.labels.ROW_DTYPE`; distance in cm).
+        Rows of one file (:data:`bindata.scene.labels.ROW_DTYPE`; distance in cm).
     n_frames : int, keyword-only
         Label frames of the file.
     views : sequence of str

@@ -29,6 +29,7 @@ from . import require_torch
 from .corpus import open_corpus
 from .data import sequence_set
 from .features import DEFAULT_FEATURES, FeatureParams, NormStats, normalisation_stats
+from .methods import get_method, model_of
 
 torch = require_torch()
 
@@ -110,8 +111,6 @@ class SequenceDataset(torch.utils.data.Dataset):
 
         ``model`` names one model of a multi-model method (e.g. ``lr`` of ``EqSepModl``).
         """
-        from .methods import get_method, model_of
-
         return cls(dataset, views=model_of(get_method(method), model).views, **kwargs)
 
     def __len__(self) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import BenchmarkError
 from ..io import atomic_path, sha256_json, write_json
 from . import require_torch
+from .accel import keep_freed_memory, prepare, resolve_precision
 from .data import FrameStore, sequence_set
 from .features import DEFAULT_FEATURES, FeatureParams, NormStats, normalisation_stats
 from .runs import (
@@ -120,7 +121,7 @@ def _plan(corpus, model, fold, config, params, runs_dir):
 def _build(corpus, model, fold, config, params, plan, stores):
     """Training and validation sequences and the freshly initialised network."""
     torch = require_torch()
-    from .model import build_model
+    from .model import build_model  # deferred: bindata.benchmark.model imports torch
 
     train, val, norm, _ = plan
     kw = {"views": model.views, "norm": norm, "params": params, "seq_len": config.seq_len}
@@ -209,8 +210,7 @@ def train_models(
         Per model, the content of its ``done.json``, or ``{"interrupted": True, ...}`` when
         ``stop_after`` ended the call early.
     """
-    from .accel import keep_freed_memory, resolve_precision
-    from .loop import train_epoch
+    from .loop import train_epoch  # deferred: bindata.benchmark.loop imports torch
 
     require_torch()
     device = resolve_device(device)
@@ -287,8 +287,6 @@ def _start(
 ) -> dict:
     """Network, Adam, best weights and counters: fresh, or restored from ``ckpt``."""
     torch = require_torch()
-    from .accel import prepare
-
     prepare(net, device, compute)
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     state = {

@@ -8,8 +8,10 @@ import functools
 import click
 
 from ..benchmark.runs import AUGMENTATIONS, PRECISIONS, ComputeConfig, TrainConfig
+from ..errors import BenchmarkError, BindataError
 from .divisions_option import with_divisions
 from .params import FINITE_FLOAT
+from .terms import in_cli_terms
 
 #: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
 _DEFAULTS = TrainConfig().to_dict()
@@ -316,22 +318,47 @@ def benchmark_command(
     _threads(threads)
     config, compute = _config(kw), _compute(kw)
     methods = methods if methods.strip() == "all" else methods.split(",")
-    report = run_benchmark(
-        dataset,
-        methods=methods,
-        folds=folds,
-        runs_dir=runs_dir,
-        cache_dir=cache_dir,
-        config=config,
-        compute=compute,
-        device=device,
-        out_json=out_json,
-        progress=not quiet,
-        log=_log(quiet),
-        ci=ci,
-    )
+    value = folds_value(folds)
+    try:
+        report = run_benchmark(
+            dataset,
+            methods=methods,
+            folds=value,
+            runs_dir=runs_dir,
+            cache_dir=cache_dir,
+            config=config,
+            compute=compute,
+            device=device,
+            out_json=out_json,
+            progress=not quiet,
+            log=_log(quiet),
+            ci=ci,
+        )
+    except BindataError as exc:
+        if exc.key != "folds":
+            raise
+        raise in_cli_terms(exc, [(f"test folds {value!r}", f"--folds {folds}")]) from None
     click.echo(report["text"], nl=False)
     click.echo(f"results: {report['out_json']}")
+
+
+def folds_value(text: str):
+    """The library value of ``--folds``: ``"all"`` (also for an empty text), a count ``N`` (a
+    number alone: folds 1..N) or a list of fold numbers (``1,3``; ``2,`` is fold 2 alone).
+
+    Raises
+    ------
+    BenchmarkError
+        Neither ``all``, a number nor a comma list of numbers.
+    """
+    text = str(text).strip()
+    if text in ("all", ""):
+        return "all"
+    try:
+        parts = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise BenchmarkError(f"--folds must be a number or a list like 1,3, got {text!r}") from None
+    return parts[0] if len(parts) == 1 and "," not in text else parts
 
 
 def register(group: click.Group) -> None:

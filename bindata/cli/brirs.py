@@ -64,8 +64,8 @@ def brirs_command(out_dir, n_rooms, rooms, seed, n_near, n_far, overwrite, quiet
     """Write the BRIRs of N sampled rooms: OUT/roomNNNN.sofa (MultiSpeakerBRIR, readable by
     'synth --rooms OUT'), OUT/roomNNNN.json (room description, RT60 per octave band,
     materials) and OUT/brirs.json (index with checksums)."""
-    from ..brirs import write_brirs
     from ..errors import BindataError
+    from ..synth.brirs import write_brirs
 
     try:
         index = write_brirs(

@@ -16,6 +16,11 @@ CLI_PHRASES = (
         "set overwrite to replace it, or write it to another folder",
         "pass --overwrite to replace it or --out to write elsewhere",
     ),
+    (
+        "set overwrite to replace it, or write it to another file",
+        "pass --overwrite to replace it or --out to write elsewhere",
+    ),
+    ("a report without plots (plots=False)", "`bindata report --no-plots`"),
 )
 
 
@@ -29,7 +34,7 @@ def validate_command(dataset):
     and stems, and files the manifest does not list. Every problem is printed as
     PATH[:LINE]: PROBLEM; any problem gives exit code 2.
     """
-    from ..validate import validate_dataset
+    from ..dataset.validate import validate_dataset
 
     try:
         summary = validate_dataset(dataset)
@@ -61,7 +66,7 @@ def validate_command(dataset):
 def report_command(dataset, out_dir, overwrite, plots):
     """Write a dataset card: counts per class, direction and proximity class, polyphony, RT60,
     room volume and event durations, as markdown tables with PNG plots."""
-    from ..report import write_report
+    from ..dataset.report import write_report
 
     try:
         card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
@@ -82,10 +87,14 @@ def report_command(dataset, out_dir, overwrite, plots):
 def plot_command(scene_path, out_path, overwrite):
     """Draw SCENE_PATH (a scene JSON): room top and side views with the listener, head direction
     and sources coloured by class, and the event timeline with its labels."""
-    from ..plot import plot_scene
+    from ..dataset.plot import plot_scene
 
     out_path = out_path or f"{Path(scene_path).stem}.png"
-    click.echo(f"wrote {plot_scene(scene_path, out_path=out_path, overwrite=overwrite)}")
+    try:
+        written = plot_scene(scene_path, out_path=out_path, overwrite=overwrite)
+    except BindataError as exc:
+        raise in_cli_terms(exc, CLI_PHRASES) from None
+    click.echo(f"wrote {written}")
 
 
 def register(group: click.Group) -> None:

@@ -84,7 +84,7 @@ def parse_fold_map(text: str) -> dict[int, int]:
 )
 def export_command(dataset, fmt, out_dir, class_map, copy, clip_s, fold_map):
     """Export DATASET to a DCASE Task 3 layout (checked completely before anything is written)."""
-    from ..export import export_dataset
+    from ..dataset.export import export_dataset
 
     folds = None if fold_map is None else parse_fold_map(fold_map)
     try:
@@ -125,7 +125,7 @@ def reassemble_command(export_dir, pred_dir, out_dir):
     a padded last clip are dropped, and names return to the dataset's stems, so that `bindata
     score --ref DATASET --pred OUT` scores them.
     """
-    from ..export import reassemble_predictions
+    from ..dataset.export import reassemble_predictions
 
     rec = reassemble_predictions(export_dir, pred_dir, out_dir)
     missing = (

@@ -2,7 +2,7 @@
 
 An *event library* is a set of labelled, isolated sounds. Two kinds exist: the procedural
 built-in bank (:mod:`bindata.events.procedural`) and a folder of recordings
-(:mod:`bindata.events.folder`). The scene sampler picks sounds by class and id, the mixer loads
+(:mod:`bindata.events.folder`). The scene sampler picks sounds by class and id, the mix loads
 them; both only see :class:`EventLibrary`.
 
 Every sound returned by :meth:`EventLibrary.load` is *conditioned* the same way
@@ -13,7 +13,7 @@ Every sound returned by :meth:`EventLibrary.load` is *conditioned* the same way
   :data:`TRIM_THRESHOLD_DB` below the loudest frame's are cut, then the cut is refined to the
   first / last sample whose magnitude reaches that threshold amplitude, so that a label's
   onset..offset is where the audio is active;
-* RMS-normalised to :data:`TARGET_RMS` (-20 dBFS) over the whole trimmed sound, so a mixer level
+* RMS-normalised to :data:`TARGET_RMS` (-20 dBFS) over the whole trimmed sound, so a mix level
   means the same thing for every library (peaks of impulsive sounds may exceed 1.0).
 
 A sound whose peak is below :data:`SILENCE_PEAK` (-90 dBFS) is an error.

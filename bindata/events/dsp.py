@@ -43,12 +43,17 @@ def sin_cycles(c: np.ndarray | float) -> np.ndarray:
     numpy.ndarray
         The sine, float64, same shape as ``c``, absolute error below 1e-12.
     """
-    c = np.asarray(c, dtype=np.float64)
-    flat = c.reshape(-1)
+    return _blockwise(_sin_block, c)
+
+
+def _blockwise(block, x) -> np.ndarray:
+    """``block`` applied to ``x`` (as float64) in chunks of :data:`_BLOCK` values."""
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(-1)
     out = np.empty(flat.size)
     for a in range(0, flat.size, _BLOCK):
-        out[a : a + _BLOCK] = _sin_block(flat[a : a + _BLOCK])
-    return out.reshape(c.shape)
+        out[a : a + _BLOCK] = block(flat[a : a + _BLOCK])
+    return out.reshape(x.shape)
 
 
 def _sin_block(c: np.ndarray) -> np.ndarray:
@@ -77,12 +82,7 @@ def exp_det(x: np.ndarray | float) -> np.ndarray:
 
     Arguments below -700 give 0; above 700 they are clipped to 700.
     """
-    x = np.asarray(x, dtype=np.float64)
-    flat = x.reshape(-1)
-    out = np.empty(flat.size)
-    for a in range(0, flat.size, _BLOCK):
-        out[a : a + _BLOCK] = _exp_block(flat[a : a + _BLOCK])
-    return out.reshape(x.shape)
+    return _blockwise(_exp_block, x)
 
 
 def _exp_block(x: np.ndarray) -> np.ndarray:

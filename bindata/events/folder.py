@@ -14,8 +14,8 @@ including macOS ``._*`` companions) and all other files are ignored. Opening the
 reads each file's header (``soundfile.info``); any problem (missing root, no class folders, a class
 without audio, an unreadable or empty file) is collected and reported in one
 :class:`~bindata.errors.EventLibraryError`. Decoding happens on :meth:`FolderLibrary.load`:
-channels are averaged, the rate is converted with ``scipy.signal.resample_poly`` (the rate ratio
-as a fraction with terms <= :data:`MAX_RATIO_TERM`; exact for all common rates), then the sound
+channels are averaged, the rate is converted (:func:`bindata.resample.resample`: polyphase, the
+rate ratio as a fraction with terms <= 1000; exact for all common rates), then the sound
 is trimmed and RMS-normalised like every library's (:func:`bindata.events.base.condition`).
 
 Sound ids are ``<class>/<path below the class folder>`` with ``/`` separators, e.g.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from bindata.errors import EventLibraryError
 from bindata.events.base import DEFAULT_CACHE_BYTES, EventLibrary
 from bindata.io import sha256_file
 from bindata.problems import Problems
+from bindata.resample import resample
 
 #: Extension -> libsndfile major format needed to read it.
 _EXTENSION_FORMATS = {
@@ -55,8 +55,6 @@ _EXTENSION_FORMATS = {
     ".rf64": "RF64",
     ".mp3": "MP3",
 }
-#: Largest numerator / denominator of the resampling ratio.
-MAX_RATIO_TERM = 1000
 
 
 def _readable_extensions() -> frozenset[str]:
@@ -77,24 +75,6 @@ class EventFile:
     sample_rate: int
     channels: int
     frames: int
-
-
-def resample_ratio(source_rate: int, target_rate: int) -> tuple[int, int]:
-    """``(up, down)`` with ``up / down`` ~= ``target_rate / source_rate``, both <= 1000.
-
-    Exact when the reduced ratio's terms are <= 1000 (all common rates: 44100 -> 24000 is
-    80 / 147), else the closest such fraction (a pitch error of a fraction of a cent).
-    """
-    ratio = Fraction(int(target_rate), int(source_rate))
-    if max(ratio.numerator, ratio.denominator) <= MAX_RATIO_TERM:
-        return ratio.numerator, ratio.denominator
-    best = (float("inf"), 1, 1)
-    for down in range(1, MAX_RATIO_TERM + 1):
-        up = round(ratio * down)
-        if 1 <= up <= MAX_RATIO_TERM:
-            err = abs(Fraction(up, down) / ratio - 1)
-            best = min(best, (err, up, down))
-    return best[1], best[2]
 
 
 def _is_hidden(name: str) -> bool:
@@ -199,19 +179,13 @@ def decode_mono(sound: EventFile, target_rate: int) -> np.ndarray:
     EventLibraryError
         The file cannot be decoded (names the file and soundfile's reason).
     """
-    from scipy.signal import resample_poly
-
     try:
         data, rate = soundfile.read(str(sound.path), dtype="float64", always_2d=True)
     except Exception as exc:
         raise EventLibraryError(f"{sound.path}: cannot decode audio ({_reason(exc)})") from exc
     if data.shape[0] == 0:
         raise EventLibraryError(f"{sound.path}: audio file holds no samples")
-    mono = data.mean(axis=1)
-    if rate != target_rate:
-        up, down = resample_ratio(rate, target_rate)
-        mono = resample_poly(mono, up, down)
-    return mono
+    return resample(data.mean(axis=1), rate, target_rate)
 
 
 class FolderLibrary(EventLibrary):

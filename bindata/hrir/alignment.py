@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..resample import resample
 from .sphere import HEAD_RADIUS_M, geometric_ear_delay
 
 #: Onset threshold relative to each response's peak (dB): just above the first sidelobe of a
@@ -28,9 +29,7 @@ MIN_PREDELAY_S = 0.5e-3
 
 def onset_samples(ir: np.ndarray, *, threshold_db: float = ONSET_THRESHOLD_DB, oversample: int = 4):
     """Fractional index of the first sample reaching ``threshold_db`` re the peak, (...,)."""
-    from scipy.signal import resample_poly
-
-    x = np.abs(resample_poly(ir, oversample, 1, axis=-1)) if oversample > 1 else np.abs(ir)
+    x = np.abs(resample(ir, 1, oversample)) if oversample > 1 else np.abs(ir)
     thr = np.max(x, axis=-1, keepdims=True) * 10.0 ** (threshold_db / 20.0)
     above = x >= thr
     first = np.argmax(above, axis=-1)

@@ -13,12 +13,13 @@ Directions follow docs/design.md (azimuth counter-clockwise in (-180, 180], +90 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
 from ..errors import HRIRError
 from ..geometry import spherical_to_cartesian, wrap_azimuth_deg
+from ..resample import FILTER_WINDOW, resample_ratio
+from ..resample import resample as polyphase_resample
 from .lookup import direction_lookup
 
 #: Level states of a set: as stored, or scaled to the reference of :mod:`.calibration`.
@@ -209,14 +210,13 @@ class HRIRSet:
         are scaled by ``fs_old / fs_new`` (interpolation alone keeps the waveform, whose
         sum, the DC gain, grows with the rate: -5.3 dB from 44.1 to 24 kHz).
         """
-        from scipy.signal import resample_poly
-
         sample_rate = int(sample_rate)
         if sample_rate == self.sample_rate:
             return self
-        ratio = Fraction(sample_rate, self.sample_rate).limit_denominator(1000)
-        up, down = ratio.numerator, ratio.denominator
-        ir = resample_poly(self.ir, up, down, axis=-1, window=("kaiser", 8.0)) * (down / up)
+        up, down = resample_ratio(self.sample_rate, sample_rate)
+        ir = polyphase_resample(
+            self.ir, self.sample_rate, sample_rate, window=FILTER_WINDOW, keep_response=True
+        )
         return HRIRSet(
             self.azimuth_deg,
             self.elevation_deg,

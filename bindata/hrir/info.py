@@ -6,7 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import BUILTIN_SPECS, load_hrirset
+from .calibration import calibrate, reference_level_db
 from .hrirset import HRIRSet
+from .sofa_io import load_sofa
 
 #: A point of the sphere counts as covered when a measurement lies within this angle (degrees).
 COVERAGE_RADIUS_DEG = 10.0
@@ -57,10 +60,6 @@ def hrir_info(spec: str) -> dict:
     Levels: ``raw_reference_level_db`` is the stored level of the reference of
     :mod:`.calibration`, ``calibration_gain_db`` the gain loading applies by default.
     """
-    from .cache import BUILTIN_SPECS, load_hrirset
-    from .calibration import calibrate, reference_level_db
-    from .sofa_io import load_sofa
-
     if spec in BUILTIN_SPECS:
         hrirset = load_hrirset(spec, calibration="raw")
         convention = "built-in model"

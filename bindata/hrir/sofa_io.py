@@ -29,7 +29,7 @@ from ..errors import HRIRError, OutputError
 from ..geometry import cartesian_to_spherical
 from ..io import atomic_path
 from ..io.atomic import temporary_name
-from .alignment import align_shells
+from .alignment import align_shells, shift_fractional
 from .hrirset import HRIRSet, first_bad_response, shell_groups
 from .sphere import HEAD_RADIUS_M
 
@@ -202,8 +202,6 @@ def _responses(sofa, path: Path, convention: str) -> tuple[np.ndarray, float, in
     _check_finite(data, path)
     ir = np.moveaxis(data, 3, 1).reshape(m * e, r, n)  # measurement-major
     if delay is not None and np.any(delay != 0):
-        from .alignment import shift_fractional
-
         d = delay.reshape(delay.shape[0] if delay.ndim else 1, -1)
         try:
             d = np.broadcast_to(d[:, :r, None], (m, r, 1)) if d.shape[1] >= r else None

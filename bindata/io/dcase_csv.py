@@ -10,8 +10,8 @@ DCASE Task 3 metadata is comma-separated numbers, one row per active source and 
 
 This module only splits text into lines and numbers, collecting every problem as
 ``(line, message)``; what the numbers must be (ranges, order, polyphony) is the caller's rule
-(:mod:`bindata.validate`, :mod:`bindata.score.formats`). :func:`parse_metadata_text` is the strict
-reader of bindata's own metadata (six integers), :func:`format_rows` the one writer.
+(:mod:`bindata.dataset.validate`, :mod:`bindata.score.formats`). :func:`parse_metadata_text` is
+the strict reader of bindata's own metadata (six integers), :func:`format_rows` the one writer.
 """
 
 from __future__ import annotations

@@ -1,16 +1,26 @@
-"""Binaural room impulse responses of shoebox rooms (image sources through an HRIR set).
+"""The renderer: sound from geometry, HRIRs and signals; it knows no scene and no room kind.
 
-- :mod:`~bindata.render.room`: :class:`ShoeboxRoom` and the wall reflection coefficient that
-  gives a target RT60 (calibrated on the image-source decay, not Sabine).
+- :mod:`~bindata.render.shoebox`: the flat shoebox room, :class:`ShoeboxRoom`, and the wall
+  reflection coefficient that gives a target RT60 (calibrated on the image-source decay, not
+  Sabine).
 - :mod:`~bindata.render.image_source`: the image sources within a distance, vectorised.
-- :mod:`~bindata.render.brir`: :func:`render_brir`, the binaural assembly.
+- :mod:`~bindata.render.brir`: :func:`render_brir`, the binaural assembly of a flat room;
+  :mod:`~bindata.render.bands`: a room with materials, per octave band;
+  :mod:`~bindata.render.diffuse_tail`: a diffuse late tail.
 - :mod:`~bindata.hrir.lookup`, :mod:`~bindata.render.assembly`: the fast nearest-direction
   search and the sum of delayed HRIRs they rely on.
+- :mod:`~bindata.render.path`, :mod:`~bindata.render.path_bands`: early BRIRs of many poses at
+  once (moving sources, turning heads); :mod:`~bindata.render.moving`: the time-varying
+  convolution through them.
+- :mod:`~bindata.render.ambience`: diffuse and recorded ambience signals.
+
+Room kinds (:mod:`bindata.rooms`) render their descriptions with these modules; the mix of a
+scene is :mod:`bindata.synth.mix`.
 """
 
 from .brir import BRIR, render_brir
 from .image_source import image_sources, iter_image_sources
-from .room import ShoeboxRoom, decay_time_s, reflection_coefficient
+from .shoebox import ShoeboxRoom, decay_time_s, reflection_coefficient
 
 __all__ = [
     "BRIR",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..hrir.derived import derived
+
 #: Rows (output samples) of ``Z`` formed at a time.
 SEGMENT_SAMPLES = 4096
 
@@ -45,8 +47,6 @@ class ResponseBank:
 
 def shell_bank(shell) -> ResponseBank:
     """The :class:`ResponseBank` of an HRIR shell, cached by :mod:`bindata.hrir.derived`."""
-    from ..hrir.derived import derived
-
     return derived("render_bank", (shell.ir,), lambda: ResponseBank(shell.ir))
 
 

@@ -53,7 +53,7 @@ from .diffuse_tail import (
     fade_out,
 )
 from .image_source import iter_image_offsets
-from .room import ShoeboxRoom
+from .shoebox import ShoeboxRoom
 
 #: Zero padding (samples) of the FFT filtering, so that the zero-phase filters do not wrap.
 FFT_PAD = 4096

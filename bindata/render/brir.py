@@ -21,7 +21,7 @@ spreading loss ``1 / distance`` (no clamp) and ``beta ** order`` for ``order`` w
   by default) would lengthen the measured T30 by 15-25 %; without it the T30 is within a few
   per cent of the target.
 - Length: images out to ``c * T`` where ``T`` is the time at which the room's model decay
-  has fallen by ``decay_db`` (:func:`bindata.render.room.decay_time_s`); the response is cut at
+  has fallen by ``decay_db`` (:func:`bindata.render.shoebox.decay_time_s`); the response is cut at
   ``T`` plus the HRIR length. Anything an HRIR holds before the emission time is cut.
 """
 
@@ -38,7 +38,7 @@ from ..hrir.lookup import shell_lookup
 from . import assembly, image_source
 from .assembly import shell_bank, sum_responses
 from .image_source import iter_image_offsets
-from .room import DEFAULT_SPEED_OF_SOUND, ShoeboxRoom, decay_time_s, reflection_coefficient
+from .shoebox import DEFAULT_SPEED_OF_SOUND, ShoeboxRoom, decay_time_s, reflection_coefficient
 
 #: Half length (taps on each side) and Kaiser beta of the direct-path fractional-delay filter.
 FD_HALF_TAPS = 32

@@ -13,8 +13,8 @@ Diaz-Guerra et al., "gpuRIR", Multimedia Tools and Applications 80, 2021).
 Here the change-over is at ``t_m = r / c + TRANSITION_S`` (``r`` the direct distance):
 
 * the image-source response is faded out with ``cos`` over ``[t_m - FADE_S, t_m]``;
-* the tail is a binaural diffuse field through the HRIR set (:func:`bindata.ambience.
-  diffuse_field`: the set's diffuse-field spectra and interaural coherence), faded in with
+* the tail is a binaural diffuse field through the HRIR set (:func:`bindata.render.
+  ambience.diffuse_field`: the set's diffuse-field spectra and interaural coherence), faded in with
   ``sin`` over the same span (incoherent, so the power is continuous), whose energy in octave
   band ``b`` decays as ``exp(-6 ln(10) t / T_b)``, ``T_b`` the band's Eyring RT60;
 * its level in each band and ear is the statistical one (:func:`diffuse_level`): reflections
@@ -49,6 +49,8 @@ import numpy as np
 from scipy.fft import next_fast_len
 from scipy.signal import ShortTimeFFT, butter, sosfreqz
 from scipy.signal.windows import hann
+
+from .ambience import diffuse_field
 
 #: Change-over from image sources to the diffuse tail, after the direct sound (s). Later than
 #: the 80 ms early window of moving sources (:mod:`bindata.render.path`) plus the fade.
@@ -219,8 +221,6 @@ def diffuse_tail(
     fade_samples : int
         Length of the ``sin`` fade-in.
     """
-    from ..ambience import diffuse_field
-
     n = int(n_samples)
     noise = diffuse_field(
         shell,

@@ -28,6 +28,7 @@ from scipy.fft import irfft, next_fast_len, rfft
 from scipy.signal import oaconvolve
 
 from ..errors import RenderError
+from .path import PathBRIR
 
 #: Largest block hop, seconds.
 MAX_HOP_S = 0.025
@@ -101,8 +102,6 @@ def render_moving(
         Latest direct-sound arrival (samples) over the path; the early part ends
         ``early_s`` after it.
     """
-    from .path import PathBRIR
-
     centres = block_centres(dry.shape[0], hop)
     irs = [np.asarray(brir_at(c / sample_rate), float) for c in centres]
     length = max(ir.shape[-1] for ir in irs)

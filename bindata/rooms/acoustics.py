@@ -8,7 +8,7 @@ by ``sqrt(1 - alpha)``.
 Two predictions per band:
 
 * **Image-source model decay** (:func:`ism_rt60_s`, the renderer's target): the decay model of
-  :mod:`bindata.render.room` with per-direction energy rates. Images seen along a direction
+  :mod:`bindata.render.shoebox` with per-direction energy rates. Images seen along a direction
   ``u`` have, after a path ``x = c t``, crossed ``x |u_i| / L_i`` planes normal to axis ``i``,
   half on each of its two walls, so their energy falls as ``exp(-g(u) x)`` with
 
@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import SceneError
-from ..render.room import T30_RANGE_DB, quadrature_directions
+from ..render.shoebox import T30_RANGE_DB, quadrature_directions
 
 SURFACES = ("floor", "ceiling", "wall_x0", "wall_x1", "wall_y0", "wall_y1")
 #: Octave-band centres (Hz) of every absorption spectrum.

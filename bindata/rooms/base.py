@@ -1,4 +1,4 @@
-"""The room interface: what a room kind answers for the sampler, the mixer and the validator.
+"""The room interface: what a room kind answers for the sampler, the mix and the validator.
 
 A room kind is an object with a ``name`` and the methods of :class:`RoomKind`. Two of them are
 the kind's essence:
@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import SceneError
 from ..geometry import head_to_room
+from ..render.path import path_brir_from
+from ..seeding import uniform
 
 #: A listener must reach this far (metres) past the far band's start, so far sources have room.
 FAR_BAND_MARGIN_M = 0.5
@@ -77,8 +79,6 @@ class RoomKind:
         renders every block in full with :meth:`render` (correct for any kind, slow); kinds
         override it with a batched renderer.
         """
-        from ..render.path import path_brir_from
-
         sources = np.asarray(sources_m, float).reshape(-1, 3)
         brirs = [
             self.render(
@@ -120,11 +120,6 @@ class RoomKind:
         }
 
 
-def _uniform(rng: np.random.Generator, lo_hi) -> float:
-    lo, hi = lo_hi
-    return float(rng.uniform(lo, hi)) if hi > lo else float(lo)
-
-
 def clearance_box(dimensions_m, clearance: float) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper corners of the part of the box at least ``clearance`` from every wall."""
     dims = np.asarray(dimensions_m, dtype=float)
@@ -155,7 +150,7 @@ class BoxRoomKind(RoomKind):
         for _ in range(cfg["listener"]["max_redraws"]):
             pos = rng.uniform(lo, hi)
             if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start + FAR_BAND_MARGIN_M:
-                yaw = _uniform(rng, cfg["listener"]["yaw_deg"])
+                yaw = uniform(rng, cfg["listener"]["yaw_deg"])
                 return {"position_m": pos.tolist(), "yaw_deg": yaw}
         raise SceneError(
             f"room {np.round(dims, 2).tolist()} m: no listener position within "

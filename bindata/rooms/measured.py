@@ -28,7 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, SceneError
+from ..render.brir import BRIR
 from .base import RoomKind
+from .registry import load_preset
 from .sofa_brir import load_measured_room, measured_geometry, resampled
 
 #: Largest distance (metres) between a scene's source position and the emitter it stands for.
@@ -148,8 +150,6 @@ class MeasuredKind(RoomKind):
         render_cfg: dict,
         anechoic: bool,
     ):
-        from ..render import BRIR
-
         if anechoic:
             raise ConfigError("a measured room cannot be rendered anechoic", key="anechoic")
         room, m = self._room(description, responses=True), description["measurement"]
@@ -173,8 +173,6 @@ class MeasuredKind(RoomKind):
         )
 
     def check(self, description: dict, cfg: dict) -> list[str]:
-        from .registry import load_preset
-
         problems = []
         try:
             room = self._room(description, error=ConfigError)

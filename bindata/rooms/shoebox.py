@@ -34,7 +34,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from ..render.brir import HIGHPASS_HZ
+from ..render.bands import render_band_brir
+from ..render.brir import HIGHPASS_HZ, render_brir
+from ..render.diffuse_tail import FADE_S, TRANSITION_S, tail_rng
+from ..render.path import PathBRIR, flat_shoebox_early, split_sample
+from ..render.path_bands import band_shoebox_early
+from ..render.shoebox import ShoeboxRoom, decay_time_s
+from ..seeding import uniform
 from .acoustics import (
     MID_BANDS_HZ,
     OCTAVE_BANDS_HZ,
@@ -45,8 +51,9 @@ from .acoustics import (
     scale_absorption,
 )
 from .air import REFERENCE_PRESSURE_KPA, attenuation_db_per_m, energy_attenuation_per_m
-from .base import BoxRoomKind, _uniform
+from .base import BoxRoomKind
 from .materials import material, materials_of
+from .registry import DEFAULT_PRESET, load_preset
 
 #: Reflections are rendered until the slowest band's model decay reaches -decay_db, but at most
 #: this many times the longest RT60 of the bands 250 Hz-4 kHz (an image-source room with an
@@ -125,9 +132,9 @@ class ShoeboxKind(BoxRoomKind):
                     f"room preset {preset['name']!r}: smallest {key} {lo_hi[0]} m "
                     f"leaves no space inside the {clearance} m wall clearance"
                 )
-        dims = [_uniform(rng, lo_hi) for lo_hi in ranges]
+        dims = [uniform(rng, lo_hi) for lo_hi in ranges]
         rt60_range = _rt60_range(preset, cfg)
-        rt60 = _uniform(rng, rt60_range) if rt60_range is not None else None
+        rt60 = uniform(rng, rt60_range) if rt60_range is not None else None
         if "surfaces" not in preset:
             return {"preset": preset["name"], "dimensions_m": dims, "rt60_s": rt60}
         return self._draw_materials(preset, cfg, rng, dims, rt60)
@@ -160,8 +167,8 @@ class ShoeboxKind(BoxRoomKind):
         if "air" in preset:
             a = preset["air"]
             air = {
-                "temperature_c": _uniform(rng, a["temperature_c"]),
-                "humidity_pct": _uniform(rng, a["humidity_pct"]),
+                "temperature_c": uniform(rng, a["temperature_c"]),
+                "humidity_pct": uniform(rng, a["humidity_pct"]),
                 "pressure_kpa": float(a.get("pressure_kpa", REFERENCE_PRESSURE_KPA)),
             }
             alpha_air = attenuation_db_per_m(OCTAVE_BANDS_HZ, **air)
@@ -216,8 +223,6 @@ class ShoeboxKind(BoxRoomKind):
     ):
         c = float(render_cfg["speed_of_sound"])
         if "surfaces" not in description:
-            from ..render import ShoeboxRoom, render_brir
-
             room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
             return render_brir(
                 room,
@@ -250,8 +255,6 @@ class ShoeboxKind(BoxRoomKind):
         flat_shoebox_early`); rooms with materials likewise (:func:`~bindata.render.
         path_bands.band_shoebox_early`).
         """
-        from ..render.path import PathBRIR, flat_shoebox_early, split_sample
-
         sources = np.asarray(sources_m, float).reshape(-1, 3)
         positions = np.array([lis["position_m"] for lis in listeners], float)
         yaws = np.array([lis["yaw_deg"] for lis in listeners], float)
@@ -267,13 +270,9 @@ class ShoeboxKind(BoxRoomKind):
         )
         onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
         if description.get("late_reverb"):  # the blocks hold image sources only: stop at the fade
-            from ..render.diffuse_tail import FADE_S, TRANSITION_S
-
             early_s = min(early_s, TRANSITION_S - FADE_S)
         split = split_sample(onsets, early_s=early_s, sample_rate=fs)
         if "surfaces" not in description:
-            from ..render.room import decay_time_s
-
             t_end = (
                 0.0
                 if anechoic
@@ -311,8 +310,6 @@ class ShoeboxKind(BoxRoomKind):
         )
 
     def _early_materials(self, description, positions, yaws, sources, hrirset, c, split, anechoic):
-        from ..render.path_bands import band_shoebox_early
-
         absorption, air_db, spectrum = _materials(description)
         return band_shoebox_early(
             description["dimensions_m"],
@@ -332,8 +329,6 @@ class ShoeboxKind(BoxRoomKind):
         )
 
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
-        from ..render.bands import render_band_brir
-
         c = float(render_cfg["speed_of_sound"])
         absorption, air_db, spectrum = _materials(description)
         return render_band_brir(
@@ -353,8 +348,6 @@ class ShoeboxKind(BoxRoomKind):
         )
 
     def check(self, description: dict, cfg: dict) -> list[str]:
-        from .registry import DEFAULT_PRESET, load_preset
-
         problems = []
         name = description.get("preset", DEFAULT_PRESET)
         try:
@@ -395,7 +388,7 @@ def image_source_variant(
 ) -> dict:
     """The same room with image sources throughout (its ``late_reverb`` dropped, its
     prediction and length the image-source model's): what pyroomacoustics' image-source
-    engine renders (:mod:`bindata.rooms.peer`)."""
+    engine renders (the tests' peer, ``tests/peers/rooms.py``)."""
     if not description.get("late_reverb"):
         return description
     out = {k: v for k, v in description.items() if k != "late_reverb"}
@@ -419,8 +412,6 @@ def _image_time_s(description, positions, sources, c) -> float:
     """How long image sources are rendered: all the decay, or until the diffuse tail."""
     t = float(description["decay_time_s"])
     if description.get("late_reverb"):
-        from ..render.diffuse_tail import TRANSITION_S
-
         t = min(t, float(np.max(np.linalg.norm(sources - positions, axis=1))) / c + TRANSITION_S)
     return t
 
@@ -450,8 +441,6 @@ def _late(description: dict, listener: dict, source_m) -> dict | None:
     spec = description.get("late_reverb")
     if not spec:
         return None
-    from ..render.diffuse_tail import tail_rng
-
     rt60 = [description["rt60_bands_s"][str(b)] for b in description["bands_hz"]]
     rng = tail_rng(
         spec["seed"],

@@ -1,4 +1,4 @@
-"""Binaural room impulse responses in SOFA convention ``MultiSpeakerBRIR``: read and write.
+"""Binaural room impulse responses in SOFA convention ``MultiSpeakerBRIR``: the reader.
 
 One file is one measured room: one listener (``ListenerPosition``, ``ListenerView``,
 ``ListenerUp``), two ears (receivers), several loudspeakers (emitters) and ``M`` measurements,
@@ -20,29 +20,24 @@ Conventions (docs/rooms.md, "A measured room (SOFA)"):
   and emitter, broadcast from (I or M, R[, E])) is the emission time, as in AES69. The delay is
   applied on reading (band-limited fractional shift), so the responses held start at emission.
 * Rate: ``Data.SamplingRate`` (one value, hertz); :func:`resampled` brings a response to the
-  dataset's rate (:func:`scipy.signal.resample_poly`, linear phase, so arrivals keep their time).
+  dataset's rate (:func:`bindata.resample.resample`: polyphase, linear phase, so arrivals keep
+  their time).
 
-:func:`write_brir_sofa` writes exactly this convention (M = 1, ``Data.Delay`` = 0, sample 0 =
-emission); sofar (1.3) flags ``MultiSpeakerBRIR`` as deprecated in favour of
-``SingleRoomMIMOSRIR`` and refuses to write it through its public writer, so the file is
-verified with every other rule and written with sofar's writer without that check.
+The writer of this convention is the BRIR export's (:func:`bindata.synth.brirs.write_brir_sofa`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import warnings
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from ..errors import ConfigError, HRIRError, OutputError
+from ..errors import ConfigError, HRIRError
 from ..hrir.alignment import shift_fractional
 from ..hrir.sofa_io import (
     _attr,
@@ -50,12 +45,10 @@ from ..hrir.sofa_io import (
     _positions,
     _read,
     _receiver_order,
-    _rechunked_copy,
     _sampling_rate,
 )
-from ..hrir.sphere import HEAD_RADIUS_M
-from ..io import atomic_path, sha256_file
-from ..io.atomic import temporary_name
+from ..io import sha256_file
+from ..resample import resample
 
 CONVENTION = "MultiSpeakerBRIR"
 #: Largest |z| of the unit view and smallest z of the unit up vector of an upright listener.
@@ -275,91 +268,7 @@ def resampled(ir: np.ndarray, rate_in: float, rate_out: int) -> np.ndarray:
         return ir
     if rate_in != int(rate_in):
         raise HRIRError(f"cannot resample from a non-integer rate {rate_in} Hz")
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(int(rate_out), int(rate_in))
-    return resample_poly(ir, ratio.numerator, ratio.denominator, axis=-1)
-
-
-def write_brir_sofa(
-    path,
-    *,
-    ir,
-    sample_rate: int,
-    listener_m,
-    yaw_deg: float,
-    emitters_m,
-    title: str,
-    room_description: str = "",
-) -> None:
-    """Write one room's BRIRs as ``MultiSpeakerBRIR`` (M = 1), atomically.
-
-    Parameters
-    ----------
-    ir : ndarray, (E, 2, N)
-        Left and right ear responses per emitter, sample 0 = emission time.
-    listener_m, yaw_deg
-        Listener position (room frame) and yaw; view ``(cos yaw, sin yaw, 0)``, up +z.
-    emitters_m : ndarray, (E, 3)
-        Emitter positions in the room frame (``SourcePosition`` = origin, cartesian).
-    """
-    import sofar
-    from sofar.io import _write_sofa
-
-    path = Path(path)
-    ir = np.asarray(ir, dtype=float)
-    yaw = math.radians(float(yaw_deg))
-    with warnings.catch_warnings():  # sofar: "preliminary conventions version 0.3"
-        warnings.simplefilter("ignore")
-        sofa = sofar.Sofa(CONVENTION, verify=False)
-    sofa.Data_IR = np.moveaxis(ir, 0, 1)[None]  # (1, R, E, N)
-    sofa.Data_SamplingRate = float(sample_rate)
-    sofa.Data_Delay = np.zeros((1, 2, ir.shape[0]))
-    sofa.ListenerPosition = np.asarray(listener_m, dtype=float).reshape(1, 3)
-    sofa.ListenerView = np.array([[math.cos(yaw), math.sin(yaw), 0.0]])
-    sofa.ListenerUp = np.array([[0.0, 0.0, 1.0]])
-    sofa.ReceiverPosition = np.array([[0.0, HEAD_RADIUS_M, 0.0], [0.0, -HEAD_RADIUS_M, 0.0]])
-    sofa.SourcePosition = np.zeros((1, 3))
-    sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
-    sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
-    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (ir.shape[0], 1))
-    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (ir.shape[0], 1))
-    sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
-    sofa.GLOBAL_RoomDescription = room_description
-    sofa.GLOBAL_Comment = (
-        "Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
-        "receiver 1 is the left ear; positions in the room frame (metres, "
-        "origin at a floor corner, z up)."
-    )
-    _verified(sofa, path)
-    raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
-    try:
-        with atomic_path(path) as tmp:
-            try:
-                _write_sofa(str(raw), sofa, compression=0, verify=False)
-                _rechunked_copy(raw, tmp)
-            except RuntimeError as exc:
-                raise OutputError(f"{path}: cannot write ({exc})") from None
-    finally:
-        with contextlib.suppress(OSError):
-            raw.unlink(missing_ok=True)
-
-
-def _verified(sofa, path: Path) -> None:
-    """sofar's checks (dimensions set for writing), all but the convention's deprecation."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        issues = sofa.verify(issue_handling="return", mode="write") or ""
-    errors = issues.split("WARNINGS")[0].replace("ERRORS", "").strip("-\n ")
-    lines = [
-        ln
-        for ln in errors.splitlines()
-        if ln.strip()
-        and "deprecat" not in ln.lower()
-        and not ln.startswith("- GLOBAL_SOFAConventions is")
-    ]
-    if lines:
-        raise HRIRError(f"{path}: the BRIRs do not verify as {CONVENTION}: {' '.join(lines)}")
+    return resample(ir, int(rate_in), int(rate_out))
 
 
 __all__ = [
@@ -369,5 +278,4 @@ __all__ = [
     "read_brir_sofa",
     "resampled",
     "measured_geometry",
-    "write_brir_sofa",
 ]

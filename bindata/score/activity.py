@@ -49,9 +49,9 @@ def stack_rows(per_file_rows) -> StackedRows:
     Parameters
     ----------
     per_file_rows : sequence
-        Per file, either a structured array with the fields of :data:`bindata.labels.ROW_DTYPE`
-        or a float array (n, 6) in the column
-        order of :data:`bindata.labels.COLUMNS`. Distances are in centimetres.
+        Per file, either a structured array with the fields of
+        :data:`bindata.scene.labels.ROW_DTYPE` or a float array (n, 6) in the column order of
+        :data:`bindata.scene.labels.COLUMNS`. Distances are in centimetres.
 
     Returns
     -------

@@ -15,7 +15,7 @@ import numpy as np
 from .. import __version__
 from ..divisions import get_view, load_divisions
 from ..errors import ConfigError
-from ..labels import LABEL_FRAME_S
+from ..scene.labels import LABEL_FRAME_S
 from .activity import rows_activity, stack_rows
 from .dcase import check_frame_range, check_thresholds, resolve_metrics, seld_results
 from .derive import default_views, derivable_views, view_probabilities

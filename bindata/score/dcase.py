@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from ..labels import LABEL_FRAME_S
+from ..scene.labels import LABEL_FRAME_S
 from .activity import stack_rows
 from .intervals import CONFIDENCE, jackknife
 from .reference import fold_keys, sorted_fold_keys

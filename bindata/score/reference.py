@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DatasetError
-from ..folds import fold_of
 from ..io import MANIFEST, read_manifest
-from ..labels import n_label_frames, read_metadata_csv
+from ..scene.folds import fold_of
+from ..scene.labels import n_label_frames, read_metadata_csv
 
 #: Duration assumed when the manifest gives none (DESIGN.md: 15 s files).
 DEFAULT_DURATION_S = 15.0
@@ -45,7 +45,7 @@ class Reference:
     event_classes : tuple of str or None
         Event class names indexed by the ``class`` column, if the manifest lists them.
     rows : tuple of numpy.ndarray
-        DCASE rows (:data:`bindata.labels.ROW_DTYPE`) of each scored file.
+        DCASE rows (:data:`bindata.scene.labels.ROW_DTYPE`) of each scored file.
     """
 
     root: Path

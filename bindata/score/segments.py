@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..labels import LABEL_FRAME_S
+from ..scene.labels import LABEL_FRAME_S
 
 #: Segment length of the paper's metric, in seconds.
 SEGMENT_S = 1.0

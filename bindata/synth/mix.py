@@ -1,4 +1,4 @@
-"""Scene -> audio: render each event's binaural RIR, convolve, place, sum, scale to 16-bit PCM.
+"""The mix, scene -> audio: each event's binaural RIR, convolve, place, sum, scale to 16-bit PCM.
 
 Placement: an event's direct sound reaches the head centre exactly at its labelled onset (the
 renderer reports where the direct arrival lies in the BRIR); the event's dry signal is cut to its
@@ -10,8 +10,9 @@ offset and are cut at the end of the file. The mix is scaled down only when its 
 Moving events (a ``path``, or a turning ``head``) go through the BRIRs of their path
 (:func:`event_path_brir`, the room kind's ``render_path``; :mod:`bindata.render.moving`): the
 direct sound of the path's first pose reaches the head at the onset. A scene's ``ambience`` is
-added at its SNR against the event mix before the scaling (:mod:`bindata.ambience`). Moving
-events' metadata rows follow the source relative to the head at each frame's centre.
+added at its SNR against the event mix before the scaling (:func:`scene_ambience`, the signals
+of :mod:`bindata.render.ambience`). The metadata rows of a scene are
+:func:`bindata.scene.labels.scene_rows`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import oaconvolve
 
-from .labels import LABEL_FRAME_S, ROW_DTYPE, n_label_frames
-from .rooms import kind_of
+from ..render.ambience import active_frames, ambience_signal, event_power, scale_to_snr
+from ..render.moving import block_centres, block_hop_samples, render_path_signal
+from ..rooms import kind_of
+from ..scene.labels import LABEL_FRAME_S, n_label_frames, scene_rows
+from ..scene.motion import head_yaw_deg, is_moving, relative_speed_deg_s, source_positions
 
 LIBRARY_RMS = 0.1
 FADE_S = 0.005
@@ -54,11 +58,6 @@ def event_brir(scene: dict, event: dict, hrirset):
     )
 
 
-def is_moving(scene: dict, event: dict) -> bool:
-    """Whether an event's direction changes: it has a path, or the head turns."""
-    return "path" in event or scene.get("head", {"kind": "static"})["kind"] != "static"
-
-
 def _wet_event(scene: dict, event: dict, dry: np.ndarray, hrirset) -> tuple[np.ndarray, int, int]:
     """(wet (2, m), start sample in the file, images rendered) of one event."""
     fs = int(scene["sample_rate"])
@@ -67,8 +66,6 @@ def _wet_event(scene: dict, event: dict, dry: np.ndarray, hrirset) -> tuple[np.n
         wet = oaconvolve(dry[None, :], brir.ir, axes=1)
         start = int(round(event["onset_s"] * fs)) - int(round(brir.onset_samples))
         return wet, start, int(brir.n_images)
-    from .render.moving import render_path_signal
-
     path_brir, hop = event_path_brir(scene, event, hrirset, n_samples=dry.shape[0])
     wet = render_path_signal(dry, path_brir, hop=hop)
     start = int(round(event["onset_s"] * fs)) - int(round(path_brir.onset_samples[0]))
@@ -82,9 +79,6 @@ def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
     ``motion_render.max_step_deg``; block ``k``'s pose is that of ``k * hop`` samples after
     the onset (positions held at the event's end).
     """
-    from .motion import head_yaw_deg, relative_speed_deg_s, source_positions
-    from .render.moving import block_centres, block_hop_samples
-
     fs, room, listener = int(scene["sample_rate"]), scene["room"], scene["listener"]
     opts = scene["motion_render"]
     path = event.get("path", {"kind": "static", "position_m": event["position_m"]})
@@ -133,12 +127,10 @@ def mix_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
     """Render a scene to float stereo (n, 2), before scaling; returns (mix, info).
 
     The events (:func:`mix_events`), plus the scene's ambience when it has one, scaled to its
-    SNR against the events (:func:`bindata.ambience.scene_ambience`).
+    SNR against the events (:func:`scene_ambience`).
     """
     mix, info = mix_events(scene, library=library, hrirset=hrirset)
     if scene.get("ambience") is not None:
-        from .ambience import scene_ambience
-
         mix = mix + scene_ambience(scene, mix, rows=scene_rows(scene), hrirset=hrirset)
         info["snr_db"] = float(scene["ambience"]["snr_db"])
     return mix, info
@@ -153,43 +145,16 @@ def to_pcm16(mix: np.ndarray, *, peak_dbfs: float) -> tuple[np.ndarray, float]:
     return pcm, gain
 
 
-def scene_rows(scene: dict) -> np.ndarray:
-    """DCASE metadata rows of a scene: one per active 100 ms frame of each event."""
-    n_frames = n_label_frames(scene["duration_s"])
-    rows = []
-    for ev in scene["events"]:
-        first = int(round(ev["onset_s"] / LABEL_FRAME_S))
-        count = int(round(ev["duration_s"] / LABEL_FRAME_S))
-        frames = range(first, min(first + count, n_frames))
-        if is_moving(scene, ev):
-            rows += _moving_rows(scene, ev, frames)
-            continue
-        az = int(round(ev["azimuth_deg"]))
-        az = 180 if az == -180 else az
-        el, dist_cm = int(round(ev["elevation_deg"])), int(round(ev["distance_m"] * 100))
-        for f in frames:
-            rows.append((f, ev["class_index"], ev["source"], az, el, dist_cm))
-    return np.array(rows, dtype=ROW_DTYPE) if rows else np.zeros(0, dtype=ROW_DTYPE)
+def scene_ambience(scene: dict, events_mix: np.ndarray, *, rows, hrirset) -> np.ndarray:
+    """A scene's ambience (n, 2) scaled to its ``snr_db`` against ``events_mix`` (n, 2).
 
-
-def _moving_rows(scene: dict, ev: dict, frames: range) -> list[tuple]:
-    """Rows of a moving event: its direction and distance at each frame's centre."""
-    from .motion import relative_track
-
-    if len(frames) == 0:
-        return []
-    listener = scene["listener"]
-    path = ev.get("path", {"kind": "static", "position_m": ev["position_m"]})
-    head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
-    centres = (np.asarray(frames, float) + 0.5) * LABEL_FRAME_S
-    track = relative_track(
-        path, head, listener_m=listener["position_m"], onset_s=float(ev["onset_s"]), times_s=centres
-    )
-    rows = []
-    for f, (az_deg, el_deg, dist) in zip(frames, track, strict=True):
-        az = int(round(az_deg))
-        az = 180 if az == -180 else az
-        rows.append(
-            (f, ev["class_index"], ev["source"], az, int(round(el_deg)), int(round(dist * 100)))
-        )
-    return rows
+    A file without an active event frame has no SNR reference and gets no ambience (zeros).
+    """
+    fs, n = int(scene["sample_rate"]), events_mix.shape[0]
+    active = active_frames(rows, n_label_frames(scene["duration_s"]))
+    if not active.any():
+        return np.zeros_like(events_mix)
+    power = event_power(events_mix, active, fs, frame_s=LABEL_FRAME_S)
+    record = scene["ambience"]
+    signal = ambience_signal(record, hrirset=hrirset, n_samples=n, sample_rate=fs)
+    return scale_to_snr(signal, snr_db=float(record["snr_db"]), event_power_value=power)

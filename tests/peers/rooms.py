@@ -21,8 +21,10 @@ import math
 
 import numpy as np
 
-from .acoustics import SURFACES
-from .air import energy_attenuation_per_m
+from bindata.hrir import HRIRSet, direction_grid
+from bindata.render.shoebox import ShoeboxRoom
+from bindata.rooms.acoustics import OCTAVE_BANDS_HZ, SURFACES
+from bindata.rooms.air import energy_attenuation_per_m
 
 #: bindata surface -> pyroomacoustics wall name.
 PYROOMACOUSTICS_WALLS = {
@@ -86,9 +88,6 @@ def flat_room_as_materials(
     """A frequency-flat room (one calibrated reflection coefficient ``beta``, Table 1) as the
     materials description :func:`pyroomacoustics_room` takes: every surface absorbs the energy
     ``1 - beta**2`` in every octave band, no air, rendered as long as bindata renders it."""
-    from ..render.room import ShoeboxRoom
-    from .acoustics import OCTAVE_BANDS_HZ
-
     room = ShoeboxRoom(tuple(description["dimensions_m"]), float(description["rt60_s"]))
     beta = room.reflection_coefficient(speed_of_sound=speed_of_sound)
     absorption = [1.0 - beta**2] * len(OCTAVE_BANDS_HZ)
@@ -108,8 +107,6 @@ def omnidirectional_set(sample_rate: int, *, delay_samples: int = 8):
     Rendered through it, a bindata BRIR is two copies of the room's omnidirectional impulse
     response at the head centre, comparable with a peer's single microphone there.
     """
-    from ..hrir import HRIRSet, direction_grid
-
     az, el = direction_grid(15.0)
     ir = np.zeros((az.size, 2, 4 * delay_samples))
     ir[:, :, delay_samples] = 1.0

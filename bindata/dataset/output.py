@@ -1,246 +1,205 @@
-"""Dataset layout on disk (DESIGN.md), a finished dataset, and the output guard of ``synth``.
-
-```
-OUT/audio/<stem>.wav  OUT/metadata/<stem>.csv  OUT/scenes/<stem>.json  OUT/manifest.json
-OUT/.bindata-run.json   (config + seed of a run in progress; lets resume check consistency)
-OUT/.bindata-lock.json  (owner of a run in progress; :mod:`bindata.lock`)
-```
-
-This module is the one place that knows where an item's files are (:func:`paths_of`; for a
-finished dataset :meth:`Dataset.paths`). :class:`Dataset` reads a finished dataset (its
-manifest, and each item's audio, label rows and scene).
+"""The output guard of ``synth``: plan, lock, overwrite and resume an output folder.
 
 The guard works in two steps so that nothing is touched before every check has passed:
 :func:`plan_output` only reads (is the folder absent, empty, a bindata dataset to replace, a run
 to resume?) and lists the files an overwrite would remove; :func:`apply_output` then removes
-exactly those, creates the layout and writes the run marker.
+exactly those, creates the layout (:mod:`bindata.dataset.reader`) and writes the run marker.
+Overwrite removes only what bindata wrote (:func:`files_written_by_bindata`: the stems the
+manifest and the run marker list, in the grammar of :mod:`bindata.scene.folds`); resume keeps
+the items complete on disk (:func:`finished_record`).
+
+Lock
+----
+:class:`OutputLock` keeps two runs from writing into the same dataset. The lock is the file
+``OUT/.bindata-lock.json``, created exclusively (``O_CREAT | O_EXCL``, atomic on POSIX file systems)
+and holding its owner: process id, host name and start time (UTC, ISO 8601). A second run finds the
+file and is refused with the owner's details. A lock whose owner is gone — same host, and no process
+with that id exists (``kill(pid, 0)`` fails with ``ESRCH``) — is stale: the next run takes it over.
+A lock held on another host cannot be checked from here; it is refused, and the message says which
+file to remove if that run ended.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import json
 import os
-import re
+import socket
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
-from .errors import ConfigError, DatasetError, OutputError, OutputExistsError, SceneError
-from .io import (
+from ..errors import (
+    ConfigError,
+    DatasetError,
+    OutputError,
+    OutputExistsError,
+    OutputLockedError,
+)
+from ..io import (
     MANIFEST,
     RUN_MARKER,
     is_temporary,
     read_json,
-    read_manifest,
     remove_stale_temporaries,
     sha256_file,
     write_json,
 )
-from .io.atomic import os_reason
-from .labels import read_metadata_csv
-from .lock import LOCK_NAME
-from .resources import require_valid
+from ..io.atomic import os_reason
+from ..scene.folds import STEM, file_stem
+from .reader import SUBDIRS, paths_of
 
-SUBDIRS = ("audio", "metadata", "scenes")
+LOCK_NAME = ".bindata-lock.json"
 
-#: Stems bindata writes (``fold1_room0001_mix001``); nothing else is ever removed by name.
-_STEM = re.compile(r"fold\d+_room\d+_mix\d+")
+#: A lock file found empty or half-written is re-read for this long (its writer may be mid-write).
+_READ_GRACE_S = 1.0
 
 
-def paths_of(out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
-    """The three files of one dataset item (also in a folder being written or checked)."""
-    out = Path(out_dir)
+def _owner() -> dict:
     return {
-        "audio": out / "audio" / f"{stem}.wav",
-        "metadata": out / "metadata" / f"{stem}.csv",
-        "scene": out / "scenes" / f"{stem}.json",
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def load_scene(path: str | os.PathLike) -> dict:
-    """Read a scene JSON and check it against ``schemas/scene.schema.json``.
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError as exc:  # pragma: no cover - e.g. EINVAL for a nonsense pid
+        return exc.errno != errno.ESRCH
+    return True
+
+
+def read_lock(folder: str | os.PathLike) -> dict | None:
+    """The owner recorded in ``folder``'s lock, ``{}`` if unreadable, ``None`` if unlocked."""
+    path = Path(folder) / LOCK_NAME
+    deadline = time.monotonic() + _READ_GRACE_S
+    while True:
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return {}
+        try:
+            owner = json.loads(text)
+            if isinstance(owner, dict) and isinstance(owner.get("pid"), int):
+                return owner
+        except ValueError:
+            pass
+        if time.monotonic() > deadline:
+            return {}
+        time.sleep(0.05)
+
+
+def is_stale(owner: dict) -> bool:
+    """True for a lock of a process that no longer exists on this host."""
+    return (
+        bool(owner)
+        and owner.get("host") == socket.gethostname()
+        and not _pid_alive(int(owner["pid"]))
+    )
+
+
+def describe(owner: dict) -> str:
+    """``pid 123 on host h, started 2026-01-01T10:00:00+00:00`` (or why it is unknown)."""
+    if not owner:
+        return "an unknown run (the lock file is empty or unreadable)"
+    return f"pid {owner.get('pid')} on host {owner.get('host')}, started {owner.get('started_utc')}"
+
+
+def check_unlocked(folder: str | os.PathLike) -> None:
+    """Raise :class:`OutputLockedError` when a live run holds ``folder``'s lock (reads only)."""
+    owner = read_lock(folder)
+    if owner is not None and not is_stale(owner):
+        raise _locked(Path(folder), owner)
+
+
+def _locked(folder: Path, owner: dict) -> OutputLockedError:
+    return OutputLockedError(
+        f"{folder}: another bindata run is writing here ({describe(owner)}); wait for it to "
+        f"finish, or remove {folder / LOCK_NAME} if no such run is alive"
+    )
+
+
+class OutputLock:
+    """Hold the lock of ``folder`` (created if absent) while in a ``with`` block.
 
     Raises
     ------
-    DatasetError
-        The file cannot be read or is not JSON.
-    SceneError
-        It is not a valid scene (each problem named).
-    """
-    scene = read_json(path)
-    require_valid(scene, "scene", what=str(path), error=SceneError)
-    return scene
-
-
-class Dataset:
-    """A finished bindata dataset on disk: ``manifest.json``, ``audio/``, ``metadata/`` and
-    ``scenes/`` (README, "Output").
-
-    Open one with :meth:`open` (or get it from :func:`bindata.synthesize`). Iterating yields
-    the stems in manifest order; ``len(ds)`` is the number of files.
-
-    Attributes
-    ----------
-    root : pathlib.Path
-        The dataset folder.
-    manifest : dict
-        The manifest (``schemas/manifest.schema.json``): config, seed, classes, file records.
-
-    Examples
-    --------
-    >>> import bindata
-    >>> ds = bindata.synthesize("data/", n_files=2, n_folds=2, duration_s=3, progress=False)
-    >>> len(ds), ds.stems, ds.folds
-    (2, ('fold1_room0001_mix001', 'fold2_room0002_mix001'), (1, 2))
-    >>> x, fs = ds.audio("fold1_room0001_mix001")
-    >>> x.shape, x.dtype, fs
-    ((72000, 2), dtype('float64'), 24000)
-    >>> rows = ds.labels("fold1_room0001_mix001")
-    >>> rows.dtype.names
-    ('frame', 'class', 'source', 'azimuth', 'elevation', 'distance')
-    >>> ds.scene("fold1_room0001_mix001")["stem"]
-    'fold1_room0001_mix001'
+    OutputLockedError
+        A live run holds the lock.
+    OutputError
+        The folder or the lock file cannot be created (path and OS reason).
     """
 
-    def __init__(self, root: str | os.PathLike, manifest: dict):
-        self.root = Path(root)
-        self.manifest = manifest
-        files = manifest["files"]
-        self._index = {str(rec["stem"]): k for k, rec in enumerate(files)}
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self.taken_over: dict | None = None
 
-    @classmethod
-    def open(cls, path: str | os.PathLike) -> Dataset:
-        """Open the finished dataset in ``path`` (its manifest is read and checked).
-
-        Parameters
-        ----------
-        path : path-like
-            The dataset folder.
-
-        Returns
-        -------
-        Dataset
-
-        Raises
-        ------
-        DatasetError
-            No ``manifest.json`` (not a dataset, or a run not finished yet), or one that breaks
-            ``schemas/manifest.schema.json`` (each problem named).
-
-        Examples
-        --------
-        >>> import bindata
-        >>> _ = bindata.synthesize("data/", n_files=2, n_folds=2, duration_s=3, progress=False)
-        >>> bindata.Dataset.open("data/")
-        Dataset('data', 2 files, folds [1, 2])
-        >>> bindata.Dataset.open("nowhere/")
-        Traceback (most recent call last):
-        ...
-        bindata.errors.DatasetError: nowhere: not a bindata dataset (no manifest.json)
-        """
-        root = Path(path)
-        if not (root / MANIFEST).is_file() and (root / RUN_MARKER).is_file():
-            raise DatasetError(
-                f"{root}: an unfinished synthesis run (no {MANIFEST} yet); "
-                "finish it by synthesizing again with resume"
-            )
-        return cls(root, read_manifest(root))
-
-    def __repr__(self) -> str:
-        return f"Dataset({str(self.root)!r}, {len(self)} files, folds {sorted(set(self.folds))})"
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __iter__(self):
-        return iter(self.stems)
-
-    def __contains__(self, stem) -> bool:
-        return stem in self._index
-
-    @property
-    def stems(self) -> tuple[str, ...]:
-        """The files' stems (``fold1_room0001_mix001``), in manifest order."""
-        return tuple(self._index)
-
-    @property
-    def folds(self) -> tuple[int, ...]:
-        """The fold of each file, in the order of :attr:`stems` (``sorted(set(ds.folds))``
-        gives the fold numbers)."""
-        return tuple(int(rec["fold"]) for rec in self.manifest["files"])
-
-    @property
-    def classes(self) -> list[str]:
-        """The class names; the ``class`` column of :meth:`labels` indexes this list."""
-        return list(self.manifest["classes"])
-
-    @property
-    def sample_rate(self) -> int:
-        """Sample rate of the audio files, Hz."""
-        return int(self.manifest["config"]["sample_rate"])
-
-    def paths(self, stem: str) -> dict[str, Path]:
-        """The files of ``stem``: ``{"audio": ..., "metadata": ..., "scene": ...}``.
-
-        Raises
-        ------
-        DatasetError
-            ``stem`` is not a file of this dataset.
-        """
-        if stem not in self._index:
-            shown = ", ".join(self.stems[:3]) + (", ..." if len(self) > 3 else "")
-            raise DatasetError(
-                f"{self.root}: no file {stem!r} in this dataset (its {len(self)} files: {shown})"
-            )
-        return paths_of(self.root, stem)
-
-    def audio(self, stem: str, *, dtype: str = "float64") -> tuple[np.ndarray, int]:
-        """The audio of ``stem``: ``(samples, sample_rate)``, samples ``(n, 2)`` (left, right).
-
-        Parameters
-        ----------
-        stem : str
-        dtype : str, keyword-only
-            ``"float64"`` (default) or ``"float32"``: in [-1, 1); ``"int16"``: the 16-bit PCM
-            samples as stored.
-
-        Raises
-        ------
-        DatasetError
-            Unknown stem, or the WAV file cannot be read.
-        """
-        path = self.paths(stem)["audio"]
+    def __enter__(self) -> OutputLock:
         try:
-            samples, rate = sf.read(str(path), dtype=dtype, always_2d=True)
-        except (OSError, RuntimeError) as exc:  # soundfile: RuntimeError for a bad file
-            raise DatasetError(f"{path}: cannot read audio ({exc})") from exc
-        return samples, int(rate)
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.folder}: cannot create ({os_reason(exc)})") from exc
+        for _ in range(3):
+            if self._create():
+                return self
+            owner = read_lock(self.folder)
+            if owner is not None and not is_stale(owner):
+                raise _locked(self.folder, owner)
+            if owner is not None:
+                self._remove_stale(owner)
+        raise _locked(self.folder, read_lock(self.folder) or {})
 
-    def labels(self, stem: str) -> np.ndarray:
-        """The metadata rows of ``stem``: an integer structured array with the columns
-        ``frame`` (100 ms), ``class`` (index into :attr:`classes`), ``source`` (event within
-        the file), ``azimuth`` and ``elevation`` (degrees, head-relative) and ``distance``
-        (cm); one row per active source and frame (:data:`bindata.labels.ROW_DTYPE`).
+    def _create(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot create ({os_reason(exc)})") from exc
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(_owner(), fh)
+                fh.write("\n")
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise OutputError(f"{self.path}: cannot write ({os_reason(exc)})") from exc
+        return True
 
-        Raises
-        ------
-        DatasetError
-            Unknown stem, or the CSV file cannot be read or breaks the format.
-        """
-        return read_metadata_csv(self.paths(stem)["metadata"])
+    def _remove_stale(self, owner: dict) -> None:
+        # rename first: of two runs taking over the same stale lock, only one succeeds
+        aside = self.path.with_name(f"{LOCK_NAME}.stale-{os.getpid()}")
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot remove stale lock ({os_reason(exc)})") from exc
+        with contextlib.suppress(OSError):
+            aside.unlink()
+        self.taken_over = owner
 
-    def scene(self, stem: str) -> dict:
-        """The scene of ``stem`` (``schemas/scene.schema.json``): room, listener, events, ...
-
-        Raises
-        ------
-        DatasetError, SceneError
-            Unknown stem, an unreadable file, or not a valid scene.
-        """
-        return load_scene(self.paths(stem)["scene"])
+    def __exit__(self, *exc_info) -> None:
+        with contextlib.suppress(OSError):  # a vanished folder has no lock to remove
+            owner = read_lock(self.folder)
+            if owner and owner.get("pid") == os.getpid():
+                self.path.unlink()
 
 
+# ----------------------------------------------------------------------------- the guard
 @dataclass
 class OutputPlan:
     """What :func:`apply_output` will do to ``out``: start, resume or replace a dataset."""
@@ -268,7 +227,7 @@ def plan_output(out_dir, *, run_record: dict, overwrite: bool, resume: bool) -> 
         raise ConfigError("overwrite and resume exclude each other; choose one", key="overwrite")
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder")
-    _check_writable(out)
+    check_writable(out)
     try:
         entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
     except OSError as exc:
@@ -319,7 +278,7 @@ def discard_unused_layout(out: Path, *, remove_folder: bool) -> bool:
     return True
 
 
-def _check_writable(out: Path) -> None:
+def check_writable(out: Path) -> None:
     """The folder, or the nearest existing folder above it, must allow creating files."""
     here = out
     while not here.exists():
@@ -365,9 +324,8 @@ def files_written_by_bindata(out: Path) -> list[Path]:
 
 
 def _stems_listed(path: Path) -> set[str]:
-    """Stems a manifest (its ``files``) or a run marker (its config's file count) lists."""
-    from .scene import file_stem
-
+    """Stems a manifest (its ``files``) or a run marker (its config's file count) lists; only
+    stems bindata writes (:data:`bindata.scene.folds.STEM`): nothing else is removed by name."""
     record = read_json(path)
     if not isinstance(record, dict):
         raise DatasetError(f"{path}: must be a JSON object, got {type(record).__name__}")
@@ -376,7 +334,7 @@ def _stems_listed(path: Path) -> set[str]:
     if isinstance(cfg, dict) and isinstance(cfg.get("n_files"), int):
         n, k = cfg["n_files"], int(cfg.get("n_folds", 1))
         stems |= {file_stem(i, n_files=n, n_folds=k) for i in range(n)}
-    return {s for s in stems if _STEM.fullmatch(s)}
+    return {s for s in stems if STEM.fullmatch(s)}
 
 
 def _check_resumable(out: Path, run_record: dict) -> None:

@@ -17,21 +17,26 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from tqdm.auto import tqdm
 
-from . import __version__
-from .config import OPTIONS, load_config, option_overrides
-from .dataset import (
+from .. import __version__
+from ..config import OPTIONS, load_config, option_overrides
+from ..dataset.output import (
+    OutputLock,
     apply_output,
+    check_unlocked,
     discard_unused_layout,
     file_record,
     finished_record,
-    load_scene,
-    paths_of,
     plan_output,
     removed_note,
 )
-from .errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
-from .io import (
+from ..dataset.reader import load_scene, paths_of
+from ..errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
+from ..events import open_event_library
+from ..hrir import load_hrirset, nearfield_from_farfield
+from ..io import (
     FORMAT,
     FORMAT_VERSION,
     sha256_file,
@@ -39,13 +44,17 @@ from .io import (
     write_manifest,
     write_text,
 )
-from .io.atomic import json_text
-from .labels import rows_to_csv_text
-from .lock import OutputLock, check_unlocked
-from .mixer import mix_scene, scene_rows, to_pcm16
+from ..io.atomic import json_text
+from ..render.ambience import open_ambience_folder
+from ..rooms import get_kind
+from ..rooms.registry import DEFAULT_PRESET, inline_preset, load_preset
+from ..scene.folds import file_stem
+from ..scene.labels import rows_to_csv_text, scene_rows
+from ..scene.motion import check_motion_allowed
+from ..scene.sample import sample_scene
+from .dask_backend import close_client, connect
+from .mix import mix_scene, to_pcm16
 from .parallel import map_ordered
-from .rooms.registry import DEFAULT_PRESET, inline_preset, load_preset
-from .scene import file_stem, sample_scene
 
 #: Most scenes one pre-draw task samples (a few hundred milliseconds).
 DRAW_SPAN = 64
@@ -111,9 +120,6 @@ def load_resources(
     scenes written before the option existed).
     Returns ``(hrirset, library, record)`` where ``record`` is what scenes store about both.
     """
-    from .events import open_event_library
-    from .hrir import load_hrirset, nearfield_from_farfield
-
     hrirset = load_hrirset(
         None if hrir_spec == "builtin" else hrir_spec,
         sample_rate=sample_rate,
@@ -207,8 +213,8 @@ class _SceneCheck:
 class _FileJob:
     """Picklable per-file job: draw the scene of file ``index``, render and write its files.
 
-    With ``resume``, an item already complete on disk (:func:`bindata.dataset.finished_record`)
-    is kept as it is. The scene is drawn again from the file's own seed, so it is the one the
+    With ``resume``, an item already complete on disk
+    (:func:`bindata.dataset.output.finished_record`) is kept as it is. The scene is drawn again from the file's own seed, so it is the one the
     pre-draw checked, in any process.
     """
 
@@ -226,7 +232,7 @@ class _FileJob:
                 "scene": json_text(scene).encode("utf-8"),
                 "metadata": csv_text.encode("utf-8"),
             }
-            n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mixer
+            n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mix
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
             if done is not None:
                 return {**done, "fold": scene["fold"], "file_index": index}
@@ -279,11 +285,11 @@ def synthesize(
 
     ``cfg`` is a checked config (:func:`synth_config`; a room preset given as a file is
     inlined here too). Everything is checked before the output folder is touched: the seed, the
-    output folder (:func:`bindata.dataset.plan_output`, its lock), the HRIR set and event
+    output folder (:func:`bindata.dataset.output.plan_output`, its lock), the HRIR set and event
     library (loaded), the Dask scheduler (reached within ``connect_timeout_s``, its workers'
-    versions checked) and the scene of every file (:func:`check_scenes`). Only then is the folder locked
-    (:class:`bindata.lock.OutputLock`), cleared (``overwrite``: only what bindata wrote there)
-    and written. The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or
+    versions checked) and the scene of every file (:func:`check_scenes`). Only then is the
+    folder locked (:class:`bindata.dataset.output.OutputLock`), cleared (``overwrite``: only what
+    bindata wrote there) and written. The same ``cfg`` and ``seed`` give the same bytes whatever ``jobs`` or
     ``scheduler``, and a resumed run gives the bytes of an uninterrupted one.
 
     Raises
@@ -336,10 +342,6 @@ def synthesize(
 def check_scene_options(cfg: dict) -> None:
     """The room preset loads, its kind can render the motion asked for, and an ambience folder
     holds usable recordings (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
-    from .ambience import open_ambience_folder
-    from .rooms import get_kind
-    from .scene_motion import check_motion_allowed
-
     preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
     check_motion_allowed(cfg, get_kind(preset["kind"]))
     amb = cfg["ambience"]
@@ -391,20 +393,14 @@ def _write_dataset(
 def _connect(scheduler, timeout_s):
     if scheduler is None:
         return None
-    from .dask_backend import connect
-
     return connect(scheduler, timeout_s=timeout_s)
 
 
 def _close_quietly(client) -> None:
-    from .dask_backend import close_client
-
     close_client(client)
 
 
 def _render_all(cfg, out: Path, *, seed, jobs, client, resume, progress) -> list[dict]:
-    from tqdm.auto import tqdm
-
     n = cfg["n_files"]
     job = _FileJob(cfg, seed, str(out), resume=resume)
     files = []
@@ -452,23 +448,6 @@ def render_scene_file(
 
 def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
     """The exact bytes synth writes for ``pcm`` (for regen comparisons)."""
-    import soundfile as sf
-
     buf = io.BytesIO()
     sf.write(buf, pcm, sample_rate, subtype="PCM_16", format="WAV")
     return buf.getvalue()
-
-
-__all__ = [
-    "synth_config",
-    "synthesize",
-    "draw_scene",
-    "render_scene",
-    "render_scene_file",
-    "load_scene",
-    "load_resources",
-    "resources_for_config",
-    "resources_for_scene",
-    "check_scene_options",
-    "wav_bytes",
-]

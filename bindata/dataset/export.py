@@ -52,23 +52,23 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from . import __version__
-from .errors import (
+from .. import __version__
+from ..errors import (
     ConfigError,
     DatasetError,
     OutputError,
     OutputExistsError,
     SubmissionError,
 )
-from .folds import FOLD_PREFIX
-from .geometry import fold_azimuth_front
-from .io import read_json, sha256_file, write_bytes, write_json, write_text, write_wav
-from .io.atomic import os_reason
-from .io.dcase_csv import DCASE2025_COLUMNS, data_lines, format_rows, sort_rows
-from .labels import LABEL_FRAME_S
-from .problems import Problems
-from .resources import validate_against_schema
-from .score.reference import load_reference
+from ..geometry import fold_azimuth_front
+from ..io import read_json, sha256_file, write_bytes, write_json, write_text, write_wav
+from ..io.atomic import os_reason
+from ..io.dcase_csv import DCASE2025_COLUMNS, data_lines, format_rows, sort_rows
+from ..problems import Problems
+from ..resources import validate_against_schema
+from ..scene.folds import FOLD_PREFIX
+from ..scene.labels import LABEL_FRAME_S
+from ..score.reference import load_reference
 
 #: Export formats: audio folder, metadata folder, sub-folder.
 LAYOUTS = {
@@ -173,7 +173,7 @@ def clip_frames(clip_s) -> int:
     Returns
     -------
     int
-        ``clip_s`` / :data:`bindata.labels.LABEL_FRAME_S`.
+        ``clip_s`` / :data:`bindata.scene.labels.LABEL_FRAME_S`.
 
     Raises
     ------

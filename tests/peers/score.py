@@ -18,7 +18,7 @@ import types
 
 import numpy as np
 
-from ..labels import LABEL_FRAME_S
+from bindata.scene.labels import LABEL_FRAME_S
 
 
 def import_sed_eval():

@@ -1,4 +1,7 @@
-"""Trajectories of sources and of the listener's head, as JSON-able specs and their positions.
+"""Motion: trajectories of sources and of the listener's head, and how a scene draws them.
+
+Tracks
+------
 
 A **source path** is a dict stored in the scene; time ``t`` is seconds since the event's onset:
 
@@ -17,14 +20,34 @@ Labels follow the head: :func:`relative_track` gives each source's azimuth, elev
 distance relative to the head at any times (the 100 ms frames' centres for the metadata).
 Drawing functions take the file's RNG streams; a draw that cannot fit its band and the room
 returns ``None`` so the sampler can redraw, and reports why.
+
+Drawing a scene's motion
+------------------------
+Rules (docs/design.md, "Moving scenes"):
+
+* Each event moves with probability ``motion.moving_fraction`` (drawn from the file's
+  ``motion`` stream, in event order, before any position; :func:`motion_plan`); a moving event
+  is a straight ``line`` with probability ``motion.line_fraction``, else an ``arc`` about the
+  head; its speed is uniform in ``motion.angular_speed_deg_s`` (arcs, sense random) or
+  ``motion.linear_speed_m_s`` (lines).
+* An arc starts at the event's drawn position (its distance and elevation stay constant, so
+  the band never changes). A line is horizontal and perpendicular to the direction of the
+  drawn position, which is its midpoint: its distance grows from there towards both ends.
+* A path must keep ``room.wall_clearance_m`` from every wall and its distance band for the
+  event's whole duration (:func:`path_problem`; for rooms that are not boxes, the kind's
+  ``contains``: :func:`path_problem_in`). The first try uses the position drawn from the
+  ``sources`` stream; up to ``motion.max_tries - 1`` more draw a new position from the
+  ``motion`` stream (:func:`draw_path`); then the listener is redrawn
+  (:func:`bindata.scene.sample.sample_scene`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import SceneError
-from .geometry import cartesian_to_spherical, spherical_to_cartesian
+from ..errors import ConfigError, SceneError
+from ..geometry import cartesian_to_spherical, spherical_to_cartesian
+from ..seeding import uniform
 
 #: Default angular speed range of moving sources, deg/s (DCASE 2021-2024 used 10, 20, 40 deg/s).
 DEFAULT_ANGULAR_SPEED_DEG_S = (10.0, 40.0)
@@ -179,13 +202,126 @@ def check_speed_range(lo: float, hi: float, *, what: str) -> None:
         raise SceneError(f"{what} must satisfy 0 <= low <= high, got [{lo}, {hi}]")
 
 
+def is_moving(scene: dict, event: dict) -> bool:
+    """Whether an event's direction changes: it has a path, or the head turns."""
+    return "path" in event or scene.get("head", {"kind": "static"})["kind"] != "static"
+
+
+def check_motion_allowed(cfg: dict, kind) -> None:
+    """Refuse moving sources and a turning head for a kind that renders fixed positions only."""
+    if getattr(kind, "renders_any_position", True):
+        return
+    if cfg["motion"]["moving_fraction"] > 0:
+        raise ConfigError(
+            f"room kind {kind.name!r} renders measured positions only, so its sources cannot "
+            f"move: motion.moving_fraction must be 0, got {cfg['motion']['moving_fraction']}",
+            key="motion.moving_fraction",
+        )
+    if cfg["head"]["rotation"]:
+        raise ConfigError(
+            f"room kind {kind.name!r} renders measured listener poses only, so the head cannot "
+            "turn: head.rotation must be false",
+            key="head.rotation",
+        )
+
+
+def motion_plan(cfg: dict, n_events: int, rng: np.random.Generator) -> list[dict | None]:
+    """Per event: None (static) or ``{"kind": "arc"|"line", "speed": value}``."""
+    m = cfg["motion"]
+    if m["moving_fraction"] <= 0:
+        return [None] * n_events
+    plan = []
+    for _ in range(n_events):
+        if rng.uniform() >= m["moving_fraction"]:
+            plan.append(None)
+        elif rng.uniform() < m["line_fraction"]:
+            plan.append({"kind": "line", "speed": uniform(rng, m["linear_speed_m_s"])})
+        else:
+            plan.append({"kind": "arc", "speed": uniform(rng, m["angular_speed_deg_s"])})
+    return plan
+
+
+def _line(rng, mid_m, listener_m, speed: float, duration_s: float) -> dict:
+    """A horizontal line through ``mid_m`` at its middle, perpendicular to the head's view."""
+    e = np.asarray(mid_m, float) - np.asarray(listener_m, float)
+    d = np.array([-e[1], e[0], 0.0])
+    norm = float(np.linalg.norm(d))
+    d = d / norm if norm > 1e-9 else np.array([1.0, 0.0, 0.0])
+    v = d * speed * (1.0 if rng.random() < 0.5 else -1.0)
+    start = np.asarray(mid_m, float) - v * duration_s / 2.0
+    return {
+        "kind": "line",
+        "start_m": [float(x) for x in start],
+        "velocity_m_s": [float(x) for x in v],
+    }
+
+
+def path_problem_in(
+    room: dict, kind, path: dict, *, duration_s: float, listener_m, band_m, clearance_m: float
+) -> str | None:
+    """Why a path leaves its band or the room's free space (None: it fits)."""
+    if "dimensions_m" in room:
+        return path_problem(
+            path,
+            duration_s=duration_s,
+            room_m=room["dimensions_m"],
+            listener_m=listener_m,
+            band_m=band_m,
+            clearance_m=clearance_m,
+        )
+    t = np.append(np.arange(0.0, float(duration_s), 0.05), float(duration_s))
+    pos = source_positions(path, t)
+    for ti, p in zip(t, pos, strict=True):
+        if not kind.contains(room, p):
+            return f"leaves the room at t = {ti:.2f} s"
+        dist = float(np.linalg.norm(p - np.asarray(listener_m, float)))
+        if not band_m[0] - 1e-9 <= dist <= band_m[1] + 1e-9:
+            return f"leaves its distance band {list(band_m)} m at t = {ti:.2f} s ({dist:.2f} m)"
+    return None
+
+
+def draw_path(cfg, room, kind, listener, band_m, position, duration_s, move, rng):
+    """``(path, None)`` for a moving event in ``room`` (of room kind ``kind``), or ``(None,
+    reason)`` after ``max_tries`` tries."""
+    listener_m = listener["position_m"]
+    clearance = float(cfg["room"]["wall_clearance_m"])
+    reason = "no try"
+    for attempt in range(int(cfg["motion"]["max_tries"])):
+        if attempt:
+            position = kind.sample_source(room, cfg, listener, band_m, rng)
+            if position is None:
+                return None, "no position of its band in the room"
+        if move["kind"] == "arc":
+            speed = (move["speed"], move["speed"])
+            path = draw_arc(rng, start_m=position, listener_m=listener_m, speed_range_deg_s=speed)
+        else:
+            path = _line(rng, position, listener_m, move["speed"], duration_s)
+        reason = path_problem_in(
+            room,
+            kind,
+            path,
+            duration_s=duration_s,
+            listener_m=listener_m,
+            band_m=band_m,
+            clearance_m=clearance,
+        )
+        if reason is None:
+            return path, None
+    return None, reason
+
+
 __all__ = [
     "DEFAULT_ANGULAR_SPEED_DEG_S",
+    "check_motion_allowed",
     "check_speed_range",
     "draw_arc",
     "draw_head_track",
+    "draw_path",
     "head_yaw_deg",
+    "is_moving",
+    "motion_plan",
     "path_problem",
+    "path_problem_in",
     "relative_speed_deg_s",
     "relative_track",
     "source_positions",

@@ -10,12 +10,12 @@ Every problem is collected (none stops the others) and reported as ``<path>[:lin
 * metadata: DCASE rows (six integers, no header) in range (frame, class index, azimuth in
   (-180, 180], elevation in [-90, 90], distance in a proximity band), sorted, one row per source
   and frame, polyphony <= ``max_overlap``, and exactly the rows of its scene
-  (:func:`bindata.mixer.scene_rows`);
+  (:func:`bindata.scene.labels.scene_rows`);
 * scenes: schema-valid, consistent with the manifest (stem, index, fold, seed, config), with the
   class list (``label == classes[class_index]``), with geometry (positions inside the room,
   azimuth/elevation/distance = the source seen from the head, distance in the event's band) and
   with the polyphony limit; moving scenes' paths, head tracks and ambience
-  (:mod:`bindata.validate_motion`).
+  (:mod:`bindata.dataset.validate_motion`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-from .config import default_config
-from .dataset import SUBDIRS, paths_of
-from .errors import BindataError, DatasetError, ValidationError
-from .folds import fold_of
-from .geometry import cartesian_to_spherical, room_to_head
-from .io import (
+from ..config import default_config
+from ..errors import BindataError, DatasetError, ValidationError
+from ..geometry import cartesian_to_spherical, room_to_head
+from ..io import (
     RUN_MARKER,
     TMP_MARK,
     is_temporary,
@@ -42,11 +41,13 @@ from .io import (
     read_manifest,
     sha256_file,
 )
-from .io.dcase_csv import parse_metadata_text
-from .labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text
-from .problems import Problems
-from .resources import validate_against_schema
-from .rooms import kind_of
+from ..io.dcase_csv import parse_metadata_text
+from ..problems import Problems
+from ..resources import validate_against_schema
+from ..rooms import kind_of
+from ..scene.folds import file_stem, fold_of
+from ..scene.labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text, scene_rows
+from .reader import SUBDIRS, paths_of
 from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defaults
 
 #: Line-level problems reported per metadata file before the rest are summarised.
@@ -228,8 +229,6 @@ def _missing_keys(reference: dict, cfg: dict, prefix: str = "") -> list[str]:
 
 def _check_records(ctx: _Context) -> list[dict]:
     """Check the file records (keys, indices, stems, folds, paths); return the usable ones."""
-    from .scene import file_stem
-
     path = manifest_path(ctx.root)
     n_files, n_folds = ctx.cfg["n_files"], ctx.cfg["n_folds"]
     good, seen_index, seen_stem = [], Counter(), Counter()
@@ -316,8 +315,6 @@ def _check_item(ctx: _Context, rec: dict) -> None:
 
 
 def _check_wav(ctx: _Context, path: Path, scene: dict | None) -> None:
-    import soundfile as sf
-
     fs = ctx.cfg["sample_rate"]
     want_frames = int(round(ctx.cfg["duration_s"] * fs))
     try:
@@ -447,8 +444,6 @@ def _check_csv(ctx: _Context, path: Path, scene: dict | None) -> np.ndarray | No
 
 def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: dict) -> None:
     """The CSV must hold exactly the rows its scene produces (and nothing else)."""
-    from .mixer import scene_rows
-
     got = rows_to_csv_text(rows).splitlines()
     want = rows_to_csv_text(scene_rows(scene)).splitlines()
     if got == want:

@@ -1,10 +1,10 @@
 """``bindata validate`` checks of moving scenes: paths, head tracks and ambience records.
 
-Called by :mod:`bindata.validate` for every scene. A path must start at its event's
+Called by :mod:`bindata.dataset.validate` for every scene. A path must start at its event's
 ``position_m`` (an arc about the listener's head centre), keep its distance band and
 ``room.wall_clearance_m`` from the walls for the event's whole duration
-(:func:`bindata.scene_motion.path_problem_in`: :func:`bindata.motion.path_problem` for box
-rooms, the kind's ``contains`` otherwise), and exist only when the config lets events move; a
+(:func:`bindata.scene.motion.path_problem_in`: :func:`bindata.scene.motion.path_problem` for
+box rooms, the kind's ``contains`` otherwise), and exist only when the config lets events move; a
 head track must start at the listener's yaw with ordered keyframes and exist only when the
 config turns the head; an ambience record must have the config's source and an SNR in its
 range.
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import default_config
+from ..config import default_config
+from ..scene.motion import path_problem_in
 
 #: Config sections added with moving scenes; a manifest written before them means "static".
 MOTION_SECTIONS = ("motion", "head", "ambience")
@@ -52,8 +53,6 @@ def motion_problems(scene: dict, cfg: dict, kind) -> list[str]:
 
 
 def _path_problems(scene, cfg, kind, ev) -> list[str]:
-    from .scene_motion import path_problem_in
-
     path, listener = ev["path"], scene["listener"]["position_m"]
     out = []
     start = path.get("start_m", path.get("position_m"))

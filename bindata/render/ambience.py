@@ -30,7 +30,7 @@ slope in dB per octave (0: white, -3: pink, -6: brown) with a first-order 50 Hz 
 Recorded ambience
 -----------------
 :class:`AmbienceFolder` lists the 2-channel (stereo or binaural) recordings of a folder; a file
-is resampled (``scipy.signal.resample_poly``), cut at an offset drawn from the file's RNG, and
+is resampled (:func:`bindata.resample.resample`), cut at an offset drawn from the file's RNG, and
 looped with a short raised-cosine cross-fade when shorter than the scene.
 
 Signal-to-noise ratio
@@ -44,7 +44,8 @@ mean power of the ambience (both ears) over the whole file,
     \\mathrm{SNR} = 10 \\log_{10} \\frac{\\overline{x_{\\mathrm{events}}^2}|_{\\mathrm{active}}}
     {\\overline{x_{\\mathrm{ambience}}^2}}.
 
-:func:`scale_to_snr` scales the ambience to a drawn SNR. Labels are unaffected by ambience.
+:func:`scale_to_snr` scales the ambience to a drawn SNR (the mix does, for a scene:
+:func:`bindata.synth.mix.scene_ambience`). Labels are unaffected by ambience.
 """
 
 from __future__ import annotations
@@ -54,9 +55,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-from .errors import AmbienceError
-from .problems import Problems
+from ..errors import AmbienceError
+from ..events.folder import AUDIO_EXTENSIONS
+from ..geometry import spherical_to_cartesian
+from ..hrir.derived import derived
+from ..io import sha256_file
+from ..problems import Problems
+from ..resample import resample
+from ..seeding import uniform
 
 #: Cross-fade used when a recorded ambience is looped, seconds.
 LOOP_FADE_S = 0.5
@@ -71,8 +79,6 @@ def direction_weights(azimuth_deg, elevation_deg) -> np.ndarray:
     Directions closer than 1e-6 rad to an earlier one share its cell (weight split evenly).
     """
     from scipy.spatial import SphericalVoronoi
-
-    from .geometry import spherical_to_cartesian
 
     xyz = spherical_to_cartesian(np.asarray(azimuth_deg, float), np.asarray(elevation_deg, float))
     xyz = np.atleast_2d(xyz) / np.linalg.norm(np.atleast_2d(xyz), axis=-1, keepdims=True)
@@ -113,7 +119,6 @@ def diffuse_correlations(ir: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _shell_correlations(shell) -> np.ndarray:
     """:func:`diffuse_correlations` of a shell with its Voronoi weights, built once per shell."""
-    from .hrir.derived import derived
 
     def build():
         weights = direction_weights(shell.azimuth_deg, shell.elevation_deg)
@@ -231,8 +236,6 @@ class AmbienceFolder:
     """
 
     def __init__(self, root: str | os.PathLike):
-        from .events.folder import AUDIO_EXTENSIONS
-
         self.root = Path(root)
         if not self.root.is_dir():
             raise AmbienceError(f"{self.root}: ambience folder does not exist or is not a folder")
@@ -252,8 +255,6 @@ class AmbienceFolder:
 
     def sha256(self, index: int) -> str:
         """SHA-256 of recording ``index`` (its bytes), computed once."""
-        from .io import sha256_file
-
         cache = self.__dict__.setdefault("_sha", {})
         if index not in cache:
             cache[index] = sha256_file(self.files[int(index)].path)
@@ -269,16 +270,9 @@ class AmbienceFolder:
     def load(self, index: int, *, sample_rate: int, n_samples: int, offset: float) -> np.ndarray:
         """File ``index`` at ``sample_rate``, ``n_samples`` long from relative ``offset`` in
         [0, 1) of the recording, looped with a cross-fade where needed; RMS 1, shape (n, 2)."""
-        import soundfile as sf
-        from scipy.signal import resample_poly
-
-        from .events.folder import resample_ratio
-
         entry = self.files[int(index)]
         data, rate = sf.read(entry.path, dtype="float64", always_2d=True)
-        if rate != sample_rate:
-            up, down = resample_ratio(rate, sample_rate)
-            data = resample_poly(data, up, down, axis=0)
+        data = resample(data, rate, sample_rate, axis=0)
         start = int(float(offset) * data.shape[0]) % max(data.shape[0], 1)
         out = loop_to_length(
             np.roll(data, -start, axis=0), n_samples, fade=int(LOOP_FADE_S * sample_rate)
@@ -290,8 +284,6 @@ class AmbienceFolder:
 
 
 def _probe_ambience(path: Path, problems: Problems) -> AmbienceFile | None:
-    import soundfile as sf
-
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
@@ -366,8 +358,7 @@ def draw_ambience(cfg: dict, rng: np.random.Generator, *, folder=None) -> dict |
     amb = cfg["ambience"]
     if amb["snr_db"] is None:
         return None
-    lo, hi = amb["snr_db"]
-    snr = round(float(rng.uniform(lo, hi)) if hi > lo else float(lo), 4)
+    snr = round(uniform(rng, amb["snr_db"]), 4)
     if amb["source"] == "diffuse":
         return {
             "kind": "diffuse",
@@ -435,30 +426,12 @@ def active_frames(rows: np.ndarray, n_frames: int) -> np.ndarray:
     return active
 
 
-def scene_ambience(scene: dict, events_mix: np.ndarray, *, rows, hrirset) -> np.ndarray:
-    """A scene's ambience (n, 2) scaled to its ``snr_db`` against ``events_mix`` (n, 2).
-
-    A file without an active event frame has no SNR reference and gets no ambience (zeros).
-    """
-    from .labels import LABEL_FRAME_S, n_label_frames
-
-    fs, n = int(scene["sample_rate"]), events_mix.shape[0]
-    active = active_frames(rows, n_label_frames(scene["duration_s"]))
-    if not active.any():
-        return np.zeros_like(events_mix)
-    power = event_power(events_mix, active, fs, frame_s=LABEL_FRAME_S)
-    record = scene["ambience"]
-    signal = ambience_signal(record, hrirset=hrirset, n_samples=n, sample_rate=fs)
-    return scale_to_snr(signal, snr_db=float(record["snr_db"]), event_power_value=power)
-
-
 __all__ = [
     "AmbienceFolder",
     "active_frames",
     "ambience_signal",
     "draw_ambience",
     "open_ambience_folder",
-    "scene_ambience",
     "band_coherence",
     "diffuse_correlations",
     "diffuse_field",

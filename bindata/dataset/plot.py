@@ -1,4 +1,5 @@
-"""``bindata plot``: a picture of one scene, and the matplotlib helpers of :mod:`bindata.report`.
+"""``bindata plot``: a picture of one scene, and the matplotlib helpers of
+:mod:`bindata.dataset.report`.
 
 The scene figure has three panels: the room seen from above (x along the width, y along the
 length) and from the side (x and z), each with the listener, the direction the head faces and
@@ -17,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import load_scene
-from .errors import BindataError, OutputExistsError
-from .rooms import kind_of
+from ..divisions import get_view
+from ..errors import BindataError, OutputExistsError
+from ..io import write_bytes
+from ..rooms import kind_of
+from ..scene.motion import head_yaw_deg, source_positions
+from .reader import load_scene
 
 #: Resolution of every PNG bindata writes.
 DPI = 100
@@ -35,7 +39,7 @@ def import_matplotlib():
     except ImportError as exc:
         raise BindataError(
             "plots need the optional extra bindata[plot]: pip install 'bindata[plot]' "
-            f"({exc}); `bindata report --no-plots` writes the tables only"
+            f"({exc}); a report without plots (plots=False) writes the tables only"
         ) from exc
     return figure
 
@@ -47,8 +51,6 @@ def new_figure(width_in: float, height_in: float):
 
 def save_png(fig, path: str | os.PathLike) -> Path:
     """Write ``fig`` as a PNG, atomically (temporary name, then rename)."""
-    from .io import write_bytes
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     write_bytes(path, buf.getvalue())
@@ -116,8 +118,6 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
 
 def _path_line(axes, ev: dict, dims_idx: tuple[int, int]) -> None:
     """A moving event's path over its duration (line ending in an arrow at its last point)."""
-    from .motion import source_positions
-
     if "path" not in ev:
         return
     i, j = dims_idx
@@ -157,8 +157,6 @@ def _head_yaw_curve(axes, scene: dict) -> None:
     head = scene.get("head")
     if head is None or head["kind"] != "keyframes":
         return
-    from .motion import head_yaw_deg
-
     t = np.linspace(0.0, float(scene["duration_s"]), 300)
     twin = axes.twinx()
     twin.plot(t, head_yaw_deg(head, t), color="grey", linestyle="--", label="head yaw")
@@ -174,8 +172,6 @@ def _rectangle(width: float, height: float):
 
 
 def _direction_names(scene: dict) -> list[str]:
-    from .divisions import get_view
-
     if not scene["events"]:
         return []
     view = get_view("unequal")
@@ -301,7 +297,9 @@ def plot_scene(
     """
     out_path = Path(out_path)
     if out_path.exists() and not overwrite:
-        raise OutputExistsError(f"{out_path}: exists; pass --overwrite or choose another --out")
+        raise OutputExistsError(
+            f"{out_path}: exists; set overwrite to replace it, or write it to another file"
+        )
     import_matplotlib()
     if not isinstance(scene, dict):
         scene = load_scene(scene)

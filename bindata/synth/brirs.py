@@ -1,4 +1,5 @@
-"""``bindata brirs``: the binaural room impulse responses of sampled rooms, as SOFA files.
+"""The BRIR export (``bindata brirs``): the binaural room impulse responses of sampled rooms,
+as SOFA files.
 
 Room ``i`` of a run with seed ``s`` is drawn exactly as file ``i`` of a dataset would draw its
 room, listener and sources (the room, listener and sources streams of
@@ -8,8 +9,8 @@ near band, then ``n_far`` in the far band, the listener redrawn (at most
 product")::
 
     OUT/room0001.sofa   MultiSpeakerBRIR (M = 1, E = n_near + n_far, sample 0 = emission;
-                        :func:`bindata.rooms.sofa_brir.write_brir_sofa`), the convention the
-                        ``measured`` kind reads: ``synth --rooms OUT`` uses these rooms
+                        :func:`write_brir_sofa`), the convention the ``measured`` kind reads
+                        (:mod:`bindata.rooms.sofa_brir`): ``synth --rooms OUT`` uses these rooms
     OUT/room0001.json   the room description, ``rt60_target_s`` per octave band
                         (``{"125": ..., ..., "8000": ...}``), the materials, listener, sources
     OUT/brirs.json      the index (seed, config, every file with its SHA-256), written last
@@ -17,36 +18,46 @@ product")::
 An output folder that is not empty is refused unless ``overwrite``; then only the files a
 ``brirs`` run writes (the names above and bindata's temporaries) are removed, and a folder
 holding anything else is refused.
+
+:func:`write_brir_sofa` writes the convention exactly (M = 1, ``Data.Delay`` = 0, sample 0 =
+emission); sofar (1.3) flags ``MultiSpeakerBRIR`` as deprecated in favour of
+``SingleRoomMIMOSRIR`` and refuses to write it through its public writer, so the file is
+verified with every other rule and written with sofar's writer without that check.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from . import __version__
-from .errors import ConfigError, OutputError, OutputExistsError, SceneError
-from .geometry import cartesian_to_spherical, room_to_head
-from .io import is_temporary, remove_stale_temporaries, sha256_file, write_json
-from .io.atomic import os_reason
-from .rooms import draw_room, kind_of, load_preset
-from .rooms.acoustics import OCTAVE_BANDS_HZ
-from .rooms.registry import inline_preset
-from .rooms.sofa_brir import write_brir_sofa
-from .seeding import file_rngs
+from .. import __version__
+from ..config import default_config
+from ..dataset.output import check_writable
+from ..errors import ConfigError, HRIRError, OutputError, OutputExistsError, SceneError
+from ..geometry import cartesian_to_spherical, room_to_head
+from ..hrir import load_hrirset, nearfield_from_farfield
+from ..hrir.sofa_io import _rechunked_copy
+from ..hrir.sphere import HEAD_RADIUS_M
+from ..io import atomic_path, is_temporary, remove_stale_temporaries, sha256_file, write_json
+from ..io.atomic import os_reason, temporary_name
+from ..rooms import draw_room, kind_of, load_preset
+from ..rooms.acoustics import OCTAVE_BANDS_HZ
+from ..rooms.registry import inline_preset
+from ..rooms.sofa_brir import CONVENTION
+from ..scene.folds import ROOM_STEM, room_stem
+from ..seeding import file_rngs
 
 INDEX = "brirs.json"
 FORMAT = "bindata-brirs"
 FORMAT_VERSION = 1
-_NAME = re.compile(r"room\d{4,}\.(sofa|json)")
-
-
-def room_stem(index: int, n_rooms: int) -> str:
-    """``room0001`` (numbered from 1, at least 4 digits)."""
-    return f"room{index + 1:0{max(4, len(str(n_rooms)))}d}"
+_NAME = re.compile(rf"{ROOM_STEM.pattern}\.(sofa|json)")
 
 
 def rt60_target_s(description: dict) -> dict | None:
@@ -167,11 +178,9 @@ def plan_brirs_output(out: Path, *, overwrite: bool) -> list[Path]:
     OutputExistsError, OutputError
         Not a folder, not empty (and no ``overwrite``), or holding files ``brirs`` did not write.
     """
-    from .dataset import _check_writable
-
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder")
-    _check_writable(out)
+    check_writable(out)
     try:
         entries = sorted(out.iterdir()) if out.is_dir() else []
     except OSError as exc:
@@ -222,11 +231,6 @@ def write_brirs(
     BindataError
         A bad value, preset or folder (nothing written), or a failed write.
     """
-    from tqdm.auto import tqdm
-
-    from .config import default_config
-    from .hrir import load_hrirset, nearfield_from_farfield
-
     if n_rooms < 1:
         raise ConfigError(f"n_rooms must be >= 1, got {n_rooms}", key="n_rooms")
     if n_near < 0 or n_far < 0 or n_near + n_far < 1:
@@ -284,11 +288,92 @@ def write_brirs(
     return index
 
 
+def write_brir_sofa(
+    path,
+    *,
+    ir,
+    sample_rate: int,
+    listener_m,
+    yaw_deg: float,
+    emitters_m,
+    title: str,
+    room_description: str = "",
+) -> None:
+    """Write one room's BRIRs as ``MultiSpeakerBRIR`` (M = 1), atomically.
+
+    Parameters
+    ----------
+    ir : ndarray, (E, 2, N)
+        Left and right ear responses per emitter, sample 0 = emission time.
+    listener_m, yaw_deg
+        Listener position (room frame) and yaw; view ``(cos yaw, sin yaw, 0)``, up +z.
+    emitters_m : ndarray, (E, 3)
+        Emitter positions in the room frame (``SourcePosition`` = origin, cartesian).
+    """
+    import sofar  # deferred: sofar loads netCDF4 and its conventions (only brirs writes BRIRs)
+    from sofar.io import _write_sofa
+
+    path = Path(path)
+    ir = np.asarray(ir, dtype=float)
+    yaw = math.radians(float(yaw_deg))
+    with warnings.catch_warnings():  # sofar: "preliminary conventions version 0.3"
+        warnings.simplefilter("ignore")
+        sofa = sofar.Sofa(CONVENTION, verify=False)
+    sofa.Data_IR = np.moveaxis(ir, 0, 1)[None]  # (1, R, E, N)
+    sofa.Data_SamplingRate = float(sample_rate)
+    sofa.Data_Delay = np.zeros((1, 2, ir.shape[0]))
+    sofa.ListenerPosition = np.asarray(listener_m, dtype=float).reshape(1, 3)
+    sofa.ListenerView = np.array([[math.cos(yaw), math.sin(yaw), 0.0]])
+    sofa.ListenerUp = np.array([[0.0, 0.0, 1.0]])
+    sofa.ReceiverPosition = np.array([[0.0, HEAD_RADIUS_M, 0.0], [0.0, -HEAD_RADIUS_M, 0.0]])
+    sofa.SourcePosition = np.zeros((1, 3))
+    sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
+    sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
+    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (ir.shape[0], 1))
+    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (ir.shape[0], 1))
+    sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
+    sofa.GLOBAL_RoomDescription = room_description
+    sofa.GLOBAL_Comment = (
+        "Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
+        "receiver 1 is the left ear; positions in the room frame (metres, "
+        "origin at a floor corner, z up)."
+    )
+    _verified(sofa, path)
+    raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
+    try:
+        with atomic_path(path) as tmp:
+            try:
+                _write_sofa(str(raw), sofa, compression=0, verify=False)
+                _rechunked_copy(raw, tmp)
+            except RuntimeError as exc:
+                raise OutputError(f"{path}: cannot write ({exc})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            raw.unlink(missing_ok=True)
+
+
+def _verified(sofa, path: Path) -> None:
+    """sofar's checks (dimensions set for writing), all but the convention's deprecation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        issues = sofa.verify(issue_handling="return", mode="write") or ""
+    errors = issues.split("WARNINGS")[0].replace("ERRORS", "").strip("-\n ")
+    lines = [
+        ln
+        for ln in errors.splitlines()
+        if ln.strip()
+        and "deprecat" not in ln.lower()
+        and not ln.startswith("- GLOBAL_SOFAConventions is")
+    ]
+    if lines:
+        raise HRIRError(f"{path}: the BRIRs do not verify as {CONVENTION}: {' '.join(lines)}")
+
+
 __all__ = [
     "INDEX",
     "draw_room_layout",
     "plan_brirs_output",
-    "room_stem",
     "rt60_target_s",
+    "write_brir_sofa",
     "write_brirs",
 ]

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import paths_of
-from .errors import OutputExistsError
-from .io import read_json, read_manifest, write_text
-from .labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
-from .rooms import kind_of
+from ..divisions import get_view
+from ..errors import OutputExistsError
+from ..io import read_json, read_manifest, write_text
+from ..rooms import kind_of
+from ..scene.labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
+from .plot import import_matplotlib, new_figure, save_png
+from .reader import paths_of
 
 #: Direction/proximity views tabulated in the card, with their section titles.
 REPORT_VIEWS = {
@@ -74,8 +76,6 @@ def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
 
 
 def _view_counts(name: str, arrays: dict, rows: np.ndarray) -> dict:
-    from .divisions import get_view
-
     view = get_view(name)
     ev = view.membership(arrays["az"], arrays["el"], arrays["dist"]).sum(axis=0)
     fr = view.membership(rows["azimuth"], rows["elevation"], rows["distance"] / 100.0).sum(axis=0)
@@ -347,8 +347,6 @@ def _integer_y(ax) -> None:
 
 
 def _bar_png(path: Path, names, events, frames, title: str) -> None:
-    from .plot import new_figure, save_png
-
     fig = new_figure(max(6.0, 0.45 * len(names) + 2.0), 4.5)
     ax_e, ax_f = fig.subplots(1, 2, sharex=False)
     x = np.arange(len(names))
@@ -363,8 +361,6 @@ def _bar_png(path: Path, names, events, frames, title: str) -> None:
 
 
 def _hist_png(path: Path, values, *, xlabel: str, title: str, bins=20, discrete=False) -> None:
-    from .plot import new_figure, save_png
-
     fig = new_figure(6.0, 4.0)
     ax = fig.subplots()
     if discrete:
@@ -474,8 +470,6 @@ def write_report(
             key="overwrite",
         )
     if plots:
-        from .plot import import_matplotlib
-
         import_matplotlib()  # fail before reading anything
     st = dataset_stats(dataset)
     out.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .dask_backend import map_on_dask
+
 
 class _LocalWorkerJob:
     """``func`` as run in a local worker process: Ctrl-C is left to the parent.
@@ -43,12 +45,10 @@ def map_ordered(
         Worker processes for the local backend (1 runs in this process; -1 uses all cores).
     scheduler : str, cluster or distributed.Client, optional
         A running Dask scheduler (``tcp://HOST:8786``, a scheduler file, a cluster or a client;
-        see :func:`bindata.dask_backend.map_on_dask`); needs ``bindata[dask]``.
+        see :func:`bindata.synth.dask_backend.map_on_dask`); needs ``bindata[dask]``.
     """
     items = list(items)
     if scheduler is not None:
-        from .dask_backend import map_on_dask
-
         yield from map_on_dask(func, items, scheduler=scheduler)
         return
     if jobs == 1:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import BindataError, ConfigError
+from ..errors import BindataError, ConfigError
 
 #: Seconds the client waits for the scheduler to answer before giving up.
 CONNECT_TIMEOUT_S = 30

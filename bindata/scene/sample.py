@@ -1,8 +1,8 @@
 """The scene sampler: one fully instantiated, regenerable scene per file.
 
 Everything random about a file is drawn here, from that file's own SeedSequence
-(:mod:`bindata.seeding`), and written into the scene dict that :mod:`bindata.synth` saves as
-``scenes/<stem>.json``. The renderer and mixer only read the scene.
+(:mod:`bindata.seeding`), and written into the scene dict that :mod:`bindata.synth.run` saves
+as ``scenes/<stem>.json``. The renderer and the mix only read the scene.
 
 Sampling rules (documented choices where the paper is silent):
 
@@ -19,7 +19,7 @@ Sampling rules (documented choices where the paper is silent):
   file's sources), at most ``listener.max_redraws`` times in all before a
   :class:`~bindata.errors.SceneError`.
 * Motion (only when the config asks; docs/design.md "Moving scenes"): which events move and
-  their paths (:mod:`bindata.scene_motion`, ``motion`` stream; a moving event that finds no
+  their paths (:mod:`bindata.scene.motion`, ``motion`` stream; a moving event that finds no
   path also redraws the listener), the head track (``head`` stream) and the ambience record
   (``ambience`` stream) are drawn after the sources; absent keys mean static, still, none.
 """
@@ -28,30 +28,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import __version__
-from .ambience import draw_ambience
-from .errors import SceneError
-from .folds import fold_of
-from .geometry import cartesian_to_spherical, room_to_head
+from .. import __version__
+from ..errors import SceneError
+from ..geometry import cartesian_to_spherical, room_to_head
+from ..render.ambience import draw_ambience
+from ..rooms import draw_room, kind_of
+from ..seeding import file_rngs, uniform
+from .folds import file_stem, fold_of
 from .labels import LABEL_FRAME_S, n_label_frames
-from .motion import draw_head_track
-from .rooms import draw_room, kind_of
-from .scene_motion import check_motion_allowed, draw_path, motion_plan
-from .seeding import file_rngs
+from .motion import check_motion_allowed, draw_head_track, draw_path, motion_plan
 
 SCENE_SCHEMA_VERSION = 1
-
-
-def file_stem(file_index: int, *, n_files: int, n_folds: int) -> str:
-    """``fold<k>_room<NNNN>_mix001``: one room per file, rooms numbered from 1."""
-    fold = fold_of(file_index, n_files=n_files, n_folds=n_folds)
-    width = max(4, len(str(n_files)))
-    return f"fold{fold}_room{file_index + 1:0{width}d}_mix001"
-
-
-def _uniform(rng: np.random.Generator, lo_hi) -> float:
-    lo, hi = lo_hi
-    return float(rng.uniform(lo, hi)) if hi > lo else float(lo)
 
 
 def sample_room(cfg: dict, rng: np.random.Generator) -> dict:
@@ -105,7 +92,15 @@ def _place_sources(cfg, room, listener, bands, rngs, plan, durations, failure) -
         path = None
         if plan[k] is not None:
             path, reason = draw_path(
-                cfg, room, listener, band_m, pos, durations[k], plan[k], rngs["motion"]
+                cfg,
+                room,
+                kind_of(room),
+                listener,
+                band_m,
+                pos,
+                durations[k],
+                plan[k],
+                rngs["motion"],
             )
             if path is None:
                 failure[:] = [k, band, plan[k], durations[k], reason]
@@ -248,7 +243,7 @@ def _event_record(
         "sound_id": sound_id,
         "onset_s": round(onset * LABEL_FRAME_S, 6),
         "duration_s": round(length * LABEL_FRAME_S, 6),
-        "level_db": round(_uniform(rng, cfg["events"]["level_db"]), 4),
+        "level_db": round(uniform(rng, cfg["events"]["level_db"]), 4),
         "band": band,
         "position_m": [float(x) for x in pos],
         "azimuth_deg": float(az),
