@@ -79,9 +79,9 @@ def load_set(sofa: str | None):
     return default_hrirset(sample_rate=FS) if sofa is None else load_sofa(sofa, sample_rate=FS)
 
 
-def material_room(args, rt60: float) -> tuple[dict, dict]:
+def material_room(args, rt60: float):
     """(description, config) of the ``--materials`` preset's room: size ``--room``, RT60 target."""
-    from bindata.config import default_config
+    from bindata.config import load_config
     from bindata.rooms import draw_room, load_preset
 
     preset = dict(load_preset(args.materials))
@@ -91,7 +91,7 @@ def material_room(args, rt60: float) -> tuple[dict, dict]:
         rt60_s=[rt60, rt60],
         size_m={"width": [x, x], "length": [y, y], "height": [z, z]},
     )
-    cfg = {**default_config(), "rooms": preset}
+    cfg = load_config(overrides={"rooms": preset})
     return draw_room(cfg, np.random.default_rng(args.seed)), cfg
 
 
@@ -109,9 +109,10 @@ def child_bindata(args) -> dict:
     listener, sources = scene(args.room, args.sources, args.seed)
     if args.materials:
         from bindata.rooms import kind_of
+        from bindata.scene.spec import Listener
 
         desc, cfg = material_room(args, args.rt60)
-        pose = {"position_m": listener.tolist(), "yaw_deg": 0.0}
+        pose = Listener(position_m=tuple(listener.tolist()), yaw_deg=0.0)
 
         def render(src):
             return kind_of(desc).render(
@@ -119,7 +120,7 @@ def child_bindata(args) -> dict:
                 listener=pose,
                 source_m=src,
                 hrirset=hs,
-                render_cfg=cfg["render"],
+                render_cfg=cfg.render,
                 anechoic=False,
             )
     else:
@@ -340,13 +341,13 @@ def _peer_columns(room, peer_room, kind, cfg, listener, src, bands) -> tuple[lis
         listener=listener,
         source_m=src,
         hrirset=omnidirectional_set(FS),
-        render_cfg=cfg["render"],
+        render_cfg=cfg.render,
         anechoic=False,
     )
     start = int(round(omni.onset_samples))
     ours = omni.ir[0, start - 2 :]
     theirs, direct = pyroomacoustics_rir(
-        peer_room, listener_m=listener["position_m"], source_m=src, sample_rate=FS
+        peer_room, listener_m=list(listener.position_m), source_m=src, sample_rate=FS
     )
     theirs = theirs[direct - 2 : direct + ours.size]
     grid = np.arange(0, int(0.2 * FS), int(0.005 * FS))
@@ -359,12 +360,13 @@ def preset_report(args) -> None:
     binaural T30 and pyroomacoustics' (same room, materials and air, image sources throughout:
     :func:`~bindata.rooms.shoebox.image_source_variant`); their EDC gap. A room's T30 is the
     mean over its sources (ISO 3382-2 spatial average); single sources are counted too."""
-    from bindata.config import default_config
+    from bindata.config import load_config
     from bindata.rooms import draw_room, kind_of
     from bindata.rooms.shoebox import image_source_variant
+    from bindata.scene.spec import Listener
     from tests.peers.rooms import flat_room_as_materials
 
-    cfg = {**default_config(), "rooms": args.rooms}
+    cfg = load_config(overrides={"rooms": args.rooms})
     hs = load_set(args.sofa)
     bands = (250, 500, 1000, 2000, 4000)
     counts = {"source": 0, "room": 0, "pyroomacoustics": 0}
@@ -383,19 +385,19 @@ def preset_report(args) -> None:
         rng = np.random.default_rng([args.seed, k])
         room = draw_room(cfg, rng)
         kind = kind_of(room)
-        listener = kind.sample_listener(room, cfg, rng)
+        listener = Listener.from_json(kind.sample_listener(room, cfg, rng))
         pred = room.get("rt60_bands_s") or {str(b): room["rt60_s"] for b in bands}
         pred = np.array([pred[str(b)] for b in bands])
         room_meas = []
         for _ in range(args.sources):
-            src = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
+            src = kind.sample_source(room, cfg, listener, cfg.sources.far_m, rng)
             t0 = time.perf_counter()
             brir = kind.render(
                 room,
                 listener=listener,
                 source_m=src,
                 hrirset=hs,
-                render_cfg=cfg["render"],
+                render_cfg=cfg.render,
                 anechoic=False,
             )
             dt = time.perf_counter() - t0
@@ -404,7 +406,7 @@ def preset_report(args) -> None:
             peer = np.full(len(bands), np.nan)
             gap = float("nan")
             if not args.no_peer:
-                c = cfg["render"]["speed_of_sound"]
+                c = cfg.render.speed_of_sound
                 ism = image_source_variant(room, speed_of_sound=c) if "surfaces" in room else room
                 mine = (
                     meas
@@ -417,7 +419,7 @@ def preset_report(args) -> None:
                                     listener=listener,
                                     source_m=src,
                                     hrirset=hs,
-                                    render_cfg=cfg["render"],
+                                    render_cfg=cfg.render,
                                     anechoic=False,
                                 ).ir,
                                 b,
@@ -429,9 +431,7 @@ def preset_report(args) -> None:
                 peer_room = (
                     ism
                     if "surfaces" in ism
-                    else flat_room_as_materials(
-                        ism, speed_of_sound=c, decay_db=cfg["render"]["decay_db"]
-                    )
+                    else flat_room_as_materials(ism, speed_of_sound=c, decay_db=cfg.render.decay_db)
                 )
                 peer, gap = _peer_columns(ism, peer_room, kind, cfg, listener, src, bands)
                 peer = np.asarray(peer)

@@ -30,12 +30,14 @@ Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|das
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 import time
 from pathlib import Path
 
-from bindata.config import load_config
+from bindata.config import SynthConfig, load_config
+from bindata.scene.spec import Scene
 from bindata.synth import resources_for_config, synthesize
 
 TARGET_SPEEDUP = 1.8
@@ -49,7 +51,7 @@ QUIET_WORKERS = {
 }
 
 
-def _warm(cfg: dict) -> bool:
+def _warm(cfg: SynthConfig) -> bool:
     """Load the run's HRIR set and event library, and every sound, in this process.
 
     All three are cached per process; a short run would otherwise measure mostly the first
@@ -62,20 +64,20 @@ def _warm(cfg: dict) -> bool:
     return True
 
 
-def _warm_slowly(cfg: dict) -> bool:
+def _warm_slowly(cfg: SynthConfig) -> bool:
     """:func:`_warm`, then a pause, so that each of the local workers takes one warm-up task."""
     _warm(cfg)
     time.sleep(1.0)
     return True
 
 
-def _timed(cfg: dict, out: Path, seed: int, **backend) -> tuple[float, dict]:
+def _timed(cfg: SynthConfig, out: Path, seed: int, **backend) -> tuple[float, dict]:
     start = time.perf_counter()
     manifest = synthesize(cfg, out, seed=seed, progress=False, **backend)
     return time.perf_counter() - start, manifest
 
 
-def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict, None]:
+def run_local(cfg: SynthConfig, work: Path, seed: int, jobs: int) -> tuple[float, dict, None]:
     """Time a local run with ``jobs`` processes, after a warm-up run that starts them."""
     _warm(cfg)
     if jobs > 1:  # start the loky workers and warm each of them
@@ -86,7 +88,13 @@ def run_local(cfg: dict, work: Path, seed: int, jobs: int) -> tuple[float, dict,
 
 
 def run_dask(
-    cfg: dict, work: Path, seed: int, workers: int, *, malloc_trim: bool = False, quiet: bool = True
+    cfg: SynthConfig,
+    work: Path,
+    seed: int,
+    workers: int,
+    *,
+    malloc_trim: bool = False,
+    quiet: bool = True,
 ) -> tuple[float, dict, float]:
     """Time a run on a fresh LocalCluster of ``workers`` single-threaded processes.
 
@@ -126,18 +134,20 @@ TARGET_MOVING = 3.0
 TARGET_MOVING_RUN_S = 120.0
 
 
-def _static_copy(scene: dict) -> dict:
+def _static_copy(scene: Scene) -> Scene:
     """The scene with every path (and the moving-render options) removed."""
-    events = [{k: v for k, v in ev.items() if k != "path"} for ev in scene["events"]]
-    return {**{k: v for k, v in scene.items() if k != "motion_render"}, "events": events}
+    events = tuple(dataclasses.replace(ev, path=None) for ev in scene.events)
+    return dataclasses.replace(scene, events=events, motion_render=None)
 
 
-def run_moving_files(cfg: dict, seed: int, n_files: int) -> tuple[float, float]:
+def run_moving_files(cfg: SynthConfig, seed: int, n_files: int) -> tuple[float, float]:
     """Seconds to render ``n_files`` scenes with every event moving, and the same static."""
     from bindata.scene import sample_scene
     from bindata.synth import render_scene
 
-    moving_cfg = {**cfg, "motion": {**cfg["motion"], "moving_fraction": 1.0}}
+    moving_cfg = dataclasses.replace(
+        cfg, motion=dataclasses.replace(cfg.motion, moving_fraction=1.0)
+    )
     hrirset, library, record = resources_for_config(cfg)
     _warm(cfg)
     scenes = [
@@ -224,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})
     backends = [b for b in ("local", "dask") if args.only in (None, b)]
     print(
-        f"bindata synth: {args.n} files of {cfg['duration_s']:g} s, seed {args.seed}, "
+        f"bindata synth: {args.n} files of {cfg.duration_s:g} s, seed {args.seed}, "
         f"{os.cpu_count()} CPUs"
     )
     if "dask" in backends:

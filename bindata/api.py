@@ -19,17 +19,19 @@ import os
 import numpy as np
 
 from . import synth
-from .dataset import Dataset
+from .config import SynthConfig
+from .dataset import Dataset, scene_from_json
 from .errors import ConfigError, SceneError
 from .io.dcase_csv import sort_rows
 from .scene.labels import scene_rows
+from .scene.spec import Scene
 from .score import format_tables, score_dataset
 
 
 def synthesize(
     out: str | os.PathLike,
     *,
-    config: str | os.PathLike | dict | None = None,
+    config: str | os.PathLike | dict | SynthConfig | None = None,
     seed: int = 0,
     jobs: int = 1,
     overwrite: bool = False,
@@ -48,9 +50,9 @@ def synthesize(
     ----------
     out : path-like
         Output folder: absent or empty, unless ``overwrite`` or ``resume``.
-    config : path-like or dict, optional, keyword-only
-        A JSON or TOML config file (``schemas/config.schema.json``), or such a dict; options
-        override it.
+    config : path-like, dict or SynthConfig, optional, keyword-only
+        A JSON or TOML config file (``schemas/config.schema.json``), such a dict, or a typed
+        config (:class:`bindata.config.SynthConfig`); options override it.
     seed : int, keyword-only
         Seed of the whole run (>= 0); file *i* depends on ``(seed, i)`` only.
     jobs : int, keyword-only
@@ -127,15 +129,17 @@ class Synthesizer:
     ----------
     seed : int, keyword-only
         Seed of the run (>= 0).
-    config : path-like or dict, optional, keyword-only
-        A JSON or TOML config file, or such a dict (e.g. a dataset's ``manifest["config"]``).
+    config : path-like, dict or SynthConfig, optional, keyword-only
+        A JSON or TOML config file, such a dict (e.g. a dataset's ``manifest["config"]``), or
+        a typed config (another synthesizer's ``config``).
     **options
         Config settings, as for :func:`synthesize`.
 
     Attributes
     ----------
-    config : dict
-        The checked config (as a dataset's manifest records it).
+    config : SynthConfig
+        The checked config (:class:`bindata.config.SynthConfig`; ``config.to_json()`` is what
+        a dataset's manifest records).
     seed : int
 
     Raises
@@ -147,9 +151,11 @@ class Synthesizer:
     --------
     >>> import bindata
     >>> syn = bindata.Synthesizer(seed=0, rooms="office", moving=0.5, duration_s=3)
+    >>> syn.config.room_preset, syn.config.motion.moving_fraction
+    ('office', 0.5)
     >>> scene = syn.sample(0)
-    >>> scene["stem"], scene["room"]["preset"]
-    ('fold1_room0001_mix001', 'office')
+    >>> scene.stem, scene.room.preset, scene.events[0].label in syn.classes
+    ('fold1_room0001_mix001', 'office', True)
     >>> audio, rows = syn.render(scene)
     >>> audio.shape, audio.dtype
     ((72000, 2), dtype('int16'))
@@ -157,7 +163,13 @@ class Synthesizer:
     ('frame', 'class', 'source', 'azimuth', 'elevation', 'distance')
     """
 
-    def __init__(self, *, seed: int = 0, config: str | os.PathLike | dict | None = None, **options):
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        config: str | os.PathLike | dict | SynthConfig | None = None,
+        **options,
+    ):
         if seed < 0:
             raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
         self.seed = int(seed)
@@ -166,12 +178,17 @@ class Synthesizer:
         self._hrirset, self._library, self._record = synth.resources_for_config(self.config)
 
     def __repr__(self) -> str:
-        return f"Synthesizer(seed={self.seed}, n_files={self.config['n_files']})"
+        return f"Synthesizer(seed={self.seed}, n_files={self.config.n_files})"
 
     def __len__(self) -> int:
-        return int(self.config["n_files"])
+        return int(self.config.n_files)
 
-    def sample(self, index: int) -> dict:
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The event library's sorted classes (a scene's ``class_index`` indexes them)."""
+        return tuple(self._library.classes)
+
+    def sample(self, index: int) -> Scene:
         """The scene of file ``index`` (what :func:`synthesize` writes to ``scenes/``).
 
         Parameters
@@ -181,8 +198,9 @@ class Synthesizer:
 
         Returns
         -------
-        dict
-            The scene (``schemas/scene.schema.json``).
+        Scene
+            The scene (:class:`bindata.scene.spec.Scene`; ``scene.to_json()`` is the JSON
+            object of ``scenes/<stem>.json``).
 
         Raises
         ------
@@ -204,14 +222,15 @@ class Synthesizer:
             record=self._record,
         )
 
-    def render(self, scene: dict) -> tuple[np.ndarray, np.ndarray]:
+    def render(self, scene: Scene | dict) -> tuple[np.ndarray, np.ndarray]:
         """Render a scene: ``(audio, rows)``.
 
         Parameters
         ----------
-        scene : dict
+        scene : Scene or dict
             A scene of this synthesizer's run (:meth:`sample`, or ``Dataset.scene`` of a
-            dataset made with the same HRIR set and event library).
+            dataset made with the same HRIR set and event library), or a scene's JSON object
+            (as read from ``scenes/<stem>.json``; checked against the scene schema).
 
         Returns
         -------
@@ -223,12 +242,15 @@ class Synthesizer:
         Raises
         ------
         SceneError
-            The scene was drawn with another HRIR set, HRIR level or event library.
+            The scene was drawn with another HRIR set, HRIR level or event library, or a
+            scene's JSON object is not a valid scene.
         """
-        for part in ("hrir", "event_library"):
-            if scene.get(part) != self._record[part]:
+        if not isinstance(scene, Scene):
+            scene = scene_from_json(scene)
+        for part, record in (("hrir", scene.hrir), ("event_library", scene.event_library)):
+            if record.to_json() != self._record[part]:
                 raise SceneError(
-                    f"scene {scene.get('stem', '?')}: its {part} ({scene.get(part)}) is not "
+                    f"scene {scene.stem}: its {part} ({record.to_json()}) is not "
                     f"this synthesizer's ({self._record[part]}); render it with a "
                     "Synthesizer of its own config, or with bindata.synth.render_scene_file"
                 )

@@ -7,6 +7,14 @@ library option such as ``n_files``, or a CLI flag) and rule.
 
 :data:`OPTIONS` is the one table of the library's option names (``bindata.synthesize(out,
 n_files=40, moving=0.5)``) and the dotted config keys they set.
+
+A checked config is a :class:`SynthConfig` (frozen dataclasses, one per section of the JSON:
+:class:`RoomConfig`, :class:`ListenerConfig`, :class:`SourceConfig`, :class:`EventConfig`,
+:class:`HRIRConfig`, :class:`RenderConfig`, :class:`MixConfig`, :class:`MotionConfig`,
+:class:`HeadConfig`, :class:`AmbienceConfig`), read from and written to the JSON of
+``schemas/config.schema.json`` exactly (:mod:`bindata.jsonspec`; docs/design.md, "Typed
+specs"). The checks here work on the JSON (schema, non-finite numbers, where each value came
+from), then on the typed config (rules across keys).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ import copy
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import ConfigError
+from .jsonspec import JSON, SPEC, TUPLE, JsonSpec, json_field
 from .resources import load_metadata, load_schema, validate_against_schema
 
 try:  # Python >= 3.11
@@ -56,8 +66,338 @@ OPTIONS = {
 
 
 def default_config() -> dict[str, Any]:
-    """A fresh copy of the default configuration (the paper's dataset design)."""
+    """A fresh copy of the default configuration (the paper's dataset design), as JSON.
+
+    :meth:`SynthConfig.default` is the same configuration, typed.
+    """
     return copy.deepcopy(load_metadata("default_config"))
+
+
+# ----------------------------------------------------------------------------- typed config
+#: A ``(low, high)`` range (a JSON ``[low, high]``), drawn from uniformly.
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class _ConfigSpec(JsonSpec):
+    """A section of the synthesis config (the JSON key of each field where its name differs)."""
+
+    error: ClassVar[type[ConfigError]] = ConfigError
+    what: ClassVar[str] = "config"
+
+
+@dataclass(frozen=True)
+class RoomConfig(_ConfigSpec):
+    """Config ``room``: room sizes and RT60 for presets that give none, clearance, anechoic.
+
+    Presets with their own ``size_m`` or ``rt60_s`` (``metadata/rooms/``) use those instead of
+    the ranges here; every preset uses ``wall_clearance_m`` and ``anechoic``.
+
+    Attributes
+    ----------
+    width_m, length_m, height_m : (float, float)
+        Ranges of the room's size along x, y, z (metres).
+    rt60_s : (float, float)
+        Range of the room's reverberation time (seconds).
+    wall_clearance_m : float
+        Least distance of the listener and every source from every surface (metres).
+    anechoic : bool
+        Render the direct path only.
+
+    Examples
+    --------
+    >>> from bindata.config import SynthConfig
+    >>> SynthConfig.default().room.rt60_s
+    (0.3, 0.9)
+    """
+
+    width_m: Range = json_field(kind=TUPLE)
+    length_m: Range = json_field(kind=TUPLE)
+    height_m: Range = json_field(kind=TUPLE)
+    rt60_s: Range = json_field(kind=TUPLE)
+    wall_clearance_m: float
+    anechoic: bool
+
+
+@dataclass(frozen=True)
+class ListenerConfig(_ConfigSpec):
+    """Config ``listener``: the head's yaw range and how often a listener may be redrawn.
+
+    Attributes
+    ----------
+    yaw_deg : (float, float)
+        Range of the head's yaw (degrees, counter-clockwise from the room's +x axis).
+    max_redraws : int
+        Listener draws per file before the scene cannot be drawn.
+    """
+
+    yaw_deg: Range = json_field(kind=TUPLE)
+    max_redraws: int
+
+
+@dataclass(frozen=True)
+class SourceConfig(_ConfigSpec):
+    """Config ``sources``: the near and far distance bands and how sources are drawn.
+
+    Attributes
+    ----------
+    near_m, far_m : (float, float)
+        The distance bands (metres from the head centre).
+    near_fraction : float
+        Probability of the near band (0.5: a file's events alternate near and far).
+    max_tries : int
+        Candidate positions per source before the listener is redrawn.
+
+    Examples
+    --------
+    >>> from bindata.config import SynthConfig
+    >>> SynthConfig.default().sources.band_m("far")
+    (3.0, 8.0)
+    """
+
+    near_m: Range = json_field(kind=TUPLE)
+    far_m: Range = json_field(kind=TUPLE)
+    near_fraction: float
+    max_tries: int
+
+    def band_m(self, band: str) -> Range:
+        """The distance range of the band ``"near"`` or ``"far"``."""
+        if band not in ("near", "far"):
+            raise ConfigError(f"a distance band is 'near' or 'far', got {band!r}")
+        return self.near_m if band == "near" else self.far_m
+
+
+@dataclass(frozen=True)
+class EventConfig(_ConfigSpec):
+    """Config ``events``: the event library and how many events a file draws, how long, how loud.
+
+    Attributes
+    ----------
+    library : str
+        ``"builtin"`` (the procedural bank) or a folder of class sub-folders.
+    n_per_file : (int, int)
+        Range of the number of events drawn per file (JSON ``per_file``).
+    duration_s : (float, float)
+        Range of an event's duration (seconds; cut to its sound's length and the label grid).
+    level_db : (float, float)
+        Range of an event's level (dB re full scale, for a source at 1 m).
+    """
+
+    library: str
+    n_per_file: tuple[int, int] = json_field("per_file", kind=TUPLE)
+    duration_s: Range = json_field(kind=TUPLE)
+    level_db: Range = json_field(kind=TUPLE)
+
+
+@dataclass(frozen=True)
+class HRIRConfig(_ConfigSpec):
+    """Config ``hrir``: the HRIR set.
+
+    Attributes
+    ----------
+    source : str
+        ``"builtin"`` (the built-in sphere and pinna model) or a SOFA file (JSON ``sofa``).
+    nearfield : bool
+        Synthesise near-field shells from a single-distance set.
+    calibration : str
+        HRIR level: ``"reference"`` (0 dB re the free field at the head centre, frontal far
+        field, 250 Hz-2 kHz) or ``"raw"`` (the file's level).
+    """
+
+    source: str = json_field("sofa")
+    nearfield: bool
+    calibration: str
+
+
+@dataclass(frozen=True)
+class RenderConfig(_ConfigSpec):
+    """Config and scene ``render``: what every room kind renders with.
+
+    Attributes
+    ----------
+    speed_of_sound : float
+        Metres per second.
+    decay_db : float
+        Decay (dB) after which a flat room's image sources stop.
+    """
+
+    speed_of_sound: float
+    decay_db: float
+
+
+@dataclass(frozen=True)
+class MixConfig(_ConfigSpec):
+    """Config and scene ``mix``.
+
+    Attributes
+    ----------
+    peak_dbfs : float
+        The mix is scaled down when its peak would exceed this level (dB re full scale).
+    """
+
+    peak_dbfs: float
+
+
+@dataclass(frozen=True)
+class MotionConfig(_ConfigSpec):
+    """Config ``motion``: moving sources (docs/design.md, "Moving scenes").
+
+    Attributes
+    ----------
+    moving_fraction : float
+        Probability that an event moves (0: every source static).
+    angular_speed_deg_s : (float, float)
+        Speed range of arcs about the head (deg/s; the sense is random).
+    line_fraction : float
+        Share of moving events on a straight line (the others: arcs).
+    linear_speed_m_s : (float, float)
+        Speed range of straight paths (m/s).
+    max_tries : int
+        Path draws per moving event before the listener is redrawn.
+    early_s : float
+        Seconds after the latest direct sound that follow the path block by block.
+    max_step_deg : float
+        Largest direction change per render block (degrees).
+    """
+
+    moving_fraction: float
+    angular_speed_deg_s: Range = json_field(kind=TUPLE)
+    line_fraction: float
+    linear_speed_m_s: Range = json_field(kind=TUPLE)
+    max_tries: int
+    early_s: float
+    max_step_deg: float
+
+
+@dataclass(frozen=True)
+class HeadConfig(_ConfigSpec):
+    """Config ``head``: the listener's head turning (yaw keyframes).
+
+    Attributes
+    ----------
+    turns : bool
+        The head turns (JSON ``rotation``).
+    speed_deg_s : (float, float)
+        Turning speed range (deg/s).
+    pause_s : (float, float)
+        Range of the pauses between turns (seconds).
+    max_turn_deg : float
+        Largest single turn (degrees).
+    """
+
+    turns: bool = json_field("rotation")
+    speed_deg_s: Range = json_field(kind=TUPLE)
+    pause_s: Range = json_field(kind=TUPLE)
+    max_turn_deg: float
+
+
+@dataclass(frozen=True)
+class AmbienceConfig(_ConfigSpec):
+    """Config ``ambience``: background ambience at a drawn SNR against the events.
+
+    Attributes
+    ----------
+    snr_db : (float, float) or None
+        SNR range (dB); ``None`` (JSON ``null``): no ambience.
+    source : str
+        ``"diffuse"`` (generated through the file's HRIR set) or a folder of 2-channel
+        recordings.
+    slope_db_per_octave : float
+        Spectral slope of the diffuse field's power (0 white, -3 pink).
+    """
+
+    snr_db: Range | None = json_field(kind=TUPLE)
+    source: str
+    slope_db_per_octave: float
+
+
+@dataclass(frozen=True)
+class SynthConfig(_ConfigSpec):
+    """The synthesis configuration of a run, typed (``schemas/config.schema.json`` on disk).
+
+    Made by :func:`load_config` (defaults, a file, overrides; every value checked) or, from a
+    checked JSON object such as a manifest's ``config``, by :meth:`from_json`; written back by
+    :meth:`to_json`, key for key as the object it was read from. The Python names say what the
+    keys on disk hold where a key alone does not (``room_preset`` for ``rooms``,
+    ``hrir.source`` for ``hrir.sofa``, ``events.n_per_file`` for ``events.per_file``,
+    ``head.turns`` for ``head.rotation``; :meth:`json_keys` of each section lists them);
+    ranges are ``(low, high)`` tuples.
+
+    Attributes
+    ----------
+    n_files, n_folds : int
+        Number of files, and of folds they are split into evenly.
+    duration_s : float
+        Length of every file (seconds).
+    sample_rate : int
+        Hz.
+    max_overlap : int
+        Most events active at once.
+    room_preset : str or dict
+        The room preset (JSON ``rooms``): a name in ``metadata/rooms/``, a preset file, or the
+        preset itself (a file's content is inlined by :func:`bindata.synth.synth_config`).
+        It is the room kind's own document (``schemas/room_preset.schema.json``), kept as a
+        mapping: :func:`bindata.rooms.load_preset` reads and checks it.
+    room : RoomConfig
+        Room size and RT60 ranges for presets that give none, clearance, anechoic.
+    listener : ListenerConfig
+    sources : SourceConfig
+    events : EventConfig
+    hrir : HRIRConfig
+    render : RenderConfig
+    mix : MixConfig
+    motion : MotionConfig
+    head : HeadConfig
+    ambience : AmbienceConfig
+
+    Examples
+    --------
+    >>> from bindata.config import SynthConfig, default_config, load_config
+    >>> cfg = load_config(overrides={"n_files": 8, "rooms": "office"})
+    >>> cfg.n_files, cfg.room_preset, cfg.hrir.source, cfg.sources.near_m
+    (8, 'office', 'builtin', (0.4, 2.0))
+    >>> cfg.to_json()["rooms"], cfg.to_json()["sources"]["near_m"]
+    ('office', [0.4, 2.0])
+    >>> SynthConfig.from_json(default_config()).to_json() == default_config()
+    True
+    >>> SynthConfig.json_keys()["room_preset"], HRIRConfig.json_keys()["source"]
+    ('rooms', 'sofa')
+    """
+
+    n_files: int
+    n_folds: int
+    duration_s: float
+    sample_rate: int
+    max_overlap: int
+    room_preset: str | dict = json_field("rooms", kind=JSON)
+    room: RoomConfig = json_field(kind=SPEC, spec=RoomConfig)
+    listener: ListenerConfig = json_field(kind=SPEC, spec=ListenerConfig)
+    sources: SourceConfig = json_field(kind=SPEC, spec=SourceConfig)
+    events: EventConfig = json_field(kind=SPEC, spec=EventConfig)
+    hrir: HRIRConfig = json_field(kind=SPEC, spec=HRIRConfig)
+    render: RenderConfig = json_field(kind=SPEC, spec=RenderConfig)
+    mix: MixConfig = json_field(kind=SPEC, spec=MixConfig)
+    motion: MotionConfig = json_field(kind=SPEC, spec=MotionConfig)
+    head: HeadConfig = json_field(kind=SPEC, spec=HeadConfig)
+    ambience: AmbienceConfig = json_field(kind=SPEC, spec=AmbienceConfig)
+
+    @classmethod
+    def default(cls) -> SynthConfig:
+        """The default configuration (``metadata/default_config.json``: the paper's)."""
+        return cls.from_json(default_config())
+
+    @classmethod
+    def from_recorded(cls, data: dict) -> SynthConfig:
+        """The config a dataset recorded (a manifest's ``config``), typed as it is: a key it
+        lacks (written before the key existed) takes its default. No value is checked
+        (:func:`load_config` checks)."""
+        return cls.from_json(_deep_merge(default_config(), data))
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> SynthConfig:
+        """The checked configuration of a JSON or TOML file over the defaults
+        (:func:`load_config`)."""
+        return load_config(path)
 
 
 #: Config file formats read, by file suffix.
@@ -118,41 +458,35 @@ def _deep_merge(base: dict, update: dict) -> dict:
     return out
 
 
-def _set_dotted(cfg: dict, dotted: str, value: Any) -> None:
-    node = cfg
+def _set_dotted(config_json: dict, dotted: str, value: Any) -> None:
+    node = config_json
     *parents, leaf = dotted.split(".")
     for p in parents:
         node = node.setdefault(p, {})
     node[leaf] = value
 
 
-def _get_dotted(cfg: dict, dotted: str) -> Any:
-    node = cfg
-    for p in dotted.split("."):
-        node = node[p]
-    return node
-
-
-def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
+def _cross_field_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
     """Rules the schema cannot express; returns (key path, message) pairs."""
     problems = []
-    ranges = [
-        "room.width_m",
-        "room.length_m",
-        "room.height_m",
-        "room.rt60_s",
-        "listener.yaw_deg",
-        "sources.near_m",
-        "sources.far_m",
-        "events.per_file",
-        "events.duration_s",
-        "events.level_db",
-    ]
-    for key in ranges:
-        lo, hi = _get_dotted(cfg, key)
-        if lo > hi:
-            problems.append((key, f"lower bound must be <= upper bound, got [{lo}, {hi}]"))
-    near, far = cfg["sources"]["near_m"], cfg["sources"]["far_m"]
+    room, sources, events = cfg.room, cfg.sources, cfg.events
+    sizes = {
+        "room.width_m": room.width_m,
+        "room.length_m": room.length_m,
+        "room.height_m": room.height_m,
+    }
+    ranges = {
+        **sizes,
+        "room.rt60_s": room.rt60_s,
+        "listener.yaw_deg": cfg.listener.yaw_deg,
+        "sources.near_m": sources.near_m,
+        "sources.far_m": sources.far_m,
+        "events.per_file": events.n_per_file,
+        "events.duration_s": events.duration_s,
+        "events.level_db": events.level_db,
+    }
+    problems += _unordered(ranges)
+    near, far = sources.near_m, sources.far_m
     if near[1] >= far[0]:
         problems.append(
             (
@@ -160,9 +494,8 @@ def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
                 f"far band must start above the near band's end {near[1]} m, got {far[0]} m",
             )
         )
-    clearance = cfg["room"]["wall_clearance_m"]
-    for key in ("room.width_m", "room.length_m", "room.height_m"):
-        lo = _get_dotted(cfg, key)[0]
+    clearance = room.wall_clearance_m
+    for key, (lo, _) in sizes.items():
         if lo <= 2 * clearance:
             problems.append(
                 (
@@ -171,57 +504,61 @@ def _cross_field_problems(cfg: dict) -> list[tuple[str, str]]:
                     f"{clearance} m wall clearance on both sides",
                 )
             )
-    if cfg["n_files"] < cfg["n_folds"]:
-        problems.append(("n_files", f"must be >= n_folds ({cfg['n_folds']}), got {cfg['n_files']}"))
+    if cfg.n_files < cfg.n_folds:
+        problems.append(("n_files", f"must be >= n_folds ({cfg.n_folds}), got {cfg.n_files}"))
     problems += _motion_problems(cfg)
-    if cfg["events"]["duration_s"][0] > cfg["duration_s"]:
+    if events.duration_s[0] > cfg.duration_s:
         problems.append(
             (
                 "events.duration_s",
-                f"shortest event {cfg['events']['duration_s'][0]} s "
-                f"is longer than the file ({cfg['duration_s']} s)",
+                f"shortest event {events.duration_s[0]} s "
+                f"is longer than the file ({cfg.duration_s} s)",
             )
         )
     return problems
 
 
-def _motion_problems(cfg: dict) -> list[tuple[str, str]]:
-    """Ordered speed, pause and SNR ranges; a head that can turn; a folder given an SNR."""
-    problems = []
-    ranges = [
-        "motion.angular_speed_deg_s",
-        "motion.linear_speed_m_s",
-        "head.speed_deg_s",
-        "head.pause_s",
+def _unordered(ranges: dict[str, tuple]) -> list[tuple[str, str]]:
+    """(key path, message) of every range whose lower bound exceeds its upper bound."""
+    return [
+        (key, f"lower bound must be <= upper bound, got [{lo}, {hi}]")
+        for key, (lo, hi) in ranges.items()
+        if lo > hi
     ]
-    if cfg["ambience"]["snr_db"] is not None:
-        ranges.append("ambience.snr_db")
-    for key in ranges:
-        lo, hi = _get_dotted(cfg, key)
-        if lo > hi:
-            problems.append((key, f"lower bound must be <= upper bound, got [{lo}, {hi}]"))
-    head = cfg["head"]
-    if head["rotation"] and head["speed_deg_s"][0] <= 0 < head["max_turn_deg"]:
+
+
+def _motion_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
+    """Ordered speed, pause and SNR ranges; a head that can turn; a folder given an SNR."""
+    motion, head, amb = cfg.motion, cfg.head, cfg.ambience
+    ranges = {
+        "motion.angular_speed_deg_s": motion.angular_speed_deg_s,
+        "motion.linear_speed_m_s": motion.linear_speed_m_s,
+        "head.speed_deg_s": head.speed_deg_s,
+        "head.pause_s": head.pause_s,
+    }
+    if amb.snr_db is not None:
+        ranges["ambience.snr_db"] = amb.snr_db
+    problems = _unordered(ranges)
+    if head.turns and head.speed_deg_s[0] <= 0 < head.max_turn_deg:
         problems.append(
             (
                 "head.speed_deg_s",
-                f"a turning head needs a turning speed > 0 deg/s, got {head['speed_deg_s']}",
+                f"a turning head needs a turning speed > 0 deg/s, got {list(head.speed_deg_s)}",
             )
         )
-    if head["rotation"] and head["pause_s"][1] <= 0 and head["max_turn_deg"] <= 0:
+    if head.turns and head.pause_s[1] <= 0 and head.max_turn_deg <= 0:
         problems.append(
             (
                 "head.pause_s",
                 "a head track needs pauses or turns that take time, "
-                f"got pauses {head['pause_s']} and max_turn_deg 0",
+                f"got pauses {list(head.pause_s)} and max_turn_deg 0",
             )
         )
-    amb = cfg["ambience"]
-    if amb["snr_db"] is None and amb["source"] != "diffuse":
+    if amb.snr_db is None and amb.source != "diffuse":
         problems.append(
             (
                 "ambience.source",
-                f"an ambience folder ({amb['source']!r}) needs an "
+                f"an ambience folder ({amb.source!r}) needs an "
                 "SNR range (ambience.snr_db); none was given",
             )
         )
@@ -324,18 +661,19 @@ def _as_schema_numbers(node: dict, value):
 
 
 def load_config(
-    path: str | os.PathLike | dict | None = None,
+    path: str | os.PathLike | dict | SynthConfig | None = None,
     *,
     overrides: dict[str, Any] | None = None,
     flag_names: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> SynthConfig:
     """Defaults, updated by a config file, updated by dotted-key overrides; then validated.
 
     Parameters
     ----------
-    path : path-like or dict, optional
+    path : path-like, dict or SynthConfig, optional
         A JSON or TOML file with any subset of the keys of ``metadata/default_config.json``, or
-        such a dict itself (a manifest's ``config``, say; its values are named ``config: key``).
+        such a dict itself (a manifest's ``config``, say; its values are named ``config: key``),
+        or a :class:`SynthConfig` (checked again, with the overrides).
     overrides : dict, optional
         ``{"room.rt60_s": [0.3, 0.5], "n_files": 10}``; ``None`` values are ignored.
     flag_names : dict, optional
@@ -345,8 +683,8 @@ def load_config(
 
     Returns
     -------
-    dict
-        The complete, checked configuration.
+    SynthConfig
+        The complete, checked configuration (``.to_json()``: as a manifest records it).
 
     Raises
     ------
@@ -358,47 +696,50 @@ def load_config(
     Examples
     --------
     >>> from bindata.config import load_config
-    >>> load_config(overrides={"n_files": 8, "room.rt60_s": [0.3, 0.5]})["room"]["rt60_s"]
-    [0.3, 0.5]
+    >>> load_config(overrides={"n_files": 8, "room.rt60_s": [0.3, 0.5]}).room.rt60_s
+    (0.3, 0.5)
     >>> load_config(overrides={"n_files": 0}, flag_names={"n_files": "n_files"})
     Traceback (most recent call last):
     ...
     bindata.errors.ConfigError: invalid configuration: n_files must be >= 1, got 0
     """
-    cfg = default_config()
+    merged = default_config()
     file_keys: list[str] = []
+    if isinstance(path, SynthConfig):
+        path = path.to_json()
     if isinstance(path, dict):
         data, path = copy.deepcopy(path), "config"
     elif path is not None:
         data = read_config_file(path)
     if path is not None:
         file_keys = _leaf_paths(data)
-        cfg = _deep_merge(cfg, data)
+        merged = _deep_merge(merged, data)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     for key, value in given.items():
-        _set_dotted(cfg, key, value)
+        _set_dotted(merged, key, value)
     flags = {k: f for k, f in (flag_names or {}).items() if k in given}
     sources = _Sources(path, file_keys, list(given), flags)
-    problems = _non_finite(cfg)
+    problems = _non_finite(merged)
     bad = {key for key, _ in problems}
-    for key, message in _schema_problems(cfg):
+    for key, message in _schema_problems(merged):
         if not any(_within(key, b) or _within(b, key) for b in bad):
             problems.append((key, message))
     if not problems:
-        problems = _cross_field_problems(cfg)
+        config = SynthConfig.from_json(merged)  # the schema held: every key is there, and known
+        problems = _cross_field_problems(config)
     if problems:
         typed = set(flags.values())
         raise ConfigError(
             "invalid configuration: "
             + "; ".join(_phrase(sources.name(key), message, typed) for key, message in problems)
         )
-    return cfg
+    return config
 
 
-def _schema_problems(cfg: dict) -> list[tuple[str, str]]:
+def _schema_problems(config_json: dict) -> list[tuple[str, str]]:
     """Schema violations as (key path, message) pairs."""
     out = []
-    for problem in validate_against_schema(cfg, "config", what="config"):
+    for problem in validate_against_schema(config_json, "config", what="config"):
         key, message = problem.removeprefix("config: ").split(": ", 1)
         out.append((key, message))
     return out

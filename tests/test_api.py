@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ import bindata
 from bindata.cli import cli
 from bindata.config import OPTIONS
 from bindata.errors import ConfigError, DatasetError, OutputExistsError, SceneError
+from bindata.io.atomic import json_text
+from bindata.scene.spec import Scene
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -117,12 +120,13 @@ def test_synthesizer_renders_the_samples_rows_and_scene_of_each_file_synth_wrote
     out, options = variant
     syn = bindata.Synthesizer(seed=SEED, **options)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert syn.config == manifest["config"]
+    assert syn.config.to_json() == manifest["config"]
     for i, rec in enumerate(manifest["files"]):
         scene = syn.sample(i)
-        assert scene == json.loads((out / rec["scene"]).read_text())
+        text = (out / rec["scene"]).read_text()
+        assert scene.to_json() == json.loads(text) and json_text(scene.to_json()) == text
         if options.get("moving"):  # every event moves
-            assert scene["events"] and all("path" in ev for ev in scene["events"])
+            assert scene.events and all(ev.path is not None for ev in scene.events)
         audio, rows = syn.render(scene)
         written, fs = sf.read(out / rec["audio"], dtype="int16")
         assert fs == 24000 and audio.dtype == np.int16
@@ -177,7 +181,9 @@ def test_dataset_reads_what_synth_wrote(dataset):
         np.testing.assert_array_equal(
             as_table(rows), csv_table(dataset / "metadata" / f"{stem}.csv")
         )
-        assert ds.scene(stem) == json.loads((dataset / "scenes" / f"{stem}.json").read_text())
+        scene = ds.scene(stem)
+        assert isinstance(scene, Scene)
+        assert scene.to_json() == json.loads((dataset / "scenes" / f"{stem}.json").read_text())
         assert ds.paths(stem) == {
             "audio": dataset / "audio" / f"{stem}.wav",
             "metadata": dataset / "metadata" / f"{stem}.csv",
@@ -206,7 +212,7 @@ def test_dataset_bad_input_is_a_dataset_error_naming_it(dataset, tmp_path):
 
 def test_synthesizer_refuses_an_index_out_of_range_and_a_scene_of_another_hrir_level(dataset):
     syn = bindata.Synthesizer(seed=SEED, **OPTS)
-    assert syn.config["hrir"]["calibration"] == "reference"  # as the config's default
+    assert syn.config.hrir.calibration == "reference"  # as the config's default
     with pytest.raises(ConfigError, match=r"file index must be in \[0, 1\] \(n_files 2\), got 2"):
         syn.sample(2)
     raw = bindata.Synthesizer(seed=SEED, hrir_calibration="raw", **OPTS)
@@ -219,8 +225,9 @@ def test_a_scene_without_a_calibration_renders_raw_as_before_the_option(dataset)
 
     scene = bindata.Dataset.open(dataset).scene("fold1_room0001_mix001")
     assert resources_for_scene(scene)[0].calibration == "reference"
-    del scene["hrir"]["calibration"]
-    assert resources_for_scene(scene)[0].calibration == "raw"
+    older = replace(scene, hrir=replace(scene.hrir, calibration=None))
+    assert "calibration" not in older.to_json()["hrir"]
+    assert resources_for_scene(older)[0].calibration == "raw"
     with pytest.raises(TypeError):  # no default level: a caller says which
         load_resources("builtin", False, "builtin", 24000)
 
@@ -325,7 +332,7 @@ def test_an_unknown_option_is_named_with_the_known_ones(tmp_path):
         assert all(name in message for name in OPTIONS)
     assert not (tmp_path / "out").exists()
     ok = bindata.Synthesizer(**{"room.wall_clearance_m": 1.2, "n_files": 4})  # a dotted key
-    assert ok.config["room"]["wall_clearance_m"] == 1.2
+    assert ok.config.room.wall_clearance_m == 1.2
 
 
 def test_a_non_empty_output_folder_without_overwrite_is_the_clis_message(tmp_path):
@@ -356,14 +363,23 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     ds, syn = namespace["ds"], namespace["syn"]
     assert len(ds) == 4 and namespace["x"].shape == (120000, 2) and namespace["fs"] == 24000
     assert namespace["audio"].dtype == np.int16 and namespace["audio"].shape == (120000, 2)
-    assert syn.config["rooms"] == "office" and syn.config["motion"]["moving_fraction"] == 0.5
+    assert syn.config.room_preset == "office" and syn.config.motion.moving_fraction == 0.5
+    assert namespace["scene"].stem == namespace["stem"]
     micro = namespace["result"].to_dict()["seld"]["dcase2024"]["micro"]
     assert micro["f_score"] == 1.0  # the labels scored as predictions
     assert "dcase2024 SELD metrics" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    "module", ["bindata.api", "bindata.dataset.reader", "bindata.config", "bindata.synth.run"]
+    "module",
+    [
+        "bindata.api",
+        "bindata.dataset.reader",
+        "bindata.config",
+        "bindata.jsonspec",
+        "bindata.scene.spec",
+        "bindata.synth.run",
+    ],
 )
 def test_the_docstring_examples_run(module, tmp_path, monkeypatch):
     """Each docstring's examples run in a folder of their own."""

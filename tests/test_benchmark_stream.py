@@ -54,7 +54,7 @@ def test_rendered_items_equal_the_cached_files(dataset, synthesizer, cache, cach
     corpus = open_corpus(dataset.root, cache_dir=cache)
     for i, stem in enumerate(dataset.stems):
         feats, rows, scene = stream.scene_features(i)
-        assert scene["stem"] == stem
+        assert scene.stem == stem
         pcm, _ = synthesizer.render(scene)
         assert np.array_equal(pcm_to_float(pcm), read_audio(corpus.audio_path(stem))[0])
         assert feats.dtype == np.float32

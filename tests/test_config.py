@@ -10,14 +10,14 @@ from bindata.errors import ConfigError
 
 def test_defaults_are_the_papers_table_1():
     cfg = load_config()
-    assert cfg["room"]["width_m"] == [6.0, 10.0]
-    assert cfg["room"]["length_m"] == [6.0, 10.0]
-    assert cfg["room"]["height_m"] == [2.5, 6.0]
-    assert cfg["room"]["rt60_s"] == [0.3, 0.9]
-    assert cfg["sources"]["near_m"] == [0.4, 2.0]
-    assert cfg["sources"]["far_m"] == [3.0, 8.0]
-    assert cfg["room"]["wall_clearance_m"] == 1.0
-    assert (cfg["duration_s"], cfg["sample_rate"], cfg["n_folds"]) == (15.0, 24000, 4)
+    assert cfg.room.width_m == (6.0, 10.0)
+    assert cfg.room.length_m == (6.0, 10.0)
+    assert cfg.room.height_m == (2.5, 6.0)
+    assert cfg.room.rt60_s == (0.3, 0.9)
+    assert cfg.sources.near_m == (0.4, 2.0)
+    assert cfg.sources.far_m == (3.0, 8.0)
+    assert cfg.room.wall_clearance_m == 1.0
+    assert (cfg.duration_s, cfg.sample_rate, cfg.n_folds) == (15.0, 24000, 4)
 
 
 def test_json_and_toml_files_override_defaults(tmp_path):
@@ -25,9 +25,9 @@ def test_json_and_toml_files_override_defaults(tmp_path):
     (tmp_path / "c.toml").write_text("n_files = 12\n[room]\nrt60_s = [0.6, 0.7]\n")
     cj = load_config(tmp_path / "c.json")
     ct = load_config(tmp_path / "c.toml", overrides={"max_overlap": 1})
-    assert cj["n_files"] == 8 and cj["room"]["rt60_s"] == [0.4, 0.5]
-    assert cj["room"]["height_m"] == [2.5, 6.0]  # untouched keys keep their defaults
-    assert ct["n_files"] == 12 and ct["room"]["rt60_s"] == [0.6, 0.7] and ct["max_overlap"] == 1
+    assert cj.n_files == 8 and cj.room.rt60_s == (0.4, 0.5)
+    assert cj.room.height_m == (2.5, 6.0)  # untouched keys keep their defaults
+    assert ct.n_files == 12 and ct.room.rt60_s == (0.6, 0.7) and ct.max_overlap == 1
 
 
 @pytest.mark.parametrize(

@@ -752,7 +752,7 @@ def test_a_vanished_output_folder_is_one_clear_error(world, tmp_path, monkeypatc
     real_render = synth.render_scene
 
     def render_then_vanish(scene, **kw):
-        if scene["file_index"] == 1:
+        if scene.file_index == 1:
             shutil.rmtree(out)
         return real_render(scene, **kw)
 

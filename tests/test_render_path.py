@@ -5,11 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bindata.config import default_config
+from bindata.config import MixConfig, RenderConfig, SynthConfig, load_config
 from bindata.rooms import RoomKind, get_kind, load_preset
+from bindata.scene.spec import (
+    Listener,
+    MotionRender,
+    Scene,
+    SceneEvent,
+    SceneEventLibrary,
+    SceneHRIR,
+    SceneRoom,
+)
 from bindata.synth import load_resources
 
-RENDER = {"speed_of_sound": 343.0, "decay_db": 60.0}
+RENDER = RenderConfig(speed_of_sound=343.0, decay_db=60.0)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +29,7 @@ def hrirset():
 def _poses(k=12):
     ang = np.deg2rad(np.linspace(0.0, 60.0, k))
     listeners = [
-        {"position_m": [3.1, 3.6, 1.5], "yaw_deg": float(y)} for y in np.linspace(10.0, -30.0, k)
+        Listener(position_m=(3.1, 3.6, 1.5), yaw_deg=float(y)) for y in np.linspace(10.0, -30.0, k)
     ]
     sources = np.stack([3.1 + 1.4 * np.cos(ang), 3.6 + 1.4 * np.sin(ang), np.full(k, 1.9)], 1)
     return listeners, sources
@@ -73,7 +82,8 @@ def test_flat_shoebox_early_parts_equal_full_renders_cut_at_the_split(hrirset, a
 
 def test_materials_early_parts_match_full_renders(hrirset):
     kind = get_kind("shoebox")
-    cfg = {**default_config(), "rooms": "living-room"}
+    cfg = load_config(overrides={"rooms": "living-room"})
+    assert isinstance(cfg, SynthConfig)
     desc = kind.draw(load_preset("living-room"), cfg, np.random.default_rng(1))
     desc["dimensions_m"] = [6.3, 7.1, 3.0]
     listeners, sources = _poses(4)
@@ -115,7 +125,7 @@ def test_a_path_that_stands_still_renders_as_the_static_event(hrirset):
 
     kind = get_kind("shoebox")
     desc = {"kind": "shoebox", "preset": "paper", "dimensions_m": [6.3, 7.1, 3.0], "rt60_s": 0.4}
-    listener = {"position_m": [3.1, 3.6, 1.5], "yaw_deg": 20.0}
+    listener = Listener(position_m=(3.1, 3.6, 1.5), yaw_deg=20.0)
     source = [4.0, 2.9, 1.2]
     dry = np.random.default_rng(0).normal(size=12000)
     hop = 600
@@ -148,26 +158,48 @@ def test_a_tone_on_a_fast_arc_has_no_clicks(hrirset):
     from bindata.synth.mix import event_path_brir
 
     fs, f0 = 24000, 1000.0
-    listener = {"position_m": [3.0, 3.0, 1.5], "yaw_deg": 0.0}
     path = {
         "kind": "arc",
         "center_m": [3.0, 3.0, 1.5],
         "start_m": [4.5, 3.0, 1.5],
         "angular_speed_deg_s": 40.0,
     }
-    scene = {
-        "sample_rate": fs,
-        "listener": listener,
-        "render": RENDER,
-        "room": {
-            "kind": "shoebox",
-            "dimensions_m": [6.0, 6.0, 3.0],
-            "rt60_s": 0.3,
-            "anechoic": True,
-        },
-        "motion_render": {"early_s": 0.08, "max_step_deg": 1.0},
-    }
-    event = {"onset_s": 0.0, "duration_s": 2.0, "position_m": path["start_m"], "path": path}
+    event = SceneEvent(
+        source_index=0,
+        label="tone",
+        class_index=0,
+        sound_id="tone",
+        onset_s=0.0,
+        duration_s=2.0,
+        level_db=-20.0,
+        band="near",
+        position_m=(4.5, 3.0, 1.5),
+        azimuth_deg=0.0,
+        elevation_deg=0.0,
+        distance_m=1.5,
+        path=path,
+    )
+    scene = Scene(
+        schema_version=1,
+        bindata_version="test",
+        stem="fold1_room0001_mix001",
+        file_index=0,
+        fold=1,
+        seed=0,
+        duration_s=2.0,
+        sample_rate=fs,
+        max_overlap=1,
+        room=SceneRoom(
+            {"kind": "shoebox", "dimensions_m": [6.0, 6.0, 3.0], "rt60_s": 0.3, "anechoic": True}
+        ),
+        listener=Listener(position_m=(3.0, 3.0, 1.5), yaw_deg=0.0),
+        render=RENDER,
+        mix=MixConfig(peak_dbfs=-1.0),
+        hrir=SceneHRIR(source="builtin"),
+        event_library=SceneEventLibrary(source="builtin"),
+        events=(event,),
+        motion_render=MotionRender(early_s=0.08, max_step_deg=1.0),
+    )
     tone = np.sin(2 * np.pi * f0 * np.arange(2 * fs) / fs)
     brirs, hop = event_path_brir(scene, event, hrirset, n_samples=tone.size)
     smooth = render_path_signal(tone, brirs, hop=hop)[:, 2000 : 2 * fs - 2000]

@@ -371,7 +371,11 @@ def test_bad_measured_input_is_one_clear_error_nothing_written(tmp_path, pra_roo
             )
         )
         args += ["--rooms", str(preset)]
-        wanted = [str(room.resolve()), "far band [3.0, 8.0] m"]
+        wanted = [
+            str(room.resolve()),
+            "far band [3.0, 8.0] m",
+            "To use this room for its near band only, set sources.near_fraction to 1.0",
+        ]
     elif case == "anechoic":
         args += ["--rooms", str(pra_room), "--anechoic"]
         wanted = ["anechoic"]
@@ -503,3 +507,18 @@ def _near_only_config(tmp_path: Path) -> Path:
     path = tmp_path / "near.json"
     path.write_text(json.dumps({"sources": {"near_fraction": 1.0}}))
     return path
+
+
+def test_a_near_only_room_renders_with_what_its_error_says_to_set(tmp_path):
+    """The error of a room without far emitters names the setting; with it the room renders."""
+    room = _one_band_room(tmp_path / "near_only.sofa")
+    out = tmp_path / "out"
+    args = ["synth", "--out", str(out), "--n", "2", *SMALL, "--rooms", str(room)]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2 and "sources.near_fraction to 1.0" in refused.output
+    assert not out.exists()
+    done = CliRunner().invoke(cli, [*args, "--config", str(_near_only_config(tmp_path))])
+    assert done.exit_code == 0, done.output
+    bands = {ev["band"] for scene in _scenes(out) for ev in scene["events"]}
+    assert bands == {"near"}
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0

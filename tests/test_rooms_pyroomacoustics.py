@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from scipy.signal import butter, sosfilt
 
-from bindata.config import default_config
+from bindata.config import load_config
 from bindata.rooms import draw_room, kind_of
 from bindata.rooms.shoebox import image_source_variant
+from bindata.scene.spec import Listener
 from tests.peers.rooms import flat_room_as_materials, omnidirectional_set, pyroomacoustics_rir
 
 pytest.importorskip("pyroomacoustics")
@@ -43,32 +44,32 @@ def _t30(edc):
 
 
 def _pair(preset: str, seed: int):
-    cfg = {**default_config(), "rooms": preset}
+    cfg = load_config(overrides={"rooms": preset})
     rng = np.random.default_rng(seed)
     room = draw_room(cfg, rng)
     kind = kind_of(room)
     # image sources throughout, as pyroomacoustics' engine (the presets' diffuse tail dropped)
-    room = image_source_variant(room, speed_of_sound=cfg["render"]["speed_of_sound"])
-    listener = kind.sample_listener(room, cfg, rng)
-    source = kind.sample_source(room, cfg, listener, cfg["sources"]["far_m"], rng)
+    room = image_source_variant(room, speed_of_sound=cfg.render.speed_of_sound)
+    listener = Listener.from_json(kind.sample_listener(room, cfg, rng))
+    source = kind.sample_source(room, cfg, listener, cfg.sources.far_m, rng)
     ours = kind.render(
         room,
         listener=listener,
         source_m=source,
         hrirset=omnidirectional_set(FS),
-        render_cfg=cfg["render"],
+        render_cfg=cfg.render,
         anechoic=False,
     )
     start = int(round(ours.onset_samples))
     a = ours.ir[0]
-    c, decay_db = cfg["render"]["speed_of_sound"], cfg["render"]["decay_db"]
+    c, decay_db = cfg.render.speed_of_sound, cfg.render.decay_db
     peer = (
         room
         if "surfaces" in room
         else flat_room_as_materials(room, speed_of_sound=c, decay_db=decay_db)
     )
     theirs, direct = pyroomacoustics_rir(
-        peer, listener_m=listener["position_m"], source_m=source, sample_rate=FS
+        peer, listener_m=list(listener.position_m), source_m=source, sample_rate=FS
     )
     n = a.size - start
     return room, a[start - 2 :], theirs[direct - 2 : direct - 2 + n + 2]

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bindata.cli import cli
-from bindata.config import default_config
+from bindata.config import load_config
 from bindata.errors import ConfigError
 from bindata.rooms import draw_room, get_kind, load_preset, preset_names
 from bindata.rooms.acoustics import eyring_rt60_s, ism_rt60_s
@@ -29,10 +29,9 @@ def test_every_shipped_preset_is_valid_and_draws_its_rooms():
         "lecture-hall",
         "reverberant-hall",
     } <= set(preset_names())
-    cfg = default_config()
     for name in preset_names():
         preset = load_preset(name)
-        cfg["rooms"] = name
+        cfg = load_config(overrides={"rooms": name})
         room = draw_room(cfg, np.random.default_rng(3))
         assert room["kind"] == "shoebox" and room["preset"] == name
         if "rt60_s" in preset and "surfaces" in preset:  # a mid-frequency target is met
@@ -128,7 +127,7 @@ def test_validate_reports_absorption_outside_0_1(tmp_path):
     CliRunner().invoke(cli, ["synth", "--out", str(out), "--rooms", spec, *SMALL])
     desc = json.loads(next((out / "scenes").glob("*.json")).read_text())["room"]
     desc["surfaces"]["floor"]["absorption"][0] = 1.3
-    problems = get_kind("shoebox").check(desc, {**default_config(), "rooms": BASE})
+    problems = get_kind("shoebox").check(desc, load_config(overrides={"rooms": BASE}))
     assert any("absorption must lie in [0, 1], got [1.3]" in p for p in problems)
 
 
@@ -151,10 +150,9 @@ class CubeRoom(BoxRoomKind):
 
     def render(self, description, *, listener, source_m, hrirset, render_cfg, anechoic):
         room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
-        return render_brir(room, listener_m=listener["position_m"], yaw_deg=listener["yaw_deg"],
+        return render_brir(room, listener_m=listener.position_m, yaw_deg=listener.yaw_deg,
                            source_m=source_m, hrirset=hrirset,
-                           speed_of_sound=render_cfg["speed_of_sound"],
-                           reflections=not anechoic)
+                           speed_of_sound=render_cfg.speed_of_sound, reflections=not anechoic)
 '''
 
 

@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 from scipy.signal import butter, sosfilt
 
+from bindata.config import RenderConfig
 from bindata.hrir import load_hrirset
 from bindata.render.image_source import iter_image_offsets
 from bindata.rooms import get_kind
 from bindata.rooms.acoustics import OCTAVE_BANDS_HZ, SURFACES, ism_rt60_s
 from bindata.rooms.air import attenuation_db_per_m, energy_attenuation_per_m
+from bindata.scene.spec import Listener
 
 FS = 24000
-RENDER = {"speed_of_sound": 343.0, "decay_db": 60.0}
+RENDER = RenderConfig(speed_of_sound=343.0, decay_db=60.0)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def _t30(ir, fc, width=1.0):
     return -60.0 / np.polyfit(np.arange(i5, i35) / FS, level[i5:i35], 1)[0]
 
 
-LISTENER = {"position_m": [3.1, 2.7, 1.6], "yaw_deg": 20.0}
+LISTENER = Listener(position_m=(3.1, 2.7, 1.6), yaw_deg=20.0)
 SOURCE = [6.2, 5.9, 1.2]
 DIMS = (8.0, 7.0, 3.0)
 
@@ -130,7 +132,7 @@ def test_air_adds_the_iso_decay_rate(hrirset):
 
 def test_direct_path_air_attenuation_at_8_m(hrirset):
     """Direct sound 8 m away: the spectrum with air over the one without is ISO 9613-1's."""
-    listener = np.array(LISTENER["position_m"])
+    listener = np.array(LISTENER.position_m)
     source = listener + [8.0 * np.cos(np.radians(30)), 0.0, 0.0]
     dims = (16.0, 7.0, 3.0)
     air = {"temperature_c": 20.0, "humidity_pct": 30.0}

@@ -33,23 +33,23 @@ def _scenes(cfg, n=40, seed=7):
 def test_rooms_listeners_and_sources_respect_table_1_and_clearance():
     cfg = load_config()
     for scene in _scenes(cfg):
-        dims = np.array(scene["room"]["dimensions_m"])
+        dims = np.array(scene.room.description["dimensions_m"])
         assert 6 <= dims[0] <= 10 and 6 <= dims[1] <= 10 and 2.5 <= dims[2] <= 6
-        assert 0.3 <= scene["room"]["rt60_s"] <= 0.9
-        lis = np.array(scene["listener"]["position_m"])
+        assert 0.3 <= scene.room.description["rt60_s"] <= 0.9
+        lis = np.array(scene.listener.position_m)
         assert np.all(lis >= 1.0) and np.all(lis <= dims - 1.0)
-        for ev in scene["events"]:
-            pos = np.array(ev["position_m"])
+        for ev in scene.events:
+            pos = np.array(ev.position_m)
             assert np.all(pos >= 1.0 - 1e-9) and np.all(pos <= dims - 1.0 + 1e-9)
             d = np.linalg.norm(pos - lis)
-            assert abs(d - ev["distance_m"]) < 1e-9
-            band = cfg["sources"][f"{ev['band']}_m"]
+            assert abs(d - ev.distance_m) < 1e-9
+            band = cfg.sources.band_m(ev.band)
             assert band[0] <= d <= band[1]
             assert not (2.0 < d < 3.0)  # the buffer zone is never sampled
 
 
 def test_near_and_far_are_balanced():
-    bands = [ev["band"] for s in _scenes(load_config(), n=60) for ev in s["events"]]
+    bands = [ev.band for s in _scenes(load_config(), n=60) for ev in s.events]
     near = bands.count("near") / len(bands)
     assert 0.45 <= near <= 0.55
 
@@ -59,12 +59,12 @@ def test_polyphony_never_exceeds_overlap(overlap):
     cfg = load_config(overrides={"max_overlap": overlap, "events.per_file": [6, 10]})
     for scene in _scenes(cfg, n=15):
         busy = np.zeros(150, dtype=int)
-        for ev in scene["events"]:
-            a = round(ev["onset_s"] / LABEL_FRAME_S)
-            busy[a : a + round(ev["duration_s"] / LABEL_FRAME_S)] += 1
+        for ev in scene.events:
+            a = round(ev.onset_s / LABEL_FRAME_S)
+            busy[a : a + round(ev.duration_s / LABEL_FRAME_S)] += 1
         assert busy.max() <= overlap
         if overlap > 1:
-            assert len(scene["events"]) >= 6  # room enough for every event
+            assert len(scene.events) >= 6  # room enough for every event
     rng = np.random.default_rng(0)
     placed = place_events(cfg, np.full(30, 4.0), rng)  # 120 s of events cannot fit in 15 s
     assert 0 < len(placed) <= 3 * overlap
@@ -76,7 +76,7 @@ def test_same_seed_same_scene_other_file_other_scene():
     b = _scenes(cfg, n=3, seed=11)
     c = _scenes(cfg, n=3, seed=12)
     assert a == b
-    assert a[0]["room"] != a[1]["room"] and a[0]["room"] != c[0]["room"]
+    assert a[0].room != a[1].room and a[0].room != c[0].room
     # file i depends on (seed, i) only: computing file 2 alone gives the same scene
     alone = sample_scene(cfg, seed=11, file_index=2, library=FakeLibrary(), resources=RES)
     assert alone == a[2]

@@ -138,7 +138,11 @@ def test_resume_after_interruption_equals_uninterrupted_run(small_dataset, tmp_p
             "n_folds": 2,
         }
     )
-    record = {"bindata_version": __import__("bindata").__version__, "config": cfg, "seed": 5}
+    record = {
+        "bindata_version": __import__("bindata").__version__,
+        "config": cfg.to_json(),
+        "seed": 5,
+    }
     apply_output(OutputPlan(out, "new", record))
     job = _FileJob(cfg, 5, str(out))
     job(0), job(1), job(2)  # three files finished, then the run "crashed" ...

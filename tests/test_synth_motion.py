@@ -253,16 +253,16 @@ def _measured_snr_db(root, stem):
 
     scene = load_scene(root / "scenes" / f"{stem}.json")
     hrirset, library, _ = load_resources(
-        scene["hrir"]["spec"], False, "builtin", scene["sample_rate"], scene["hrir"]["calibration"]
+        scene.hrir.source, False, "builtin", scene.sample_rate, scene.hrir.calibration
     )
     events, _ = mix_events(scene, library=library, hrirset=hrirset)
     _, _, info = render_scene(scene, library=library, hrirset=hrirset)
     written, _ = sf.read(root / "audio" / f"{stem}.wav", dtype="int16")
     events = events * info["mix_gain"]
     ambience = written / 32767.0 - events
-    active = np.repeat(active_frames(scene_rows(scene), 40), scene["sample_rate"] // 10)
+    active = np.repeat(active_frames(scene_rows(scene), 40), scene.sample_rate // 10)
     snr = 10 * np.log10(np.mean(events[active] ** 2) / np.mean(ambience**2))
-    return snr, scene["ambience"]["snr_db"]
+    return snr, scene.ambience["snr_db"]
 
 
 def test_measured_snr_of_the_written_file_is_the_drawn_one(moving_dataset):

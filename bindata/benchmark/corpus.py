@@ -41,6 +41,8 @@ class Corpus:
         Most events active at once (1: the paper's single-source subset, Table 3).
     cache_dir : pathlib.Path or None
         Replaces ``DATASET/features`` as the feature cache.
+    event_classes : tuple of str
+        The manifest's sorted event classes (empty when it lists none).
     """
 
     root: Path
@@ -50,6 +52,7 @@ class Corpus:
     sample_rate: int
     max_overlap: int | None = None
     cache_dir: Path | None = None
+    event_classes: tuple = ()
     _rows: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -128,6 +131,7 @@ def open_corpus(dataset_dir, *, cache_dir=None) -> Corpus:
         sample_rate=int(config.get("sample_rate", 24000)),
         max_overlap=None if overlap is None else int(overlap),
         cache_dir=None if cache_dir is None else Path(cache_dir),
+        event_classes=tuple(str(c) for c in manifest.get("classes") or ()),
     )
 
 

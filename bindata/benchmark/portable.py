@@ -1,16 +1,19 @@
-"""Trained methods as portable files: everything needed to predict on any binaural audio.
+"""Trained methods as portable files, and the one inference path of the benchmark.
 
-A *model file* (``<method>.fold<k>.bindata-model.pt``, written beside a method's run folder by
-:func:`export_model`) holds one trained method of one fold: the weights of each of its networks
-with their branches and classes, feature settings, normalisation statistics and window length,
-the sample rate and label frame of the training data, the views the method predicts (with the
-class combinations of Eq. (1) for derived views, so no divisions file is needed to use it), the
-bindata version, and where it came from (the training dataset's manifest SHA-256, its event
-classes, the test fold and the folds trained on). :func:`load_model` reads one (or assembles it
-from a run folder) and returns a :class:`TrainedModel`, whose :meth:`~TrainedModel.predict` takes
-any stereo signal at any rate.
+A *model file* (``<method>.fold<k>.bindata-model.pt``, written into the method's run folder
+``RUNS/<method>/fold<k>/`` by :func:`export_model`) holds one trained method of one fold: the
+weights of each of its networks with their branches and classes, feature settings,
+normalisation statistics and window length, the sample rate of the training data, the views the
+method predicts (with the class combinations of Eq. (1) for derived views, so that no divisions
+file is needed to use it), the bindata version, and where it came from (the training dataset's
+manifest SHA-256, its event classes and duration, the test fold and the folds trained on).
+:func:`load_model` reads one (or the one in a run folder) and returns a :class:`TrainedModel`,
+whose :meth:`~TrainedModel.predict` takes any stereo signal at any rate. The in-domain
+predictions of ``bindata benchmark`` go through the same :class:`TrainedModel`
+(:func:`model_from_runs`), so a model predicts the same whether read from its file or from its
+run folder.
 
-The file is a ``torch.save`` archive of tensors and plain values, read with
+The file is a ``torch.save`` archive of tensors and plain values read with
 ``torch.load(weights_only=True)``: loading it runs no code.
 """
 
@@ -18,26 +21,23 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..divisions import active_divisions, get_view
+from ..divisions import get_view
 from ..errors import BenchmarkError
 from ..io import manifest_path, write_bytes
 from ..resample import resample
 from ..scene.labels import LABEL_FRAME_S, n_label_frames
 from . import require_torch
+from .data import window_starts
 from .features import FeatureParams, NormStats, binaural_features
-from .predict import predict_features
 from .runs import TrainConfig, model_dir
-from .targets import frames_per_label, to_label_frames
+from .targets import combine_classes, frames_per_label, product_combos, to_label_frames
 
 #: Format name and version of model files; a file of another version is refused.
 MODEL_FORMAT = "bindata-model"
@@ -46,145 +46,14 @@ MODEL_FORMAT_VERSION = 1
 #: Suffix of model files.
 MODEL_SUFFIX = ".bindata-model.pt"
 
-_FOLD_DIR = re.compile(r"^fold(\d+)$")
-
 
 def model_file_name(method: str, fold: int) -> str:
     """``<method>.fold<k>.bindata-model.pt``."""
     return f"{method}.fold{int(fold)}{MODEL_SUFFIX}"
 
 
-@dataclass
-class TrainedModel:
-    """A trained method, ready to predict on any stereo audio.
-
-    Attributes
-    ----------
-    method : str
-        Method name (``metadata/methods.json``).
-    views : dict
-        View name -> class names, for every view :meth:`predict` returns (the method's output
-        view first, then its derived views).
-    sample_rate : int
-        Rate of the training data; audio at another rate is resampled to it.
-    provenance : dict
-        ``manifest_sha256``, ``event_classes`` and ``duration_s`` of the training dataset,
-        ``test_fold``, ``train_folds``, ``bindata_version`` that trained it.
-    """
-
-    method: str
-    views: dict
-    sample_rate: int
-    provenance: dict
-    _networks: list = field(repr=False)
-    _combos: dict = field(repr=False)
-    _device: str = field(default="cpu", repr=False)
-
-    def predict(self, audio, fs: int) -> dict:
-        """Per-frame class probabilities of every view.
-
-        Parameters
-        ----------
-        audio : array_like, shape (n, 2)
-            Left and right channels: floats in [-1, 1], or 16-bit integers (read as
-            ``x / 32768``, as soundfile reads PCM_16).
-        fs : int
-            Sample rate of ``audio``; resampled to :attr:`sample_rate` when it differs.
-
-        Returns
-        -------
-        dict
-            View name -> float64 array (n_label_frames, n_classes) of probabilities per 100 ms
-            label frame, classes in the order of :attr:`views`.
-
-        Raises
-        ------
-        BenchmarkError
-            Mono or multichannel audio, an empty signal, or a bad sample rate.
-        """
-        x = _stereo(audio)
-        fs = _rate(fs)
-        if fs != self.sample_rate:
-            x = resample_audio(x, fs, self.sample_rate)
-        n_frames = n_label_frames(x.shape[0] / self.sample_rate)
-        by_class = {}
-        for net, info in self._networks:
-            probs = _network_probabilities(net, info, x, self.sample_rate, n_frames, self._device)
-            by_class.update({c: probs[:, j] for j, c in enumerate(info["classes"])})
-        return {
-            view: (
-                np.stack([by_class[c] for c in classes], axis=1)
-                if view not in self._combos
-                else combine_classes(self._combos[view], by_class)
-            )
-            for view, classes in self.views.items()
-        }
-
-
-def combine_classes(combos, probs: dict) -> np.ndarray:
-    """Eq. (1) of the paper: ``prod(P_part) ** (1 / n_parts)`` for each class combination.
-
-    Parameters
-    ----------
-    combos : sequence of sequence of str
-        Per derived class, the part classes it combines (one per part, e.g. top, front, left).
-    probs : dict
-        Class name -> probabilities (n,).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n, len(combos))
-    """
-    cols = []
-    for combo in combos:
-        missing = [c for c in combo if c not in probs]
-        if missing:
-            raise BenchmarkError(f"Eq. (1): no probabilities of {missing}")
-        stacked = np.stack([np.asarray(probs[c], dtype=np.float64) for c in combo])
-        cols.append(np.prod(stacked, axis=0) ** (1.0 / len(combo)))
-    return np.stack(cols, axis=1)
-
-
-def resample_audio(audio, fs: int, target: int) -> np.ndarray:
-    """Audio (n, channels) from ``fs`` to ``target`` Hz (the library's polyphase resampler)."""
-    return resample(audio, fs, target, axis=0)
-
-
-def _stereo(audio) -> np.ndarray:
-    x = np.asarray(audio)
-    if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1):
-        raise BenchmarkError(
-            "the model needs binaural (two-channel) audio; got mono "
-            f"(shape {x.shape}): interaural cues cannot be computed from one channel"
-        )
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise BenchmarkError(f"the model needs audio of shape (n, 2) (left, right), got {x.shape}")
-    if x.shape[0] == 0:
-        raise BenchmarkError("the audio is empty")
-    if x.dtype == np.int16:
-        return x.astype(np.float64) / 32768.0
-    return x.astype(np.float64)
-
-
-def _rate(fs) -> int:
-    try:
-        rate = int(fs)
-    except (TypeError, ValueError):
-        rate = 0
-    if rate <= 0 or rate != fs:
-        raise BenchmarkError(f"sample rate must be a positive integer (Hz), got {fs!r}")
-    return rate
-
-
-def _network_probabilities(net, info, audio, sample_rate, n_frames, device) -> np.ndarray:
-    params = info["features"]
-    feats = binaural_features(audio, sample_rate=sample_rate, params=params)
-    probs = predict_features(net, feats, norm=info["norm"], seq_len=info["seq_len"], device=device)
-    return to_label_frames(probs, n_label_frames=n_frames, ratio=frames_per_label(params.hop_s))
-
-
 def network_from(meta: dict, state_dict, *, device: str = "cpu"):
-    """The CRNN (eval mode) described by a trained model's ``meta``, with its weights."""
+    """The CRNN (eval mode) a trained model's ``meta`` describes, with its weights."""
     require_torch()
     from .model import CRNN  # deferred: imports torch
 
@@ -203,34 +72,175 @@ def network_from(meta: dict, state_dict, *, device: str = "cpu"):
     return net.to(device).eval()
 
 
-def _derived_combos(view: str) -> list[list[str]]:
-    """The part classes each class of a product view combines (Eq. (1)), in the view's order."""
-    spec = active_divisions()["views"].get(view, {})
-    if spec.get("type") != "product":
-        raise BenchmarkError(f"{view!r} is not a product view; Eq. (1) cannot derive it")
-    parts = [get_view(p).classes for p in spec["parts"]]
-    return [list(c) for c in itertools.product(*parts)]
+def predict_features(
+    net, feats, *, norm: NormStats, seq_len: int, device: str = "cpu", batch_size: int = 16
+) -> np.ndarray:
+    """Probabilities (n_frames, C) of one file's features (n_frames, 4, n_bins).
 
-
-def export_model(runs_dir, method, fold: int, *, corpus, out=None) -> Path:
-    """Write the model file of a trained method and fold.
-
-    Parameters
-    ----------
-    runs_dir : path-like
-        Run folder holding the trained networks (``RUNS/<owner>/fold<k>/<model>/model.pt``).
-    method : bindata.benchmark.methods.Method
-    fold : int
-        The test fold the networks were trained for.
-    corpus : bindata.benchmark.corpus.Corpus
-        The training dataset (its manifest's SHA-256 and event classes are recorded).
-    out : path-like, optional
-        Where to write; default ``RUNS/<method>/fold<k>/<method>.fold<k>.bindata-model.pt``.
-
-    Returns
-    -------
-    pathlib.Path
+    The file is cut into the training windows (``seq_len`` frames, the last aligned to the
+    end); frames covered by several windows get the mean of their probabilities.
     """
+    torch = require_torch()
+    n = feats.shape[0]
+    starts = window_starts(n, seq_len)
+    total = np.zeros((n, 0))
+    counts = np.zeros(n)
+    for k in range(0, len(starts), batch_size):
+        chunk = starts[k : k + batch_size]
+        width = min(seq_len, n)
+        x = np.stack([norm.apply(feats[s : s + width]) for s in chunk]).transpose(0, 2, 1, 3)
+        with torch.no_grad():
+            p = torch.sigmoid(net(torch.from_numpy(np.ascontiguousarray(x)).to(device)))
+        p = p.cpu().numpy().astype(np.float64)
+        if total.shape[1] == 0:
+            total = np.zeros((n, p.shape[2]))
+        for s, probs in zip(chunk, p, strict=True):
+            total[s : s + width] += probs
+            counts[s : s + width] += 1.0
+    return total / counts[:, None]
+
+
+@dataclass
+class TrainedModel:
+    """A trained method, ready to predict on any stereo audio.
+
+    Attributes
+    ----------
+    method : str
+        Method name (``metadata/methods.json``).
+    name : str
+        ``<method>.fold<k>``, with ``-<first 8 hex digits of the file's SHA-256>`` when read from
+        a model file: names a prediction folder after the model that made it.
+    views : dict
+        View name -> class names, for every view :meth:`predict` returns (the method's output
+        view first, then its derived views).
+    sample_rate : int
+        Rate of the training data; audio at another rate is resampled to it.
+    provenance : dict
+        ``manifest_sha256``, ``event_classes`` and ``duration_s`` of the training dataset,
+        ``test_fold``, ``train_folds`` and the ``bindata_version`` that trained it.
+    """
+
+    method: str
+    name: str
+    views: dict
+    sample_rate: int
+    provenance: dict
+    networks: list = field(repr=False)
+    combos: dict = field(repr=False)
+    device: str = field(default="cpu", repr=False)
+
+    @property
+    def feature_params(self) -> list[FeatureParams]:
+        """The feature settings of each network (one per network, usually all equal)."""
+        return [info["features"] for _, info in self.networks]
+
+    def probabilities(self, features, n_label_frames: int) -> dict:
+        """Per-label-frame probabilities of every view from a file's features.
+
+        Parameters
+        ----------
+        features : callable
+            ``features(params) -> (n_frames, 4, n_bins)`` array of the file's features with
+            :class:`~bindata.benchmark.features.FeatureParams` ``params`` (cached or computed).
+        n_label_frames : int
+            100 ms label frames of the file.
+
+        Returns
+        -------
+        dict
+            View name -> float64 array (n_label_frames, n_classes).
+        """
+        by_class = {}
+        for net, info in self.networks:
+            params = info["features"]
+            probs = predict_features(
+                net,
+                features(params),
+                norm=info["norm"],
+                seq_len=info["seq_len"],
+                device=self.device,
+            )
+            probs = to_label_frames(
+                probs, n_label_frames=n_label_frames, ratio=frames_per_label(params.hop_s)
+            )
+            by_class.update({c: probs[:, j] for j, c in enumerate(info["classes"])})
+        return {
+            view: (
+                combine_classes(self.combos[view], by_class)
+                if view in self.combos
+                else np.stack([by_class[c] for c in classes], axis=1)
+            )
+            for view, classes in self.views.items()
+        }
+
+    def predict(self, audio, fs: int) -> dict:
+        """Per-frame class probabilities of every view of a stereo signal.
+
+        Parameters
+        ----------
+        audio : array_like, shape (n, 2)
+            Left and right channels: floats in [-1, 1], or 16-bit integers (read as
+            ``x / 32768``, as soundfile reads PCM_16).
+        fs : int
+            Sample rate of ``audio``; resampled to :attr:`sample_rate` when it differs
+            (:func:`bindata.resample.resample`).
+
+        Returns
+        -------
+        dict
+            View name -> float64 array (n_label_frames, n_classes) of probabilities per 100 ms
+            label frame (``n_label_frames`` from the signal's length), classes in the order of
+            :attr:`views`.
+
+        Raises
+        ------
+        BenchmarkError
+            Mono or multichannel audio, an empty signal, or a bad sample rate.
+        """
+        x = stereo_audio(audio)
+        fs = _rate(fs)
+        if fs != self.sample_rate:
+            x = resample(x, fs, self.sample_rate, axis=0)
+        n = n_label_frames(x.shape[0] / self.sample_rate)
+        return self.probabilities(
+            lambda params: binaural_features(x, sample_rate=self.sample_rate, params=params), n
+        )
+
+
+def stereo_audio(audio) -> np.ndarray:
+    """``audio`` as float64 (n, 2); mono, multichannel and empty signals are refused."""
+    x = np.asarray(audio)
+    if x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1):
+        raise BenchmarkError(
+            f"binaural models need two-channel audio (left, right); got mono (shape {x.shape}): "
+            "interaural cues cannot be computed from one channel"
+        )
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise BenchmarkError(f"binaural models need audio of shape (n, 2), got {x.shape}")
+    if x.shape[0] == 0:
+        raise BenchmarkError("the audio is empty")
+    if x.dtype == np.int16:
+        return x.astype(np.float64) / 32768.0
+    return x.astype(np.float64)
+
+
+def _rate(fs) -> int:
+    try:
+        rate = int(fs)
+    except (TypeError, ValueError):
+        rate = 0
+    if rate <= 0 or rate != fs:
+        raise BenchmarkError(f"sample rate must be a positive integer (Hz), got {fs!r}")
+    return rate
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def model_archive(runs_dir, method, fold: int, *, corpus) -> dict:
+    """Everything a model file holds, from a run folder (see the module docstring)."""
     torch = require_torch()
     networks = []
     for model in method.models:
@@ -248,8 +258,9 @@ def export_model(runs_dir, method, fold: int, *, corpus, out=None) -> Path:
         "format_version": MODEL_FORMAT_VERSION,
         "bindata_version": __version__,
         "method": method.name,
+        "fold": int(fold),
         "views": views,
-        "combos": {v: _derived_combos(v) for v in method.derived_views},
+        "combos": {v: product_combos(v) for v in method.derived_views},
         "sample_rate": int(corpus.sample_rate),
         "label_frame_s": LABEL_FRAME_S,
         "provenance": {
@@ -261,9 +272,73 @@ def export_model(runs_dir, method, fold: int, *, corpus, out=None) -> Path:
             "bindata_version": __version__,
         },
     }
-    archive = {"header": json.dumps(header), "networks": networks}
+    return {"header": json.dumps(header), "networks": networks}
+
+
+def model_from_archive(archive: dict, *, name: str | None = None, device: str = "cpu"):
+    """A :class:`TrainedModel` from a model file's contents (checked: format and version)."""
+    try:
+        header = json.loads(archive["header"])
+        networks = archive["networks"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BenchmarkError(f"not a bindata model ({type(exc).__name__}: {exc})") from None
+    if header.get("format") != MODEL_FORMAT:
+        raise BenchmarkError(f"not a bindata model (format {header.get('format')!r})")
+    if header.get("format_version") != MODEL_FORMAT_VERSION:
+        raise BenchmarkError(
+            f"model file format version {header.get('format_version')!r} (written by bindata "
+            f"{header.get('bindata_version')}); this bindata ({__version__}) reads version "
+            f"{MODEL_FORMAT_VERSION}"
+        )
+    built = []
+    for saved in networks:
+        meta = saved["meta"]
+        info = {
+            "classes": [c for b in meta["model"]["branches"] for c in b["classes"]],
+            "features": FeatureParams(**meta["features"]),
+            "norm": NormStats.from_dict(meta["norm"]),
+            "seq_len": TrainConfig.from_dict(meta["config"]).seq_len,
+        }
+        built.append((network_from(meta, saved["state_dict"], device=device), info))
+    return TrainedModel(
+        method=header["method"],
+        name=name or f"{header['method']}.fold{header['fold']}",
+        views=header["views"],
+        sample_rate=int(header["sample_rate"]),
+        provenance=header["provenance"],
+        networks=built,
+        combos=header["combos"],
+        device=device,
+    )
+
+
+def model_from_runs(runs_dir, method, fold: int, *, corpus, device: str = "cpu") -> TrainedModel:
+    """The :class:`TrainedModel` of a method and fold straight from its run folder."""
+    return model_from_archive(model_archive(runs_dir, method, fold, corpus=corpus), device=device)
+
+
+def export_model(runs_dir, method, fold: int, *, corpus, out=None) -> Path:
+    """Write the model file of a trained method and fold.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Run folder holding the trained networks (``RUNS/<owner>/fold<k>/<model>/model.pt``).
+    method : bindata.benchmark.methods.Method
+    fold : int
+        The test fold the networks were trained for.
+    corpus : bindata.benchmark.corpus.Corpus
+        The training dataset (its manifest's SHA-256, event classes and duration are recorded).
+    out : path-like, optional
+        Where to write; default ``RUNS/<method>/fold<k>/<method>.fold<k>.bindata-model.pt``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    torch = require_torch()
     buffer = io.BytesIO()
-    torch.save(archive, buffer)
+    torch.save(model_archive(runs_dir, method, fold, corpus=corpus), buffer)
     target = (
         Path(out)
         if out is not None
@@ -274,12 +349,8 @@ def export_model(runs_dir, method, fold: int, *, corpus, out=None) -> Path:
     return target
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def find_model_file(path) -> Path:
-    """The model file at ``path``: the file itself, or the one file inside a run folder."""
+    """The model file at ``path``: the file itself, or the one file in a run folder."""
     p = Path(path)
     if p.is_file():
         return p
@@ -289,7 +360,7 @@ def find_model_file(path) -> Path:
             return found[0]
         what = "no model file" if not found else f"{len(found)} model files"
         raise BenchmarkError(
-            f"{p}: {what} (*{MODEL_SUFFIX}); give a model file or the run folder of one method "
+            f"{p}: {what} (*{MODEL_SUFFIX}); give a model file, or the run folder of one method "
             "and fold (RUNS/<method>/fold<k>) after training"
         )
     raise BenchmarkError(f"{p}: no such model file or run folder")
@@ -307,57 +378,25 @@ def load_model(path, *, device: str = "cpu") -> TrainedModel:
     Returns
     -------
     TrainedModel
+        Named ``<method>.fold<k>-<sha8>`` after the file's SHA-256.
 
     Raises
     ------
     BenchmarkError
-        Not a model file (corrupted, another format), or one of another format version.
+        No such file, not a model file (corrupted, another format), or one of another format
+        version.
     """
     torch = require_torch()
     file = find_model_file(path)
     try:
         archive = torch.load(file, map_location="cpu", weights_only=True)
-        header = json.loads(archive["header"])
-        networks = archive["networks"]
-    except Exception as exc:  # noqa: BLE001 - any failure to read is the same user error
+    except Exception as exc:  # noqa: BLE001 - any failure to unpickle is the same user error
         raise BenchmarkError(
             f"{file}: not a readable bindata model file ({type(exc).__name__}: {exc})"
         ) from None
-    if header.get("format") != MODEL_FORMAT:
-        raise BenchmarkError(f"{file}: not a bindata model file (format {header.get('format')!r})")
-    if header.get("format_version") != MODEL_FORMAT_VERSION:
-        raise BenchmarkError(
-            f"{file}: model file format version {header.get('format_version')!r} (written by "
-            f"bindata {header.get('bindata_version')}); this bindata ({__version__}) reads "
-            f"version {MODEL_FORMAT_VERSION}"
-        )
-    built = []
-    for saved in networks:
-        meta = saved["meta"]
-        info = {
-            "classes": [c for b in meta["model"]["branches"] for c in b["classes"]],
-            "features": FeatureParams(**meta["features"]),
-            "norm": NormStats.from_dict(meta["norm"]),
-            "seq_len": TrainConfig.from_dict(meta["config"]).seq_len,
-        }
-        built.append((network_from(meta, saved["state_dict"], device=device), info))
-    return TrainedModel(
-        method=header["method"],
-        views=header["views"],
-        sample_rate=int(header["sample_rate"]),
-        provenance=header["provenance"],
-        _networks=built,
-        _combos=header["combos"],
-        _device=device,
-    )
-
-
-def run_folder_model(runs_dir, method_name: str, fold: int) -> Path:
-    """Path of the model file of ``method_name`` and ``fold`` in a runs folder."""
-    return Path(runs_dir) / method_name / f"fold{int(fold)}" / model_file_name(method_name, fold)
-
-
-def fold_of_run_folder(path) -> int | None:
-    """``k`` of a ``fold<k>`` folder name, else None."""
-    match = _FOLD_DIR.match(Path(os.fspath(path)).name)
-    return int(match[1]) if match else None
+    try:
+        model = model_from_archive(archive, device=device)
+    except BenchmarkError as exc:
+        raise BenchmarkError(f"{file}: {exc}") from None
+    model.name = f"{model.name}-{_sha256(file)[:8]}"
+    return model

@@ -1,80 +1,45 @@
-"""Predictions of a trained method on its test fold, in the scorer's submission format (b).
+"""Predictions of a trained method, in the scorer's submission format (b), on any audio.
 
-For each test file and each view a method yields, ``<out>/<view>/<stem>.csv`` holds a header
+For each predicted file and each view a method yields, ``<out>/<view>/<stem>.csv`` holds a header
 ``frame,<class names of the view>`` and one row per 100 ms label frame with the class
 probabilities in [0, 1] (a class is active when its probability is >= 0.5; values are written with
 six decimals, never rounded across 0.5). The views are the method's ``output_view`` (all model
 outputs side by side) and its ``derived_views`` (the octants of EqSepMod / EqSepBran and their
--J variants, combined here with Eq. (1); see :mod:`~bindata.benchmark.targets`).
+-J variants, combined with Eq. (1); see :mod:`~bindata.benchmark.targets`). Every prediction goes
+through one :class:`~bindata.benchmark.portable.TrainedModel`:
 
-A file is predicted in the windows used for training (128 frames, the last aligned to the end;
-overlapping frames are averaged), then feature-frame probabilities are averaged per label frame.
+- :func:`predict_fold` -- the test fold of the dataset a method was trained on (the benchmark);
+- :func:`predict_dataset` -- every file (or some folds) of any bindata dataset, e.g. one
+  rendered through another head or other rooms;
+- :func:`predict_audio` -- any folder of two-channel recordings at any rate, with a readable
+  timeline of the active classes per file (and a PNG with ``bindata[plot]``).
+
+**Nothing is overwritten silently.** A prediction folder records what made it
+(``predicted.json``: the model, the data). Writing into a folder that holds predictions of other
+data, or files bindata did not record, is refused unless ``overwrite``; the default folder of a
+cross-dataset prediction lies with the predicted data and is named after the model
+(``DATASET/predictions/<method>.fold<k>-<sha8>/``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-from ..divisions import get_view
-from ..errors import BenchmarkError
-from ..io import sha256_file, write_json, write_text
+from ..errors import DatasetError, OutputExistsError
+from ..io import manifest_path, write_json, write_text
+from ..scene.labels import LABEL_FRAME_S
 from . import require_torch
-from .data import window_starts
-from .features import FeatureParams, NormStats
-from .runs import TrainConfig, method_fold_dir, model_dir, predictions_dir
-from .targets import combine_product, frames_per_label, to_label_frames
+from .corpus import open_corpus
+from .portable import TrainedModel, model_from_runs, stereo_audio
+from .runs import method_fold_dir, model_dir, predictions_dir
 
-
-def load_trained(directory, *, device: str = "cpu"):
-    """A trained network (eval mode) and its metadata from ``<model dir>/model.pt``."""
-    torch = require_torch()
-    from .model import CRNN  # deferred: bindata.benchmark.model imports torch
-
-    path = Path(directory) / "model.pt"
-    if not path.is_file():
-        raise BenchmarkError(f"{path}: no trained model; run `bindata train` for it first")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    meta = saved["meta"]
-    cfg = TrainConfig.from_dict(meta["config"])
-    params = FeatureParams(**meta["features"])
-    branches = [(b["units"], len(b["classes"])) for b in meta["model"]["branches"]]
-    net = CRNN(
-        branches,
-        n_bins=params.n_bins,
-        in_channels=4,
-        filters=cfg.filters,
-        pool=cfg.pool,
-        gru_units=cfg.gru_units,
-    )
-    net.load_state_dict(saved["state_dict"])
-    return net.to(device).eval(), meta
-
-
-def predict_features(
-    net, feats, *, norm: NormStats, seq_len: int, device: str = "cpu", batch_size: int = 16
-) -> np.ndarray:
-    """Probabilities (n_frames, C) of one file's features (n_frames, 4, n_bins)."""
-    torch = require_torch()
-    n = feats.shape[0]
-    starts = window_starts(n, seq_len)
-    total = np.zeros((n, 0))
-    counts = np.zeros(n)
-    for k in range(0, len(starts), batch_size):
-        chunk = starts[k : k + batch_size]
-        width = min(seq_len, n)
-        x = np.stack([norm.apply(feats[s : s + width]) for s in chunk]).transpose(0, 2, 1, 3)
-        with torch.no_grad():
-            p = torch.sigmoid(net(torch.from_numpy(np.ascontiguousarray(x)).to(device)))
-        p = p.cpu().numpy().astype(np.float64)
-        if total.shape[1] == 0:
-            total = np.zeros((n, p.shape[2]))
-        for s, probs in zip(chunk, p, strict=True):
-            total[s : s + width] += probs
-            counts[s : s + width] += 1.0
-    return total / counts[:, None]
+#: What a prediction folder records about itself.
+RECORD = "predicted.json"
 
 
 def write_submission(path, classes, probs) -> None:
@@ -89,30 +54,49 @@ def write_submission(path, classes, probs) -> None:
     write_text(path, "\n".join(lines) + "\n")
 
 
-def method_probabilities(corpus, method, fold, *, runs_dir, device="cpu", progress=False):
-    """Per test file, ``{class: probabilities (n_label_frames,)}`` of all the method's outputs."""
+def _dataset_sha256(root) -> str | None:
+    path = manifest_path(root)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _read_record(out: Path) -> dict | None:
+    try:
+        return json.loads((out / RECORD).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def guard_output(out: Path, *, data: dict, overwrite: bool) -> None:
+    """Refuse to write predictions of ``data`` into a folder that holds other predictions.
+
+    Allowed: a missing or empty folder, or one whose :data:`RECORD` names the same ``data``
+    (predictions of the same files, e.g. after retraining). Anything else needs ``overwrite``.
+    """
+    if overwrite or not out.exists() or not any(out.iterdir()):
+        return
+    record = _read_record(out)
+    if record is not None and record.get("data") == data:
+        return
+    what = (
+        f"predictions of other data ({record.get('data', {}).get('root')})"
+        if record
+        else "files bindata did not record"
+    )
+    raise OutputExistsError(
+        f"{out}: holds {what}; set overwrite to replace them, or write elsewhere",
+        key="overwrite",
+    )
+
+
+def _write_views(out: Path, model: TrainedModel, stem: str, probs: dict) -> None:
+    for view, classes in model.views.items():
+        write_submission(out / view / f"{stem}.csv", classes, probs[view])
+
+
+def _progress(items, *, desc: str, progress: bool):
     from tqdm.auto import tqdm
 
-    stems = corpus.stems_of([fold])
-    out = {s: {} for s in stems}
-    for model in method.models:
-        net, meta = load_trained(model_dir(runs_dir, model, fold), device=device)
-        norm = NormStats.from_dict(meta["norm"])
-        params = FeatureParams(**meta["features"])
-        seq_len = TrainConfig.from_dict(meta["config"]).seq_len
-        ratio = frames_per_label(params.hop_s)
-        for stem in tqdm(
-            stems,
-            desc=f"predict {model.owner}/{model.name} fold{fold}",
-            unit="file",
-            leave=False,
-            disable=not progress,
-        ):
-            feats = corpus.features(stem, params=params)
-            probs = predict_features(net, feats, norm=norm, seq_len=seq_len, device=device)
-            probs = to_label_frames(probs, n_label_frames=corpus.n_label_frames, ratio=ratio)
-            out[stem].update({c: probs[:, j] for j, c in enumerate(model.classes)})
-    return out
+    return tqdm(items, desc=desc, unit="file", leave=False, disable=not progress)
 
 
 def predict_fold(
@@ -122,6 +106,7 @@ def predict_fold(
     *,
     runs_dir,
     out_dir=None,
+    overwrite: bool = False,
     device: str = "cpu",
     progress: bool = False,
 ) -> dict:
@@ -130,12 +115,15 @@ def predict_fold(
     Parameters
     ----------
     corpus : bindata.benchmark.corpus.Corpus
+        The dataset the method was trained on.
     method : bindata.benchmark.methods.Method
     fold : int
     runs_dir : path-like, keyword-only
         Run folder holding the trained models.
     out_dir : path-like, optional, keyword-only
         Submission folder (one sub-folder per view); default ``RUNS/<method>/predictions``.
+    overwrite : bool, keyword-only
+        Replace predictions of other data in ``out_dir`` (see :func:`guard_output`).
     device : str, keyword-only
     progress : bool, keyword-only
 
@@ -148,36 +136,250 @@ def predict_fold(
     """
     require_torch()
     out = Path(out_dir) if out_dir is not None else predictions_dir(runs_dir, method)
-    views = (method.output_view, *method.derived_views)
-    models = {
-        f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
-        for m in method.models
-        if (model_dir(runs_dir, m, fold) / "model.pt").is_file()
-    }
+    model = model_from_runs(runs_dir, method, fold, corpus=corpus, device=device)
+    data = {"root": str(corpus.root), "manifest_sha256": _dataset_sha256(corpus.root)}
     stems = corpus.stems_of([fold])
-    record = {"out_dir": str(out), "views": list(views), "stems": stems, "models": models}
-    marker = method_fold_dir(runs_dir, method, fold) / "predicted.json"
-    if marker.is_file() and json.loads(marker.read_text("utf-8")) == record:
-        if all((out / v / f"{s}.csv").is_file() for v in views for s in stems):
-            return record
-    probs = method_probabilities(
-        corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress
-    )
-    for stem, by_class in probs.items():
-        classes = get_view(method.output_view).classes
-        write_submission(
-            out / method.output_view / f"{stem}.csv",
-            classes,
-            np.stack([by_class[c] for c in classes], axis=1),
-        )
-        for view in method.derived_views:
-            write_submission(
-                out / view / f"{stem}.csv", get_view(view).classes, combine_product(view, by_class)
-            )
-    record["models"] = {
-        f"{m.owner}/{m.name}": sha256_file(model_dir(runs_dir, m, fold) / "model.pt")
-        for m in method.models
+    record = {
+        "out_dir": str(out),
+        "views": list(model.views),
+        "stems": stems,
+        "models": _model_hashes(runs_dir, method, fold),
+        "data": data,
     }
+    marker = method_fold_dir(runs_dir, method, fold) / RECORD
+    if marker.is_file() and _read_record(marker.parent) == record:
+        if all((out / v / f"{s}.csv").is_file() for v in model.views for s in stems):
+            return record
+    guard_output(out, data=data, overwrite=overwrite)
+    for stem in _progress(stems, desc=f"predict {method.name} fold{fold}", progress=progress):
+        probs = model.probabilities(
+            lambda params, s=stem: corpus.features(s, params=params), corpus.n_label_frames
+        )
+        _write_views(out, model, stem, probs)
+    write_json(out / RECORD, {"data": data, "model": model.name})
     marker.parent.mkdir(parents=True, exist_ok=True)
     write_json(marker, record)
     return record
+
+
+def _model_hashes(runs_dir, method, fold) -> dict:
+    out = {}
+    for m in method.models:
+        path = model_dir(runs_dir, m, fold) / "model.pt"
+        out[f"{m.owner}/{m.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def predict_dataset(
+    model: TrainedModel,
+    dataset_dir,
+    *,
+    folds=None,
+    out_dir=None,
+    overwrite: bool = False,
+    cache_dir=None,
+    progress: bool = False,
+) -> dict:
+    """Predict every file (or the files of ``folds``) of a bindata dataset with a trained model.
+
+    Parameters
+    ----------
+    model : TrainedModel
+        :func:`bindata.benchmark.portable.load_model`.
+    dataset_dir : path-like
+        Any bindata dataset (another head, other rooms, recorded events...).
+    folds : sequence of int, optional, keyword-only
+        Only these folds (default: every file: a dataset used only for testing).
+    out_dir : path-like, optional, keyword-only
+        Default ``DATASET/predictions/<model.name>/``.
+    overwrite : bool, keyword-only
+        Replace predictions of other data in ``out_dir`` (see :func:`guard_output`).
+    cache_dir : path-like, optional, keyword-only
+        Feature cache of the dataset (default ``DATASET/features``); used when the dataset's
+        sample rate is the model's, else features are computed from resampled audio.
+    progress : bool, keyword-only
+
+    Returns
+    -------
+    dict
+        ``out_dir``, ``views``, ``stems`` and ``model`` (its name), also written to
+        ``OUT/predicted.json``.
+    """
+    corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
+    stems = list(corpus.stems) if folds is None else corpus.stems_of(folds)
+    if not stems:
+        raise DatasetError(f"{dataset_dir}: no files in folds {list(folds or [])}")
+    out = Path(out_dir) if out_dir is not None else Path(dataset_dir) / "predictions" / model.name
+    data = {"root": str(corpus.root), "manifest_sha256": _dataset_sha256(corpus.root)}
+    guard_output(out, data=data, overwrite=overwrite)
+    same_rate = corpus.sample_rate == model.sample_rate
+    for stem in _progress(stems, desc=f"predict {model.name}", progress=progress):
+        if same_rate:
+            probs = model.probabilities(
+                lambda params, s=stem: corpus.features(s, params=params), corpus.n_label_frames
+            )
+        else:
+            audio, fs = sf.read(str(corpus.audio_path(stem)), dtype="float64", always_2d=True)
+            probs = model.predict(audio, fs)
+        _write_views(out, model, stem, probs)
+    record = {"out_dir": str(out), "views": list(model.views), "stems": stems, "model": model.name}
+    write_json(out / RECORD, {**record, "data": data, "provenance": model.provenance})
+    return record
+
+
+def audio_files(folder) -> list[Path]:
+    """Audio files soundfile reads under ``folder`` (recursively, sorted; hidden ones skipped)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: audio folder not found")
+    kinds = {f".{k.lower()}" for k in sf.available_formats()}
+    files = [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in kinds
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+    if not files:
+        raise DatasetError(
+            f"{root}: no audio files (any of {', '.join(sorted(kinds))}) in it or below it"
+        )
+    return files
+
+
+def timeline(probs, classes, *, threshold: float = 0.5, frame_s: float = LABEL_FRAME_S) -> list:
+    """Segments where a class is active: ``[(class, onset_s, offset_s, peak probability)]``.
+
+    A class is active in a 100 ms label frame when its probability is >= ``threshold``;
+    consecutive active frames form one segment, sorted by onset.
+
+    Examples
+    --------
+    >>> timeline(np.array([[0.1], [0.9], [0.7], [0.2]]), ["left"])
+    [('left', 0.1, 0.3, 0.9)]
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    segments = []
+    for j, name in enumerate(classes):
+        active = np.concatenate([[False], probs[:, j] >= threshold, [False]])
+        edges = np.flatnonzero(np.diff(active.astype(np.int8)))
+        for on, off in zip(edges[::2], edges[1::2], strict=True):
+            peak = float(probs[on:off, j].max())
+            segments.append((name, round(on * frame_s, 3), round(off * frame_s, 3), round(peak, 4)))
+    return sorted(segments, key=lambda s: (s[1], s[0]))
+
+
+def _timeline_text(model: TrainedModel, probs: dict) -> str:
+    lines = ["view,class,onset_s,offset_s,peak_probability"]
+    for view, classes in model.views.items():
+        for name, on, off, peak in timeline(probs[view], classes):
+            lines.append(f"{view},{name},{on:g},{off:g},{peak:g}")
+    return "\n".join(lines) + "\n"
+
+
+def _read_stereo(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        audio, fs = sf.read(str(path), dtype="float64", always_2d=True)
+    except (RuntimeError, OSError) as exc:
+        raise DatasetError(f"{path}: cannot read audio ({exc})") from None
+    if audio.shape[1] != 2:
+        raise DatasetError(
+            f"{path}: {audio.shape[1]} channel(s); binaural models need two-channel audio "
+            "(left, right)"
+        )
+    return audio, int(fs)
+
+
+def predict_audio(
+    model: TrainedModel,
+    audio_dir,
+    *,
+    out_dir=None,
+    overwrite: bool = False,
+    plots: bool = False,
+    progress: bool = False,
+) -> dict:
+    """Predict every two-channel recording under a folder, at any sample rate.
+
+    Writes, per file ``REL`` (its path below ``audio_dir`` without suffix, ``/`` as ``__``):
+    ``OUT/<view>/REL.csv`` (format (b), one row per 100 ms), ``OUT/timeline/REL.csv`` (segments:
+    ``view,class,onset_s,offset_s,peak_probability``) and, with ``plots``, ``OUT/plots/REL.png``
+    (class activities over time; needs ``bindata[plot]``).
+
+    Parameters
+    ----------
+    model : TrainedModel
+    audio_dir : path-like
+        Folder of audio files soundfile reads (searched recursively).
+    out_dir : path-like, optional, keyword-only
+        Default ``AUDIO_DIR/bindata-predictions/<model.name>/``.
+    overwrite : bool, keyword-only
+    plots : bool, keyword-only
+    progress : bool, keyword-only
+
+    Returns
+    -------
+    dict
+        ``out_dir``, ``files`` (relative paths predicted), ``model``.
+
+    Raises
+    ------
+    DatasetError
+        No audio file under the folder, or a file that is not two-channel (all files are checked
+        before anything is written).
+    """
+    root = Path(audio_dir)
+    out = Path(out_dir) if out_dir is not None else root / "bindata-predictions" / model.name
+    files = [f for f in audio_files(root) if out not in f.parents]
+    bad = []
+    for f in files:
+        try:
+            channels = sf.info(str(f)).channels
+        except (RuntimeError, OSError) as exc:
+            bad.append(f"{f}: cannot read audio ({exc})")
+            continue
+        if channels != 2:
+            bad.append(f"{f}: {channels} channel(s); binaural models need two (left, right)")
+    if bad:
+        raise DatasetError(f"{len(bad)} file(s) cannot be predicted:\n  " + "\n  ".join(bad))
+    if plots:
+        from ..dataset.plot import import_matplotlib  # deferred: matplotlib is optional
+
+        import_matplotlib()
+    data = {"root": str(root), "manifest_sha256": None}
+    guard_output(out, data=data, overwrite=overwrite)
+    names = []
+    for f in _progress(files, desc=f"predict {model.name}", progress=progress):
+        audio, fs = _read_stereo(f)
+        probs = model.predict(stereo_audio(audio), fs)
+        name = "__".join(f.relative_to(root).with_suffix("").parts)
+        _write_views(out, model, name, probs)
+        (out / "timeline").mkdir(parents=True, exist_ok=True)
+        write_text(out / "timeline" / f"{name}.csv", _timeline_text(model, probs))
+        if plots:
+            _plot_activity(out / "plots" / f"{name}.png", model, probs, title=str(f.name))
+        names.append(name)
+    record = {"out_dir": str(out), "views": list(model.views), "files": names, "model": model.name}
+    write_json(out / RECORD, {**record, "data": data, "provenance": model.provenance})
+    return record
+
+
+def _plot_activity(path: Path, model: TrainedModel, probs: dict, *, title: str) -> None:
+    from ..dataset.plot import import_matplotlib  # deferred: matplotlib is optional
+
+    figure = import_matplotlib()
+    views = list(model.views)
+    rows = sum(len(model.views[v]) for v in views)
+    fig = figure.Figure(figsize=(10, 1.2 + 0.3 * rows))
+    axes = fig.subplots(len(views), 1, squeeze=False)[:, 0]
+    for ax, view in zip(axes, views, strict=True):
+        p = probs[view]
+        extent = (0, p.shape[0] * LABEL_FRAME_S, -0.5, p.shape[1] - 0.5)
+        ax.imshow(p.T, aspect="auto", origin="lower", vmin=0, vmax=1, cmap="magma", extent=extent)
+        ax.set_yticks(range(p.shape[1]), model.views[view], fontsize=7)
+        ax.set_ylabel(view)
+    axes[-1].set_xlabel("time (s)")
+    axes[0].set_title(f"{title}: class probabilities ({model.name})", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)

@@ -18,6 +18,7 @@ from . import require_torch
 from .corpus import open_corpus, parse_folds
 from .features import DEFAULT_FEATURES, FeatureParams
 from .methods import select_methods
+from .portable import export_model
 from .predict import predict_fold
 from .runs import (
     DEFAULT_COMPUTE,
@@ -30,6 +31,7 @@ from .runs import (
 from .scoring import score_method
 from .tables import build_tables, direction_table_id, render_tables
 from .train import resolve_device, train_models
+from .transfer import render_transfer, transfer_scores
 
 #: What the results file keeps of each model's ``done.json``.
 MODEL_KEYS = (
@@ -66,6 +68,7 @@ def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device
     by_key = {key: {k: d.get(k) for k in MODEL_KEYS} for key, d in zip(models, done, strict=True)}
     trained = {}
     for method in methods:
+        export_model(runs_dir, method, fold, corpus=corpus)
         predict_fold(corpus, method, fold, runs_dir=runs_dir, device=device, progress=progress)
         trained[method.name] = {
             f"{m.owner}/{m.name}": by_key[f"{m.owner}/{m.name}"] for m in method.models
@@ -88,6 +91,7 @@ def run_benchmark(
     progress: bool = True,
     log=None,
     ci=None,
+    tests=(),
 ) -> dict:
     """Run the benchmark on a dataset.
 
@@ -114,16 +118,22 @@ def run_benchmark(
         Receives progress lines.
     ci : {None, 'jackknife'}, keyword-only
         Print and record every F1 with the scorer's jackknife interval (leave one file out).
+    tests : sequence of path-like, keyword-only
+        Test datasets (other heads, rooms, sounds): every trained model predicts all their files
+        and the transfer table sets their F1 beside the in-domain F1
+        (:mod:`bindata.benchmark.transfer`).
 
     Returns
     -------
     dict
         Everything written to the results file: settings, per method the trained models and
-        scores, the tables (ours and the paper's) and their text.
+        scores, the tables (ours and the paper's), the transfer scores (with ``tests``) and the
+        text.
     """
     require_torch()
     device = resolve_device(device)
     corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
+    test_corpora = [open_corpus(t) for t in tests]  # checked before any training
     fold_list = parse_folds(folds, corpus.fold_ids)
     selected = select_methods(methods)
     runs = default_runs_dir(dataset_dir, runs_dir)
@@ -152,6 +162,21 @@ def run_benchmark(
         )
         results[method.name] = {**scores, "models": trained[method.name]}
     tables = build_tables(results, max_overlap=corpus.max_overlap)
+    text = render_tables(tables)
+    transfer = None
+    if test_corpora:
+        transfer = transfer_scores(
+            corpus,
+            selected,
+            fold_list,
+            runs_dir=runs,
+            tests=[t.root for t in test_corpora],
+            in_domain=results,
+            device=device,
+            ci=ci,
+            progress=progress,
+        )
+        text += "\n" + render_transfer(transfer, train_root=corpus.root)
     report = {
         "bindata_version": __version__,
         "dataset": str(Path(dataset_dir)),
@@ -166,7 +191,8 @@ def run_benchmark(
         "results": results,
         "compute": asdict(compute),
         "tables": tables,
-        "text": render_tables(tables),
+        "transfer": transfer,
+        "text": text,
         "wall_s": round(time.perf_counter() - t0, 3),
         "metric": "1 s segment-based F1 (overall), mean over test folds, by bindata.score",
         "ci": ci,

@@ -231,7 +231,7 @@ class RenderedScenes(torch.utils.data.Dataset):
         with use_divisions(self._divisions):
             self.views = tuple(views)
             self.classes = tuple(c for v in self.views for c in get_view(v).classes)
-        sample_rate, duration_s = int(self.config["sample_rate"]), float(self.config["duration_s"])
+        sample_rate, duration_s = int(self.config.sample_rate), float(self.config.duration_s)
         _, hop = params.frame_sizes(sample_rate)
         frames = n_feature_frames(int(round(duration_s * sample_rate)), hop)
         self.windows_per_scene = len(window_starts(frames, self.seq_len))
@@ -298,7 +298,7 @@ class RenderedScenes(torch.utils.data.Dataset):
         scene = syn.sample(self._file_index(index))
         pcm, rows = syn.render(scene)
         feats = binaural_features(
-            pcm_to_float(pcm), sample_rate=int(scene["sample_rate"]), params=self.params
+            pcm_to_float(pcm), sample_rate=int(scene.sample_rate), params=self.params
         )
         return feats, rows, scene
 
@@ -306,8 +306,8 @@ class RenderedScenes(torch.utils.data.Dataset):
         feats, rows, scene = self.scene_features(index)
         with use_divisions(self._divisions):
             sset = sequence_set(
-                _OneScene(scene["duration_s"], feats, rows),
-                [scene["stem"]],
+                _OneScene(scene.duration_s, feats, rows),
+                [scene.stem],
                 views=self.views,
                 norm=self.norm,
                 params=self.params,

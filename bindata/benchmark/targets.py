@@ -88,6 +88,50 @@ def to_label_frames(probs, *, n_label_frames: int, ratio: int) -> np.ndarray:
     return out[np.maximum(fill, 0)]
 
 
+def product_combos(view_name: str) -> list[list[str]]:
+    """The part classes each class of a ``product`` view combines, in the view's class order.
+
+    Examples
+    --------
+    >>> product_combos("octants")[0]
+    ['top', 'front', 'left']
+    """
+    spec = active_divisions()["views"].get(view_name, {})
+    if spec.get("type") != "product":
+        raise BenchmarkError(f"{view_name!r} is not a product view; Eq. (1) cannot derive it")
+    part_classes = [get_view(p).classes for p in spec["parts"]]
+    return [list(combo) for combo in itertools.product(*part_classes)]
+
+
+def combine_classes(combos, probs: dict) -> np.ndarray:
+    """Eq. (1) of the paper: ``prod(P_part) ** (1 / n_parts)`` for each class combination.
+
+    Parameters
+    ----------
+    combos : sequence of sequence of str
+        Per derived class, the part classes it combines (one per part, e.g. top, front, left).
+    probs : dict
+        Class name -> probabilities (n,) of every part class.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, len(combos))
+
+    Examples
+    --------
+    >>> combine_classes([["a", "b"]], {"a": np.array([0.25]), "b": np.array([1.0])}).tolist()
+    [[0.5]]
+    """
+    cols = []
+    for combo in combos:
+        missing = [c for c in combo if c not in probs]
+        if missing:
+            raise BenchmarkError(f"Eq. (1): no probabilities of {missing}")
+        stacked = np.stack([np.asarray(probs[c], dtype=np.float64) for c in combo])
+        cols.append(np.prod(stacked, axis=0) ** (1.0 / len(combo)))
+    return np.stack(cols, axis=1)
+
+
 def combine_product(view_name: str, probs: dict) -> np.ndarray:
     """Probabilities of a product view from its parts' class probabilities (Eq. (1)).
 
@@ -103,15 +147,4 @@ def combine_product(view_name: str, probs: dict) -> np.ndarray:
     numpy.ndarray, shape (n, len(view.classes))
         ``prod(P_part) ** (1 / n_parts)`` per class.
     """
-    spec = active_divisions()["views"].get(view_name, {})
-    if spec.get("type") != "product":
-        raise BenchmarkError(f"{view_name!r} is not a product view; Eq. (1) cannot derive it")
-    part_classes = [get_view(p).classes for p in spec["parts"]]
-    cols = []
-    for combo in itertools.product(*part_classes):
-        missing = [c for c in combo if c not in probs]
-        if missing:
-            raise BenchmarkError(f"Eq. (1) for {view_name}: no probabilities of {missing}")
-        stacked = np.stack([np.asarray(probs[c], dtype=np.float64) for c in combo])
-        cols.append(np.prod(stacked, axis=0) ** (1.0 / len(combo)))
-    return np.stack(cols, axis=1)
+    return combine_classes(product_combos(view_name), probs)

@@ -224,6 +224,7 @@ def train_command(
     """Train the model(s) of a method on all folds but --fold (resumes; skips finished ones)."""
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method, model_of
+    from ..benchmark.portable import export_model
     from ..benchmark.runs import default_runs_dir
     from ..benchmark.train import train_models
 
@@ -250,42 +251,139 @@ def train_command(
             f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
             f"{done['epoch_s']:.1f} s/epoch"
         )
+    if model_name is None:
+        click.echo(f"model file: {export_model(runs, m, fold, corpus=corpus)}")
+
+
+#: Library phrases of prediction messages -> this command line's flags.
+PREDICT_PHRASES = (
+    (
+        "set overwrite to replace them, or write elsewhere",
+        "pass --overwrite to replace them or --out to write elsewhere (another dataset is "
+        "predicted with --model RUNS/<method>/fold<k> --data DATASET, into DATASET/predictions/)",
+    ),
+)
 
 
 @click.command("predict")
-@click.option("--data", "dataset", required=True, type=click.Path(file_okay=False))
-@click.option("--method", required=True)
-@click.option("--fold", type=int, required=True, help="Test fold to predict.")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(),
+    help="A model file (*.bindata-model.pt) or the run folder of one method and fold "
+    "(RUNS/<method>/fold<k>); predicts --data (any dataset) or --audio.",
+)
+@click.option(
+    "--data",
+    "dataset",
+    type=click.Path(file_okay=False),
+    help="A bindata dataset: with --method, the dataset it was trained on (predicts --fold); "
+    "with --model, any dataset (all its files, or --fold).",
+)
+@click.option(
+    "--audio",
+    "audio_dir",
+    type=click.Path(file_okay=False),
+    help="With --model: a folder of two-channel recordings soundfile reads (recursively, any "
+    "rate); writes format (b) per view, a timeline per file and, with bindata[plot], PNGs.",
+)
+@click.option("--method", help="With --data: the method whose trained models predict --fold.")
+@click.option("--fold", "folds", type=int, multiple=True, help="Fold(s) to predict.")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    help="Submission folder (one sub-folder per view) [RUNS/<method>/predictions].",
+    help="Prediction folder (one sub-folder per view) [--method: RUNS/<method>/predictions; "
+    "--model --data: DATASET/predictions/<model>; --model --audio: "
+    "AUDIO/bindata-predictions/<model>].",
+)
+@click.option("--overwrite", is_flag=True, help="Replace predictions of other data in --out.")
+@click.option(
+    "--plots/--no-plots",
+    default=None,
+    help="--audio: a PNG of the class activities per file [when bindata[plot] is installed].",
 )
 @_common
 @with_divisions
-def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device, quiet, threads):
-    """Write a trained method's predictions for --fold in the scorer's format (b)."""
+def predict_command(
+    model_path,
+    dataset,
+    audio_dir,
+    method,
+    folds,
+    out_dir,
+    overwrite,
+    plots,
+    runs_dir,
+    cache_dir,
+    device,
+    quiet,
+    threads,
+):
+    """Predict with a trained method: its test fold (--data --method --fold), any dataset
+    (--model --data) or any recordings (--model --audio), in the scorer's format (b)."""
     from ..benchmark.corpus import open_corpus
     from ..benchmark.methods import get_method
-    from ..benchmark.predict import predict_fold
+    from ..benchmark.portable import load_model
+    from ..benchmark.predict import predict_audio, predict_dataset, predict_fold
     from ..benchmark.runs import default_runs_dir
     from ..benchmark.train import resolve_device
 
     _threads(threads)
-    corpus = open_corpus(dataset, cache_dir=cache_dir)
-    rec = predict_fold(
-        corpus,
-        get_method(method),
-        fold,
-        runs_dir=default_runs_dir(dataset, runs_dir),
-        out_dir=out_dir,
-        device=resolve_device(device),
-        progress=not quiet,
-    )
-    click.echo(
-        f"predictions of {len(rec['stems'])} files ({', '.join(rec['views'])}) in {rec['out_dir']}"
-    )
+    if (model_path is None) == (method is None):
+        raise click.UsageError("give either --model (any data) or --method (its test fold)")
+    try:
+        if method is not None:
+            if dataset is None or len(folds) != 1 or audio_dir is not None:
+                raise click.UsageError("--method predicts one --fold of --data (no --audio)")
+            corpus = open_corpus(dataset, cache_dir=cache_dir)
+            rec = predict_fold(
+                corpus,
+                get_method(method),
+                folds[0],
+                runs_dir=default_runs_dir(dataset, runs_dir),
+                out_dir=out_dir,
+                overwrite=overwrite,
+                device=resolve_device(device),
+                progress=not quiet,
+            )
+            n = len(rec["stems"])
+        else:
+            if (dataset is None) == (audio_dir is None):
+                raise click.UsageError("--model predicts either --data DATASET or --audio DIR")
+            model = load_model(model_path, device=resolve_device(device))
+            if dataset is not None:
+                rec = predict_dataset(
+                    model,
+                    dataset,
+                    folds=list(folds) or None,
+                    out_dir=out_dir,
+                    overwrite=overwrite,
+                    cache_dir=cache_dir,
+                    progress=not quiet,
+                )
+                n = len(rec["stems"])
+            else:
+                if folds:
+                    raise click.UsageError("--fold selects files of --data, not of --audio")
+                rec = predict_audio(
+                    model,
+                    audio_dir,
+                    out_dir=out_dir,
+                    overwrite=overwrite,
+                    plots=_plots_available() if plots is None else plots,
+                    progress=not quiet,
+                )
+                n = len(rec["files"])
+    except BindataError as exc:
+        raise in_cli_terms(exc, PREDICT_PHRASES) from None
+    click.echo(f"predictions of {n} files ({', '.join(rec['views'])}) in {rec['out_dir']}")
+
+
+def _plots_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 @click.command("benchmark")
@@ -306,11 +404,19 @@ def predict_command(dataset, method, fold, out_dir, runs_dir, cache_dir, device,
     default=None,
     help="Print every F1 with its 95 % jackknife interval (leave one file out) of the scorer.",
 )
+@click.option(
+    "--test",
+    "tests",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A dataset to test every trained model on (repeatable): other heads, rooms, sounds; "
+    "prints the transfer table (in-domain F1 beside each test set's).",
+)
 @_hyper
 @_common
 @with_divisions
 def benchmark_command(
-    dataset, methods, folds, out_json, ci, runs_dir, cache_dir, device, quiet, threads, **kw
+    dataset, methods, folds, out_json, ci, tests, runs_dir, cache_dir, device, quiet, threads, **kw
 ):
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
@@ -333,6 +439,7 @@ def benchmark_command(
             progress=not quiet,
             log=_log(quiet),
             ci=ci,
+            tests=tests,
         )
     except BindataError as exc:
         if exc.key != "folds":

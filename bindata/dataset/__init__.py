@@ -1,7 +1,8 @@
 """A dataset on disk: its layout and reader, the output guard that writes it, and the tools
 that check, describe and export a finished one.
 
-- :mod:`~bindata.dataset.reader`: the layout (:func:`paths_of`), :func:`load_scene` and
+- :mod:`~bindata.dataset.reader`: the layout (:func:`paths_of`), :func:`load_scene` (and
+  :func:`scene_from_json`: a scene file's typed :class:`~bindata.scene.spec.Scene`) and
   :class:`Dataset`, a finished dataset (also ``bindata.Dataset``);
 - :mod:`~bindata.dataset.output`: the output guard of a synthesis run (plan, lock, overwrite,
   resume);
@@ -12,6 +13,6 @@ that check, describe and export a finished one.
 Importing this package imports the reader only.
 """
 
-from .reader import SUBDIRS, Dataset, load_scene, paths_of
+from .reader import SUBDIRS, Dataset, load_scene, paths_of, scene_from_json
 
-__all__ = ["SUBDIRS", "Dataset", "load_scene", "paths_of"]
+__all__ = ["SUBDIRS", "Dataset", "load_scene", "paths_of", "scene_from_json"]

@@ -330,9 +330,9 @@ def _stems_listed(path: Path) -> set[str]:
     if not isinstance(record, dict):
         raise DatasetError(f"{path}: must be a JSON object, got {type(record).__name__}")
     stems = {str(f.get("stem")) for f in record.get("files", []) if isinstance(f, dict)}
-    cfg = record.get("config")
-    if isinstance(cfg, dict) and isinstance(cfg.get("n_files"), int):
-        n, k = cfg["n_files"], int(cfg.get("n_folds", 1))
+    config_json = record.get("config")  # a file found on disk: read defensively, as JSON
+    if isinstance(config_json, dict) and isinstance(config_json.get("n_files"), int):
+        n, k = config_json["n_files"], int(config_json.get("n_folds", 1))
         stems |= {file_stem(i, n_files=n, n_folds=k) for i in range(n)}
     return {s for s in stems if STEM.fullmatch(s)}
 

@@ -23,7 +23,8 @@ from ..errors import BindataError, OutputExistsError
 from ..io import write_bytes
 from ..rooms import kind_of
 from ..scene.motion import head_yaw_deg, source_positions
-from .reader import load_scene
+from ..scene.spec import Scene, SceneEvent
+from .reader import load_scene, scene_from_json
 
 #: Resolution of every PNG bindata writes.
 DPI = 100
@@ -66,16 +67,17 @@ def class_color(class_index: int):
     return cmap(k % 20)
 
 
-def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
+def _view_of(axes, scene: Scene, dims_idx: tuple[int, int], title: str) -> None:
     """One room view: the room's outline, the listener, the head direction, the sources."""
     i, j = dims_idx
-    dims = kind_of(scene["room"]).summary(scene["room"]).get("dimensions_m")
+    room = scene.room.description
+    dims = kind_of(room).summary(room).get("dimensions_m")
     names = ("x (m)", "y (m)", "z (m)")
     if dims is not None:
         axes.add_patch(_rectangle(dims[i], dims[j]))
-    lx, ly = scene["listener"]["position_m"][i], scene["listener"]["position_m"][j]
+    lx, ly = scene.listener.position_m[i], scene.listener.position_m[j]
     axes.plot([lx], [ly], marker="o", color="black", markersize=9, zorder=3, label="listener")
-    yaw = np.deg2rad(scene["listener"]["yaw_deg"])
+    yaw = np.deg2rad(scene.listener.yaw_deg)
     facing = np.array([np.cos(yaw), np.sin(yaw), 0.0]) * ARROW_M
     if np.hypot(facing[i], facing[j]) > 1e-3:
         axes.annotate(
@@ -86,22 +88,22 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
             arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 2},
         )
     _head_arrows(axes, scene, (lx, ly), (i, j))
-    for ev in scene["events"]:
-        pos = ev["position_m"]
+    for ev in scene.events:
+        pos = ev.position_m
         _path_line(axes, ev, (i, j))
-        marker = "o" if ev["band"] == "near" else "s"
+        marker = "o" if ev.band == "near" else "s"
         axes.plot(
             [pos[i]],
             [pos[j]],
             marker=marker,
             linestyle="none",
             markersize=10,
-            color=class_color(ev["class_index"]),
+            color=class_color(ev.class_index),
             markeredgecolor="black",
             zorder=3,
         )
         axes.annotate(
-            str(ev["source"]),
+            str(ev.source_index),
             (pos[i], pos[j]),
             textcoords="offset points",
             xytext=(6, 6),
@@ -116,13 +118,13 @@ def _view_of(axes, scene: dict, dims_idx: tuple[int, int], title: str) -> None:
     axes.set_title(title)
 
 
-def _path_line(axes, ev: dict, dims_idx: tuple[int, int]) -> None:
+def _path_line(axes, ev: SceneEvent, dims_idx: tuple[int, int]) -> None:
     """A moving event's path over its duration (line ending in an arrow at its last point)."""
-    if "path" not in ev:
+    if ev.path is None:
         return
     i, j = dims_idx
-    pts = source_positions(ev["path"], np.linspace(0.0, float(ev["duration_s"]), 50))
-    color = class_color(ev["class_index"])
+    pts = source_positions(ev.path, np.linspace(0.0, float(ev.duration_s), 50))
+    color = class_color(ev.class_index)
     axes.plot(pts[:, i], pts[:, j], color=color, linewidth=2, zorder=2)
     if np.hypot(pts[-1, i] - pts[-2, i], pts[-1, j] - pts[-2, j]) > 1e-6:
         axes.annotate(
@@ -134,9 +136,9 @@ def _path_line(axes, ev: dict, dims_idx: tuple[int, int]) -> None:
         )
 
 
-def _head_arrows(axes, scene: dict, centre, dims_idx: tuple[int, int]) -> None:
+def _head_arrows(axes, scene: Scene, centre, dims_idx: tuple[int, int]) -> None:
     """Faint arrows at the yaws a turning head passes through (its keyframes)."""
-    head = scene.get("head")
+    head = scene.head
     if head is None or head["kind"] != "keyframes":
         return
     i, j = dims_idx
@@ -152,12 +154,12 @@ def _head_arrows(axes, scene: dict, centre, dims_idx: tuple[int, int]) -> None:
             )
 
 
-def _head_yaw_curve(axes, scene: dict) -> None:
+def _head_yaw_curve(axes, scene: Scene) -> None:
     """The head's yaw over time on a second axis of the timeline."""
-    head = scene.get("head")
+    head = scene.head
     if head is None or head["kind"] != "keyframes":
         return
-    t = np.linspace(0.0, float(scene["duration_s"]), 300)
+    t = np.linspace(0.0, float(scene.duration_s), 300)
     twin = axes.twinx()
     twin.plot(t, head_yaw_deg(head, t), color="grey", linestyle="--", label="head yaw")
     twin.set_ylabel("head yaw (deg)", color="grey")
@@ -171,53 +173,53 @@ def _rectangle(width: float, height: float):
     )
 
 
-def _direction_names(scene: dict) -> list[str]:
-    if not scene["events"]:
+def _direction_names(scene: Scene) -> list[str]:
+    if not scene.events:
         return []
     view = get_view("unequal")
-    ev = scene["events"]
+    ev = scene.events
     member = view.membership(
-        [e["azimuth_deg"] for e in ev],
-        [e["elevation_deg"] for e in ev],
-        [e["distance_m"] for e in ev],
+        [e.azimuth_deg for e in ev],
+        [e.elevation_deg for e in ev],
+        [e.distance_m for e in ev],
     )
     return [view.classes[int(np.argmax(m))] if m.any() else "?" for m in member]
 
 
-def _timeline(axes, scene: dict) -> None:
+def _timeline(axes, scene: Scene) -> None:
     """Events as bars on their source's row, labelled with class, band and direction."""
-    for ev, direction in zip(scene["events"], _direction_names(scene), strict=True):
-        y = ev["source"]
+    for ev, direction in zip(scene.events, _direction_names(scene), strict=True):
+        y = ev.source_index
         axes.barh(
             y,
-            ev["duration_s"],
-            left=ev["onset_s"],
+            ev.duration_s,
+            left=ev.onset_s,
             height=0.6,
-            color=class_color(ev["class_index"]),
+            color=class_color(ev.class_index),
             edgecolor="black",
         )
         text = (
-            f"{ev['label']} · {ev['band']} {ev['distance_m']:.1f} m · {direction} "
-            f"({ev['azimuth_deg']:.0f}°, {ev['elevation_deg']:.0f}°)"
+            f"{ev.label} · {ev.band} {ev.distance_m:.1f} m · {direction} "
+            f"({ev.azimuth_deg:.0f}°, {ev.elevation_deg:.0f}°)"
         )
-        axes.text(ev["onset_s"], y + 0.38, text, fontsize=8, va="bottom")
-    sources = sorted({ev["source"] for ev in scene["events"]}) or [0]
+        axes.text(ev.onset_s, y + 0.38, text, fontsize=8, va="bottom")
+    sources = sorted({ev.source_index for ev in scene.events}) or [0]
     axes.set_yticks(sources)
     axes.set_ylim(min(sources) - 0.6, max(sources) + 1.0)
-    axes.set_xlim(0.0, scene["duration_s"])
+    axes.set_xlim(0.0, scene.duration_s)
     axes.set_xlabel("time (s)")
     axes.set_ylabel("source")
-    axes.set_title(f"events (max overlap {scene['max_overlap']})")
+    axes.set_title(f"events (max overlap {scene.max_overlap})")
     axes.grid(axis="x", alpha=0.3)
     _head_yaw_curve(axes, scene)
 
 
-def _legend(fig, scene: dict) -> None:
+def _legend(fig, scene: Scene) -> None:
     from matplotlib.lines import Line2D
 
     seen = {}
-    for ev in scene["events"]:
-        seen.setdefault(ev["class_index"], ev["label"])
+    for ev in scene.events:
+        seen.setdefault(ev.class_index, ev.label)
     handles = [
         Line2D(
             [],
@@ -253,14 +255,14 @@ def _legend(fig, scene: dict) -> None:
     fig.legend(handles=handles, loc="outside right upper", fontsize=8)
 
 
-def scene_figure(scene: dict):
+def scene_figure(scene: Scene):
     """The three-panel figure of a scene (top view, side view, timeline)."""
     fig = new_figure(12.0, 8.0)
     grid = fig.add_gridspec(2, 2, height_ratios=[3, 2])
     _view_of(fig.add_subplot(grid[0, 0]), scene, (0, 1), "top view (x-y)")
     _view_of(fig.add_subplot(grid[0, 1]), scene, (0, 2), "side view (x-z)")
     _timeline(fig.add_subplot(grid[1, :]), scene)
-    room = scene["room"]
+    room = scene.room.description
     info = kind_of(room).summary(room)
     dims = (
         " x ".join(f"{d:.2f}" for d in info["dimensions_m"]) + " m"
@@ -269,24 +271,24 @@ def scene_figure(scene: dict):
     )
     rt = (
         "anechoic"
-        if room["anechoic"]
+        if scene.room.anechoic
         else (f"RT60 {info['rt60_s']:.2f} s" if info.get("rt60_s") is not None else "")
     )
     fig.suptitle(
-        f"{scene['stem']}: room {info['label']} {dims}, {rt}, head yaw "
-        f"{scene['listener']['yaw_deg']:.0f}°"
+        f"{scene.stem}: room {info['label']} {dims}, {rt}, head yaw {scene.listener.yaw_deg:.0f}°"
     )
     _legend(fig, scene)
     return fig
 
 
 def plot_scene(
-    scene: dict | str | os.PathLike,
+    scene: Scene | dict | str | os.PathLike,
     *,
     out_path: str | os.PathLike,
     overwrite: bool = False,
 ) -> Path:
-    """Draw a scene (a dict or a scene JSON file, validated) to a PNG; returns its path.
+    """Draw a scene (a :class:`~bindata.scene.spec.Scene`, a scene's JSON object or a scene
+    JSON file; the last two validated) to a PNG; returns its path.
 
     Raises
     ------
@@ -301,6 +303,8 @@ def plot_scene(
             f"{out_path}: exists; set overwrite to replace it, or write it to another file"
         )
     import_matplotlib()
-    if not isinstance(scene, dict):
+    if isinstance(scene, dict):
+        scene = scene_from_json(scene)
+    elif not isinstance(scene, Scene):
         scene = load_scene(scene)
     return save_png(scene_figure(scene), out_path)

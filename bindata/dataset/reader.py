@@ -23,6 +23,7 @@ from ..errors import DatasetError, SceneError
 from ..io import MANIFEST, RUN_MARKER, read_json, read_manifest
 from ..resources import require_valid
 from ..scene.labels import read_metadata_csv
+from ..scene.spec import Scene
 
 SUBDIRS = ("audio", "metadata", "scenes")
 
@@ -37,8 +38,8 @@ def paths_of(out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
     }
 
 
-def load_scene(path: str | os.PathLike) -> dict:
-    """Read a scene JSON and check it against ``schemas/scene.schema.json``.
+def load_scene(path: str | os.PathLike) -> Scene:
+    """Read a scene JSON, check it against ``schemas/scene.schema.json``; the typed scene.
 
     Raises
     ------
@@ -47,9 +48,22 @@ def load_scene(path: str | os.PathLike) -> dict:
     SceneError
         It is not a valid scene (each problem named).
     """
-    scene = read_json(path)
-    require_valid(scene, "scene", what=str(path), error=SceneError)
-    return scene
+    return scene_from_json(read_json(path), what=str(path))
+
+
+def scene_from_json(data, *, what: str = "scene") -> Scene:
+    """The typed scene of a scene's JSON object, checked against ``schemas/scene.schema.json``.
+
+    Raises
+    ------
+    SceneError
+        It is not a valid scene (each problem named, after ``what``).
+    """
+    require_valid(data, "scene", what=what, error=SceneError)
+    try:
+        return Scene.from_json(data)
+    except SceneError as exc:
+        raise SceneError(f"{what}: {exc}") from None
 
 
 class Dataset:
@@ -78,8 +92,9 @@ class Dataset:
     >>> rows = ds.labels("fold1_room0001_mix001")
     >>> rows.dtype.names
     ('frame', 'class', 'source', 'azimuth', 'elevation', 'distance')
-    >>> ds.scene("fold1_room0001_mix001")["stem"]
-    'fold1_room0001_mix001'
+    >>> scene = ds.scene("fold1_room0001_mix001")
+    >>> scene.stem, scene.listener.yaw_deg == scene.to_json()["listener"]["yaw_deg"]
+    ('fold1_room0001_mix001', True)
     """
 
     def __init__(self, root: str | os.PathLike, manifest: dict):
@@ -209,8 +224,10 @@ class Dataset:
         """
         return read_metadata_csv(self.paths(stem)["metadata"])
 
-    def scene(self, stem: str) -> dict:
-        """The scene of ``stem`` (``schemas/scene.schema.json``): room, listener, events, ...
+    def scene(self, stem: str) -> Scene:
+        """The scene of ``stem`` (:class:`~bindata.scene.spec.Scene`; on disk
+        ``schemas/scene.schema.json``): room, listener, events, ...; ``.to_json()`` is the
+        file's JSON object.
 
         Raises
         ------

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import SynthConfig
 from ..divisions import get_view
 from ..errors import OutputExistsError
 from ..io import read_json, read_manifest, write_text
 from ..rooms import kind_of
 from ..scene.labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
+from ..scene.spec import Scene
 from .plot import import_matplotlib, new_figure, save_png
 from .reader import paths_of
 
@@ -51,17 +53,18 @@ def _finite(values: np.ndarray) -> list:
     return values[np.isfinite(values)].tolist()
 
 
-def _room(scene: dict) -> dict:
+def _room(scene: Scene) -> dict:
     """The room summary of a scene from its kind (bindata.rooms); None where it has no value."""
-    return kind_of(scene["room"]).summary(scene["room"])
+    room = scene.room.description
+    return kind_of(room).summary(room)
 
 
-def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
+def _scene_arrays(scenes: list[Scene]) -> dict[str, np.ndarray]:
     """Per-event and per-room arrays of a list of scenes."""
-    ev = [e for s in scenes for e in s["events"]]
+    ev = [e for s in scenes for e in s.events]
 
-    def col(key, dtype=float):
-        return np.array([e[key] for e in ev], dtype=dtype)
+    def col(name, dtype=float):
+        return np.array([getattr(e, name) for e in ev], dtype=dtype)
 
     return {
         "az": col("azimuth_deg"),
@@ -71,7 +74,7 @@ def _scene_arrays(scenes: list[dict]) -> dict[str, np.ndarray]:
         "dur": col("duration_s"),
         "rt60": np.array([_room(s).get("rt60_s") for s in scenes], dtype=float),
         "volume": np.array([_room(s).get("volume_m3") for s in scenes], dtype=float),
-        "anechoic": np.array([bool(s["room"]["anechoic"]) for s in scenes]),
+        "anechoic": np.array([s.room.anechoic for s in scenes]),
     }
 
 
@@ -99,12 +102,12 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
         ``event_duration_s``, ``distance_m`` (lists), ``anechoic`` (files rendered without room).
     """
     manifest = read_manifest(dataset)
-    cfg, classes = manifest["config"], manifest["classes"]
-    n_frames = n_label_frames(cfg["duration_s"])
-    scenes, all_rows, poly = [], [], np.zeros(cfg["max_overlap"] + 1, dtype=np.int64)
+    cfg, classes = SynthConfig.from_recorded(manifest["config"]), manifest["classes"]
+    n_frames = n_label_frames(cfg.duration_s)
+    scenes, all_rows, poly = [], [], np.zeros(cfg.max_overlap + 1, dtype=np.int64)
     for rec in manifest["files"]:
         p = paths_of(dataset, rec["stem"])
-        scenes.append(read_json(p["scene"]))
+        scenes.append(Scene.from_json(read_json(p["scene"])))
         rows = read_metadata_csv(p["metadata"])
         all_rows.append(rows)
         frames = rows["frame"][(rows["frame"] >= 0) & (rows["frame"] < n_frames)]
@@ -122,10 +125,10 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
         "dataset": str(dataset),
         "files": len(scenes),
         "folds": dict(sorted(folds.items())),
-        "duration_s": float(cfg["duration_s"]),
+        "duration_s": float(cfg.duration_s),
         "events": int(arrays["cls"].size),
         "rows": int(rows.size),
-        "config": cfg,
+        "config": manifest["config"],
         "seed": manifest["seed"],
         "classes": classes,
         "hrir": manifest.get("hrir", {}),
@@ -145,25 +148,25 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
     }
 
 
-def motion_stats(scenes: list[dict]) -> dict:
+def motion_stats(scenes: list[Scene]) -> dict:
     """Speeds of moving events (arcs deg/s, lines m/s), head turning speeds (deg/s, turns
     only), the ambience SNRs (dB), and the number of static events."""
     arcs, lines, static, turns, snr = [], [], 0, [], []
     for s in scenes:
-        for ev in s["events"]:
-            path = ev.get("path", {"kind": "static"})
+        for ev in s.events:
+            path = ev.source_path
             if path["kind"] == "arc":
                 arcs.append(abs(float(path["angular_speed_deg_s"])))
             elif path["kind"] == "line":
                 lines.append(float(np.linalg.norm(path["velocity_m_s"])))
             else:
                 static += 1
-        head = s.get("head")
+        head = s.head
         if head is not None and head["kind"] == "keyframes":
             dt, dy = np.diff(head["times_s"]), np.abs(np.diff(head["yaw_deg"]))
             turns += (dy[dt > 0] / dt[dt > 0])[dy[dt > 0] > 0].tolist()
-        if s.get("ambience") is not None:
-            snr.append(float(s["ambience"]["snr_db"]))
+        if s.ambience is not None:
+            snr.append(float(s.ambience["snr_db"]))
     return {
         "arc_speed_deg_s": arcs,
         "line_speed_m_s": lines,
@@ -227,39 +230,39 @@ def _summary_stats(values: list[float], unit: str) -> str:
     )
 
 
-def _rooms_row(cfg: dict) -> str:
+def _rooms_row(cfg: SynthConfig) -> str:
     """The rooms line of the summary: preset, and the config's ranges where it uses them."""
-    room, preset = cfg["room"], cfg.get("rooms", "paper")
-    if room["anechoic"]:
+    room, preset = cfg.room, cfg.room_preset
+    if room.anechoic:
         return f"anechoic (preset {preset})"
     if preset == "paper":
         return (
-            f"preset paper: {room['width_m']} x {room['length_m']} x {room['height_m']} m, "
-            f"RT60 {room['rt60_s']} s"
+            f"preset paper: {list(room.width_m)} x {list(room.length_m)} x "
+            f"{list(room.height_m)} m, RT60 {list(room.rt60_s)} s"
         )
     return f"preset {preset} (see bindata rooms show)"
 
 
 def _summary_table(st: dict) -> list[str]:
-    cfg = st["config"]
+    cfg = SynthConfig.from_recorded(st["config"])
     total_s = st["files"] * st["duration_s"]
     total = f"{total_s / 3600.0:.2f} h" if total_s >= 3600 else f"{total_s / 60.0:.1f} min"
     rows = [
         ("files", f"{st['files']} x {st['duration_s']:g} s = {total}"),
         ("folds", ", ".join(f"fold {k}: {n}" for k, n in st["folds"].items())),
-        ("audio", f"{cfg['sample_rate']} Hz, 2 channels (left, right), 16-bit PCM WAV"),
+        ("audio", f"{cfg.sample_rate} Hz, 2 channels (left, right), 16-bit PCM WAV"),
         ("labels", f"DCASE rows, {LABEL_FRAME_S * 1000:.0f} ms frames, {st['rows']} rows"),
         (
             "events",
-            f"{st['events']} ({cfg['events']['per_file'][0]}-"
-            f"{cfg['events']['per_file'][1]} drawn per file), max overlap "
-            f"{cfg['max_overlap']}",
+            f"{st['events']} ({cfg.events.n_per_file[0]}-"
+            f"{cfg.events.n_per_file[1]} drawn per file), max overlap "
+            f"{cfg.max_overlap}",
         ),
         ("sound classes", f"{len(st['classes'])}: {', '.join(st['classes'])}"),
-        ("event library", str(st["event_library"].get("spec", cfg["events"]["library"]))),
-        ("HRIR set", str(st["hrir"].get("name", cfg["hrir"]["sofa"]))),
+        ("event library", str(st["event_library"].get("spec", cfg.events.library))),
+        ("HRIR set", str(st["hrir"].get("name", cfg.hrir.source))),
         ("rooms", _rooms_row(cfg)),
-        ("sources", f"near {cfg['sources']['near_m']} m, far {cfg['sources']['far_m']} m"),
+        ("sources", f"near {list(cfg.sources.near_m)} m, far {list(cfg.sources.far_m)} m"),
         ("seed", str(st["seed"])),
     ]
     return ["| property | value |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]

@@ -23,13 +23,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from ..config import default_config
-from ..errors import BindataError, DatasetError, ValidationError
+from ..config import SynthConfig, default_config
+from ..errors import BindataError, DatasetError, SceneError, ValidationError
 from ..geometry import cartesian_to_spherical, room_to_head
 from ..io import (
     RUN_MARKER,
@@ -47,6 +48,7 @@ from ..resources import validate_against_schema
 from ..rooms import kind_of
 from ..scene.folds import file_stem, fold_of
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text, scene_rows
+from ..scene.spec import Listener, Scene, SceneEvent
 from .reader import SUBDIRS, paths_of
 from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defaults
 
@@ -76,9 +78,10 @@ class _Context:
     manifest: dict = field(default_factory=dict)
     problems: Problems = field(default_factory=lambda: Problems(cap=MAX_LINE_PROBLEMS))
 
-    @property
-    def cfg(self) -> dict:
-        return with_motion_defaults(self.manifest["config"])
+    @cached_property
+    def cfg(self) -> SynthConfig:
+        """The manifest's config, typed (read once the manifest's config proved complete)."""
+        return SynthConfig.from_json(with_motion_defaults(self.manifest["config"]))
 
     @property
     def classes(self) -> list[str]:
@@ -216,21 +219,22 @@ def _usable(manifest) -> bool:
     )
 
 
-def _missing_keys(reference: dict, cfg: dict, prefix: str = "") -> list[str]:
-    """Dotted keys of ``reference`` (the default config) that ``cfg`` lacks."""
+def _missing_keys(reference: dict, config_json: dict, prefix: str = "") -> list[str]:
+    """Dotted keys of ``reference`` (the default config) that ``config_json`` (a manifest's)
+    lacks."""
     out = []
     for key, value in reference.items():
-        if key not in cfg:
+        if key not in config_json:
             out.append(prefix + key)
-        elif isinstance(value, dict) and isinstance(cfg[key], dict):
-            out += _missing_keys(value, cfg[key], f"{prefix}{key}.")
+        elif isinstance(value, dict) and isinstance(config_json[key], dict):
+            out += _missing_keys(value, config_json[key], f"{prefix}{key}.")
     return out
 
 
 def _check_records(ctx: _Context) -> list[dict]:
     """Check the file records (keys, indices, stems, folds, paths); return the usable ones."""
     path = manifest_path(ctx.root)
-    n_files, n_folds = ctx.cfg["n_files"], ctx.cfg["n_folds"]
+    n_files, n_folds = ctx.cfg.n_files, ctx.cfg.n_folds
     good, seen_index, seen_stem = [], Counter(), Counter()
     for k, rec in enumerate(ctx.manifest["files"]):
         where = f"files.{k}"
@@ -314,9 +318,9 @@ def _check_item(ctx: _Context, rec: dict) -> None:
             _check_rows_match_scene(ctx, paths["metadata"], rows, scene)
 
 
-def _check_wav(ctx: _Context, path: Path, scene: dict | None) -> None:
-    fs = ctx.cfg["sample_rate"]
-    want_frames = int(round(ctx.cfg["duration_s"] * fs))
+def _check_wav(ctx: _Context, path: Path, scene: Scene | None) -> None:
+    fs = ctx.cfg.sample_rate
+    want_frames = int(round(ctx.cfg.duration_s * fs))
     try:
         info = sf.info(str(path))
         data = sf.read(str(path), dtype="int16", always_2d=True)[0]
@@ -336,7 +340,7 @@ def _check_wav(ctx: _Context, path: Path, scene: dict | None) -> None:
             ctx.add(path, f"{what} must be {want}, got {got}")
     if data.size == 0:
         return
-    peak_dbfs = (scene or {}).get("mix", ctx.cfg["mix"])["peak_dbfs"]
+    peak_dbfs = (ctx.cfg.mix if scene is None else scene.mix).peak_dbfs
     limit = int(round(10.0 ** (peak_dbfs / 20.0) * 32767.0)) + 1
     peak = int(np.max(np.abs(data.astype(np.int32))))
     if peak > limit:
@@ -345,17 +349,17 @@ def _check_wav(ctx: _Context, path: Path, scene: dict | None) -> None:
         _check_events_audible(ctx, path, data, scene)
 
 
-def _check_events_audible(ctx: _Context, path: Path, data: np.ndarray, scene: dict) -> None:
+def _check_events_audible(ctx: _Context, path: Path, data: np.ndarray, scene: Scene) -> None:
     """Every event must leave a trace: its span in the audio must not be digital silence."""
-    fs = scene["sample_rate"]
-    for k, ev in enumerate(scene["events"]):
-        lo = int(round(ev["onset_s"] * fs))
-        hi = min(int(round((ev["onset_s"] + ev["duration_s"]) * fs)), data.shape[0])
+    fs = scene.sample_rate
+    for k, ev in enumerate(scene.events):
+        lo = int(round(ev.onset_s * fs))
+        hi = min(int(round((ev.onset_s + ev.duration_s) * fs)), data.shape[0])
         if hi > lo and not np.any(data[lo:hi]):
             ctx.add(
                 path,
-                f"silent (all samples zero) during events[{k}] {ev['label']!r} "
-                f"({ev['onset_s']:g}-{ev['onset_s'] + ev['duration_s']:g} s)",
+                f"silent (all samples zero) during events[{k}] {ev.label!r} "
+                f"({ev.onset_s:g}-{ev.onset_s + ev.duration_s:g} s)",
             )
 
 
@@ -384,9 +388,9 @@ def _add_limited(ctx: _Context, path: Path, items: list[tuple[int | None, str]],
 
 def _row_range_problems(ctx: _Context, rows: np.ndarray) -> list[str | None]:
     """For each row, the first value out of range (or None)."""
-    n_frames = n_label_frames(ctx.cfg["duration_s"])
-    near = [round(x * 100) for x in ctx.cfg["sources"]["near_m"]]
-    far = [round(x * 100) for x in ctx.cfg["sources"]["far_m"]]
+    n_frames = n_label_frames(ctx.cfg.duration_s)
+    near = [round(x * 100) for x in ctx.cfg.sources.near_m]
+    far = [round(x * 100) for x in ctx.cfg.sources.far_m]
     rules = [
         ("frame", lambda v: 0 <= v < n_frames, f"in 0..{n_frames - 1}"),
         ("class", lambda v: 0 <= v < len(ctx.classes), f"in 0..{len(ctx.classes) - 1}"),
@@ -410,7 +414,7 @@ def _row_range_problems(ctx: _Context, rows: np.ndarray) -> list[str | None]:
     return out
 
 
-def _check_csv(ctx: _Context, path: Path, scene: dict | None) -> np.ndarray | None:
+def _check_csv(ctx: _Context, path: Path, scene: Scene | None) -> np.ndarray | None:
     """Format, ranges, order, uniqueness and polyphony of one metadata file."""
     parsed = _parse_csv(ctx, path)
     if parsed is None:
@@ -425,7 +429,7 @@ def _check_csv(ctx: _Context, path: Path, scene: dict | None) -> np.ndarray | No
         seen.add(key)
         if k and key < keys[k - 1]:
             bad.append((lines[k], "rows must be sorted by frame, then source"))
-    limit = scene["max_overlap"] if scene is not None else ctx.cfg["max_overlap"]
+    limit = scene.max_overlap if scene is not None else ctx.cfg.max_overlap
     counts = Counter(rows["frame"].tolist())
     first_line = {}
     for ln, f in zip(lines, rows["frame"].tolist(), strict=True):
@@ -442,7 +446,7 @@ def _check_csv(ctx: _Context, path: Path, scene: dict | None) -> np.ndarray | No
     return rows
 
 
-def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: dict) -> None:
+def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: Scene) -> None:
     """The CSV must hold exactly the rows its scene produces (and nothing else)."""
     got = rows_to_csv_text(rows).splitlines()
     want = rows_to_csv_text(scene_rows(scene)).splitlines()
@@ -454,44 +458,48 @@ def _check_rows_match_scene(ctx: _Context, path: Path, rows: np.ndarray, scene: 
         line_of.setdefault(ln.strip(), number)
     extra = sorted(Counter(got) - Counter(want), key=lambda ln: line_of.get(ln, 0))
     missing = sorted(Counter(want) - Counter(got), key=lambda ln: [int(x) for x in ln.split(",")])
-    items = [
-        (line_of.get(ln), f"row {ln!r} is not produced by scene {scene['stem']}") for ln in extra
-    ]
-    items += [(None, f"row {ln!r} of scene {scene['stem']} is missing") for ln in missing]
+    items = [(line_of.get(ln), f"row {ln!r} is not produced by scene {scene.stem}") for ln in extra]
+    items += [(None, f"row {ln!r} of scene {scene.stem} is missing") for ln in missing]
     _add_limited(ctx, path, items, kind="scene row")
 
 
 # --- scene JSON --------------------------------------------------------------------------------
 
 
-def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
+def _check_scene(ctx: _Context, path: Path, rec: dict) -> Scene | None:
     """Schema, identity and content of one scene; the scene when usable for further checks."""
     try:
-        scene = read_json(path)
+        data = read_json(path)
     except DatasetError as exc:
         ctx.problems.extend([str(exc)])
         return None
-    problems = validate_against_schema(scene, "scene", what=str(path))
+    problems = validate_against_schema(data, "scene", what=str(path))
     if problems:
         ctx.problems.extend(problems)
+        return None
+    try:
+        scene = Scene.from_json(data)
+    except SceneError as exc:
+        ctx.add(path, str(exc))
         return None
     cfg = ctx.cfg
     expected = {
         "stem": rec["stem"],
         "file_index": rec["file_index"],
-        "fold": fold_of(rec["file_index"], n_files=cfg["n_files"], n_folds=cfg["n_folds"]),
+        "fold": fold_of(rec["file_index"], n_files=cfg.n_files, n_folds=cfg.n_folds),
         "seed": ctx.manifest["seed"],
-        "duration_s": cfg["duration_s"],
-        "sample_rate": cfg["sample_rate"],
-        "max_overlap": cfg["max_overlap"],
+        "duration_s": cfg.duration_s,
+        "sample_rate": cfg.sample_rate,
+        "max_overlap": cfg.max_overlap,
     }
-    for key, want in expected.items():
-        if scene[key] != want:
-            ctx.add(path, f"{key} must be {want!r} (from the manifest), got {scene[key]!r}")
-    if scene["room"]["anechoic"] != cfg["room"]["anechoic"]:
-        ctx.add(path, f"room.anechoic must be {cfg['room']['anechoic']} (manifest config)")
-    lib_classes = scene["event_library"].get("classes")
-    if lib_classes is not None and lib_classes != ctx.classes:
+    for key, want in expected.items():  # the scene's attributes of these names are its keys
+        got = getattr(scene, key)
+        if got != want:
+            ctx.add(path, f"{key} must be {want!r} (from the manifest), got {got!r}")
+    if scene.room.description["anechoic"] != cfg.room.anechoic:
+        ctx.add(path, f"room.anechoic must be {cfg.room.anechoic} (manifest config)")
+    lib_classes = scene.event_library.classes
+    if lib_classes is not None and list(lib_classes) != ctx.classes:
         ctx.add(path, "event_library.classes differ from the manifest's classes")
     _check_scene_room(ctx, path, scene)
     _check_scene_events(ctx, path, scene)
@@ -500,90 +508,91 @@ def _check_scene(ctx: _Context, path: Path, rec: dict) -> dict | None:
     return scene
 
 
-def _check_scene_room(ctx: _Context, path: Path, scene: dict) -> None:
+def _check_scene_room(ctx: _Context, path: Path, scene: Scene) -> None:
     kind = _room_kind(ctx, path, scene)
     if kind is None:
         return
-    for problem in kind.check(scene["room"], ctx.cfg):
+    room = scene.room.description
+    for problem in kind.check(room, ctx.cfg):
         ctx.add(path, problem)
-    if not kind.contains(scene["room"], scene["listener"]["position_m"], tol=_POS_TOL):
-        ctx.add(path, f"listener position {scene['listener']['position_m']} is outside the room")
+    position = list(scene.listener.position_m)
+    if not kind.contains(room, position, tol=_POS_TOL):
+        ctx.add(path, f"listener position {position} is outside the room")
 
 
-def _room_kind(ctx: _Context, path: Path, scene: dict):
+def _room_kind(ctx: _Context, path: Path, scene: Scene):
     """The scene room's kind (bindata.rooms), or None after recording why there is none."""
     try:
-        return kind_of(scene["room"])
+        return kind_of(scene.room.description)
     except BindataError as exc:
         ctx.add(path, f"room: {exc}")
         return None
 
 
-def _check_scene_events(ctx: _Context, path: Path, scene: dict) -> None:
+def _check_scene_events(ctx: _Context, path: Path, scene: Scene) -> None:
     kind = _room_kind(ctx, path, scene)
-    listener = scene["listener"]
-    sources = Counter(ev["source"] for ev in scene["events"])
+    sources = Counter(ev.source_index for ev in scene.events)
     for src, count in sources.items():
         if count > 1:
             ctx.add(path, f"source {src} is used by {count} events")
-    for k, ev in enumerate(scene["events"]):
+    for k, ev in enumerate(scene.events):
         where = f"events[{k}]"
-        idx = ev["class_index"]
+        idx = ev.class_index
         if idx >= len(ctx.classes):
             ctx.add(path, f"{where}: class_index must be < {len(ctx.classes)}, got {idx}")
-        elif ev["label"] != ctx.classes[idx]:
+        elif ev.label != ctx.classes[idx]:
             ctx.add(
-                path, f"{where}: label {ev['label']!r} is not classes[{idx}] = {ctx.classes[idx]!r}"
+                path, f"{where}: label {ev.label!r} is not classes[{idx}] = {ctx.classes[idx]!r}"
             )
-        end = ev["onset_s"] + ev["duration_s"]
-        if end > scene["duration_s"] + 1e-6:
-            ctx.add(path, f"{where}: ends at {end:g} s, after the file ({scene['duration_s']} s)")
-        for key in ("onset_s", "duration_s"):
-            if abs(ev[key] / LABEL_FRAME_S - round(ev[key] / LABEL_FRAME_S)) > 1e-6:
-                ctx.add(path, f"{where}: {key} must lie on the 100 ms label grid, got {ev[key]}")
-        band = ctx.cfg["sources"][f"{ev['band']}_m"]
-        if not band[0] - _POS_TOL <= ev["distance_m"] <= band[1] + _POS_TOL:
+        end = ev.onset_s + ev.duration_s
+        if end > scene.duration_s + 1e-6:
+            ctx.add(path, f"{where}: ends at {end:g} s, after the file ({scene.duration_s} s)")
+        for key, value in (("onset_s", ev.onset_s), ("duration_s", ev.duration_s)):
+            if abs(value / LABEL_FRAME_S - round(value / LABEL_FRAME_S)) > 1e-6:
+                ctx.add(path, f"{where}: {key} must lie on the 100 ms label grid, got {value}")
+        band = list(ctx.cfg.sources.band_m(ev.band))
+        if not band[0] - _POS_TOL <= ev.distance_m <= band[1] + _POS_TOL:
             ctx.add(
                 path,
-                f"{where}: distance {ev['distance_m']:.4f} m is outside its "
-                f"{ev['band']} band {band} m",
+                f"{where}: distance {ev.distance_m:.4f} m is outside its {ev.band} band {band} m",
             )
-        if kind is not None and not kind.contains(scene["room"], ev["position_m"], tol=_POS_TOL):
-            ctx.add(path, f"{where}: position {ev['position_m']} is outside the room")
-        _check_event_direction(ctx, path, where, ev, listener)
+        position = list(ev.position_m)
+        if kind is not None and not kind.contains(scene.room.description, position, tol=_POS_TOL):
+            ctx.add(path, f"{where}: position {position} is outside the room")
+        _check_event_direction(ctx, path, where, ev, scene.listener)
     _check_scene_polyphony(ctx, path, scene)
 
 
-def _check_event_direction(ctx: _Context, path: Path, where: str, ev: dict, listener: dict):
+def _check_event_direction(
+    ctx: _Context, path: Path, where: str, ev: SceneEvent, listener: Listener
+):
     """Azimuth, elevation and distance must be the source position seen from the head."""
-    head = room_to_head(ev["position_m"], listener["position_m"], listener["yaw_deg"])
+    head = room_to_head(ev.position_m, listener.position_m, listener.yaw_deg)
     az, el, dist = (float(v) for v in cartesian_to_spherical(head))
-    d_az = abs((ev["azimuth_deg"] - az + 180.0) % 360.0 - 180.0)
-    if d_az > _ANGLE_TOL or abs(ev["elevation_deg"] - el) > _ANGLE_TOL:
+    d_az = abs((ev.azimuth_deg - az + 180.0) % 360.0 - 180.0)
+    if d_az > _ANGLE_TOL or abs(ev.elevation_deg - el) > _ANGLE_TOL:
         ctx.add(
             path,
-            f"{where}: azimuth/elevation ({ev['azimuth_deg']:.4f}, "
-            f"{ev['elevation_deg']:.4f}) deg differ from the source position seen from the "
+            f"{where}: azimuth/elevation ({ev.azimuth_deg:.4f}, "
+            f"{ev.elevation_deg:.4f}) deg differ from the source position seen from the "
             f"head ({az:.4f}, {el:.4f})",
         )
-    if abs(ev["distance_m"] - dist) > 1e-6:
+    if abs(ev.distance_m - dist) > 1e-6:
         ctx.add(
             path,
-            f"{where}: distance {ev['distance_m']:.4f} m differs from the source "
+            f"{where}: distance {ev.distance_m:.4f} m differs from the source "
             f"position seen from the head ({dist:.4f} m)",
         )
 
 
-def _check_scene_polyphony(ctx: _Context, path: Path, scene: dict) -> None:
-    n_frames = n_label_frames(scene["duration_s"])
+def _check_scene_polyphony(ctx: _Context, path: Path, scene: Scene) -> None:
+    n_frames = n_label_frames(scene.duration_s)
     active = np.zeros(n_frames + 1, dtype=np.int64)
-    for ev in scene["events"]:
-        first = int(round(ev["onset_s"] / LABEL_FRAME_S))
-        count = int(round(ev["duration_s"] / LABEL_FRAME_S))
+    for ev in scene.events:
+        first = int(round(ev.onset_s / LABEL_FRAME_S))
+        count = int(round(ev.duration_s / LABEL_FRAME_S))
         active[max(first, 0) : max(min(first + count, n_frames), 0)] += 1
     worst = int(active.max()) if active.size else 0
-    if worst > scene["max_overlap"]:
+    if worst > scene.max_overlap:
         frame = int(np.argmax(active))
-        ctx.add(
-            path, f"polyphony {worst} at frame {frame} exceeds max_overlap {scene['max_overlap']}"
-        )
+        ctx.add(path, f"polyphony {worst} at frame {frame} exceeds max_overlap {scene.max_overlap}")

@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..config import SynthConfig
 from ..errors import AmbienceError
 from ..events.folder import AUDIO_EXTENSIONS
 from ..geometry import spherical_to_cartesian
@@ -347,7 +348,7 @@ def scale_to_snr(ambience: np.ndarray, *, snr_db: float, event_power_value: floa
 
 
 # ----------------------------------------------------------------------------- scenes
-def draw_ambience(cfg: dict, rng: np.random.Generator, *, folder=None) -> dict | None:
+def draw_ambience(cfg: SynthConfig, rng: np.random.Generator, *, folder=None) -> dict | None:
     """The scene record of a file's ambience, drawn from its ambience stream (None: none).
 
     Diffuse: ``{"kind": "diffuse", "snr_db", "slope_db_per_octave", "noise_seed"}`` (the
@@ -355,18 +356,18 @@ def draw_ambience(cfg: dict, rng: np.random.Generator, *, folder=None) -> dict |
     ``{"kind": "recorded", "snr_db", "folder", "file", "sha256", "offset"}`` (a file of
     ``folder`` uniformly, a relative start ``offset`` in [0, 1)).
     """
-    amb = cfg["ambience"]
-    if amb["snr_db"] is None:
+    amb = cfg.ambience
+    if amb.snr_db is None:
         return None
-    snr = round(uniform(rng, amb["snr_db"]), 4)
-    if amb["source"] == "diffuse":
+    snr = round(uniform(rng, amb.snr_db), 4)
+    if amb.source == "diffuse":
         return {
             "kind": "diffuse",
             "snr_db": snr,
-            "slope_db_per_octave": float(amb["slope_db_per_octave"]),
+            "slope_db_per_octave": float(amb.slope_db_per_octave),
             "noise_seed": int(rng.integers(2**63 - 1)),
         }
-    folder = folder if folder is not None else open_ambience_folder(amb["source"])
+    folder = folder if folder is not None else open_ambience_folder(amb.source)
     index = int(rng.integers(len(folder.files)))
     entry = folder.files[index]
     return {

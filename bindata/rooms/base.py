@@ -4,9 +4,9 @@ A room kind is an object with a ``name`` and the methods of :class:`RoomKind`. T
 the kind's essence:
 
 * :meth:`RoomKind.draw`: draw a room *description* from a preset with an RNG. The description
-  is a JSON-able dict (it goes into the scene as ``scene["room"]``, with ``"kind"`` set to the
-  kind's name), and holds everything the kind needs to render, so that a scene alone
-  regenerates its audio.
+  is a JSON-able dict (it goes into the scene's ``room``, :class:`~bindata.scene.spec.SceneRoom`,
+  with ``"kind"`` set to the kind's name), and holds everything the kind needs to render, so
+  that a scene alone regenerates its audio.
 * :meth:`RoomKind.render`: the binaural room impulse response (:class:`~bindata.render.BRIR`)
   of one source for a description, a listener pose and an HRIR set.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import RenderConfig, SynthConfig
 from ..errors import SceneError
 from ..geometry import head_to_room
 from ..render.path import path_brir_from
@@ -34,7 +35,7 @@ class RoomKind:
     Attributes
     ----------
     name : str
-        The kind's registry name, stored as ``scene["room"]["kind"]``.
+        The kind's registry name, stored as the scene room's ``kind``.
     """
 
     name: str = ""
@@ -43,21 +44,24 @@ class RoomKind:
     #: or turn the head (the sampler refuses such configs with a ConfigError).
     renders_any_position: bool = True
 
-    def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
-        """A room description (JSON-able dict) drawn from ``preset`` with ``rng``."""
+    def draw(self, preset: dict, cfg: SynthConfig, rng: np.random.Generator) -> dict:
+        """A room description (JSON-able dict) drawn from ``preset`` with ``rng``; ``cfg`` is
+        the run's :class:`~bindata.config.SynthConfig`."""
         raise NotImplementedError
 
     def render(
         self,
         description: dict,
         *,
-        listener: dict,
+        listener,
         source_m,
         hrirset,
-        render_cfg: dict,
+        render_cfg: RenderConfig,
         anechoic: bool,
     ):
-        """The :class:`~bindata.render.BRIR` of a source at ``source_m`` (room frame)."""
+        """The :class:`~bindata.render.BRIR` of a source at ``source_m`` (room frame), heard by
+        ``listener`` (a :class:`~bindata.scene.spec.Listener`: ``position_m``, ``yaw_deg``),
+        rendered with the scene's ``render`` settings (``speed_of_sound``, ``decay_db``)."""
         raise NotImplementedError
 
     def render_path(
@@ -67,13 +71,13 @@ class RoomKind:
         listeners: list,
         sources_m,
         hrirset,
-        render_cfg: dict,
+        render_cfg: RenderConfig,
         anechoic: bool,
         early_s: float,
     ):
         """Early BRIRs of many poses and one full BRIR: a :class:`~bindata.render.path.PathBRIR`.
 
-        ``listeners`` (K listener dicts) and ``sources_m`` (K, 3) are the poses of the K blocks
+        ``listeners`` (K :class:`~bindata.scene.spec.Listener` poses) and ``sources_m`` (K, 3) are the poses of the K blocks
         of a moving source or turning head; the early part ends ``early_s`` after the latest
         direct sound; the tail is the middle block's full BRIR. This base implementation
         renders every block in full with :meth:`render` (correct for any kind, slow); kinds
@@ -93,19 +97,25 @@ class RoomKind:
         ]
         return path_brir_from(brirs, brirs[len(brirs) // 2], early_s=early_s)
 
-    def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
-        """``{"position_m": [x, y, z], "yaw_deg": yaw}`` for the room."""
+    def sample_listener(
+        self, description: dict, cfg: SynthConfig, rng: np.random.Generator
+    ) -> dict:
+        """``{"position_m": [x, y, z], "yaw_deg": yaw}`` for the room (the JSON object of a
+        :class:`~bindata.scene.spec.Listener`)."""
         raise NotImplementedError
 
-    def sample_source(self, description, cfg, listener, band_m, rng: np.random.Generator):
-        """A source position (room frame, 3 floats) in the distance band ``band_m``, or None."""
+    def sample_source(
+        self, description: dict, cfg: SynthConfig, listener, band_m, rng: np.random.Generator
+    ):
+        """A source position (room frame, 3 floats) in the distance band ``band_m`` seen from
+        ``listener`` (a :class:`~bindata.scene.spec.Listener`), or None."""
         raise NotImplementedError
 
     def contains(self, description: dict, point_m, *, tol: float = 0.0) -> bool:
         """Whether a point (room frame) lies in the room's free space."""
         return True
 
-    def check(self, description: dict, cfg: dict) -> list[str]:
+    def check(self, description: dict, cfg: SynthConfig) -> list[str]:
         """Problems of a description found in a dataset made with ``cfg`` (empty: none)."""
         return []
 
@@ -142,33 +152,38 @@ class BoxRoomKind(RoomKind):
     inside the box; ``sources.max_tries`` candidates, then None.
     """
 
-    def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
+    def sample_listener(
+        self, description: dict, cfg: SynthConfig, rng: np.random.Generator
+    ) -> dict:
         dims = description["dimensions_m"]
-        lo, hi = clearance_box(dims, cfg["room"]["wall_clearance_m"])
-        far_start = cfg["sources"]["far_m"][0]
+        lo, hi = clearance_box(dims, cfg.room.wall_clearance_m)
+        far_start = cfg.sources.far_m[0]
         corners = _corners(lo, hi)
-        for _ in range(cfg["listener"]["max_redraws"]):
+        for _ in range(cfg.listener.max_redraws):
             pos = rng.uniform(lo, hi)
             if np.max(np.linalg.norm(corners - pos, axis=1)) >= far_start + FAR_BAND_MARGIN_M:
-                yaw = uniform(rng, cfg["listener"]["yaw_deg"])
+                yaw = uniform(rng, cfg.listener.yaw_deg)
                 return {"position_m": pos.tolist(), "yaw_deg": yaw}
         raise SceneError(
             f"room {np.round(dims, 2).tolist()} m: no listener position within "
-            f"{cfg['listener']['max_redraws']} draws reaches the far band (>= {far_start} m)"
+            f"{cfg.listener.max_redraws} draws reaches the far band (>= {far_start} m)"
         )
 
-    def sample_source(self, description, cfg, listener, band_m, rng: np.random.Generator):
-        lo, hi = clearance_box(description["dimensions_m"], cfg["room"]["wall_clearance_m"])
-        reach = float(np.max(np.linalg.norm(_corners(lo, hi) - listener["position_m"], axis=1)))
+    def sample_source(
+        self, description: dict, cfg: SynthConfig, listener, band_m, rng: np.random.Generator
+    ):
+        lo, hi = clearance_box(description["dimensions_m"], cfg.room.wall_clearance_m)
+        listener_m = np.asarray(listener.position_m, dtype=float)
+        reach = float(np.max(np.linalg.norm(_corners(lo, hi) - listener_m, axis=1)))
         r_lo, r_hi = band_m[0], min(band_m[1], reach)
         if r_hi < r_lo:
             return None
         batch = 256
-        for _ in range(max(1, cfg["sources"]["max_tries"] // batch)):
+        for _ in range(max(1, cfg.sources.max_tries // batch)):
             v = rng.normal(size=(batch, 3))
             v /= np.linalg.norm(v, axis=1, keepdims=True)
             r = rng.uniform(r_lo, r_hi, size=(batch, 1))
-            pts = head_to_room(v * r, listener["position_m"], listener["yaw_deg"])
+            pts = head_to_room(v * r, listener.position_m, listener.yaw_deg)
             inside = np.all((pts >= lo) & (pts <= hi), axis=1)
             if inside.any():
                 return pts[int(np.argmax(inside))]

@@ -5,7 +5,7 @@ A preset names the files (docs/rooms.md, "A measured room (SOFA)")::
     {"name": "lab", "kind": "measured", "description": "...", "files": ["a.sofa", "b.sofa"]}
 
 (``--rooms FILE.sofa`` and ``--rooms DIR``, every ``*.sofa`` of it, make such a preset; paths of
-a preset file are relative to it). Description (``scene["room"]``)::
+a preset file are relative to it). Description (the scene's ``room``)::
 
     {"kind": "measured", "preset": name, "file": absolute path, "file_sha256": ..., "measurement": m,
      "n_measurements": M, "n_emitters": E, "sample_rate_hz": file rate, "rt60_s": null}
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import RenderConfig, SynthConfig
 from ..errors import ConfigError, SceneError
 from ..render.brir import BRIR
 from .base import RoomKind
@@ -37,23 +38,28 @@ from .sofa_brir import load_measured_room, measured_geometry, resampled
 POSITION_TOL_M = 1e-6
 
 
-def _bands_needed(cfg: dict) -> list[str]:
-    frac = cfg["sources"]["near_fraction"]
+def _bands_needed(cfg: SynthConfig) -> list[str]:
+    frac = cfg.sources.near_fraction
     return [b for b, needed in (("near", frac > 0), ("far", frac < 1)) if needed]
 
 
-def _check_bands(room, cfg: dict) -> None:
+def _check_bands(room, cfg: SynthConfig) -> None:
     """Every measurement of ``room`` must have an emitter in every band the config uses."""
     for m in range(room.n_measurements):
         dist = room.distances_m(m)
         for band in _bands_needed(cfg):
-            lo, hi = cfg["sources"][f"{band}_m"]
+            lo, hi = cfg.sources.band_m(band)
             if not np.any((dist >= lo) & (dist <= hi)):
                 where = f" (measurement {m})" if room.n_measurements > 1 else ""
+                other = "near" if band == "far" else "far"
+                only = 1.0 if band == "far" else 0.0
                 raise ConfigError(
                     f"measured room {room.path}{where}: no emitter in the {band} band "
                     f"[{lo}, {hi}] m (emitters at {np.round(np.sort(dist), 2).tolist()} m from "
-                    "the listener); the config's sources need that band"
+                    f"the listener); the config's sources need that band. To use this room for "
+                    f"its {other} band only, set sources.near_fraction to {only} (every event "
+                    f"{other}); or widen sources.{band}_m to reach a measured distance",
+                    key="sources.near_fraction",
                 )
 
 
@@ -68,8 +74,8 @@ class MeasuredKind(RoomKind):
         for path in preset["files"]:
             measured_geometry(path)
 
-    def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
-        if cfg["room"]["anechoic"]:
+    def draw(self, preset: dict, cfg: SynthConfig, rng: np.random.Generator) -> dict:
+        if cfg.room.anechoic:
             raise ConfigError(
                 f"room preset {preset['name']!r}: a measured room cannot be "
                 "rendered anechoic (its responses hold the room)",
@@ -106,14 +112,18 @@ class MeasuredKind(RoomKind):
             )
         return room
 
-    def sample_listener(self, description: dict, cfg: dict, rng: np.random.Generator) -> dict:
+    def sample_listener(
+        self, description: dict, cfg: SynthConfig, rng: np.random.Generator
+    ) -> dict:
         room, m = self._room(description), description["measurement"]
         return {
             "position_m": [float(v) for v in room.listener_m[m]],
             "yaw_deg": float(room.yaw_deg[m]),
         }
 
-    def sample_source(self, description, cfg, listener, band_m, rng: np.random.Generator):
+    def sample_source(
+        self, description: dict, cfg: SynthConfig, listener, band_m, rng: np.random.Generator
+    ):
         room, m = self._room(description), description["measurement"]
         dist = room.distances_m(m)
         candidates = np.flatnonzero((dist >= band_m[0]) & (dist <= band_m[1]))
@@ -144,10 +154,10 @@ class MeasuredKind(RoomKind):
         self,
         description: dict,
         *,
-        listener: dict,
+        listener,
         source_m,
         hrirset,
-        render_cfg: dict,
+        render_cfg: RenderConfig,
         anechoic: bool,
     ):
         if anechoic:
@@ -162,7 +172,7 @@ class MeasuredKind(RoomKind):
         fs = int(hrirset.sample_rate)
         ir = resampled(room.ir[m, :, e, :], room.sample_rate, fs)
         r = float(room.distances_m(m)[e])
-        c = float(render_cfg["speed_of_sound"])
+        c = float(render_cfg.speed_of_sound)
         return BRIR(
             ir=np.ascontiguousarray(ir),
             sample_rate=fs,
@@ -172,7 +182,7 @@ class MeasuredKind(RoomKind):
             onset_samples=r / c * fs,
         )
 
-    def check(self, description: dict, cfg: dict) -> list[str]:
+    def check(self, description: dict, cfg: SynthConfig) -> list[str]:
         problems = []
         try:
             room = self._room(description, error=ConfigError)
@@ -181,7 +191,7 @@ class MeasuredKind(RoomKind):
         except Exception as exc:  # a file no longer readable as a room
             return [f"measured room {description.get('file')}: {exc}"]
         try:
-            preset = load_preset(cfg.get("rooms"))
+            preset = load_preset(cfg.room_preset)
         except ConfigError:
             preset = None
         if preset is not None and str(room.path) not in [str(p) for p in preset.get("files", [])]:

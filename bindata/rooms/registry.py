@@ -27,6 +27,7 @@ from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
+from ..config import SynthConfig
 from ..errors import ConfigError, SceneError
 from ..resources import validate_against_schema
 
@@ -220,9 +221,9 @@ def inline_preset(spec):
     return spec
 
 
-def draw_room(cfg: dict, rng) -> dict:
+def draw_room(cfg: SynthConfig, rng) -> dict:
     """Draw the room description of a file: the config's preset, through its kind."""
-    preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+    preset = load_preset(cfg.room_preset)
     kind = get_kind(preset["kind"])
     description = kind.draw(preset, cfg, rng)
     if not isinstance(description, dict):

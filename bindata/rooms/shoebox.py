@@ -1,6 +1,6 @@
 """The ``shoebox`` room kind: a rectangular room, flat (the paper's) or with six materials.
 
-Description (``scene["room"]``), flat (a preset without ``surfaces``, e.g. ``paper``)::
+Description (the scene's ``room``), flat (a preset without ``surfaces``, e.g. ``paper``)::
 
     {"kind": "shoebox", "preset": "paper", "dimensions_m": [x, y, z], "rt60_s": T}
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import RenderConfig, SynthConfig
 from ..errors import ConfigError
 from ..render.bands import render_band_brir
 from ..render.brir import HIGHPASS_HZ, render_brir
@@ -70,15 +71,17 @@ _TOL = 1e-6
 MAX_MATERIAL_DRAWS = 200
 
 
-def _size_ranges(preset: dict, cfg: dict) -> list:
+def _size_ranges(preset: dict, cfg: SynthConfig) -> list:
     size = preset.get("size_m")
-    return [size[k] if size else cfg["room"][c] for k, c in _SIZE_KEYS]
+    if size:
+        return [size[k] for k, _ in _SIZE_KEYS]
+    return [cfg.room.width_m, cfg.room.length_m, cfg.room.height_m]
 
 
-def _rt60_range(preset: dict, cfg: dict):
+def _rt60_range(preset: dict, cfg: SynthConfig):
     if "rt60_s" in preset:
         return preset["rt60_s"]
-    return None if "surfaces" in preset else cfg["room"]["rt60_s"]
+    return None if "surfaces" in preset else cfg.room.rt60_s
 
 
 def _choices(preset: dict, surface: str) -> list:
@@ -123,9 +126,9 @@ class ShoeboxKind(BoxRoomKind):
             for name in names:
                 material(name, table, where=where)
 
-    def draw(self, preset: dict, cfg: dict, rng: np.random.Generator) -> dict:
+    def draw(self, preset: dict, cfg: SynthConfig, rng: np.random.Generator) -> dict:
         ranges = _size_ranges(preset, cfg)
-        clearance = cfg["room"]["wall_clearance_m"]
+        clearance = cfg.room.wall_clearance_m
         for (key, _), lo_hi in zip(_SIZE_KEYS, ranges, strict=True):
             if lo_hi[0] <= 2 * clearance:
                 raise ConfigError(
@@ -175,7 +178,7 @@ class ShoeboxKind(BoxRoomKind):
             air["attenuation_db_per_m"] = [float(v) for v in alpha_air]
             m = energy_attenuation_per_m(alpha_air)
         absorption = np.array([table[chosen[s]]["absorption"] for s in SURFACES], dtype=float)
-        c = float(cfg["render"]["speed_of_sound"])
+        c = float(cfg.render.speed_of_sound)
         scale = 1.0
         if target is not None:
             mid = np.isin(OCTAVE_BANDS_HZ, MID_BANDS_HZ)
@@ -183,7 +186,7 @@ class ShoeboxKind(BoxRoomKind):
                 dims, absorption, m, target, speed_of_sound=c, mid=mid, model=_late_model(preset)
             )
             absorption = scale_absorption(absorption, scale)
-        decay_db = float(cfg["render"]["decay_db"])
+        decay_db = float(cfg.render.decay_db)
         record = self._material_record(
             preset, dims, chosen, table, absorption, air, m, scale, c, decay_db
         )
@@ -215,23 +218,23 @@ class ShoeboxKind(BoxRoomKind):
         self,
         description: dict,
         *,
-        listener: dict,
+        listener,
         source_m,
         hrirset,
-        render_cfg: dict,
+        render_cfg: RenderConfig,
         anechoic: bool,
     ):
-        c = float(render_cfg["speed_of_sound"])
+        c = float(render_cfg.speed_of_sound)
         if "surfaces" not in description:
             room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
             return render_brir(
                 room,
-                listener_m=listener["position_m"],
-                yaw_deg=listener["yaw_deg"],
+                listener_m=listener.position_m,
+                yaw_deg=listener.yaw_deg,
                 source_m=source_m,
                 hrirset=hrirset,
                 speed_of_sound=c,
-                decay_db=render_cfg["decay_db"],
+                decay_db=render_cfg.decay_db,
                 reflections=not anechoic,
             )
         return self._render_materials(
@@ -245,7 +248,7 @@ class ShoeboxKind(BoxRoomKind):
         listeners: list,
         sources_m,
         hrirset,
-        render_cfg: dict,
+        render_cfg: RenderConfig,
         anechoic: bool,
         early_s: float,
     ):
@@ -256,9 +259,9 @@ class ShoeboxKind(BoxRoomKind):
         path_bands.band_shoebox_early`).
         """
         sources = np.asarray(sources_m, float).reshape(-1, 3)
-        positions = np.array([lis["position_m"] for lis in listeners], float)
-        yaws = np.array([lis["yaw_deg"] for lis in listeners], float)
-        c, fs = float(render_cfg["speed_of_sound"]), hrirset.sample_rate
+        positions = np.array([lis.position_m for lis in listeners], float)
+        yaws = np.array([lis.yaw_deg for lis in listeners], float)
+        c, fs = float(render_cfg.speed_of_sound), hrirset.sample_rate
         mid = len(listeners) // 2
         tail = self.render(
             description,
@@ -279,7 +282,7 @@ class ShoeboxKind(BoxRoomKind):
                 else decay_time_s(
                     description["dimensions_m"],
                     description["rt60_s"],
-                    decay_db=render_cfg["decay_db"],
+                    decay_db=render_cfg.decay_db,
                     speed_of_sound=c,
                 )
             )
@@ -329,15 +332,15 @@ class ShoeboxKind(BoxRoomKind):
         )
 
     def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
-        c = float(render_cfg["speed_of_sound"])
+        c = float(render_cfg.speed_of_sound)
         absorption, air_db, spectrum = _materials(description)
         return render_band_brir(
             description["dimensions_m"],
             absorption,
             air_db,
             bands_hz=description["bands_hz"],
-            listener_m=listener["position_m"],
-            yaw_deg=listener["yaw_deg"],
+            listener_m=listener.position_m,
+            yaw_deg=listener.yaw_deg,
             source_m=source_m,
             hrirset=hrirset,
             speed_of_sound=c,
@@ -347,11 +350,11 @@ class ShoeboxKind(BoxRoomKind):
             late=_late(description, listener, source_m),
         )
 
-    def check(self, description: dict, cfg: dict) -> list[str]:
+    def check(self, description: dict, cfg: SynthConfig) -> list[str]:
         problems = []
         name = description.get("preset", DEFAULT_PRESET)
         try:
-            preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+            preset = load_preset(cfg.room_preset)
         except ConfigError:
             preset = None  # a preset file no longer there: the ranges cannot be checked
         if preset is not None and preset["name"] != name:
@@ -436,7 +439,7 @@ def _diffuse_record(record, dims, absorption, m, c, decay_db, rng) -> None:
     record["late_reverb"] = {"model": "diffuse", "seed": int(rng.integers(2**63))}
 
 
-def _late(description: dict, listener: dict, source_m) -> dict | None:
+def _late(description: dict, listener, source_m) -> dict | None:
     """The ``late`` argument of :func:`~bindata.render.bands.render_band_brir`."""
     spec = description.get("late_reverb")
     if not spec:
@@ -445,8 +448,8 @@ def _late(description: dict, listener: dict, source_m) -> dict | None:
     rng = tail_rng(
         spec["seed"],
         source_m=source_m,
-        listener_m=listener["position_m"],
-        yaw_deg=listener["yaw_deg"],
+        listener_m=listener.position_m,
+        yaw_deg=listener.yaw_deg,
     )
     return {"rt60_s": rt60, "rng": rng}
 

@@ -1,5 +1,7 @@
 """The scene: everything drawn about a file, and the rules that name, fold and label it.
 
+- :mod:`~bindata.scene.spec`: :class:`Scene` and its parts, the typed scene (what
+  ``scenes/<stem>.json`` holds, read and written exactly);
 - :mod:`~bindata.scene.sample`: :func:`sample_scene`, the sampler (room, listener, events,
   motion, ambience record) from a file's own seed;
 - :mod:`~bindata.scene.motion`: source paths and head tracks (specs, positions, head-relative
@@ -18,10 +20,14 @@ the renderer that sampling needs.
 
 from .folds import file_stem, fold_of, room_stem
 from .labels import LABEL_FRAME_S, n_label_frames, scene_rows
+from .spec import Listener, Scene, SceneEvent
 
 __all__ = [
     "LABEL_FRAME_S",
+    "Listener",
     "SCENE_SCHEMA_VERSION",
+    "Scene",
+    "SceneEvent",
     "file_stem",
     "fold_of",
     "n_label_frames",

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import DatasetError
 from ..io.dcase_csv import COLUMNS, ROW_DTYPE, format_rows, parse_metadata_text, sort_rows
 from .motion import is_moving, relative_track
+from .spec import Scene, SceneEvent
 
 __all__ = [
     "COLUMNS",
@@ -66,40 +67,41 @@ def read_metadata_csv(path: str | os.PathLike) -> np.ndarray:
     return rows
 
 
-def scene_rows(scene: dict) -> np.ndarray:
+def scene_rows(scene: Scene) -> np.ndarray:
     """DCASE metadata rows of a scene: one per active 100 ms frame of each event."""
-    n_frames = n_label_frames(scene["duration_s"])
+    n_frames = n_label_frames(scene.duration_s)
     rows = []
-    for ev in scene["events"]:
-        first = int(round(ev["onset_s"] / LABEL_FRAME_S))
-        count = int(round(ev["duration_s"] / LABEL_FRAME_S))
+    for ev in scene.events:
+        first = int(round(ev.onset_s / LABEL_FRAME_S))
+        count = int(round(ev.duration_s / LABEL_FRAME_S))
         frames = range(first, min(first + count, n_frames))
         if is_moving(scene, ev):
             rows += _moving_rows(scene, ev, frames)
             continue
-        az = _row_azimuth(ev["azimuth_deg"])
-        el, dist_cm = int(round(ev["elevation_deg"])), int(round(ev["distance_m"] * 100))
+        az = _row_azimuth(ev.azimuth_deg)
+        el, dist_cm = int(round(ev.elevation_deg)), int(round(ev.distance_m * 100))
         for f in frames:
-            rows.append((f, ev["class_index"], ev["source"], az, el, dist_cm))
+            rows.append((f, ev.class_index, ev.source_index, az, el, dist_cm))
     return np.array(rows, dtype=ROW_DTYPE) if rows else np.zeros(0, dtype=ROW_DTYPE)
 
 
-def _moving_rows(scene: dict, ev: dict, frames: range) -> list[tuple]:
+def _moving_rows(scene: Scene, ev: SceneEvent, frames: range) -> list[tuple]:
     """Rows of a moving event: its direction and distance at each frame's centre."""
     if len(frames) == 0:
         return []
-    listener = scene["listener"]
-    path = ev.get("path", {"kind": "static", "position_m": ev["position_m"]})
-    head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
     centres = (np.asarray(frames, float) + 0.5) * LABEL_FRAME_S
     track = relative_track(
-        path, head, listener_m=listener["position_m"], onset_s=float(ev["onset_s"]), times_s=centres
+        ev.source_path,
+        scene.head_track,
+        listener_m=scene.listener.position_m,
+        onset_s=float(ev.onset_s),
+        times_s=centres,
     )
     rows = []
     for f, (az_deg, el_deg, dist) in zip(frames, track, strict=True):
         az = _row_azimuth(az_deg)
         rows.append(
-            (f, ev["class_index"], ev["source"], az, int(round(el_deg)), int(round(dist * 100)))
+            (f, ev.class_index, ev.source_index, az, int(round(el_deg)), int(round(dist * 100)))
         )
     return rows
 

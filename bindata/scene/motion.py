@@ -45,9 +45,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import SynthConfig
 from ..errors import ConfigError, SceneError
 from ..geometry import cartesian_to_spherical, spherical_to_cartesian
 from ..seeding import uniform
+from .spec import Scene, SceneEvent
 
 #: Default angular speed range of moving sources, deg/s (DCASE 2021-2024 used 10, 20, 40 deg/s).
 DEFAULT_ANGULAR_SPEED_DEG_S = (10.0, 40.0)
@@ -202,22 +204,22 @@ def check_speed_range(lo: float, hi: float, *, what: str) -> None:
         raise SceneError(f"{what} must satisfy 0 <= low <= high, got [{lo}, {hi}]")
 
 
-def is_moving(scene: dict, event: dict) -> bool:
+def is_moving(scene: Scene, event: SceneEvent) -> bool:
     """Whether an event's direction changes: it has a path, or the head turns."""
-    return "path" in event or scene.get("head", {"kind": "static"})["kind"] != "static"
+    return event.path is not None or scene.head_turns
 
 
-def check_motion_allowed(cfg: dict, kind) -> None:
+def check_motion_allowed(cfg: SynthConfig, kind) -> None:
     """Refuse moving sources and a turning head for a kind that renders fixed positions only."""
     if getattr(kind, "renders_any_position", True):
         return
-    if cfg["motion"]["moving_fraction"] > 0:
+    if cfg.motion.moving_fraction > 0:
         raise ConfigError(
             f"room kind {kind.name!r} renders measured positions only, so its sources cannot "
-            f"move: motion.moving_fraction must be 0, got {cfg['motion']['moving_fraction']}",
+            f"move: motion.moving_fraction must be 0, got {cfg.motion.moving_fraction}",
             key="motion.moving_fraction",
         )
-    if cfg["head"]["rotation"]:
+    if cfg.head.turns:
         raise ConfigError(
             f"room kind {kind.name!r} renders measured listener poses only, so the head cannot "
             "turn: head.rotation must be false",
@@ -225,19 +227,19 @@ def check_motion_allowed(cfg: dict, kind) -> None:
         )
 
 
-def motion_plan(cfg: dict, n_events: int, rng: np.random.Generator) -> list[dict | None]:
+def motion_plan(cfg: SynthConfig, n_events: int, rng: np.random.Generator) -> list[dict | None]:
     """Per event: None (static) or ``{"kind": "arc"|"line", "speed": value}``."""
-    m = cfg["motion"]
-    if m["moving_fraction"] <= 0:
+    m = cfg.motion
+    if m.moving_fraction <= 0:
         return [None] * n_events
     plan = []
     for _ in range(n_events):
-        if rng.uniform() >= m["moving_fraction"]:
+        if rng.uniform() >= m.moving_fraction:
             plan.append(None)
-        elif rng.uniform() < m["line_fraction"]:
-            plan.append({"kind": "line", "speed": uniform(rng, m["linear_speed_m_s"])})
+        elif rng.uniform() < m.line_fraction:
+            plan.append({"kind": "line", "speed": uniform(rng, m.linear_speed_m_s)})
         else:
-            plan.append({"kind": "arc", "speed": uniform(rng, m["angular_speed_deg_s"])})
+            plan.append({"kind": "arc", "speed": uniform(rng, m.angular_speed_deg_s)})
     return plan
 
 
@@ -280,13 +282,16 @@ def path_problem_in(
     return None
 
 
-def draw_path(cfg, room, kind, listener, band_m, position, duration_s, move, rng):
-    """``(path, None)`` for a moving event in ``room`` (of room kind ``kind``), or ``(None,
-    reason)`` after ``max_tries`` tries."""
-    listener_m = listener["position_m"]
-    clearance = float(cfg["room"]["wall_clearance_m"])
+def draw_path(
+    cfg: SynthConfig, room: dict, kind, listener, band_m, position, duration_s, move, rng
+):
+    """``(path, None)`` for a moving event in ``room`` (a description of room kind ``kind``)
+    seen by ``listener`` (:class:`~bindata.scene.spec.Listener`), or ``(None, reason)`` after
+    ``motion.max_tries`` tries."""
+    listener_m = listener.position_m
+    clearance = float(cfg.room.wall_clearance_m)
     reason = "no try"
-    for attempt in range(int(cfg["motion"]["max_tries"])):
+    for attempt in range(int(cfg.motion.max_tries)):
         if attempt:
             position = kind.sample_source(room, cfg, listener, band_m, rng)
             if position is None:

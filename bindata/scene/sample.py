@@ -1,8 +1,8 @@
 """The scene sampler: one fully instantiated, regenerable scene per file.
 
 Everything random about a file is drawn here, from that file's own SeedSequence
-(:mod:`bindata.seeding`), and written into the scene dict that :mod:`bindata.synth.run` saves
-as ``scenes/<stem>.json``. The renderer and the mix only read the scene.
+(:mod:`bindata.seeding`), into the :class:`~bindata.scene.spec.Scene` that
+:mod:`bindata.synth.run` saves as ``scenes/<stem>.json``. The renderer and the mix only read the scene.
 
 Sampling rules (documented choices where the paper is silent):
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import __version__
+from ..config import SynthConfig
 from ..errors import SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
 from ..render.ambience import draw_ambience
@@ -37,26 +38,29 @@ from ..seeding import file_rngs, uniform
 from .folds import file_stem, fold_of
 from .labels import LABEL_FRAME_S, n_label_frames
 from .motion import check_motion_allowed, draw_head_track, draw_path, motion_plan
+from .spec import Listener, MotionRender, Scene, SceneEvent, SceneEventLibrary, SceneHRIR, SceneRoom
 
 SCENE_SCHEMA_VERSION = 1
 
 
-def sample_room(cfg: dict, rng: np.random.Generator) -> dict:
+def sample_room(cfg: SynthConfig, rng: np.random.Generator) -> dict:
     """The room description of a file, drawn by the kind of the config's preset (``rooms``)."""
     return draw_room(cfg, rng)
 
 
-def sample_listener(cfg: dict, room: dict, rng: np.random.Generator) -> dict:
+def sample_listener(cfg: SynthConfig, room: dict, rng: np.random.Generator) -> Listener:
     """Listener position and yaw, placed by the room's kind."""
-    return kind_of(room).sample_listener(room, cfg, rng)
+    return Listener.from_json(kind_of(room).sample_listener(room, cfg, rng), where="listener")
 
 
-def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -> list[tuple]:
+def place_events(
+    cfg: SynthConfig, durations_s: np.ndarray, rng: np.random.Generator
+) -> list[tuple]:
     """Onset frames for events of the given durations so that polyphony <= max_overlap.
 
     Returns ``(event_number, onset_frame, n_frames)`` for the events that fit, in draw order.
     """
-    n_frames = n_label_frames(cfg["duration_s"])
+    n_frames = n_label_frames(cfg.duration_s)
     busy = np.zeros(n_frames, dtype=np.int64)
     placed = []
     for k, dur in enumerate(durations_s):
@@ -64,7 +68,7 @@ def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -
         if length > n_frames:
             continue
         # window sums of the occupancy over [t, t+length) for every candidate onset t
-        csum = np.concatenate([[0], np.cumsum(busy >= cfg["max_overlap"])])
+        csum = np.concatenate([[0], np.cumsum(busy >= cfg.max_overlap)])
         starts = np.arange(n_frames - length + 1)
         ok = starts[(csum[starts + length] - csum[starts]) == 0]
         if ok.size == 0:
@@ -75,7 +79,9 @@ def place_events(cfg: dict, durations_s: np.ndarray, rng: np.random.Generator) -
     return placed
 
 
-def sample_source(cfg: dict, room: dict, listener: dict, band_m, rng: np.random.Generator):
+def sample_source(
+    cfg: SynthConfig, room: dict, listener: Listener, band_m, rng: np.random.Generator
+):
     """Source position (room frame) in the distance band, placed by the room's kind, or None."""
     return kind_of(room).sample_source(room, cfg, listener, band_m, rng)
 
@@ -85,7 +91,7 @@ def _place_sources(cfg, room, listener, bands, rngs, plan, durations, failure) -
     which moving event found no path and why)."""
     placed = []
     for k, band in enumerate(bands):
-        band_m = cfg["sources"][f"{band}_m"]
+        band_m = cfg.sources.band_m(band)
         pos = sample_source(cfg, room, listener, band_m, rngs["sources"])
         if pos is None:
             return None
@@ -110,31 +116,34 @@ def _place_sources(cfg, room, listener, bands, rngs, plan, durations, failure) -
     return placed
 
 
-def _event_durations(cfg, library, labels, sound_ids, rng) -> np.ndarray:
-    lo, hi = cfg["events"]["duration_s"]
+def _event_durations(cfg: SynthConfig, library, labels, sound_ids, rng) -> np.ndarray:
+    lo, hi = cfg.events.duration_s
     wanted = rng.uniform(lo, hi, size=len(labels)) if hi > lo else np.full(len(labels), lo)
     avail = np.array([library.duration_s(s) for s in sound_ids])
     dur = np.minimum(wanted, avail)
     return np.maximum(np.floor(dur / LABEL_FRAME_S), 1) * LABEL_FRAME_S
 
 
-def _bands(cfg: dict, n: int, rng: np.random.Generator) -> list[str]:
-    frac = cfg["sources"]["near_fraction"]
+def _bands(cfg: SynthConfig, n: int, rng: np.random.Generator) -> list[str]:
+    frac = cfg.sources.near_fraction
     if frac == 0.5:
         first = int(rng.integers(2))
         return ["near" if (i + first) % 2 == 0 else "far" for i in range(n)]
     return ["near" if u < frac else "far" for u in rng.uniform(size=n)]
 
 
-def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: dict) -> dict:
-    """Draw the complete scene of file ``file_index`` (a JSON-able dict).
+def sample_scene(
+    cfg: SynthConfig, *, seed: int, file_index: int, library, resources: dict
+) -> Scene:
+    """Draw the complete scene of file ``file_index``.
 
     ``resources`` describes the HRIR set and event library for the record
-    (``{"hrir": {...}, "event_library": {...}}``).
+    (``{"hrir": {...}, "event_library": {...}}``, the JSON objects of
+    :class:`~bindata.scene.spec.SceneHRIR` and :class:`~bindata.scene.spec.SceneEventLibrary`).
     """
     rngs = file_rngs(seed, file_index)
     room = sample_room(cfg, rngs["room"])
-    n_lo, n_hi = cfg["events"]["per_file"]
+    n_lo, n_hi = cfg.events.n_per_file
     n_events = int(rngs["events"].integers(n_lo, n_hi + 1))
     labels = [
         library.classes[i] for i in rngs["events"].integers(len(library.classes), size=n_events)
@@ -150,7 +159,7 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
     plan = motion_plan(cfg, len(placed), rngs["motion"])
     lengths = [length * LABEL_FRAME_S for _, _, length in placed]
     failure: list = []
-    for _ in range(cfg["listener"]["max_redraws"]):
+    for _ in range(cfg.listener.max_redraws):
         failure.clear()  # why the last listener failed, if a path did
         listener = sample_listener(cfg, room, rngs["listener"])
         positions = _place_sources(cfg, room, listener, bands, rngs, plan, lengths, failure)
@@ -158,7 +167,7 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
             break
     else:
         raise SceneError(_no_fit_message(cfg, file_index, room, bands, failure))
-    events = [
+    events = tuple(
         _event_record(
             cfg,
             source,
@@ -176,53 +185,72 @@ def sample_scene(cfg: dict, *, seed: int, file_index: int, library, resources: d
         for source, ((k, onset, length), band, (pos, path)) in enumerate(
             zip(placed, bands, positions, strict=True)
         )
-    ]
-    extras = _scene_extras(cfg, listener, events, rngs)
-    return {**_scene_record(cfg, seed, file_index, room, listener, events, resources), **extras}
+    )
+    head, motion_render, ambience = _scene_extras(cfg, listener, events, rngs)
+    n_files, n_folds = cfg.n_files, cfg.n_folds
+    return Scene(
+        schema_version=SCENE_SCHEMA_VERSION,
+        bindata_version=__version__,
+        stem=file_stem(file_index, n_files=n_files, n_folds=n_folds),
+        file_index=int(file_index),
+        fold=fold_of(file_index, n_files=n_files, n_folds=n_folds),
+        seed=int(seed),
+        duration_s=float(cfg.duration_s),
+        sample_rate=int(cfg.sample_rate),
+        max_overlap=int(cfg.max_overlap),
+        room=SceneRoom({**room, "anechoic": bool(cfg.room.anechoic)}),
+        listener=listener,
+        render=cfg.render,
+        mix=cfg.mix,
+        hrir=SceneHRIR.from_json(resources["hrir"], where="hrir"),
+        event_library=SceneEventLibrary.from_json(
+            resources["event_library"], where="event_library"
+        ),
+        events=events,
+        head=head,
+        motion_render=motion_render,
+        ambience=ambience,
+    )
 
 
-def _no_fit_message(cfg, file_index, room, bands, failure) -> str:
+def _no_fit_message(cfg: SynthConfig, file_index, room, bands, failure) -> str:
     if failure:
         k, band, move, duration, reason = failure
         unit = "deg/s" if move["kind"] == "arc" else "m/s"
         return (
-            f"file {file_index}: event {k} ({band} band {cfg['sources'][f'{band}_m']} m, "
+            f"file {file_index}: event {k} ({band} band {list(cfg.sources.band_m(band))} m, "
             f"{duration:g} s, {move['kind']} at {move['speed']:.3g} {unit}) finds no path "
             f"in room {_room_label(room)} that stays in its band and "
-            f"{cfg['room']['wall_clearance_m']} m from the walls within "
-            f"{cfg['motion']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+            f"{cfg.room.wall_clearance_m} m from the walls within "
+            f"{cfg.motion.max_tries} tries, after {cfg.listener.max_redraws} "
             f"listener draws (last try: {reason})"
         )
     return (
         f"file {file_index}: no listener position in room {_room_label(room)} lets every "
         f"source of its bands ({sorted(set(bands))}) fit within "
-        f"{cfg['sources']['max_tries']} tries, after {cfg['listener']['max_redraws']} "
+        f"{cfg.sources.max_tries} tries, after {cfg.listener.max_redraws} "
         "listener draws"
     )
 
 
-def _scene_extras(cfg, listener, events, rngs) -> dict:
-    """Head track, render options of moving events and ambience: only the keys in use."""
-    extras = {}
-    head = cfg["head"]
-    if head["rotation"]:
-        extras["head"] = draw_head_track(
+def _scene_extras(cfg: SynthConfig, listener: Listener, events, rngs) -> tuple:
+    """Head track, render options of moving events and ambience: ``None`` where not in use."""
+    head = cfg.head
+    track = motion_render = None
+    if head.turns:
+        track = draw_head_track(
             rngs["head"],
-            yaw_deg=listener["yaw_deg"],
-            duration_s=float(cfg["duration_s"]),
-            speed_range_deg_s=head["speed_deg_s"],
-            pause_range_s=head["pause_s"],
-            max_turn_deg=float(head["max_turn_deg"]),
+            yaw_deg=listener.yaw_deg,
+            duration_s=float(cfg.duration_s),
+            speed_range_deg_s=head.speed_deg_s,
+            pause_range_s=head.pause_s,
+            max_turn_deg=float(head.max_turn_deg),
         )
-    if head["rotation"] or any("path" in ev for ev in events):
-        extras["motion_render"] = {
-            "early_s": float(cfg["motion"]["early_s"]),
-            "max_step_deg": float(cfg["motion"]["max_step_deg"]),
-        }
-    ambience = draw_ambience(cfg, rngs["ambience"])
-    if ambience is not None:
-        extras["ambience"] = ambience
-    return extras
+    if head.turns or any(ev.path is not None for ev in events):
+        motion_render = MotionRender(
+            early_s=float(cfg.motion.early_s), max_step_deg=float(cfg.motion.max_step_deg)
+        )
+    return track, motion_render, draw_ambience(cfg, rngs["ambience"])
 
 
 def _room_label(room: dict) -> str:
@@ -232,46 +260,33 @@ def _room_label(room: dict) -> str:
 
 
 def _event_record(
-    cfg, source, label, sound_id, library, onset, length, band, pos, listener, rng, path=None
-):
-    head = room_to_head(pos, listener["position_m"], listener["yaw_deg"])
+    cfg: SynthConfig,
+    source,
+    label,
+    sound_id,
+    library,
+    onset,
+    length,
+    band,
+    pos,
+    listener: Listener,
+    rng,
+    path=None,
+) -> SceneEvent:
+    head = room_to_head(pos, listener.position_m, listener.yaw_deg)
     az, el, dist = cartesian_to_spherical(head)
-    record = {
-        "source": source,
-        "label": label,
-        "class_index": library.classes.index(label),
-        "sound_id": sound_id,
-        "onset_s": round(onset * LABEL_FRAME_S, 6),
-        "duration_s": round(length * LABEL_FRAME_S, 6),
-        "level_db": round(uniform(rng, cfg["events"]["level_db"]), 4),
-        "band": band,
-        "position_m": [float(x) for x in pos],
-        "azimuth_deg": float(az),
-        "elevation_deg": float(el),
-        "distance_m": float(dist),
-    }
-    if path is not None:
-        record["path"] = path
-    return record
-
-
-def _scene_record(cfg, seed, file_index, room, listener, events, resources) -> dict:
-    n_files, n_folds = cfg["n_files"], cfg["n_folds"]
-    return {
-        "schema_version": SCENE_SCHEMA_VERSION,
-        "bindata_version": __version__,
-        "stem": file_stem(file_index, n_files=n_files, n_folds=n_folds),
-        "file_index": int(file_index),
-        "fold": fold_of(file_index, n_files=n_files, n_folds=n_folds),
-        "seed": int(seed),
-        "duration_s": float(cfg["duration_s"]),
-        "sample_rate": int(cfg["sample_rate"]),
-        "max_overlap": int(cfg["max_overlap"]),
-        "room": {**room, "anechoic": bool(cfg["room"]["anechoic"])},
-        "listener": listener,
-        "render": dict(cfg["render"]),
-        "mix": dict(cfg["mix"]),
-        "hrir": resources["hrir"],
-        "event_library": resources["event_library"],
-        "events": events,
-    }
+    return SceneEvent(
+        source_index=source,
+        label=label,
+        class_index=library.classes.index(label),
+        sound_id=sound_id,
+        onset_s=round(onset * LABEL_FRAME_S, 6),
+        duration_s=round(length * LABEL_FRAME_S, 6),
+        level_db=round(uniform(rng, cfg.events.level_db), 4),
+        band=band,
+        position_m=tuple(float(x) for x in pos),
+        azimuth_deg=float(az),
+        elevation_deg=float(el),
+        distance_m=float(dist),
+        path=path,
+    )

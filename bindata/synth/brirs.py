@@ -32,13 +32,14 @@ import math
 import os
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..config import default_config
+from ..config import SynthConfig
 from ..dataset.output import check_writable
 from ..errors import ConfigError, HRIRError, OutputError, OutputExistsError, SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
@@ -52,6 +53,7 @@ from ..rooms.acoustics import OCTAVE_BANDS_HZ
 from ..rooms.registry import inline_preset
 from ..rooms.sofa_brir import CONVENTION
 from ..scene.folds import ROOM_STEM, room_stem
+from ..scene.spec import Listener
 from ..seeding import file_rngs
 
 INDEX = "brirs.json"
@@ -75,16 +77,17 @@ def _materials(description: dict) -> dict | None:
     return {s: v["material"] for s, v in surfaces.items()} if surfaces else None
 
 
-def draw_room_layout(cfg: dict, *, seed: int, index: int, n_near: int, n_far: int) -> dict:
-    """Room description, listener and sources ``[(band, position_m)]`` of room ``index``."""
+def draw_room_layout(cfg: SynthConfig, *, seed: int, index: int, n_near: int, n_far: int) -> dict:
+    """Room description, listener (:class:`~bindata.scene.spec.Listener`) and sources
+    ``[(band, position_m)]`` of room ``index``."""
     rngs = file_rngs(seed, index)
     room = draw_room(cfg, rngs["room"])
     kind = kind_of(room)
     bands = ["near"] * n_near + ["far"] * n_far
-    for _ in range(cfg["listener"]["max_redraws"]):
-        listener = kind.sample_listener(room, cfg, rngs["listener"])
+    for _ in range(cfg.listener.max_redraws):
+        listener = Listener.from_json(kind.sample_listener(room, cfg, rngs["listener"]))
         positions = [
-            kind.sample_source(room, cfg, listener, cfg["sources"][f"{b}_m"], rngs["sources"])
+            kind.sample_source(room, cfg, listener, cfg.sources.band_m(b), rngs["sources"])
             for b in bands
         ]
         if all(p is not None for p in positions):
@@ -97,14 +100,12 @@ def draw_room_layout(cfg: dict, *, seed: int, index: int, n_near: int, n_far: in
             }
     raise SceneError(
         f"room {index}: no listener position lets {n_near} near and {n_far} far "
-        f"sources fit, after {cfg['listener']['max_redraws']} listener draws"
+        f"sources fit, after {cfg.listener.max_redraws} listener draws"
     )
 
 
-def _source_record(k: int, band: str, pos, listener: dict, brir) -> dict:
-    az, el, dist = cartesian_to_spherical(
-        room_to_head(pos, listener["position_m"], listener["yaw_deg"])
-    )
+def _source_record(k: int, band: str, pos, listener: Listener, brir) -> dict:
+    az, el, dist = cartesian_to_spherical(room_to_head(pos, listener.position_m, listener.yaw_deg))
     return {
         "emitter": k,
         "band": band,
@@ -126,8 +127,8 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
             listener=listener,
             source_m=pos,
             hrirset=hrirset,
-            render_cfg=cfg["render"],
-            anechoic=bool(cfg["room"]["anechoic"]),
+            render_cfg=cfg.render,
+            anechoic=bool(cfg.room.anechoic),
         )
         brirs.append(brir.ir)
         sources.append(_source_record(k, band, pos, listener, brir))
@@ -139,8 +140,8 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
         sofa_path,
         ir=ir,
         sample_rate=hrirset.sample_rate,
-        listener_m=listener["position_m"],
-        yaw_deg=listener["yaw_deg"],
+        listener_m=list(listener.position_m),
+        yaw_deg=listener.yaw_deg,
         emitters_m=[s["position_m"] for s in sources],
         title=f"{stem} ({label})",
         room_description=f"bindata room {stem}, preset {room.get('preset')}",
@@ -156,7 +157,7 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
         "room": {**room, "anechoic": False},
         "rt60_target_s": rt60_target_s(room),
         "materials": _materials(room),
-        "listener": listener,
+        "listener": listener.to_json(),
         "sources": sources,
         "hrir": hrirset.describe(),
     }
@@ -216,7 +217,7 @@ def write_brirs(
     seed: int = 0,
     n_near: int = 3,
     n_far: int = 3,
-    cfg: dict | None = None,
+    cfg: SynthConfig | None = None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> dict:
@@ -242,21 +243,20 @@ def write_brirs(
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
     out = Path(out_dir)
-    cfg = dict(default_config() if cfg is None else cfg)
-    cfg["rooms"] = inline_preset(rooms)
-    load_preset(cfg["rooms"])
+    cfg = replace(SynthConfig.default() if cfg is None else cfg, room_preset=inline_preset(rooms))
+    load_preset(cfg.room_preset)
     remove = plan_brirs_output(out, overwrite=overwrite)
     layouts = [
         draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
         for i in range(n_rooms)
     ]
-    spec = str(cfg["hrir"]["sofa"])
+    spec = str(cfg.hrir.source)
     hrirset = load_hrirset(
         None if spec == "builtin" else spec,
-        sample_rate=cfg["sample_rate"],
-        calibration=cfg["hrir"]["calibration"],
+        sample_rate=cfg.sample_rate,
+        calibration=cfg.hrir.calibration,
     )
-    if cfg["hrir"]["nearfield"]:
+    if cfg.hrir.nearfield:
         hrirset = nearfield_from_farfield(hrirset)
     try:
         for p in remove:
@@ -281,7 +281,7 @@ def write_brirs(
         "n_rooms": n_rooms,
         "n_near": n_near,
         "n_far": n_far,
-        "config": cfg,
+        "config": cfg.to_json(),
         "files": files,
     }
     write_json(out / INDEX, index)

@@ -20,20 +20,22 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import oaconvolve
 
+from ..errors import SceneError
 from ..render.ambience import active_frames, ambience_signal, event_power, scale_to_snr
 from ..render.moving import block_centres, block_hop_samples, render_path_signal
 from ..rooms import kind_of
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, scene_rows
 from ..scene.motion import head_yaw_deg, is_moving, relative_speed_deg_s, source_positions
+from ..scene.spec import Listener, Scene, SceneEvent
 
 LIBRARY_RMS = 0.1
 FADE_S = 0.005
 
 
-def dry_event_signal(event: dict, library, sample_rate: int) -> np.ndarray:
+def dry_event_signal(event: SceneEvent, library, sample_rate: int) -> np.ndarray:
     """The event's dry mono signal: cut to its duration, faded, scaled to its level."""
-    sound = library.load(event["sound_id"])
-    n = int(round(event["duration_s"] * sample_rate))
+    sound = library.load(event.sound_id)
+    n = int(round(event.duration_s * sample_rate))
     sig = np.zeros(n)
     take = min(n, sound.shape[0])
     sig[:take] = sound[:take]
@@ -42,78 +44,83 @@ def dry_event_signal(event: dict, library, sample_rate: int) -> np.ndarray:
         ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
         sig[:fade] *= ramp
         sig[take - fade : take] *= ramp[::-1]
-    return sig * (10.0 ** (event["level_db"] / 20.0) / LIBRARY_RMS)
+    return sig * (10.0 ** (event.level_db / 20.0) / LIBRARY_RMS)
 
 
-def event_brir(scene: dict, event: dict, hrirset):
+def event_brir(scene: Scene, event: SceneEvent, hrirset):
     """The binaural RIR of one event of a scene, rendered by the scene room's kind."""
-    room = scene["room"]
+    room = scene.room.description
     return kind_of(room).render(
         room,
-        listener=scene["listener"],
-        source_m=event["position_m"],
+        listener=scene.listener,
+        source_m=list(event.position_m),
         hrirset=hrirset,
-        render_cfg=scene["render"],
-        anechoic=bool(room["anechoic"]),
+        render_cfg=scene.render,
+        anechoic=scene.room.anechoic,
     )
 
 
-def _wet_event(scene: dict, event: dict, dry: np.ndarray, hrirset) -> tuple[np.ndarray, int, int]:
+def _wet_event(
+    scene: Scene, event: SceneEvent, dry: np.ndarray, hrirset
+) -> tuple[np.ndarray, int, int]:
     """(wet (2, m), start sample in the file, images rendered) of one event."""
-    fs = int(scene["sample_rate"])
+    fs = int(scene.sample_rate)
     if not is_moving(scene, event):
         brir = event_brir(scene, event, hrirset)
         wet = oaconvolve(dry[None, :], brir.ir, axes=1)
-        start = int(round(event["onset_s"] * fs)) - int(round(brir.onset_samples))
+        start = int(round(event.onset_s * fs)) - int(round(brir.onset_samples))
         return wet, start, int(brir.n_images)
     path_brir, hop = event_path_brir(scene, event, hrirset, n_samples=dry.shape[0])
     wet = render_path_signal(dry, path_brir, hop=hop)
-    start = int(round(event["onset_s"] * fs)) - int(round(path_brir.onset_samples[0]))
+    start = int(round(event.onset_s * fs)) - int(round(path_brir.onset_samples[0]))
     return wet, start, int(path_brir.n_images)
 
 
-def event_path_brir(scene: dict, event: dict, hrirset, *, n_samples: int):
+def event_path_brir(scene: Scene, event: SceneEvent, hrirset, *, n_samples: int):
     """(:class:`~bindata.render.path.PathBRIR`, hop) of a moving event, from the room's kind.
 
     Blocks sit at a hop that keeps the direction change per block within the scene's
     ``motion_render.max_step_deg``; block ``k``'s pose is that of ``k * hop`` samples after
     the onset (positions held at the event's end).
     """
-    fs, room, listener = int(scene["sample_rate"]), scene["room"], scene["listener"]
-    opts = scene["motion_render"]
-    path = event.get("path", {"kind": "static", "position_m": event["position_m"]})
-    head = scene.get("head", {"kind": "static", "yaw_deg": listener["yaw_deg"]})
+    fs, room, listener = int(scene.sample_rate), scene.room.description, scene.listener
+    opts = scene.motion_render
+    if opts is None:
+        raise SceneError(
+            f"scene {scene.stem}: motion_render is missing (events move or the head turns)"
+        )
+    path, head = event.source_path, scene.head_track
     speed = relative_speed_deg_s(
         path,
         head,
-        listener_m=listener["position_m"],
-        onset_s=float(event["onset_s"]),
-        duration_s=float(event["duration_s"]),
+        listener_m=listener.position_m,
+        onset_s=float(event.onset_s),
+        duration_s=float(event.duration_s),
     )
-    hop = block_hop_samples(speed, fs, max_step_deg=float(opts["max_step_deg"]))
-    t = np.minimum(block_centres(n_samples, hop) / fs, float(event["duration_s"]))
+    hop = block_hop_samples(speed, fs, max_step_deg=float(opts.max_step_deg))
+    t = np.minimum(block_centres(n_samples, hop) / fs, float(event.duration_s))
     sources = source_positions(path, t)
-    yaws = head_yaw_deg(head, float(event["onset_s"]) + t)
-    poses = [{"position_m": listener["position_m"], "yaw_deg": float(y)} for y in yaws]
+    yaws = head_yaw_deg(head, float(event.onset_s) + t)
+    poses = [Listener(position_m=listener.position_m, yaw_deg=float(y)) for y in yaws]
     path_brir = kind_of(room).render_path(
         room,
         listeners=poses,
         sources_m=sources,
         hrirset=hrirset,
-        render_cfg=scene["render"],
-        anechoic=bool(room["anechoic"]),
-        early_s=float(opts["early_s"]),
+        render_cfg=scene.render,
+        anechoic=scene.room.anechoic,
+        early_s=float(opts.early_s),
     )
     return path_brir, hop
 
 
-def mix_events(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
+def mix_events(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, dict]:
     """The events of a scene, rendered and summed: float stereo (n, 2); returns (mix, info)."""
-    fs = int(scene["sample_rate"])
-    n_total = int(round(scene["duration_s"] * fs))
+    fs = int(scene.sample_rate)
+    n_total = int(round(scene.duration_s * fs))
     mix = np.zeros((2, n_total))
     n_images = 0
-    for event in scene["events"]:
+    for event in scene.events:
         dry = dry_event_signal(event, library, fs)
         wet, start, images = _wet_event(scene, event, dry, hrirset)
         n_images += images
@@ -123,16 +130,16 @@ def mix_events(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
     return mix.T, {"n_images": n_images}
 
 
-def mix_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, dict]:
+def mix_scene(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, dict]:
     """Render a scene to float stereo (n, 2), before scaling; returns (mix, info).
 
     The events (:func:`mix_events`), plus the scene's ambience when it has one, scaled to its
     SNR against the events (:func:`scene_ambience`).
     """
     mix, info = mix_events(scene, library=library, hrirset=hrirset)
-    if scene.get("ambience") is not None:
+    if scene.ambience is not None:
         mix = mix + scene_ambience(scene, mix, rows=scene_rows(scene), hrirset=hrirset)
-        info["snr_db"] = float(scene["ambience"]["snr_db"])
+        info["snr_db"] = float(scene.ambience["snr_db"])
     return mix, info
 
 
@@ -145,16 +152,16 @@ def to_pcm16(mix: np.ndarray, *, peak_dbfs: float) -> tuple[np.ndarray, float]:
     return pcm, gain
 
 
-def scene_ambience(scene: dict, events_mix: np.ndarray, *, rows, hrirset) -> np.ndarray:
+def scene_ambience(scene: Scene, events_mix: np.ndarray, *, rows, hrirset) -> np.ndarray:
     """A scene's ambience (n, 2) scaled to its ``snr_db`` against ``events_mix`` (n, 2).
 
     A file without an active event frame has no SNR reference and gets no ambience (zeros).
     """
-    fs, n = int(scene["sample_rate"]), events_mix.shape[0]
-    active = active_frames(rows, n_label_frames(scene["duration_s"]))
+    fs, n = int(scene.sample_rate), events_mix.shape[0]
+    active = active_frames(rows, n_label_frames(scene.duration_s))
     if not active.any():
         return np.zeros_like(events_mix)
     power = event_power(events_mix, active, fs, frame_s=LABEL_FRAME_S)
-    record = scene["ambience"]
+    record = scene.ambience
     signal = ambience_signal(record, hrirset=hrirset, n_samples=n, sample_rate=fs)
     return scale_to_snr(signal, snr_db=float(record["snr_db"]), event_power_value=power)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..config import OPTIONS, load_config, option_overrides
+from ..config import OPTIONS, SynthConfig, load_config, option_overrides
 from ..dataset.output import (
     OutputLock,
     apply_output,
@@ -47,11 +48,12 @@ from ..io import (
 from ..io.atomic import json_text
 from ..render.ambience import open_ambience_folder
 from ..rooms import get_kind
-from ..rooms.registry import DEFAULT_PRESET, inline_preset, load_preset
+from ..rooms.registry import inline_preset, load_preset
 from ..scene.folds import file_stem
 from ..scene.labels import rows_to_csv_text, scene_rows
 from ..scene.motion import check_motion_allowed
 from ..scene.sample import sample_scene
+from ..scene.spec import Scene
 from .dask_backend import close_client, connect
 from .mix import mix_scene, to_pcm16
 from .parallel import map_ordered
@@ -62,7 +64,7 @@ DRAW_SPAN = 64
 
 def synth_config(
     config=None, *, options: dict | None = None, names: dict[str, str] | None = None
-) -> dict:
+) -> SynthConfig:
     """The checked configuration of a run: the defaults, updated by ``config``, updated by
     ``options``; a room preset given as a file is inlined.
 
@@ -71,8 +73,9 @@ def synth_config(
 
     Parameters
     ----------
-    config : path-like or dict, optional
-        A JSON or TOML config file, or such a dict (:func:`bindata.config.load_config`).
+    config : path-like, dict or SynthConfig, optional
+        A JSON or TOML config file, such a dict, or a typed config
+        (:func:`bindata.config.load_config`).
     options : dict, optional
         Library option -> value: :data:`bindata.config.OPTIONS` names or dotted config keys;
         ``None`` values are not given.
@@ -82,7 +85,7 @@ def synth_config(
 
     Returns
     -------
-    dict
+    SynthConfig
 
     Raises
     ------
@@ -93,8 +96,10 @@ def synth_config(
     --------
     >>> from bindata.synth import synth_config
     >>> cfg = synth_config(options={"n_files": 8, "moving": 0.5, "rt60_s": (0.3, 0.5)})
-    >>> cfg["n_files"], cfg["motion"]["moving_fraction"], cfg["room"]["rt60_s"]
-    (8, 0.5, [0.3, 0.5])
+    >>> cfg.n_files, cfg.motion.moving_fraction, cfg.room.rt60_s
+    (8, 0.5, (0.3, 0.5))
+    >>> cfg.to_json()["room"]["rt60_s"]  # as the manifest records it
+    [0.3, 0.5]
     """
     options, names = options or {}, names or {}
     overrides = option_overrides(options)
@@ -104,8 +109,7 @@ def synth_config(
         if value is not None
     }
     cfg = load_config(config, overrides=overrides, flag_names=typed)
-    cfg["rooms"] = inline_preset(cfg["rooms"])
-    return cfg
+    return replace(cfg, room_preset=inline_preset(cfg.room_preset))
 
 
 @lru_cache(maxsize=4)
@@ -150,42 +154,43 @@ def load_resources(
     return hrirset, library, record
 
 
-def resources_for_config(cfg: dict):
+def resources_for_config(cfg: SynthConfig):
     """:func:`load_resources` of a run's config: ``(hrirset, library, record)``."""
     return load_resources(
-        str(cfg["hrir"]["sofa"]),
-        bool(cfg["hrir"]["nearfield"]),
-        str(cfg["events"]["library"]),
-        int(cfg["sample_rate"]),
-        str(cfg["hrir"]["calibration"]),
+        str(cfg.hrir.source),
+        bool(cfg.hrir.nearfield),
+        str(cfg.events.library),
+        int(cfg.sample_rate),
+        str(cfg.hrir.calibration),
     )
 
 
-def resources_for_scene(scene: dict, *, hrir: str | None = None, library: str | None = None):
+def resources_for_scene(scene: Scene, *, hrir: str | None = None, library: str | None = None):
     """:func:`load_resources` of a scene (``hrir`` / ``library`` replace its specs: the same
     files at another path): ``(hrirset, library, record)``.
 
     A scene without ``hrir.calibration`` was written before the option existed, with the HRIR
     set as stored: ``"raw"``.
     """
+    record = scene.hrir
     return load_resources(
-        hrir or scene["hrir"]["spec"],
-        bool(scene["hrir"].get("nearfield", False)),
-        library or scene["event_library"]["spec"],
-        int(scene["sample_rate"]),
-        str(scene["hrir"].get("calibration", "raw")),
+        hrir or record.source,
+        bool(record.nearfield),
+        library or scene.event_library.source,
+        int(scene.sample_rate),
+        str("raw" if record.calibration is None else record.calibration),
     )
 
 
-def render_scene(scene: dict, *, library, hrirset) -> tuple[np.ndarray, str, dict]:
+def render_scene(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, str, dict]:
     """Audio (int16, (n, 2)), metadata CSV text and render info of a scene."""
     mix, info = mix_scene(scene, library=library, hrirset=hrirset)
-    pcm, gain = to_pcm16(mix, peak_dbfs=scene["mix"]["peak_dbfs"])
+    pcm, gain = to_pcm16(mix, peak_dbfs=scene.mix.peak_dbfs)
     info["mix_gain"] = gain
     return pcm, rows_to_csv_text(scene_rows(scene)), info
 
 
-def draw_scene(cfg: dict, *, seed: int, index: int, library, record: dict) -> dict:
+def draw_scene(cfg: SynthConfig, *, seed: int, index: int, library, record: dict) -> Scene:
     """The scene of file ``index`` of a run, as :func:`synthesize` draws and writes it
     (``library`` and ``record`` from :func:`resources_for_config`)."""
     return sample_scene(cfg, seed=seed, file_index=index, library=library, resources=record)
@@ -197,7 +202,7 @@ class _SceneCheck:
     Returns ``None``, or ``(index, message)`` of the first file whose scene cannot be drawn.
     """
 
-    def __init__(self, cfg: dict, seed: int):
+    def __init__(self, cfg: SynthConfig, seed: int):
         self.cfg, self.seed = cfg, seed
 
     def __call__(self, span: tuple[int, int]):
@@ -218,37 +223,34 @@ class _FileJob:
     pre-draw checked, in any process.
     """
 
-    def __init__(self, cfg: dict, seed: int, out_dir: str, *, resume: bool = False):
+    def __init__(self, cfg: SynthConfig, seed: int, out_dir: str, *, resume: bool = False):
         self.cfg, self.seed, self.out_dir, self.resume = cfg, seed, out_dir, resume
 
     def __call__(self, index: int) -> dict:
         cfg = self.cfg
         hrirset, library, record = resources_for_config(cfg)
         scene = draw_scene(cfg, seed=self.seed, index=index, library=library, record=record)
-        stem = scene["stem"]
+        stem, scene_text = scene.stem, json_text(scene.to_json())
         csv_text = rows_to_csv_text(scene_rows(scene))
         if self.resume:
-            expected = {
-                "scene": json_text(scene).encode("utf-8"),
-                "metadata": csv_text.encode("utf-8"),
-            }
-            n_frames = int(round(scene["duration_s"] * scene["sample_rate"]))  # as the mix
+            expected = {"scene": scene_text.encode("utf-8"), "metadata": csv_text.encode("utf-8")}
+            n_frames = int(round(scene.duration_s * scene.sample_rate))  # as the mix
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
             if done is not None:
-                return {**done, "fold": scene["fold"], "file_index": index}
+                return {**done, "fold": scene.fold, "file_index": index}
         pcm, csv_text, _ = render_scene(scene, library=library, hrirset=hrirset)
         p = paths_of(self.out_dir, stem)
-        write_bytes(p["audio"], wav_bytes(pcm, scene["sample_rate"]))
+        write_bytes(p["audio"], wav_bytes(pcm, scene.sample_rate))
         write_text(p["metadata"], csv_text)
-        write_text(p["scene"], json_text(scene))  # last: its presence marks the item finished
-        return {**file_record(self.out_dir, stem), "fold": scene["fold"], "file_index": index}
+        write_text(p["scene"], scene_text)  # last: its presence marks the item finished
+        return {**file_record(self.out_dir, stem), "fold": scene.fold, "file_index": index}
 
 
 def _spans(n: int, span: int = DRAW_SPAN) -> list[tuple[int, int]]:
     return [(lo, min(n, lo + span)) for lo in range(0, n, span)]
 
 
-def check_scenes(cfg: dict, *, seed: int, jobs: int = 1, scheduler=None) -> None:
+def check_scenes(cfg: SynthConfig, *, seed: int, jobs: int = 1, scheduler=None) -> None:
     """Draw the scene of every file (sampling only, nothing written) and stop at the first that
     cannot be drawn.
 
@@ -258,10 +260,10 @@ def check_scenes(cfg: dict, *, seed: int, jobs: int = 1, scheduler=None) -> None
         Naming the first file (index and stem) whose scene breaks a sampling rule, and the rule.
     """
     check = _SceneCheck(cfg, int(seed))
-    for failure in map_ordered(check, _spans(cfg["n_files"]), jobs=jobs, scheduler=scheduler):
+    for failure in map_ordered(check, _spans(cfg.n_files), jobs=jobs, scheduler=scheduler):
         if failure is not None:
             index, message = failure
-            stem = file_stem(index, n_files=cfg["n_files"], n_folds=cfg["n_folds"])
+            stem = file_stem(index, n_files=cfg.n_files, n_folds=cfg.n_folds)
             message = message.removeprefix(f"file {index}: ")
             raise SceneError(
                 f"file index {index} ({stem}): cannot draw its scene: {message}; the "
@@ -270,7 +272,7 @@ def check_scenes(cfg: dict, *, seed: int, jobs: int = 1, scheduler=None) -> None
 
 
 def synthesize(
-    cfg: dict,
+    cfg: SynthConfig,
     out_dir: str | os.PathLike,
     *,
     seed: int,
@@ -281,10 +283,10 @@ def synthesize(
     connect_timeout_s: float | None = None,
     progress: bool = True,
 ) -> dict:
-    """Synthesize a dataset of ``cfg["n_files"]`` files into ``out_dir``; returns the manifest.
+    """Synthesize a dataset of ``cfg.n_files`` files into ``out_dir``; returns the manifest.
 
     ``cfg`` is a checked config (:func:`synth_config`; a room preset given as a file is
-    inlined here too). Everything is checked before the output folder is touched: the seed, the
+    inlined here too); the manifest and the run marker record its JSON object. Everything is checked before the output folder is touched: the seed, the
     output folder (:func:`bindata.dataset.output.plan_output`, its lock), the HRIR set and event
     library (loaded), the Dask scheduler (reached within ``connect_timeout_s``, its workers'
     versions checked) and the scene of every file (:func:`check_scenes`). Only then is the
@@ -299,14 +301,20 @@ def synthesize(
     BindataError
         Any check or write failed; after an overwrite the message lists what was removed.
     """
+    if not isinstance(cfg, SynthConfig):
+        raise ConfigError(
+            f"cfg must be a checked SynthConfig (bindata.synth.synth_config), got "
+            f"{type(cfg).__name__}",
+            key="cfg",
+        )
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
     if jobs == 0 or jobs < -1:
         raise ConfigError(f"jobs must be >= 1 or -1 (all cores), got {jobs}", key="jobs")
     out = Path(out_dir)
-    if "rooms" in cfg:  # a preset file's content, as synth_config records it
-        cfg = {**cfg, "rooms": inline_preset(cfg["rooms"])}
-    run_record = {"bindata_version": __version__, "config": cfg, "seed": int(seed)}
+    # a preset file's content, as synth_config records it
+    cfg = replace(cfg, room_preset=inline_preset(cfg.room_preset))
+    run_record = {"bindata_version": __version__, "config": cfg.to_json(), "seed": int(seed)}
     try:
         plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
         check_unlocked(out)
@@ -339,15 +347,15 @@ def synthesize(
     return manifest
 
 
-def check_scene_options(cfg: dict) -> None:
+def check_scene_options(cfg: SynthConfig) -> None:
     """The room preset loads, its kind can render the motion asked for, and an ambience folder
     holds usable recordings (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
-    preset = load_preset(cfg.get("rooms", DEFAULT_PRESET))
+    preset = load_preset(cfg.room_preset)
     check_motion_allowed(cfg, get_kind(preset["kind"]))
-    amb = cfg["ambience"]
-    if amb["snr_db"] is not None and amb["source"] != "diffuse":
+    amb = cfg.ambience
+    if amb.snr_db is not None and amb.source != "diffuse":
         try:
-            open_ambience_folder(amb["source"])
+            open_ambience_folder(amb.source)
         except AmbienceError as exc:
             raise AmbienceError(f"ambience.source: {exc}", key="ambience.source") from None
 
@@ -401,7 +409,7 @@ def _close_quietly(client) -> None:
 
 
 def _render_all(cfg, out: Path, *, seed, jobs, client, resume, progress) -> list[dict]:
-    n = cfg["n_files"]
+    n = cfg.n_files
     job = _FileJob(cfg, seed, str(out), resume=resume)
     files = []
     results = map_ordered(job, range(n), jobs=jobs, scheduler=client)
@@ -422,7 +430,7 @@ def _manifest(cfg, seed, library, record, files) -> dict:
         "format_version": FORMAT_VERSION,
         "bindata_version": __version__,
         "seed": int(seed),
-        "config": cfg,
+        "config": cfg.to_json(),
         "classes": list(library.classes),
         "hrir": record["hrir"],
         "event_library": library.describe(),
@@ -439,11 +447,11 @@ def render_scene_file(
     a recorded ambience) stored in the scene: the same files at another path.
     """
     scene = load_scene(scene_path)
-    if ambience is not None and (scene.get("ambience") or {}).get("kind") == "recorded":
-        scene["ambience"] = {**scene["ambience"], "folder": str(ambience)}
+    if ambience is not None and (scene.ambience or {}).get("kind") == "recorded":
+        scene = replace(scene, ambience={**scene.ambience, "folder": str(ambience)})
     hrirset, lib, _ = resources_for_scene(scene, hrir=hrir, library=library)
     pcm, csv_text, _ = render_scene(scene, library=lib, hrirset=hrirset)
-    return pcm, int(scene["sample_rate"]), csv_text
+    return pcm, int(scene.sample_rate), csv_text
 
 
 def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
