@@ -24,7 +24,14 @@ With ``--only moving`` it times moving scenes instead (docs/design.md, "Moving s
 - (b) ``--n`` files with ``--overlap 2 --moving 0.5 --snr 6 30`` and 2 local jobs, beside the
   static default with 2 jobs (target for 400 files: <= :data:`TARGET_MOVING_RUN_S` s).
 
-Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask|moving]``.
+With ``--against DIR`` it times this tree's ``bindata synth`` (one process, ``--jobs 1``)
+against another checkout of bindata at ``DIR`` (e.g. ``git worktree add /tmp/base COMMIT``),
+run alternately in the same session, best of ``--repeat``, each after a warm-up run that fills
+the HRIR cache; prints the ratio (this tree / the other) and checks that both wrote identical
+audio, metadata and scenes.
+
+Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask|moving]
+[--against DIR [--repeat 3]]``.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -207,6 +216,49 @@ def _checksums(manifest: dict) -> list[tuple]:
     ]
 
 
+def _cli_synth(source: Path, out: Path, n: int, seed: int, rooms: str, cache: Path) -> float:
+    """Seconds of one ``bindata synth`` of the bindata package under ``source`` (subprocess)."""
+    env = {**os.environ, "PYTHONPATH": str(source), "BINDATA_CACHE_DIR": str(cache)}
+    argv = [sys.executable, "-c", "import sys; from bindata.cli import main; sys.exit(main())"]
+    argv += ["synth", "--out", str(out), "--n", str(n), "--seed", str(seed), "--rooms", rooms]
+    argv += ["--jobs", "1", "--quiet"]
+    t0 = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _tree_bytes(root: Path) -> dict:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for sub in ("audio", "metadata", "scenes")
+        for p in sorted((root / sub).glob("*"))
+    }
+
+
+def main_against(args) -> int:
+    """This tree's synth against another checkout's, alternately in one session."""
+    here = Path(__file__).resolve().parents[1]
+    other = Path(args.against).resolve()
+    print(f"bindata synth --jobs 1: {args.n} files, rooms {args.rooms}: {here} vs {other}")
+    best = {"this": float("inf"), "other": float("inf")}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name, src in (("this", here), ("other", other)):  # warm-up: HRIR caches
+            _cli_synth(src, tmp / f"warm_{name}", 4, args.seed, args.rooms, tmp / f"cache_{name}")
+        for k in range(args.repeat):
+            for name, src in (("this", here), ("other", other)):
+                out = tmp / f"{name}{k}"
+                t = _cli_synth(src, out, args.n, args.seed, args.rooms, tmp / f"cache_{name}")
+                best[name] = min(best[name], t)
+        same = _tree_bytes(tmp / "this0") == _tree_bytes(tmp / "other0")
+    ratio = best["this"] / best["other"]
+    print(
+        f"  this tree: {best['this']:.2f} s, other: {best['other']:.2f} s (best of {args.repeat})"
+    )
+    print(f"  ratio this / other: {ratio:.3f}; identical audio, metadata and scenes: {same}")
+    return 0 if same else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="files per run [400]")
@@ -218,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         help="time one backend only, or moving scenes",
     )
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
+    parser.add_argument("--against", help="another bindata checkout to time this tree against")
+    parser.add_argument("--repeat", type=int, default=3, help="--against: runs per tree [3]")
     parser.add_argument(
         "--dask-malloc-trim",
         action="store_true",
@@ -229,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         help="keep Dask's default profiler and monitor intervals",
     )
     args = parser.parse_args(argv)
+    if args.against:
+        return main_against(args)
     if args.only == "moving":
         return main_moving(args)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})

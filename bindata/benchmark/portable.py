@@ -34,6 +34,7 @@ from ..io import manifest_path, write_bytes
 from ..resample import resample
 from ..scene.labels import LABEL_FRAME_S, n_label_frames
 from . import require_torch
+from .accel import autocast, resolve_precision
 from .data import window_starts
 from .features import FeatureParams, NormStats, binaural_features
 from .runs import TrainConfig, model_dir
@@ -53,8 +54,8 @@ def model_file_name(method: str, fold: int) -> str:
 
 
 def network_from(meta: dict, state_dict, *, device: str = "cpu"):
-    """The CRNN (eval mode) a trained model's ``meta`` describes, with its weights."""
-    require_torch()
+    """The CRNN (eval mode, channels-last) a trained model's ``meta`` describes, with its weights."""
+    torch = require_torch()
     from .model import CRNN  # deferred: imports torch
 
     cfg = TrainConfig.from_dict(meta["config"])
@@ -69,18 +70,29 @@ def network_from(meta: dict, state_dict, *, device: str = "cpu"):
         gru_units=cfg.gru_units,
     )
     net.load_state_dict(state_dict)
-    return net.to(device).eval()
+    return net.to(device=device, memory_format=torch.channels_last).eval()
 
 
 def predict_features(
-    net, feats, *, norm: NormStats, seq_len: int, device: str = "cpu", batch_size: int = 16
+    net,
+    feats,
+    *,
+    norm: NormStats,
+    seq_len: int,
+    device: str = "cpu",
+    batch_size: int = 32,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Probabilities (n_frames, C) of one file's features (n_frames, 4, n_bins).
 
     The file is cut into the training windows (``seq_len`` frames, the last aligned to the
-    end); frames covered by several windows get the mean of their probabilities.
+    end); frames covered by several windows get the mean of their probabilities. The forward
+    pass runs channels-last in ``precision`` (``fp32``; ``auto`` or ``bf16`` as in training,
+    :func:`~bindata.benchmark.accel.resolve_precision` -- on a 2-core AMX Xeon bf16 inference
+    was no faster, 216 vs 201 ms per 15 s file, ``benchmarks/bench_predict.py``).
     """
     torch = require_torch()
+    precision = resolve_precision(precision, device)
     n = feats.shape[0]
     starts = window_starts(n, seq_len)
     total = np.zeros((n, 0))
@@ -89,8 +101,9 @@ def predict_features(
         chunk = starts[k : k + batch_size]
         width = min(seq_len, n)
         x = np.stack([norm.apply(feats[s : s + width]) for s in chunk]).transpose(0, 2, 1, 3)
-        with torch.no_grad():
-            p = torch.sigmoid(net(torch.from_numpy(np.ascontiguousarray(x)).to(device)))
+        x = torch.from_numpy(np.ascontiguousarray(x)).to(device)
+        with torch.no_grad(), autocast(device, precision):
+            p = torch.sigmoid(net(x.contiguous(memory_format=torch.channels_last)).float())
         p = p.cpu().numpy().astype(np.float64)
         if total.shape[1] == 0:
             total = np.zeros((n, p.shape[2]))
@@ -129,6 +142,7 @@ class TrainedModel:
     networks: list = field(repr=False)
     combos: dict = field(repr=False)
     device: str = field(default="cpu", repr=False)
+    precision: str = field(default="fp32", repr=False)
 
     @property
     def feature_params(self) -> list[FeatureParams]:
@@ -160,6 +174,7 @@ class TrainedModel:
                 norm=info["norm"],
                 seq_len=info["seq_len"],
                 device=self.device,
+                precision=self.precision,
             )
             probs = to_label_frames(
                 probs, n_label_frames=n_label_frames, ratio=frames_per_label(params.hop_s)
