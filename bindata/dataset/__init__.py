@@ -13,6 +13,7 @@ that check, describe and export a finished one.
 Importing this package imports the reader only.
 """
 
-from .reader import SUBDIRS, Dataset, load_scene, paths_of, scene_from_json
+from ..io.layout import SUBDIRS, paths_of
+from .reader import Dataset, load_scene, scene_from_json
 
 __all__ = ["SUBDIRS", "Dataset", "load_scene", "paths_of", "scene_from_json"]

@@ -64,6 +64,7 @@ from ..geometry import fold_azimuth_front
 from ..io import read_json, sha256_file, write_bytes, write_json, write_text, write_wav
 from ..io.atomic import os_reason
 from ..io.dcase_csv import DCASE2025_COLUMNS, data_lines, format_rows, sort_rows
+from ..io.layout import paths_of
 from ..problems import Problems
 from ..resources import validate_against_schema
 from ..scene.folds import FOLD_PREFIX
@@ -315,7 +316,7 @@ def _plan(
     """
     lay = LAYOUTS[fmt]
     audio_dir, meta_dir = out / lay["audio"] / lay["split"], out / lay["metadata"] / lay["split"]
-    wavs = [reference.root / "audio" / f"{stem}.wav" for stem in reference.stems]
+    wavs = [paths_of(reference.root, stem)["audio"] for stem in reference.stems]
     missing = [str(w) for w in wavs if not w.is_file()]
     if missing:
         raise DatasetError(

@@ -50,8 +50,8 @@ from ..io import (
     write_json,
 )
 from ..io.atomic import os_reason
+from ..io.layout import SUBDIRS, paths_of
 from ..scene.folds import STEM, file_stem
-from .reader import SUBDIRS, paths_of
 
 LOCK_NAME = ".bindata-lock.json"
 

@@ -21,21 +21,10 @@ import soundfile as sf
 
 from ..errors import DatasetError, SceneError
 from ..io import MANIFEST, RUN_MARKER, read_json, read_manifest
+from ..io.layout import paths_of
 from ..resources import require_valid
 from ..scene.labels import read_metadata_csv
 from ..scene.spec import Scene
-
-SUBDIRS = ("audio", "metadata", "scenes")
-
-
-def paths_of(out_dir: str | os.PathLike, stem: str) -> dict[str, Path]:
-    """The three files of one dataset item (also in a folder being written or checked)."""
-    out = Path(out_dir)
-    return {
-        "audio": out / "audio" / f"{stem}.wav",
-        "metadata": out / "metadata" / f"{stem}.csv",
-        "scene": out / "scenes" / f"{stem}.json",
-    }
 
 
 def load_scene(path: str | os.PathLike) -> Scene:

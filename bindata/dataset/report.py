@@ -18,11 +18,11 @@ from ..config import SynthConfig
 from ..divisions import get_view
 from ..errors import OutputExistsError
 from ..io import read_json, read_manifest, write_text
+from ..io.layout import paths_of
 from ..rooms import kind_of
 from ..scene.labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
 from ..scene.spec import Scene
 from .plot import import_matplotlib, new_figure, save_png
-from .reader import paths_of
 
 #: Direction/proximity views tabulated in the card, with their section titles.
 REPORT_VIEWS = {

@@ -43,13 +43,13 @@ from ..io import (
     sha256_file,
 )
 from ..io.dcase_csv import parse_metadata_text
+from ..io.layout import SUBDIRS, paths_of
 from ..problems import Problems
 from ..resources import validate_against_schema
 from ..rooms import kind_of
 from ..scene.folds import file_stem, fold_of
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text, scene_rows
 from ..scene.spec import Listener, Scene, SceneEvent
-from .reader import SUBDIRS, paths_of
 from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defaults
 
 #: Line-level problems reported per metadata file before the rest are summarised.

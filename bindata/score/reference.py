@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError, DatasetError
 from ..io import MANIFEST, read_manifest
+from ..io.layout import paths_of
 from ..scene.folds import fold_of
 from ..scene.labels import n_label_frames, read_metadata_csv
 
@@ -76,7 +77,7 @@ def _read_manifest(root: Path) -> dict | None:
 
 def _manifest_entries(root: Path, manifest: dict | None) -> list[dict]:
     if manifest is None:
-        meta = root / "metadata"
+        meta = paths_of(root, "")["metadata"].parent
         if not meta.is_dir():
             raise DatasetError(f"{root}: not a dataset (no manifest.json and no metadata/ folder)")
         return [{"stem": p.stem} for p in sorted(meta.glob("*.csv"))]
@@ -146,7 +147,7 @@ def load_reference(dataset_dir, *, folds=None) -> Reference:
     duration = _duration(root, manifest)
     rows = []
     for k in keep:
-        path = root / "metadata" / f"{entries[k]['stem']}.csv"
+        path = paths_of(root, entries[k]["stem"])["metadata"]
         if not path.is_file():
             raise DatasetError(f"{path}: reference metadata file missing")
         rows.append(read_metadata_csv(path))

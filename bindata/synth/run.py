@@ -33,7 +33,7 @@ from ..dataset.output import (
     plan_output,
     removed_note,
 )
-from ..dataset.reader import load_scene, paths_of
+from ..dataset.reader import load_scene
 from ..errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
 from ..events import open_event_library
 from ..hrir import load_hrirset, nearfield_from_farfield
@@ -46,6 +46,7 @@ from ..io import (
     write_text,
 )
 from ..io.atomic import json_text
+from ..io.layout import paths_of
 from ..render.ambience import open_ambience_folder
 from ..rooms import get_kind
 from ..rooms.registry import inline_preset, load_preset
