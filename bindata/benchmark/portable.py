@@ -19,7 +19,6 @@ The file is a ``torch.save`` archive of tensors and plain values read with
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import numpy as np
 from .. import __version__
 from ..divisions import get_view
 from ..errors import BenchmarkError
-from ..io import manifest_path, write_bytes
+from ..io import manifest_path, sha256_file, write_bytes
 from ..resample import resample
 from ..scene.labels import LABEL_FRAME_S, n_label_frames
 from . import require_torch
@@ -250,21 +249,26 @@ def _rate(fs) -> int:
     return rate
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def model_archive(runs_dir, method, fold: int, *, corpus) -> dict:
-    """Everything a model file holds, from a run folder (see the module docstring)."""
-    torch = require_torch()
-    networks = []
+def trained_model_paths(runs_dir, method, fold: int) -> dict:
+    """``{"owner/model": RUNS/.../model.pt}`` of a method's networks; a missing one is an error."""
+    paths = {}
     for model in method.models:
         path = model_dir(runs_dir, model, fold) / "model.pt"
         if not path.is_file():
             raise BenchmarkError(
                 f"{path}: no trained model of {method.name} for fold {fold}; train it first"
             )
-        networks.append(torch.load(path, map_location="cpu", weights_only=True))
+        paths[f"{model.owner}/{model.name}"] = path
+    return paths
+
+
+def model_archive(runs_dir, method, fold: int, *, corpus) -> dict:
+    """Everything a model file holds, from a run folder (see the module docstring)."""
+    torch = require_torch()
+    networks = [
+        torch.load(path, map_location="cpu", weights_only=True)
+        for path in trained_model_paths(runs_dir, method, fold).values()
+    ]
     manifest = manifest_path(corpus.root)
     views = {method.output_view: list(get_view(method.output_view).classes)}
     views.update({v: list(get_view(v).classes) for v in method.derived_views})
@@ -279,7 +283,7 @@ def model_archive(runs_dir, method, fold: int, *, corpus) -> dict:
         "sample_rate": int(corpus.sample_rate),
         "label_frame_s": LABEL_FRAME_S,
         "provenance": {
-            "manifest_sha256": _sha256(manifest) if manifest.is_file() else None,
+            "manifest_sha256": sha256_file(manifest) if manifest.is_file() else None,
             "event_classes": list(corpus.event_classes),
             "duration_s": float(corpus.duration_s),
             "test_fold": int(fold),
@@ -413,5 +417,5 @@ def load_model(path, *, device: str = "cpu") -> TrainedModel:
         model = model_from_archive(archive, device=device)
     except BenchmarkError as exc:
         raise BenchmarkError(f"{file}: {exc}") from None
-    model.name = f"{model.name}-{_sha256(file)[:8]}"
+    model.name = f"{model.name}-{sha256_file(file)[:8]}"
     return model

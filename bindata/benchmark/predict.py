@@ -23,7 +23,6 @@ cross-dataset prediction lies with the predicted data and is named after the mod
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -31,12 +30,12 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import DatasetError, OutputExistsError
-from ..io import manifest_path, write_json, write_text
+from ..io import manifest_path, sha256_file, write_json, write_text
 from ..scene.labels import LABEL_FRAME_S
 from . import require_torch
 from .corpus import open_corpus
-from .portable import TrainedModel, model_from_runs, stereo_audio
-from .runs import method_fold_dir, model_dir, predictions_dir
+from .portable import TrainedModel, model_from_runs, stereo_audio, trained_model_paths
+from .runs import method_fold_dir, predictions_dir
 
 #: What a prediction folder records about itself.
 RECORD = "predicted.json"
@@ -56,7 +55,7 @@ def write_submission(path, classes, probs) -> None:
 
 def _dataset_sha256(root) -> str | None:
     path = manifest_path(root)
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return sha256_file(path) if path.is_file() else None
 
 
 def _read_record(out: Path) -> dict | None:
@@ -136,21 +135,22 @@ def predict_fold(
     """
     require_torch()
     out = Path(out_dir) if out_dir is not None else predictions_dir(runs_dir, method)
-    model = model_from_runs(runs_dir, method, fold, corpus=corpus, device=device)
+    views = [method.output_view, *method.derived_views]
     data = {"root": str(corpus.root), "manifest_sha256": _dataset_sha256(corpus.root)}
     stems = corpus.stems_of([fold])
     record = {
         "out_dir": str(out),
-        "views": list(model.views),
+        "views": views,
         "stems": stems,
         "models": _model_hashes(runs_dir, method, fold),
         "data": data,
     }
     marker = method_fold_dir(runs_dir, method, fold) / RECORD
     if marker.is_file() and _read_record(marker.parent) == record:
-        if all((out / v / f"{s}.csv").is_file() for v in model.views for s in stems):
-            return record
+        if all((out / v / f"{s}.csv").is_file() for v in views for s in stems):
+            return record  # up to date: the networks are not even loaded
     guard_output(out, data=data, overwrite=overwrite)
+    model = model_from_runs(runs_dir, method, fold, corpus=corpus, device=device)
     for stem in _progress(stems, desc=f"predict {method.name} fold{fold}", progress=progress):
         probs = model.probabilities(
             lambda params, s=stem: corpus.features(s, params=params), corpus.n_label_frames
@@ -163,11 +163,7 @@ def predict_fold(
 
 
 def _model_hashes(runs_dir, method, fold) -> dict:
-    out = {}
-    for m in method.models:
-        path = model_dir(runs_dir, m, fold) / "model.pt"
-        out[f"{m.owner}/{m.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    return {k: sha256_file(p) for k, p in trained_model_paths(runs_dir, method, fold).items()}
 
 
 def predict_dataset(
