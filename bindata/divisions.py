@@ -176,6 +176,29 @@ def get_view(name: str, spec_all: dict | None = None) -> View:
     return View(name, tuple(classes), single, spec, spec_all["divisions"])
 
 
+def view_definition(name: str, spec_all: dict | None = None) -> dict:
+    """What decides the classes of view ``name``: its classes and the divisions behind them.
+
+    Two divisions specs give the same labels for a view exactly when its definitions are equal
+    (same class names, same intervals), so a model file records this per view and a prediction
+    under other divisions is refused (:mod:`bindata.benchmark.portable`).
+
+    Examples
+    --------
+    >>> d = view_definition("lr")
+    >>> d["classes"], sorted(d["divisions"])
+    (['left', 'right'], ['lr'])
+    """
+    spec_all = spec_all or active_divisions()
+    divisions, classes = _expand(name, spec_all)
+    view = spec_all["views"].get(name)
+    return {
+        "classes": list(classes),
+        "view": None if view is None else dict(view),
+        "divisions": {d: spec_all["divisions"][d] for d in divisions},
+    }
+
+
 def view_names(spec_all: dict | None = None) -> list[str]:
     """All view names defined in ``spec_all`` (default: :func:`active_divisions`)."""
     spec_all = spec_all or active_divisions()

@@ -375,6 +375,8 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch, capsys):
     [
         "bindata.api",
         "bindata.dataset.reader",
+        "bindata.dataset.pool",
+        "bindata.divisions",
         "bindata.config",
         "bindata.jsonspec",
         "bindata.scene.spec",

@@ -3,6 +3,7 @@ transfer table, and predictions that never overwrite anything silently."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -17,6 +18,7 @@ from scipy.signal import resample_poly
 import bindata
 from bindata.benchmark.methods import get_method
 from bindata.cli import cli
+from bindata.resources import load_metadata
 
 from .test_benchmark_cli import TINY, needs_torch
 from .test_benchmark_fakes import one_torch_thread
@@ -167,7 +169,9 @@ def test_predictions_never_overwrite_anything_silently(world, tmp_path):
     assert res.exit_code == 0, res.output
 
 
-@pytest.mark.parametrize("case", ["corrupted", "other-version", "mono", "empty-folder", "both"])
+@pytest.mark.parametrize(
+    "case", ["corrupted", "other-version", "mono", "empty-folder", "both", "other-boundary"]
+)
 def test_bad_input_is_one_clear_error_nothing_written(world, tmp_path, case):
     import torch
 
@@ -191,8 +195,16 @@ def test_bad_input_is_one_clear_error_nothing_written(world, tmp_path, case):
         (tmp_path / "rec").mkdir()
         (tmp_path / "rec" / "notes.txt").write_text("no audio here")
         source, want = ["--audio", tmp_path / "rec"], "no audio files"
-    else:
+    elif case == "both":
         source, want = ["--data", world["B"].root, "--audio", tmp_path], "either --data"
+    else:  # near/far at 1.5 m instead of the 2.5 m the model learnt: other labels, refused
+        spec = copy.deepcopy(load_metadata("divisions"))
+        for c in spec["divisions"]["proximity"]["classes"]:
+            rng = c["distance_m"]
+            rng.update({k: 1.5 for k in ("from", "to") if rng[k] == 2.5})
+        (tmp_path / "div.json").write_text(json.dumps(spec))
+        source = [*source, "--divisions", tmp_path / "div.json"]
+        want = "other class boundaries than the divisions in effect define (divisions ['proximity']"
     out = tmp_path / "out"
     res = run("predict", "--model", model, *source, "--out", out)
     assert res.exit_code == 2, res.output
@@ -226,3 +238,60 @@ def test_benchmark_prints_and_writes_the_transfer_table(world, tmp_path):
         assert c["in_domain"] == report["results"][METHOD]["mean"][cell]
         if c["transfer"] is not None and c["in_domain"] is not None:
             assert c["difference"] == pytest.approx(c["transfer"] - c["in_domain"])
+
+
+def test_several_training_datasets_are_pooled_fold_by_fold(world, tmp_path):
+    """`benchmark --data A --data B`: fold k of the training data is fold k of A and of B."""
+    runs, out_json = tmp_path / "runs", tmp_path / "bench.json"
+    a, b = world["A"].root, world["B"].root
+    args = ["--folds", "1,", "--methods", METHOD, "--runs", runs, "--out", out_json, *TINY]
+    res = run("benchmark", "--data", a, "--data", b, *args)
+    assert res.exit_code == 0, res.output
+    report = json.loads(out_json.read_text())
+    assert report["pooled_from"] == [str(a.resolve()), str(b.resolve())]
+    pool = Path(report["dataset"])
+    assert pool == runs / "pool"
+    files = json.loads((pool / "manifest.json").read_text())["files"]
+    for root, name in ((a, "A"), (b, "B")):
+        source = {
+            f["stem"]: f["fold"] for f in json.loads((root / "manifest.json").read_text())["files"]
+        }
+        mine = {f["source_stem"]: f["fold"] for f in files if f["stem"].startswith(f"{name}__")}
+        assert mine == source
+        for stem in source:  # the pool's files are the source's bytes
+            pooled = pool / "audio" / f"{name}__{stem}.wav"
+            assert pooled.read_bytes() == (root / "audio" / f"{stem}.wav").read_bytes()
+    # fold 1 of both sources was predicted and scored: one file of each
+    predicted = sorted(p.stem for p in (runs / METHOD / "predictions").rglob("*.csv"))
+    assert {s.split("__")[0] for s in predicted} == {"A", "B"}
+    assert all("fold1_" in s for s in predicted)
+    # a second run reuses the pool and the trained models
+    res = run("benchmark", "--data", a, "--data", b, *args)
+    assert res.exit_code == 0, res.output
+
+
+def test_a_pool_refuses_what_does_not_fit_and_never_replaces_a_folder(world, tmp_path):
+    from bindata.dataset.pool import pool_datasets
+    from bindata.errors import DatasetError
+
+    a, b = world["A"].root, world["B"].root
+    with pytest.raises(DatasetError, match="named twice"):
+        pool_datasets([a, a], tmp_path / "p")
+    with pytest.raises(DatasetError, match="at least 2"):
+        pool_datasets([a], tmp_path / "p")
+    other = bindata.synthesize(
+        tmp_path / "C", seed=3, progress=False, **{**SMALL, "duration_s": 2.0}
+    )
+    with pytest.raises(DatasetError, match=r"duration_s differs .*: 3.0, .*: 2.0"):
+        pool_datasets([a, other.root], tmp_path / "p")
+    assert not (tmp_path / "p").exists()
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "mine.txt").write_text("keep")
+    with pytest.raises(DatasetError, match="not the pool of these datasets"):
+        pool_datasets([a, b], taken)
+    assert [p.name for p in taken.iterdir()] == ["mine.txt"]
+    first = pool_datasets([a, b], tmp_path / "p")
+    stamp = (first / "manifest.json").stat().st_mtime_ns
+    assert pool_datasets([a, b], tmp_path / "p") == first  # reused as it is
+    assert (first / "manifest.json").stat().st_mtime_ns == stamp

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..divisions import get_view
-from ..errors import BenchmarkError
+from ..divisions import get_view, view_definition
+from ..errors import BenchmarkError, BindataError
 from ..io import manifest_path, sha256_file, write_bytes
 from ..resample import resample
 from ..scene.labels import LABEL_FRAME_S, n_label_frames
@@ -131,6 +131,9 @@ class TrainedModel:
     provenance : dict
         ``manifest_sha256``, ``event_classes`` and ``duration_s`` of the training dataset,
         ``test_fold``, ``train_folds`` and the ``bindata_version`` that trained it.
+    definitions : dict or None
+        View name -> :func:`bindata.divisions.view_definition` of the divisions it was trained
+        with (None for model files written before bindata recorded them).
     """
 
     method: str
@@ -142,6 +145,46 @@ class TrainedModel:
     combos: dict = field(repr=False)
     device: str = field(default="cpu", repr=False)
     precision: str = field(default="fp32", repr=False)
+    definitions: dict | None = field(default=None, repr=False)
+
+    def check_views(self, spec_all: dict | None = None) -> None:
+        """Refuse to label data whose views the divisions in effect define otherwise.
+
+        A prediction is scored under the active divisions (:func:`bindata.divisions.get_view`);
+        a view whose classes or intervals differ there from the ones the model was trained with
+        (e.g. another near/far boundary) would be scored against labels the model never learnt.
+
+        Raises
+        ------
+        BenchmarkError
+            Naming the view and what differs.
+        """
+        for view, classes in self.views.items():
+            try:
+                here = view_definition(view, spec_all)
+            except BindataError as exc:
+                raise BenchmarkError(
+                    f"model {self.name}: its view {view!r} is not defined by the divisions in "
+                    f"effect ({exc})"
+                ) from None
+            if here["classes"] != list(classes):
+                raise BenchmarkError(
+                    f"model {self.name}: view {view!r} has classes {list(classes)}, the "
+                    f"divisions in effect define {here['classes']}; predict with the divisions "
+                    "the model was trained with"
+                )
+            trained = (self.definitions or {}).get(view)
+            if trained is not None and trained != here:
+                changed = sorted(
+                    d
+                    for d in set(trained["divisions"]) | set(here["divisions"])
+                    if trained["divisions"].get(d) != here["divisions"].get(d)
+                )
+                raise BenchmarkError(
+                    f"model {self.name}: view {view!r} was trained with other class boundaries "
+                    f"than the divisions in effect define (divisions {changed or [view]} "
+                    "differ); predict with the divisions the model was trained with"
+                )
 
     @property
     def feature_params(self) -> list[FeatureParams]:
@@ -280,6 +323,7 @@ def model_archive(runs_dir, method, fold: int, *, corpus) -> dict:
         "fold": int(fold),
         "views": views,
         "combos": {v: product_combos(v) for v in method.derived_views},
+        "definitions": {v: view_definition(v) for v in views},
         "sample_rate": int(corpus.sample_rate),
         "label_frame_s": LABEL_FRAME_S,
         "provenance": {
@@ -328,6 +372,7 @@ def model_from_archive(archive: dict, *, name: str | None = None, device: str = 
         networks=built,
         combos=header["combos"],
         device=device,
+        definitions=header.get("definitions"),
     )
 
 

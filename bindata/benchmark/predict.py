@@ -200,7 +200,16 @@ def predict_dataset(
     dict
         ``out_dir``, ``views``, ``stems`` and ``model`` (its name), also written to
         ``OUT/predicted.json``.
+
+    Raises
+    ------
+    BenchmarkError
+        The divisions in effect define one of the model's views otherwise than the ones it was
+        trained with (:meth:`TrainedModel.check_views`): its predictions would be scored against
+        other labels. The nine methods' views are spatial, so a test dataset's *event* classes
+        may differ from the training data's.
     """
+    model.check_views()
     corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
     stems = list(corpus.stems) if folds is None else corpus.stems_of(folds)
     if not stems:

@@ -13,7 +13,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
-from ..io import write_json
+from ..dataset.pool import pool_datasets
+from ..io import read_manifest, write_json
 from . import require_torch
 from .corpus import open_corpus, parse_folds
 from .features import DEFAULT_FEATURES, FeatureParams
@@ -76,6 +77,30 @@ def run_fold(corpus, methods, fold, *, runs_dir, config, params, compute, device
     return trained
 
 
+def training_data(datasets, *, runs_dir=None) -> Path:
+    """The dataset a benchmark trains on: ``datasets`` itself, or the pool of several.
+
+    Several datasets are pooled fold by fold (:func:`bindata.dataset.pool.pool_datasets`) into
+    ``RUNS/pool`` when ``runs_dir`` is given, else into ``FIRST/pools/<name>+<name>...`` (the
+    pool's runs then default to ``POOL/runs``). A pool written before is reused.
+    """
+    if isinstance(datasets, (str, Path)):
+        return Path(datasets)
+    roots = [Path(d) for d in datasets]
+    if len(roots) == 1:
+        return roots[0]
+    if runs_dir is not None:
+        return pool_datasets(roots, Path(runs_dir) / "pool")
+    names = "+".join(r.resolve().name for r in roots)
+    return pool_datasets(roots, roots[0] / "pools" / names)
+
+
+def corpus_sources(dataset_dir) -> list[str] | None:
+    """The datasets a pool was made of (None for a dataset of its own)."""
+    sources = read_manifest(dataset_dir, minimal_ok=True).get("pooled_from")
+    return None if not sources else [s["path"] for s in sources]
+
+
 def run_benchmark(
     dataset_dir,
     *,
@@ -97,7 +122,9 @@ def run_benchmark(
 
     Parameters
     ----------
-    dataset_dir : path-like
+    dataset_dir : path-like or sequence of path-like
+        The training data: a dataset, or several pooled fold by fold (:func:`training_data`:
+        fold ``k`` of the pool is fold ``k`` of every dataset).
     methods : str or sequence of str, keyword-only
         ``"all"`` or method names (:func:`bindata.benchmark.methods.select_methods`).
     folds : "all", int or sequence of int, keyword-only
@@ -132,8 +159,9 @@ def run_benchmark(
     """
     require_torch()
     device = resolve_device(device)
-    corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
     test_corpora = [open_corpus(t) for t in tests]  # checked before any training
+    dataset_dir = training_data(dataset_dir, runs_dir=runs_dir)
+    corpus = open_corpus(dataset_dir, cache_dir=cache_dir)
     fold_list = parse_folds(folds, corpus.fold_ids)
     selected = select_methods(methods)
     runs = default_runs_dir(dataset_dir, runs_dir)
@@ -180,6 +208,7 @@ def run_benchmark(
     report = {
         "bindata_version": __version__,
         "dataset": str(Path(dataset_dir)),
+        "pooled_from": corpus_sources(dataset_dir),
         "runs": str(runs),
         "device": device,
         "folds": fold_list,

@@ -387,7 +387,15 @@ def _plots_available() -> bool:
 
 
 @click.command("benchmark")
-@click.option("--data", "dataset", required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--data",
+    "datasets",
+    required=True,
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="The training data (repeatable: several datasets are pooled fold by fold, into "
+    "RUNS/pool or FIRST/pools/A+B).",
+)
 @click.option("--methods", default="all", show_default=True, help="'all' or a comma list.")
 @click.option(
     "--folds",
@@ -416,7 +424,7 @@ def _plots_available() -> bool:
 @_common
 @with_divisions
 def benchmark_command(
-    dataset, methods, folds, out_json, ci, tests, runs_dir, cache_dir, device, quiet, threads, **kw
+    datasets, methods, folds, out_json, ci, tests, runs_dir, cache_dir, device, quiet, threads, **kw
 ):
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
@@ -427,7 +435,7 @@ def benchmark_command(
     value = folds_value(folds)
     try:
         report = run_benchmark(
-            dataset,
+            list(datasets),
             methods=methods,
             folds=value,
             runs_dir=runs_dir,
