@@ -168,3 +168,34 @@ def test_done_json_records_timings(tiny, tmp_path):
     assert done["model"]["branches"][0]["classes"] == ["left", "right"]
     assert done["epoch_s"] > 0 and 0 <= done["data_share"] <= 1
     assert done["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_pooling_first_keeps_the_network_output():
+    """Max-pooling commutes with ReLU and with a batch norm of positive scale: the reordered
+    blocks give the trained order's output; a block with a negative scale keeps its order."""
+    from torch import nn
+
+    from bindata.benchmark.model import build_model, pool_first
+
+    net = build_model([(8, 3)], generator=torch.Generator().manual_seed(0), filters=8, gru_units=4)
+    gen = torch.Generator().manual_seed(1)
+    norms = [m for m in net.conv if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        for k, norm in enumerate(norms):
+            norm.running_mean.normal_(generator=gen)
+            norm.running_var.uniform_(0.5, 2.0, generator=gen)
+            norm.weight.uniform_(0.5, 1.5, generator=gen)
+            norm.bias.normal_(generator=gen)
+            if k == 1:
+                norm.weight[3] = -0.7  # this block must keep conv, ReLU, norm, pool
+    net.eval()
+    x = torch.randn(2, 4, 20, 512, generator=gen)
+    reordered = pool_first(net.conv)
+    kinds = [type(m).__name__ for m in reordered]
+    assert kinds[:4] == ["Conv2d", "MaxPool2d", "ReLU", "BatchNorm2d"]
+    assert kinds[4:8] == ["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d"]
+    with torch.no_grad():
+        want = net.conv(x)
+        got = reordered(x)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)

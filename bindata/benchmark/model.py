@@ -76,6 +76,29 @@ class CRNN(nn.Module):
         return torch.cat([head(h) for head in self.heads], dim=-1)
 
 
+def pool_first(conv: nn.Sequential) -> nn.Sequential:
+    """The conv blocks of a trained network in the order conv, max-pool, ReLU, batch norm.
+
+    For inference only (batch norm in evaluation mode is the per-channel map
+    ``y = s x + t`` with ``s = weight / sqrt(running_var + eps)``). Max-pooling commutes with
+    every non-decreasing function applied element-wise: with ReLU always, and with the batch
+    norm of a channel when ``s > 0`` (floating-point rounding is monotone too). So where every
+    channel of a block has ``s > 0`` that block's ReLU and batch norm can run after the pooling,
+    on a quarter (a half) of the values, with the same result up to rounding; a block with a
+    channel of ``s <= 0`` keeps its order. The network's parameters are shared, not copied.
+    """
+    layers = list(conv)
+    out = []
+    for k in range(0, len(layers), 4):
+        conv_layer, relu, norm, pool = layers[k : k + 4]
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        if bool((scale > 0).all()):
+            out += [conv_layer, pool, relu, norm]
+        else:
+            out += [conv_layer, relu, norm, pool]
+    return nn.Sequential(*out)
+
+
 def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
     """Fill every parameter and buffer of ``model`` from ``generator`` (see the module doc)."""
     with torch.no_grad():
