@@ -321,7 +321,7 @@ def rendered_vs_cached(args, device) -> dict:
             member = _members(spec, config, device, compute)[0]  # the same initial weights
             module, forward, opt, finish = group_network([member], compute)
             t0 = time.perf_counter()
-            losses, data_s, step_s = run_pass(
+            losses, data_s, step_s, _ = run_pass(
                 module,
                 forward,
                 opt,

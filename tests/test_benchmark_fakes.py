@@ -24,8 +24,13 @@ MAX_ITD_S = 0.00066
 MAX_ILD_DB = 10.0
 
 
-def _event_rows(rng, *, duration_s, n_events, source):
-    """Onset/offset and position of each event, no overlap (events placed in slots)."""
+def _event_rows(rng, *, duration_s, n_events, source, lateral=False):
+    """Onset/offset and position of each event, no overlap (events placed in slots).
+
+    ``lateral``: azimuths within 30 degrees of +-90 (the side drawn by the sign of the usual
+    draw) and elevations within +-30 degrees, i.e. every event in the left or right cone of
+    the unequal division; the same draws as otherwise, so default datasets do not change.
+    """
     slots = np.linspace(0.0, duration_s, n_events + 1)
     out = []
     for k in range(n_events):
@@ -34,6 +39,9 @@ def _event_rows(rng, *, duration_s, n_events, source):
         onset = rng.uniform(lo, hi - length)
         az = float(rng.uniform(-179.0, 179.0))
         el = float(rng.uniform(-40.0, 40.0))
+        if lateral:
+            az = float(np.sign(az) * (90.0 + 30.0 * ((abs(az) / 179.0) * 2.0 - 1.0)))
+            el = el * 30.0 / 40.0
         dist = float(rng.choice([rng.uniform(0.5, 1.9), rng.uniform(3.1, 7.5)]))
         out.append((onset, onset + length, az, el, dist, source + k))
     return out
@@ -59,9 +67,18 @@ def _render(rng, events, *, duration_s, sample_rate):
 
 
 def make_fake_dataset(
-    root, *, n_files=8, n_folds=4, duration_s=6.0, events_per_file=3, sample_rate=24000, seed=0
+    root,
+    *,
+    n_files=8,
+    n_folds=4,
+    duration_s=6.0,
+    events_per_file=3,
+    sample_rate=24000,
+    seed=0,
+    lateral=False,
 ):
-    """Write a small dataset to ``root``; returns its manifest."""
+    """Write a small dataset to ``root``; returns its manifest (``lateral``: every source in
+    the left or right cone, see :func:`_event_rows`)."""
     root = Path(root)
     (root / "audio").mkdir(parents=True, exist_ok=True)
     (root / "metadata").mkdir(parents=True, exist_ok=True)
@@ -70,7 +87,9 @@ def make_fake_dataset(
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
         fold = i * n_folds // n_files + 1
         stem = f"fold{fold}_room{i:04d}_mix001"
-        events = _event_rows(rng, duration_s=duration_s, n_events=events_per_file, source=0)
+        events = _event_rows(
+            rng, duration_s=duration_s, n_events=events_per_file, source=0, lateral=lateral
+        )
         audio = _render(rng, events, duration_s=duration_s, sample_rate=sample_rate)
         sf.write(root / "audio" / f"{stem}.wav", audio, sample_rate, subtype="PCM_16")
         lines = []

@@ -135,6 +135,7 @@ def test_tables_put_ours_beside_the_paper():
         "paper": 71.77,
         "ours": 50.0,
         "ours_interval": None,
+        "ours_sd": None,
         "run": True,
     }
     assert tables["3"]["cells"]["lr"]["UneqOne"]["ours"] is None  # single-source table

@@ -10,6 +10,8 @@ Modules (numpy only unless marked *torch*):
 - :mod:`~bindata.benchmark.model` -- the CRNN of Fig. 1 (*torch*);
 - :mod:`~bindata.benchmark.train` -- training with early stopping, resumable (*torch*);
 - :mod:`~bindata.benchmark.loop` -- one epoch of a model or of a batched ensemble (*torch*);
+- :mod:`~bindata.benchmark.validation` -- the validation F1 of a model's views after each epoch;
+- :mod:`~bindata.benchmark.curves` -- validation curves and training report of a run folder;
 - :mod:`~bindata.benchmark.ensemble` -- models of one fold as one grouped network (*torch*);
 - :mod:`~bindata.benchmark.accel` -- bf16 autocast, channels-last, ``torch.compile`` (*torch*);
 - :mod:`~bindata.benchmark.portable` -- trained methods as model files; the one inference path

@@ -81,6 +81,11 @@ class SequenceSet:
         Per file, the targets of the ear-swapped (mirrored) scene; None: no swapping.
     store : FrameStore or None
         When given, windows are read from it (tensors on its device) instead of ``features``.
+    labels : list of numpy.ndarray or None
+        Per file, the class activity (n_label_frames, C) bool at the 100 ms label frame rate
+        (what the scorer compares with; for the validation F1).
+    ratio : int
+        Feature frames per label frame.
     """
 
     features: list
@@ -90,6 +95,8 @@ class SequenceSet:
     index: np.ndarray
     swapped_targets: list | None = None
     store: FrameStore | None = None
+    labels: list | None = None
+    ratio: int = 1
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
@@ -216,14 +223,16 @@ def sequence_set(
     ``swap`` also computes the targets of the ear-swapped scenes; ``store`` (made from the same
     ``stems`` and ``norm``) makes batches read from device memory.
     """
-    feats, targets, swapped, index = [], [], [], []
+    feats, targets, swapped, index, labels = [], [], [], [], []
+    ratio = frames_per_label(params.hop_s)
     for k, stem in enumerate(stems):
         x = corpus.features(stem, params=params)
         feats.append(x)
         kw = {"n_frames": corpus.n_label_frames, "views": views}
-        ratio, n = frames_per_label(params.hop_s), x.shape[0]
+        n = x.shape[0]
         rows = corpus.rows(stem)
-        targets.append(upsample(label_activity(rows, **kw), n_feature_frames=n, ratio=ratio))
+        labels.append(label_activity(rows, **kw))
+        targets.append(upsample(labels[-1], n_feature_frames=n, ratio=ratio))
         if swap:
             act = label_activity(mirror_rows(rows), **kw)
             swapped.append(upsample(act, n_feature_frames=n, ratio=ratio))
@@ -237,4 +246,22 @@ def sequence_set(
         np.concatenate(index).astype(np.int64),
         swapped if swap else None,
         store,
+        labels,
+        ratio,
     )
+
+
+def positive_weights(targets) -> np.ndarray:
+    """``N_neg / N_pos`` of each class over the frames of ``targets`` (per file (n, C)).
+
+    The ``pos_weight`` of a class-balanced binary cross-entropy; 1 for a class never active.
+
+    Examples
+    --------
+    >>> positive_weights([np.array([[1, 0], [0, 0], [0, 0], [0, 1]], np.float32)]).tolist()
+    [3.0, 3.0]
+    """
+    pos = sum(np.asarray(t, dtype=np.float64).sum(axis=0) for t in targets)
+    frames = sum(int(np.asarray(t).shape[0]) for t in targets)
+    pos = np.asarray(pos, dtype=np.float64)
+    return np.where(pos > 0, (frames - pos) / np.maximum(pos, 1.0), 1.0)

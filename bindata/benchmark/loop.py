@@ -7,6 +7,12 @@ A *member* is one model in training: a dict with its ``model`` (ModelSpec), ``ne
 sets have the same number of windows and their batches line up; each keeps its own batch order
 (seeded by ``(seed, fold, model, 1, epoch)``) and, with ``--augment swap``, its own swap draws
 (``(seed, fold, model, 2, epoch)``): an ensemble sees what each member would see alone.
+
+After the validation pass each member's record holds its validation loss and the validation F1
+of its views (:mod:`~bindata.benchmark.validation`, from the probabilities of that pass); the
+member's :attr:`~bindata.benchmark.runs.TrainConfig.selection` criterion picks its best epoch and
+counts its epochs without progress. A member may carry ``pos_weight`` (a tensor of its classes'
+positive weights, :attr:`~bindata.benchmark.runs.TrainConfig.pos_weight`).
 """
 
 from __future__ import annotations
@@ -20,14 +26,19 @@ import torch
 from .accel import autocast, memory_format, to_input
 from .ensemble import GroupedCRNN, merged_adam, split_adam
 from .runs import model_seed_sequence
+from .validation import mean_f1, scored_views, validation_f1
 
 
-def batch_loss(logits, y, mask, splits):
+def batch_loss(logits, y, mask, splits, pos_weight=None):
     """Sum over branches of the mean masked binary cross-entropy (see :mod:`.train`).
 
-    ``logits`` are taken in float32 whatever the precision of the forward pass.
+    ``logits`` are taken in float32 whatever the precision of the forward pass. ``pos_weight``
+    (C,), when given, weights each class's positive term:
+    ``-(w_c y log s(z) + (1 - y) log(1 - s(z)))``.
     """
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), y, reduction="none")
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), y, reduction="none", pos_weight=pos_weight
+    )
     bce = bce * mask.unsqueeze(-1)
     total, start, frames = 0.0, 0, mask.sum().clamp_min(1.0)
     for width in splits:
@@ -67,6 +78,8 @@ def run_pass(
     device,
     compute,
     precision,
+    pos_weights=None,
+    collect=False,
     progress=False,
     desc="",
 ):
@@ -74,13 +87,17 @@ def run_pass(
 
     Returns
     -------
-    (list of float, float, float)
-        Mean loss per member, seconds reading batches, seconds computing.
+    (list of float, float, float, list or None)
+        Mean loss per member, seconds reading batches, seconds computing and, with ``collect``,
+        per member the probabilities (n_windows, seq_len, C) float32 of its windows in the
+        order of the pass.
     """
     from tqdm.auto import tqdm
 
     module.train(opt is not None)
     n = len(sets)
+    pos_weights = pos_weights or [None] * n
+    probs = [[] for _ in range(n)] if collect else None
     totals, count, t_data, t_step = np.zeros(n), 0, 0.0, 0.0
     its = [
         s.batches(batch_size=config.batch_size, rng=r, swap_rng=w)
@@ -109,8 +126,12 @@ def run_pass(
             with autocast(device, precision):
                 logits = forward(xs)
             losses = [
-                batch_loss(lg, y, m, sp) for lg, (y, m), sp in zip(logits, ym, splits, strict=True)
+                batch_loss(lg, y, m, sp, pw)
+                for lg, (y, m), sp, pw in zip(logits, ym, splits, pos_weights, strict=True)
             ]
+            if collect:
+                for k, lg in enumerate(logits):
+                    probs[k].append(torch.sigmoid(lg.detach().float()).cpu().numpy())
             if opt is not None:
                 opt.zero_grad()
                 sum(losses).backward()
@@ -121,7 +142,9 @@ def run_pass(
             bar.update(1)
             bar.set_postfix(loss=f"{values.mean():.4f}")
     bar.close()
-    return [float(v) for v in totals / max(count, 1)], t_data, t_step
+    if collect:
+        probs = [np.concatenate(p) for p in probs]
+    return [float(v) for v in totals / max(count, 1)], t_data, t_step, probs
 
 
 def train_epoch(group, *, fold, config, device, compute, precision, progress=False) -> list:
@@ -145,7 +168,12 @@ def train_epoch(group, *, fold, config, device, compute, precision, progress=Fal
         "device": device,
         "compute": compute,
         "precision": precision,
+        "pos_weights": [m.get("pos_weight") for m in group],
     }
+    lr = config.learning_rate_at(e)
+    for m in group:
+        for param_group in m["opt"].param_groups:
+            param_group["lr"] = lr
     t0 = time.perf_counter()
     module, forward, opt, finish = group_network(group, compute)
     names = "+".join(m["model"].name for m in group)
@@ -167,9 +195,18 @@ def train_epoch(group, *, fold, config, device, compute, precision, progress=Fal
         [m["sets"][1] for m in group],
         rngs=[None] * len(group),
         swap_rngs=[None] * len(group),
+        collect=True,
         **kw,
     )
     finish()
+    t1 = time.perf_counter()
+    val_f1 = [
+        validation_f1(
+            m["sets"][1], va[3][k], views=scored_views(m["model"]), threshold=config.threshold
+        )
+        for k, m in enumerate(group)
+    ]
+    t_f1 = time.perf_counter() - t1
     wall = time.perf_counter() - t0
     records = []
     for k, m in enumerate(group):
@@ -177,22 +214,35 @@ def train_epoch(group, *, fold, config, device, compute, precision, progress=Fal
             "epoch": e + 1,
             "train_loss": tr[0][k],
             "val_loss": va[0][k],
+            "val_f1": val_f1[k],
+            "lr": lr,
             "data_s": tr[1] + va[1],
             "step_s": tr[2] + va[2],
+            "f1_s": t_f1,
             "epoch_s": wall,
             "ensemble": len(group),
         }
-        _update(m, rec)
+        _update(m, rec, config.selection)
         records.append(rec)
     return records
 
 
-def _update(member: dict, rec: dict) -> None:
-    """Append ``rec`` to the history, keep the best weights, count epochs without progress."""
+def criterion(rec: dict, selection: str) -> float:
+    """The value an epoch record is selected on, lower is better: the validation loss, or minus
+    the mean validation F1 of the model's views."""
+    return rec["val_loss"] if selection == "val_loss" else -mean_f1(rec["val_f1"])
+
+
+def _update(member: dict, rec: dict, selection: str = "val_loss") -> None:
+    """Append ``rec`` to the history, keep the best weights (strictly better ``selection``
+    criterion), count epochs without progress."""
     state = member["state"]
     state["history"].append(rec)
-    if rec["val_loss"] < state["best_loss"]:
-        state.update(best_loss=rec["val_loss"], best_epoch=rec["epoch"], bad_epochs=0)
+    value = criterion(rec, selection)
+    if value < state.get("best_score", state["best_loss"]):
+        state.update(
+            best_score=value, best_loss=rec["val_loss"], best_epoch=rec["epoch"], bad_epochs=0
+        )
         member["best_state_dict"] = copy.deepcopy(member["net"].state_dict())
     else:
         state["bad_epochs"] += 1

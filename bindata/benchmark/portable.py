@@ -37,7 +37,13 @@ from .accel import autocast, resolve_precision
 from .data import window_starts
 from .features import FeatureParams, NormStats, binaural_features
 from .runs import TrainConfig, model_dir
-from .targets import combine_classes, frames_per_label, product_combos, to_label_frames
+from .targets import (
+    combine_classes,
+    frames_per_label,
+    product_combos,
+    rescale_threshold,
+    to_label_frames,
+)
 
 #: Format name and version of model files; a file of another version is refused.
 MODEL_FORMAT = "bindata-model"
@@ -207,7 +213,10 @@ class TrainedModel:
         Returns
         -------
         dict
-            View name -> float64 array (n_label_frames, n_classes).
+            View name -> float64 array (n_label_frames, n_classes). A network trained with a
+            decision threshold ``t`` other than 0.5 gives its probabilities mapped so that ``t``
+            becomes 0.5 (:func:`~bindata.benchmark.targets.rescale_threshold`): a class is
+            active where its value is ``>= 0.5``, as the scorer reads it.
         """
         by_class = {}
         for net, info in self.networks:
@@ -223,6 +232,7 @@ class TrainedModel:
             probs = to_label_frames(
                 probs, n_label_frames=n_label_frames, ratio=frames_per_label(params.hop_s)
             )
+            probs = rescale_threshold(probs, info["threshold"])
             by_class.update({c: probs[:, j] for j, c in enumerate(info["classes"])})
         return {
             view: (
@@ -358,11 +368,13 @@ def model_from_archive(archive: dict, *, name: str | None = None, device: str = 
     built = []
     for saved in networks:
         meta = saved["meta"]
+        config = TrainConfig.from_dict(meta["config"])
         info = {
             "classes": [c for b in meta["model"]["branches"] for c in b["classes"]],
             "features": FeatureParams(**meta["features"]),
             "norm": NormStats.from_dict(meta["norm"]),
-            "seq_len": TrainConfig.from_dict(meta["config"]).seq_len,
+            "seq_len": config.seq_len,
+            "threshold": config.threshold,
         }
         built.append((network_from(meta, saved["state_dict"], device=device), info))
     return TrainedModel(

@@ -3,14 +3,19 @@
 Run folder (``DATASET/runs`` unless ``--runs`` is given)::
 
     RUNS/<owner>/fold<k>/<model>/checkpoint.pt   last epoch, for resuming an interrupted training
-    RUNS/<owner>/fold<k>/<model>/model.pt        best weights (lowest validation loss) + metadata
+    RUNS/<owner>/fold<k>/<model>/history.json    per-epoch losses and validation F1 so far
+    RUNS/<owner>/fold<k>/<model>/model.pt        best weights (selection criterion) + metadata
     RUNS/<owner>/fold<k>/<model>/done.json       history and timings: the model is finished
     RUNS/<method>/fold<k>/predicted.json          the fold's predictions are written
     RUNS/<method>/predictions/<view>/<stem>.csv   submissions (format (b)), every fold together
     RUNS/stats/<key>.npz                          normalisation statistics of a training split
     RUNS/benchmark.json                           all results of ``bindata benchmark``
+    RUNS/seed<s>/...                              the same, per seed, when several seeds run
 
 ``<owner>`` is the method that owns a model (EqSepMod-J's three plane models are EqSepMod's).
+A benchmark over several seeds (:func:`seed_runs_dir`) keeps each seed's runs in its own
+``seed<s>`` folder; the seed is also part of every run's settings, so a folder trained with
+another seed is refused, never mixed.
 
 Splits: fold ``k`` is the test fold; the other folds are the training pool, from which a
 validation subset of ``val_fraction`` of the files (at least one) is drawn with a generator seeded
@@ -19,6 +24,7 @@ by ``(seed, k)``; normalisation statistics come from the remaining training file
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -32,6 +38,27 @@ AUGMENTATIONS = ("none", "swap")
 
 #: Values of :attr:`ComputeConfig.precision`.
 PRECISIONS = ("auto", "fp32", "bf16")
+
+#: Values of :attr:`TrainConfig.selection`: what picks the best epoch and drives early stopping.
+SELECTIONS = ("val_loss", "val_f1")
+
+#: Values of :attr:`TrainConfig.pos_weight`.
+POS_WEIGHTS = ("none", "balanced")
+
+#: Values of :attr:`TrainConfig.lr_schedule`.
+LR_SCHEDULES = ("constant", "cosine")
+
+#: Settings added after the first runs, with the behaviour runs had before they existed. A run's
+#: settings (:meth:`TrainConfig.to_dict`) leave a key out only when it has this value, so runs
+#: made before a key existed still match, and changing a *default* never makes an old run match
+#: settings it was not trained with.
+LEGACY_SETTINGS = {
+    "augment": "none",
+    "selection": "val_loss",
+    "pos_weight": "none",
+    "threshold": 0.5,
+    "lr_schedule": "constant",
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +80,8 @@ class TrainConfig:
     max_epochs : int
         Upper bound on epochs [50].
     patience : int
-        Early stopping: stop after this many epochs without a lower validation loss [5]; the
-        weights of the best epoch are kept.
+        Early stopping: stop after this many epochs without progress of the ``selection``
+        criterion [5]; the weights of the best epoch are kept.
     seq_len : int
         Feature frames per sequence [128, i.e. 2.56 s].
     val_fraction : float
@@ -67,6 +94,28 @@ class TrainConfig:
         features become those of the mirrored scene (sin IPD and ILD negated, cos IPD and the
         magnitude unchanged) and its targets those of the mirrored labels (see
         :mod:`~bindata.benchmark.data`).
+    selection : str
+        What picks the best epoch and counts epochs without progress [val_loss]:
+        ``val_loss``, the lowest mean validation loss, or ``val_f1``, the highest mean over the
+        model's views of the validation F1 (the scorer's 1 s segment-based overall F1 of the
+        validation files at ``threshold``; :mod:`~bindata.benchmark.validation`), as the
+        DCASE baselines select on their task metric. Both are recorded every epoch.
+    pos_weight : str
+        ``none`` or ``balanced`` [none]: with ``balanced`` the positive term of each output's
+        binary cross-entropy is weighted by ``w_c = N_neg,c / N_pos,c``, the ratio of inactive
+        to active (unpadded) frames of class ``c`` in the training targets (``pos_weight`` of
+        PyTorch's ``BCEWithLogitsLoss``), so that a class active in 1 frame in 8 weighs as much
+        as its silence; also in the validation loss.
+    threshold : float
+        Decision threshold of every output [0.5]: a class is active in a 100 ms label frame when
+        its mean probability is ``>= threshold``. The validation F1 uses it, and predictions are
+        written with probabilities mapped piecewise-linearly so that ``threshold`` becomes the
+        scorer's 0.5 (:func:`~bindata.benchmark.targets.rescale_threshold`).
+    lr_schedule : str
+        ``constant`` or ``cosine`` [constant]: with ``cosine`` the step size of epoch ``e``
+        (from 0) is ``lr (1 + cos(pi e / max_epochs)) / 2`` (cosine annealing without restarts,
+        Loshchilov & Hutter, ICLR 2017); it depends on the epoch only, so resuming and batched
+        ensembles are unaffected.
     """
 
     filters: int = 64
@@ -80,6 +129,10 @@ class TrainConfig:
     val_fraction: float = 0.15
     seed: int = 0
     augment: str = "none"
+    selection: str = "val_loss"
+    pos_weight: str = "none"
+    threshold: float = 0.5
+    lr_schedule: str = "constant"
 
     def __post_init__(self):
         object.__setattr__(self, "pool", tuple(int(p) for p in self.pool))
@@ -95,6 +148,14 @@ class TrainConfig:
             ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
             ("pool", len(self.pool) == 3 and min(self.pool) >= 1, "three integers >= 1"),
             ("augment", self.augment in AUGMENTATIONS, f"one of {', '.join(AUGMENTATIONS)}"),
+            ("selection", self.selection in SELECTIONS, f"one of {', '.join(SELECTIONS)}"),
+            ("pos_weight", self.pos_weight in POS_WEIGHTS, f"one of {', '.join(POS_WEIGHTS)}"),
+            ("threshold", 0 < self.threshold < 1, "in (0, 1)"),
+            (
+                "lr_schedule",
+                self.lr_schedule in LR_SCHEDULES,
+                f"one of {', '.join(LR_SCHEDULES)}",
+            ),
         ]
         bad = [
             f"{name} must be {rule}, got {getattr(self, name)!r}"
@@ -105,24 +166,39 @@ class TrainConfig:
             raise BenchmarkError("; ".join(bad))
 
     def to_dict(self) -> dict:
-        """Plain values (pool as a list), as stored in checkpoints.
+        """Plain values (pool as a list), as stored in checkpoints and ``done.json``.
 
-        ``augment`` is left out when ``none``, so that runs made before it existed still match.
+        A key of :data:`LEGACY_SETTINGS` is left out when it has its legacy value, so that runs
+        made before it existed still match.
         """
         d = asdict(self)
         d["pool"] = list(self.pool)
-        if d["augment"] == "none":
-            del d["augment"]
+        for key, legacy in LEGACY_SETTINGS.items():
+            if d[key] == legacy:
+                del d[key]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        """Inverse of :meth:`to_dict` (unknown keys are an error)."""
+        """Inverse of :meth:`to_dict` (unknown keys are an error; a missing key of
+        :data:`LEGACY_SETTINGS` takes its legacy value, not today's default)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise BenchmarkError(f"unknown training settings {unknown}")
-        return cls(**d)
+        return cls(**{**LEGACY_SETTINGS, **d})
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """Adam step size of epoch ``epoch`` (from 0) under :attr:`lr_schedule`.
+
+        Examples
+        --------
+        >>> TrainConfig(lr_schedule="cosine", max_epochs=4).learning_rate_at(2)
+        0.0005
+        """
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * epoch / self.max_epochs))
 
 
 #: The defaults of :class:`TrainConfig`.
@@ -204,6 +280,11 @@ def default_runs_dir(dataset_dir, runs_dir=None) -> Path:
 def model_dir(runs_dir, model, fold: int) -> Path:
     """``RUNS/<owner>/fold<k>/<model>``."""
     return Path(runs_dir) / model.owner / f"fold{int(fold)}" / model.name
+
+
+def seed_runs_dir(runs_dir, seed: int) -> Path:
+    """``RUNS/seed<s>``: the run folder of one seed of a benchmark over several seeds."""
+    return Path(runs_dir) / f"seed{int(seed)}"
 
 
 def method_fold_dir(runs_dir, method, fold: int) -> Path:

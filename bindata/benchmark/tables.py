@@ -6,7 +6,9 @@ any other with Table 4 (the direction table not matching the dataset is printed 
 figures only). Table 5 (joint task, two sources) takes the "Sep. direction" of each joint method
 from the single-label score of its stage-1 reference method. Cells read ``ours (paper)`` in %;
 ``-`` is a cell the paper leaves empty, ``n/a`` one not run here; with intervals, ours reads
-``ours [low, high] (paper)`` (95 % jackknife interval of the scorer, leave one file out).
+``ours [low, high] (paper)`` (95 % jackknife interval of the scorer, leave one file out); over
+several seeds, ``mean ± sd [low, high] (paper)`` (mean and sample standard deviation over seeds,
+the interval's bounds averaged over seeds).
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def _ours_interval(results: dict, method: str, cell: str):
     """The jackknife interval of our cell in %, or None (not asked for, or undefined)."""
     interval = results.get(method, {}).get("intervals", {}).get(cell)
     return None if interval is None else [round(100.0 * v, 2) for v in interval]
+
+
+def _ours_sd(results: dict, method: str, cell: str):
+    """The standard deviation over seeds of our cell in %, or None (one seed, or undefined)."""
+    sd = results.get(method, {}).get("sd", {}).get(cell)
+    return None if sd is None else round(100.0 * sd, 2)
 
 
 def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dict:
@@ -55,6 +63,7 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
                     "paper": t["values"][m][row],
                     "ours": _ours(results, m, row) if tid == ours_id else None,
                     "ours_interval": _ours_interval(results, m, row) if tid == ours_id else None,
+                    "ours_sd": _ours_sd(results, m, row) if tid == ours_id else None,
                     "run": m in results and tid == ours_id,
                 }
                 for m in t["columns"]
@@ -80,6 +89,7 @@ def build_tables(results: dict, *, max_overlap: int | None, methods=None) -> dic
                 "run": m in results,
                 "ours": _ours(results, source, cell),
                 "ours_interval": _ours_interval(results, source, cell),
+                "ours_sd": _ours_sd(results, source, cell),
             }
         cells[m]["sep_direction"]["run"] = ref in results
     out["5"] = {
@@ -102,6 +112,8 @@ def _cell_text(cell: dict, show_ours: bool) -> str:
             return "-"
     else:
         ours = f"{cell['ours']:.2f}"
+        if cell.get("ours_sd") is not None:
+            ours += f" ± {cell['ours_sd']:.2f}"
         if cell.get("ours_interval"):
             lo, hi = cell["ours_interval"]
             ours += f" [{lo:.1f}, {hi:.1f}]"

@@ -88,6 +88,25 @@ def to_label_frames(probs, *, n_label_frames: int, ratio: int) -> np.ndarray:
     return out[np.maximum(fill, 0)]
 
 
+def rescale_threshold(probs, threshold: float) -> np.ndarray:
+    """Probabilities mapped so that ``threshold`` becomes 0.5, the scorer's decision threshold.
+
+    The map is piecewise linear and increasing: ``p / (2 t)`` below ``t`` and
+    ``1/2 + (p - t) / (2 (1 - t))`` from ``t`` on, so ``rescale(p) >= 0.5`` exactly when
+    ``p >= t``; 0 and 1 are kept, and ``t = 0.5`` returns the probabilities unchanged.
+
+    Examples
+    --------
+    >>> rescale_threshold(np.array([0.0, 0.1, 0.2, 0.6, 1.0]), 0.2).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    t = float(threshold)
+    if t == 0.5:
+        return p
+    return np.where(p < t, p / (2.0 * t), 0.5 + (p - t) / (2.0 * (1.0 - t)))
+
+
 def product_combos(view_name: str) -> list[list[str]]:
     """The part classes each class of a ``product`` view combines, in the view's class order.
 

@@ -1,9 +1,14 @@
 """Training the models of the methods on one fold: Adam, binary cross-entropy, early stopping.
 
 The loss of a batch is the sum over branches of each branch's mean binary cross-entropy over its
-outputs and the (unpadded) frames (a multi-output loss as in Keras). After each epoch the mean
-loss of the validation files decides early stopping (:class:`~bindata.benchmark.runs.TrainConfig`
-``patience``); the weights of the best epoch are what :mod:`~bindata.benchmark.predict` uses.
+outputs and the (unpadded) frames (a multi-output loss as in Keras). Every frame counts, silent
+ones too: there all targets are 0. With ``pos_weight="balanced"`` each class's positive term is
+weighted by its ratio of inactive to active training frames. After each epoch the validation
+files give the mean loss and the F1 of the model's views (:mod:`~bindata.benchmark.validation`);
+the :class:`~bindata.benchmark.runs.TrainConfig` ``selection`` criterion (validation loss by
+default, or validation F1) picks the best epoch and decides early stopping (``patience``); the
+weights of the best epoch are what :mod:`~bindata.benchmark.predict` uses. ``history.json``
+holds the records of the epochs so far; ``done.json`` all of them when the model is finished.
 
 Every epoch ends with an atomic checkpoint (weights, best weights, Adam state, counters), so an
 interrupted training resumes where it stopped and ends with the same weights as an uninterrupted
@@ -30,7 +35,7 @@ from ..errors import BenchmarkError
 from ..io import atomic_path, sha256_json, write_json
 from . import require_torch
 from .accel import keep_freed_memory, prepare, resolve_precision
-from .data import FrameStore, sequence_set
+from .data import FrameStore, positive_weights, sequence_set
 from .features import DEFAULT_FEATURES, FeatureParams, NormStats, normalisation_stats
 from .runs import (
     DEFAULT_COMPUTE,
@@ -43,6 +48,9 @@ from .runs import (
 )
 
 FORMAT = "bindata-crnn-v1"
+
+#: Per-epoch records of a model in training (``done.json`` holds them once it is finished).
+HISTORY = "history.json"
 
 
 def resolve_device(device: str | None = None) -> str:
@@ -143,6 +151,14 @@ def _build(corpus, model, fold, config, params, plan, stores):
     return sets, net
 
 
+def _pos_weight(sets, config: TrainConfig, device: str):
+    """The positive weights of ``config.pos_weight`` as a tensor on ``device``, or None."""
+    if config.pos_weight == "none":
+        return None
+    torch = require_torch()
+    return torch.as_tensor(positive_weights(sets[0].targets), dtype=torch.float32).to(device)
+
+
 def _stores(corpus, plan, params, config, device, compute):
     """Training and validation :class:`FrameStore` of a fold (or None, None when not resident)."""
     if not compute.is_resident(device):
@@ -232,7 +248,17 @@ def train_models(
         run = _start(
             net, out / "checkpoint.pt", meta, config=config, device=device, compute=compute
         )
-        members.append({"i": i, "model": model, "out": out, "meta": meta, "sets": sets, **run})
+        members.append(
+            {
+                "i": i,
+                "model": model,
+                "out": out,
+                "meta": meta,
+                "sets": sets,
+                "pos_weight": _pos_weight(sets, config, device),
+                **run,
+            }
+        )
     ctx = {
         "fold": fold,
         "config": config,
@@ -256,10 +282,15 @@ def train_models(
                     },
                     m["out"] / "checkpoint.pt",
                 )
+                write_json(m["out"] / HISTORY, _history_record(m))
                 if log is not None:
+                    f1 = " ".join(
+                        f"{v} {'-' if x is None else f'{100 * x:.1f}'}"
+                        for v, x in rec["val_f1"].items()
+                    )
                     log(
                         f"{m['model'].owner}/{m['model'].name} fold {fold} epoch {rec['epoch']}: "
-                        f"train {rec['train_loss']:.4f} val {rec['val_loss']:.4f} "
+                        f"train {rec['train_loss']:.4f} val {rec['val_loss']:.4f} F1 % {f1} "
                         f"({rec['epoch_s']:.1f} s, {precision}, {len(group)} together)"
                     )
     for m in members:
@@ -292,6 +323,7 @@ def _start(
     state = {
         "epoch": 0,
         "best_loss": float("inf"),
+        "best_score": float("inf"),
         "best_epoch": -1,
         "bad_epochs": 0,
         "history": [],
@@ -306,16 +338,31 @@ def _start(
     return {"net": net, "opt": opt, "best_state_dict": best, "state": state}
 
 
+def _history_record(run: dict) -> dict:
+    """What ``history.json`` holds: the run's identity (no statistics) and its epochs so far."""
+    record = {k: v for k, v in run["meta"].items() if k not in ("norm", "train_stems", "val_stems")}
+    st = run["state"]
+    record.update(best_epoch=st["best_epoch"], epochs=st["epoch"], history=st["history"])
+    return record
+
+
 def _finish(run: dict, device: str, precision: str) -> dict:
-    """Write ``model.pt`` (best weights) and ``done.json``; drop the resume checkpoint."""
+    """Write ``model.pt`` (best weights) and ``done.json``; drop the resume checkpoint.
+
+    ``best_val_loss`` and ``best_val_f1`` are the validation loss and F1 of the best epoch (the
+    one the ``selection`` criterion picked).
+    """
     out, meta = run["out"], run["meta"]
     _save_atomic({"meta": meta, "state_dict": run["best_state_dict"]}, out / "model.pt")
     st = run["state"]
     hist = st["history"]
+    best = next((h for h in hist if h["epoch"] == st["best_epoch"]), {})
     done = {k: v for k, v in meta.items() if k != "norm"}
     done.update(
+        selection=TrainConfig.from_dict(meta["config"]).selection,
         best_epoch=st["best_epoch"],
         best_val_loss=st["best_loss"],
+        best_val_f1=best.get("val_f1"),
         epochs=st["epoch"],
         history=hist,
         device=device,
@@ -323,6 +370,9 @@ def _finish(run: dict, device: str, precision: str) -> dict:
         epoch_s=float(np.mean([h["epoch_s"] for h in hist])),
         data_share=float(sum(h["data_s"] for h in hist) / sum(h["epoch_s"] for h in hist)),
     )
+    if run.get("pos_weight") is not None:
+        done["pos_weight"] = [float(w) for w in run["pos_weight"].cpu().tolist()]
     write_json(out / "done.json", done)
     (out / "checkpoint.pt").unlink(missing_ok=True)
+    (out / HISTORY).unlink(missing_ok=True)
     return done

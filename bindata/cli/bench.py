@@ -4,17 +4,26 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import asdict
 
 import click
 
-from ..benchmark.runs import AUGMENTATIONS, PRECISIONS, ComputeConfig, TrainConfig
+from ..benchmark.runs import (
+    AUGMENTATIONS,
+    LR_SCHEDULES,
+    POS_WEIGHTS,
+    PRECISIONS,
+    SELECTIONS,
+    ComputeConfig,
+    TrainConfig,
+)
 from ..errors import BenchmarkError, BindataError
 from .divisions_option import with_divisions
 from .params import FINITE_FLOAT
 from .terms import in_cli_terms
 
 #: Training defaults (documented in :class:`bindata.benchmark.runs.TrainConfig`).
-_DEFAULTS = TrainConfig().to_dict()
+_DEFAULTS = asdict(TrainConfig())
 
 
 def _common(f):
@@ -92,7 +101,39 @@ def _hyper(f):
             type=int,
             default=d["patience"],
             show_default=True,
-            help="Early stopping: epochs without a lower validation loss.",
+            help="Early stopping: epochs without progress of the --select criterion.",
+        ),
+        click.option(
+            "--select",
+            "selection",
+            type=click.Choice(SELECTIONS),
+            default=d["selection"],
+            show_default=True,
+            help="What picks the best epoch and drives early stopping: the validation loss, "
+            "or the mean validation F1 (1 s segments) of the model's views.",
+        ),
+        click.option(
+            "--pos-weight",
+            type=click.Choice(POS_WEIGHTS),
+            default=d["pos_weight"],
+            show_default=True,
+            help="balanced: weight each class's positive frames in the loss by its ratio of "
+            "inactive to active training frames.",
+        ),
+        click.option(
+            "--threshold",
+            type=FINITE_FLOAT,
+            default=d["threshold"],
+            show_default=True,
+            help="Decision threshold of the outputs (validation F1 and predictions, which are "
+            "mapped so that it reads as the scorer's 0.5).",
+        ),
+        click.option(
+            "--lr-schedule",
+            type=click.Choice(LR_SCHEDULES),
+            default=d["lr_schedule"],
+            show_default=True,
+            help="cosine: anneal the learning rate to 0 over --epochs.",
         ),
         click.option(
             "--seq-len",
@@ -112,7 +153,7 @@ def _hyper(f):
         click.option(
             "--augment",
             type=click.Choice(AUGMENTATIONS),
-            default=d.get("augment", "none"),
+            default=d["augment"],
             show_default=True,
             help="swap: swap the ears of half the training sequences (azimuth and "
             "targets mirrored left <-> right).",
@@ -160,7 +201,7 @@ def _hyper(f):
 
 
 def _config(kw: dict):
-    d = {k: kw.pop(k) for k in list(kw) if k in _DEFAULTS or k == "augment"}
+    d = {k: kw.pop(k) for k in list(kw) if k in _DEFAULTS}
     return TrainConfig(**d)
 
 
@@ -246,10 +287,14 @@ def train_command(
         log=_log(quiet),
     )
     for model, done in zip(models, dones, strict=True):
+        f1 = ", ".join(
+            f"{v} {'-' if x is None else f'{100 * x:.1f}'}"
+            for v, x in (done.get("best_val_f1") or {}).items()
+        )
         click.echo(
             f"{model.owner}/{model.name} fold {fold}: best epoch {done['best_epoch']} of "
-            f"{done['epochs']}, val loss {done['best_val_loss']:.4f}, "
-            f"{done['epoch_s']:.1f} s/epoch"
+            f"{done['epochs']} (by {done.get('selection', 'val_loss')}), val loss "
+            f"{done['best_val_loss']:.4f}, val F1 % {f1 or '-'}, {done['epoch_s']:.1f} s/epoch"
         )
     if model_name is None:
         click.echo(f"model file: {export_model(runs, m, fold, corpus=corpus)}")
@@ -420,11 +465,28 @@ def _plots_available() -> bool:
     help="A dataset to test every trained model on (repeatable): other heads, rooms, sounds; "
     "prints the transfer table (in-domain F1 beside each test set's).",
 )
+@click.option(
+    "--seeds",
+    help="Several seeds, e.g. 0,1,2: every method and fold trains once per seed (RUNS/seed<s>); "
+    "the tables print mean ± standard deviation over seeds [one run with --seed].",
+)
 @_hyper
 @_common
 @with_divisions
 def benchmark_command(
-    datasets, methods, folds, out_json, ci, tests, runs_dir, cache_dir, device, quiet, threads, **kw
+    datasets,
+    methods,
+    folds,
+    out_json,
+    ci,
+    tests,
+    seeds,
+    runs_dir,
+    cache_dir,
+    device,
+    quiet,
+    threads,
+    **kw,
 ):
     """Train, predict and score every method and fold; print Tables 3-5 beside the paper's."""
     from ..benchmark.run import run_benchmark
@@ -433,6 +495,7 @@ def benchmark_command(
     config, compute = _config(kw), _compute(kw)
     methods = methods if methods.strip() == "all" else methods.split(",")
     value = folds_value(folds)
+    seed_list = seeds_value(seeds)
     try:
         report = run_benchmark(
             list(datasets),
@@ -448,8 +511,11 @@ def benchmark_command(
             log=_log(quiet),
             ci=ci,
             tests=tests,
+            seeds=seed_list,
         )
     except BindataError as exc:
+        if exc.key == "seeds":
+            raise in_cli_terms(exc, [("seeds must be", "--seeds must be")]) from None
         if exc.key != "folds":
             raise
         raise in_cli_terms(exc, [(f"test folds {value!r}", f"--folds {folds}")]) from None
@@ -474,6 +540,24 @@ def folds_value(text: str):
     except ValueError:
         raise BenchmarkError(f"--folds must be a number or a list like 1,3, got {text!r}") from None
     return parts[0] if len(parts) == 1 and "," not in text else parts
+
+
+def seeds_value(text: str | None):
+    """The library value of ``--seeds``: None when not given, else the list of integers.
+
+    Raises
+    ------
+    BenchmarkError
+        Not a comma list of integers.
+    """
+    if text is None:
+        return None
+    try:
+        return [int(p) for p in str(text).split(",") if p.strip()]
+    except ValueError:
+        raise BenchmarkError(
+            f"--seeds must be a list of integers like 0,1,2, got {text!r}"
+        ) from None
 
 
 def register(group: click.Group) -> None:

@@ -1,4 +1,5 @@
-"""``bindata validate``, ``bindata report`` and ``bindata plot``: after a dataset is generated."""
+"""``bindata validate``, ``bindata report`` and ``bindata plot``: after a dataset is generated,
+and (``report`` and ``plot`` of a run folder) after models are trained."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def validate_command(dataset):
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    help="Folder of the card and its PNGs [DATASET/report].",
+    help="Folder of the card and its PNGs [DATASET/report, or RUNS/report].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing report.")
 @click.option(
@@ -65,33 +66,51 @@ def validate_command(dataset):
 )
 def report_command(dataset, out_dir, overwrite, plots):
     """Write a dataset card: counts per class, direction and proximity class, polyphony, RT60,
-    room volume and event durations, as markdown tables with PNG plots."""
+    room volume and event durations, as markdown tables with PNG plots.
+
+    Given a run folder (RUNS of `bindata train` / `benchmark`) instead, write its training
+    report: the selected epoch of every model with its validation loss and F1, and the
+    validation curves (curves.png).
+    """
+    from ..benchmark.curves import is_runs_folder, write_training_report
     from ..dataset.report import write_report
 
     try:
-        card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
+        if is_runs_folder(dataset):
+            card = write_training_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
+        else:
+            card = write_report(dataset, out_dir=out_dir, overwrite=overwrite, plots=plots)
     except BindataError as exc:
         raise in_cli_terms(exc, CLI_PHRASES) from None
     click.echo(f"wrote {card}")
 
 
 @click.command("plot")
-@click.argument("scene_path", type=click.Path(dir_okay=False))
+@click.argument("scene_path", type=click.Path())
 @click.option(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False),
-    help="PNG to write [<scene stem>.png in the current folder].",
+    help="PNG to write [<scene stem>.png in the current folder; RUNS/curves.png].",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing PNG.")
 def plot_command(scene_path, out_path, overwrite):
     """Draw SCENE_PATH (a scene JSON): room top and side views with the listener, head direction
-    and sources coloured by class, and the event timeline with its labels."""
+    and sources coloured by class, and the event timeline with its labels.
+
+    Given a run folder (RUNS of `bindata train` / `benchmark`) instead, draw the validation
+    curves of its models: training and validation loss and validation F1 per epoch, one row
+    per model, one colour per fold (and seed), the selected epoch marked.
+    """
+    from ..benchmark.curves import plot_training_curves
     from ..dataset.plot import plot_scene
 
-    out_path = out_path or f"{Path(scene_path).stem}.png"
     try:
-        written = plot_scene(scene_path, out_path=out_path, overwrite=overwrite)
+        if Path(scene_path).is_dir():
+            written = plot_training_curves(scene_path, out_path=out_path, overwrite=overwrite)
+        else:
+            out_path = out_path or f"{Path(scene_path).stem}.png"
+            written = plot_scene(scene_path, out_path=out_path, overwrite=overwrite)
     except BindataError as exc:
         raise in_cli_terms(exc, CLI_PHRASES) from None
     click.echo(f"wrote {written}")
