@@ -49,6 +49,7 @@ OPTIONS = {
     "rooms": "rooms",
     "rt60_s": "room.rt60_s",
     "anechoic": "room.anechoic",
+    "room_calibration": "room.measured_calibration",
     "events_per_file": "events.per_file",
     "events": "events.library",
     "hrir": "hrir.sofa",
@@ -103,6 +104,10 @@ class RoomConfig(_ConfigSpec):
         Least distance of the listener and every source from every surface (metres).
     anechoic : bool
         Render the direct path only.
+    measured_calibration : str or None
+        Level of measured rooms (:mod:`bindata.rooms.level`): ``"reference"`` (the direct
+        sound at the free-field level of the HRIR reference) or ``"raw"`` (as stored); ``None``
+        in a manifest written before the key existed.
 
     Examples
     --------
@@ -117,6 +122,7 @@ class RoomConfig(_ConfigSpec):
     rt60_s: Range = json_field(kind=TUPLE)
     wall_clearance_m: float
     anechoic: bool
+    measured_calibration: str | None = json_field(optional=True)
 
 
 @dataclass(frozen=True)
@@ -369,7 +375,7 @@ class SynthConfig(_ConfigSpec):
     duration_s: float
     sample_rate: int
     max_overlap: int
-    room_preset: str | dict = json_field("rooms", kind=JSON)
+    room_preset: str | dict | list = json_field("rooms", kind=JSON)
     room: RoomConfig = json_field(kind=SPEC, spec=RoomConfig)
     listener: ListenerConfig = json_field(kind=SPEC, spec=ListenerConfig)
     sources: SourceConfig = json_field(kind=SPEC, spec=SourceConfig)
@@ -464,6 +470,95 @@ def _set_dotted(config_json: dict, dotted: str, value: Any) -> None:
     for p in parents:
         node = node.setdefault(p, {})
     node[leaf] = value
+
+
+#: Separators of a room mix written as text (``office:2,classroom,measured/:1``): between
+#: entries, and between an entry and its weight.
+ROOM_MIX_SEPARATOR, ROOM_WEIGHT_SEPARATOR = ",", ":"
+
+
+def parse_room_mix(text: str) -> tuple[list[dict] | None, list[str]]:
+    """The entries of a room mix written as text, and every problem found in it.
+
+    ``"office:2,classroom,measured/:1"``: entries separated by ``,``, each a room preset name,
+    a preset file or a measured room (a SOFA file or a folder of them), followed by
+    ``:WEIGHT`` or not (weight 1). ``:`` starts a weight only where the text after it holds no
+    path separator (``C:\\rooms`` is a path). A weight must be a positive finite number; an
+    entry's chance is its weight over their sum (docs/rooms.md, "Mixed rooms").
+
+    Returns
+    -------
+    (list of dict or None, list of str)
+        ``[{"preset": ..., "weight": float}, ...]`` (the JSON form of config ``rooms``), or
+        ``None`` for text that names one preset without a weight; and the problems (empty:
+        none), each naming the entry and the rule.
+
+    Examples
+    --------
+    >>> from bindata.config import parse_room_mix
+    >>> parse_room_mix("office:2,classroom")
+    ([{'preset': 'office', 'weight': 2.0}, {'preset': 'classroom', 'weight': 1.0}], [])
+    >>> parse_room_mix("paper")
+    (None, [])
+    >>> parse_room_mix("office:0,,lab:x")[1]  # doctest: +NORMALIZE_WHITESPACE
+    ["entry 'office:0': weight must be a positive finite number, got '0'",
+     'entry 2 of 3 is empty', "entry 'lab:x': weight must be a positive finite number, got 'x'"]
+    """
+    items = text.split(ROOM_MIX_SEPARATOR)
+    entries, problems, weighted = [], [], False
+    for k, raw in enumerate(items):
+        item = raw.strip()
+        if not item:
+            problems.append(f"entry {k + 1} of {len(items)} is empty")
+            continue
+        name, sep, weight_text = item.rpartition(ROOM_WEIGHT_SEPARATOR)
+        if not sep or "/" in weight_text or "\\" in weight_text:
+            name, weight_text = item, None
+        name, weight = name.strip(), 1.0
+        if not name:
+            problems.append(f"entry {item!r} names no room")
+            continue
+        if weight_text is not None:
+            weighted = True
+            try:
+                weight = float(weight_text.strip())
+            except ValueError:
+                weight = math.nan
+            if not (math.isfinite(weight) and weight > 0):
+                problems.append(
+                    f"entry {item!r}: weight must be a positive finite number, "
+                    f"got {weight_text.strip()!r}"
+                )
+                continue
+        entries.append({"preset": name, "weight": weight})
+    if len(items) == 1 and not weighted and not problems:
+        return None, []
+    return entries, problems
+
+
+def _room_mix_problems(config_json: dict) -> list[tuple[str, str]]:
+    """Config ``rooms`` written as mix text made its JSON list (one entry: its preset); the
+    weights of a mix that are not positive finite numbers, each naming its entry."""
+    rooms = config_json.get("rooms")
+    if isinstance(rooms, str):
+        entries, problems = parse_room_mix(rooms)
+        if entries is not None and not problems:
+            config_json["rooms"] = entries if len(entries) > 1 else entries[0]["preset"]
+        return [("rooms", f"room mix {rooms!r}: {p}") for p in problems]
+    problems = []
+    for k, entry in enumerate(rooms if isinstance(rooms, list) else []):
+        weight = entry.get("weight", 1.0) if isinstance(entry, dict) else 1.0
+        number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+        if not (number and math.isfinite(weight) and weight > 0):
+            name = entry.get("preset") if isinstance(entry.get("preset"), str) else k + 1
+            problems.append(
+                (
+                    "rooms",
+                    f"room mix entry {k + 1} ({name!r}): weight must be a positive finite "
+                    f"number, got {weight!r}",
+                )
+            )
+    return problems
 
 
 def _cross_field_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
@@ -719,7 +814,8 @@ def load_config(
         _set_dotted(merged, key, value)
     flags = {k: f for k, f in (flag_names or {}).items() if k in given}
     sources = _Sources(path, file_keys, list(given), flags)
-    problems = _non_finite(merged)
+    problems = _room_mix_problems(merged)
+    problems += [p for p in _non_finite(merged) if not (problems and _within(p[0], "rooms"))]
     bad = {key for key, _ in problems}
     for key, message in _schema_problems(merged):
         if not any(_within(key, b) or _within(b, key) for b in bad):

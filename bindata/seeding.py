@@ -23,6 +23,7 @@ STREAMS = (
     "motion",
     "head",
     "ambience",
+    "room_choice",  # which entry of a room mix a file draws from (bindata.rooms.mix)
 )
 
 

@@ -244,16 +244,19 @@ def test_a_pyroomacoustics_room_as_a_measured_room(pra_room, tmp_path):
 
 
 @pytest.mark.skipif(not MYSOFA2JSON.exists(), reason="libmysofa's mysofa2json not installed")
-def test_libmysofa_reads_what_brirs_writes(tmp_path):
+@pytest.mark.parametrize("convention", ["SingleRoomMIMOSRIR", "MultiSpeakerBRIR"])
+def test_libmysofa_reads_what_brirs_writes(tmp_path, convention):
     out = tmp_path / "brirs"
-    result = CliRunner().invoke(cli, ["brirs", "--out", str(out), "--n", "1", "--quiet"])
+    args = ["brirs", "--out", str(out), "--n", "1", "--quiet", "--convention", convention]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     record = json.loads((out / "room0001.json").read_text())
     run = subprocess.run(
         [str(MYSOFA2JSON), str(out / "room0001.sofa")], capture_output=True, text=True, check=True
     )
     doc = json.loads(run.stdout)
-    assert doc["Attributes"]["SOFAConventions"] == "MultiSpeakerBRIR"
+    assert doc["Attributes"]["SOFAConventions"] == convention
+    assert record["sofa_convention"] == convention
     dims = doc["Dimensions"]
     assert (dims["M"], dims["R"], dims["E"]) == (1, 2, 6) and dims["N"] > 1000
     values = {
@@ -268,7 +271,7 @@ def test_libmysofa_reads_what_brirs_writes(tmp_path):
     assert values["Data.SamplingRate"][0] == 24000
     # libmysofa (1.3) keeps HRIR-shaped data (M, R, N) only: a 4-D Data.IR (M, R, E, N) is left
     # out of its JSON (the responses themselves are read back with sofar in the round trip)
-    assert doc["Variables"]["Data.Delay"]["DimensionNames"] == ["I", "R", "E"]
+    assert doc["Variables"]["Data.Delay"]["DimensionNames"] == ["M", "R", "E"]
     assert np.all(values["Data.Delay"] == 0)
     # the sources: 3 near, 3 far, each in its band (default config)
     dist = np.linalg.norm(sources - record["listener"]["position_m"], axis=1)

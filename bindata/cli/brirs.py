@@ -11,6 +11,8 @@ SETTING_FLAGS = {
     "overwrite": "--overwrite",
     "anechoic": "--rooms",
     "sources": "--near/--far",
+    "convention": "--convention",
+    "rooms": "--rooms",
 }
 
 
@@ -33,7 +35,15 @@ SETTING_FLAGS = {
     "--rooms",
     default="paper",
     show_default=True,
-    help="Room preset: a name (bindata rooms list) or a preset JSON.",
+    help="Room preset: a name (bindata rooms list), a preset JSON, a measured room (.sofa or "
+    "folder), or a weighted mix 'office:2,classroom'.",
+)
+@click.option(
+    "--convention",
+    type=click.Choice(["SingleRoomMIMOSRIR", "MultiSpeakerBRIR"]),
+    default="SingleRoomMIMOSRIR",
+    show_default=True,
+    help="SOFA convention of the files (MultiSpeakerBRIR: the deprecated one).",
 )
 @click.option(
     "--seed",
@@ -60,10 +70,11 @@ SETTING_FLAGS = {
 )
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier brirs run.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def brirs_command(out_dir, n_rooms, rooms, seed, n_near, n_far, overwrite, quiet):
-    """Write the BRIRs of N sampled rooms: OUT/roomNNNN.sofa (MultiSpeakerBRIR, readable by
-    'synth --rooms OUT'), OUT/roomNNNN.json (room description, RT60 per octave band,
-    materials) and OUT/brirs.json (index with checksums)."""
+def brirs_command(out_dir, n_rooms, rooms, convention, seed, n_near, n_far, overwrite, quiet):
+    """Write the BRIRs of N sampled rooms: OUT/roomNNNN.sofa (SingleRoomMIMOSRIR, or
+    MultiSpeakerBRIR with --convention; readable by 'synth --rooms OUT'), OUT/roomNNNN.json
+    (room description, RT60 per octave band, materials) and OUT/brirs.json (index with
+    checksums)."""
     from ..errors import BindataError
     from ..synth.brirs import write_brirs
 
@@ -77,6 +88,7 @@ def brirs_command(out_dir, n_rooms, rooms, seed, n_near, n_far, overwrite, quiet
             n_far=n_far,
             overwrite=overwrite,
             progress=not quiet,
+            convention=convention,
         )
     except BindataError as exc:
         if exc.key == "output.not_empty":

@@ -24,6 +24,7 @@ FLAG_OPTIONS = {
     "--events": "events",
     "--anechoic": "anechoic",
     "--rooms": "rooms",
+    "--room-level": "room_calibration",
     "--moving": "moving",
     "--angular-speed": "angular_speed_deg_s",
     "--line-fraction": "line_fraction",
@@ -86,7 +87,15 @@ SETTING_FLAGS = {
 @click.option(
     "--rooms",
     help="Room preset: a name (bindata rooms list), a preset JSON, a measured room .sofa "
-    "(MultiSpeakerBRIR) or a folder of them [paper].",
+    "(SingleRoomMIMOSRIR, MultiSpeakerBRIR, binaural SingleRoomSRIR) or a folder of them; or "
+    "a mix drawn per file with weights, 'office:2,classroom,measured/:1' (weight 1 if none) "
+    "[paper].",
+)
+@click.option(
+    "--room-level",
+    type=click.Choice(["reference", "raw"]),
+    help="Measured rooms' level: direct sound at the free-field level of a simulated room "
+    "(the HRIR reference), or as stored [reference].",
 )
 @click.option(
     "--moving",
@@ -176,6 +185,7 @@ def synth_command(
     scheduler_timeout,
     quiet,
     rooms,
+    room_level,
     moving,
     angular_speed,
     line_fraction,
@@ -209,6 +219,7 @@ def synth_command(
         "--events": events_library,
         "--anechoic": anechoic,
         "--rooms": rooms,
+        "--room-level": room_level,
         "--moving": moving,
         "--angular-speed": angular_speed,
         "--line-fraction": line_fraction,

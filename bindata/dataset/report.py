@@ -20,6 +20,7 @@ from ..errors import OutputExistsError
 from ..io import read_json, read_manifest, write_text
 from ..io.layout import paths_of
 from ..rooms import kind_of
+from ..rooms.mix import is_mix, room_entries
 from ..scene.labels import LABEL_FRAME_S, empty_rows, n_label_frames, read_metadata_csv
 from ..scene.spec import Scene
 from .plot import import_matplotlib, new_figure, save_png
@@ -233,6 +234,11 @@ def _summary_stats(values: list[float], unit: str) -> str:
 def _rooms_row(cfg: SynthConfig) -> str:
     """The rooms line of the summary: preset, and the config's ranges where it uses them."""
     room, preset = cfg.room, cfg.room_preset
+    if is_mix(preset):
+        entries = room_entries(preset)
+        total = sum(e.weight for e in entries)
+        shares = ", ".join(f"{e.label} {100 * e.weight / total:.0f} %" for e in entries)
+        return f"room mix of {len(entries)}: {shares}" + (" (anechoic)" if room.anechoic else "")
     if room.anechoic:
         return f"anechoic (preset {preset})"
     if preset == "paper":

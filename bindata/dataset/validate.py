@@ -14,7 +14,8 @@ Every problem is collected (none stops the others) and reported as ``<path>[:lin
 * scenes: schema-valid, consistent with the manifest (stem, index, fold, seed, config), with the
   class list (``label == classes[class_index]``), with geometry (positions inside the room,
   azimuth/elevation/distance = the source seen from the head, distance in the event's band) and
-  with the polyphony limit; moving scenes' paths, head tracks and ambience
+  with the polyphony limit, with its room (checked by the room kind against the config, the
+  entry of a room mix the scene names); moving scenes' paths, head tracks and ambience
   (:mod:`bindata.dataset.validate_motion`).
 """
 
@@ -47,6 +48,7 @@ from ..io.layout import SUBDIRS, paths_of
 from ..problems import Problems
 from ..resources import validate_against_schema
 from ..rooms import kind_of
+from ..rooms.mix import entry_config
 from ..scene.folds import file_stem, fold_of
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text, scene_rows
 from ..scene.spec import Listener, Scene, SceneEvent
@@ -513,7 +515,12 @@ def _check_scene_room(ctx: _Context, path: Path, scene: Scene) -> None:
     if kind is None:
         return
     room = scene.room.description
-    for problem in kind.check(room, ctx.cfg):
+    try:  # the config the file was drawn with: its entry's, in a room mix
+        file_cfg = entry_config(ctx.cfg, scene.room_entry)
+    except BindataError as exc:
+        ctx.add(path, str(exc))
+        return
+    for problem in kind.check(room, file_cfg):
         ctx.add(path, problem)
     position = list(scene.listener.position_m)
     if not kind.contains(room, position, tol=_POS_TOL):

@@ -4,7 +4,10 @@
   (listener and source placement in a box).
 - :mod:`~bindata.rooms.registry`: :func:`get_kind`, :func:`kind_of`, :func:`load_preset`,
   :func:`draw_room`; presets in ``metadata/rooms/*.json``.
+- :mod:`~bindata.rooms.mix`: room mixes (config ``rooms`` as weighted entries, drawn per file).
 - :mod:`~bindata.rooms.shoebox`: the ``shoebox`` kind (flat, or six materials and air).
+- :mod:`~bindata.rooms.measured`: the ``measured`` kind (binaural SOFA files,
+  :mod:`~bindata.rooms.sofa_brir`), calibrated to bindata's level (:mod:`~bindata.rooms.level`).
 - :mod:`~bindata.rooms.materials`, :mod:`~bindata.rooms.air` (ISO 9613-1),
   :mod:`~bindata.rooms.acoustics` (predicted RT60 per band).
 """

@@ -1,6 +1,7 @@
-"""The ``measured`` room kind: rooms measured (or rendered elsewhere) as ``MultiSpeakerBRIR`` SOFA.
+"""The ``measured`` room kind: rooms measured (or rendered elsewhere) as binaural SOFA files.
 
-A preset names the files (docs/rooms.md, "A measured room (SOFA)")::
+A preset names the files (docs/rooms.md, "A measured room (SOFA)"): ``SingleRoomMIMOSRIR``,
+``MultiSpeakerBRIR`` or binaural ``SingleRoomSRIR`` (:mod:`.sofa_brir`)::
 
     {"name": "lab", "kind": "measured", "description": "...", "files": ["a.sofa", "b.sofa"]}
 
@@ -8,7 +9,8 @@ A preset names the files (docs/rooms.md, "A measured room (SOFA)")::
 a preset file are relative to it). Description (the scene's ``room``)::
 
     {"kind": "measured", "preset": name, "file": absolute path, "file_sha256": ..., "measurement": m,
-     "n_measurements": M, "n_emitters": E, "sample_rate_hz": file rate, "rt60_s": null}
+     "n_measurements": M, "n_emitters": E, "sample_rate_hz": file rate, "rt60_s": null,
+     "calibration": "reference" | "raw", "calibration_gain_db": g}
 
 Draw order from the room stream: the file (uniform among the preset's), then the measurement
 (uniform among the file's M). The listener is the measurement's (position, yaw; the config's yaw
@@ -20,7 +22,12 @@ Direct arrival: geometry, ``onset_samples = |emitter - listener| / c * fs`` with
 config's ``render.speed_of_sound`` and ``fs`` the dataset's rate, after ``Data.Delay`` has been
 applied (sample 0 = emission, AES69's time convention; :mod:`.sofa_brir`). A file whose responses
 carry an unknown system latency should have it removed (or given in ``Data.Delay``) first.
-Levels: the responses are used as stored (no 1/r or HRIR calibration is applied).
+
+Level (config ``room.measured_calibration``): ``"reference"`` (the default) scales the file's
+responses by the gain of :func:`bindata.rooms.level.calibration_gain_db`, so that a source at
+``r`` metres has the direct level of a simulated room's source at ``r``; ``"raw"`` uses them as
+stored. The description records both; a description without them (written before the option
+existed) is rendered raw.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from ..config import RenderConfig, SynthConfig
 from ..errors import ConfigError, SceneError
 from ..render.brir import BRIR
 from .base import RoomKind
+from .level import CALIBRATIONS, calibration_gain_db
 from .registry import load_preset
 from .sofa_brir import load_measured_room, measured_geometry, resampled
 
@@ -38,9 +46,23 @@ from .sofa_brir import load_measured_room, measured_geometry, resampled
 POSITION_TOL_M = 1e-6
 
 
+#: Largest difference (dB) between a recorded calibration gain and the file's.
+GAIN_TOL_DB = 1e-4
+
+
 def _bands_needed(cfg: SynthConfig) -> list[str]:
     frac = cfg.sources.near_fraction
     return [b for b, needed in (("near", frac > 0), ("far", frac < 1)) if needed]
+
+
+def _has_band(room, m: int, band_m) -> bool:
+    dist = room.distances_m(m)
+    return bool(np.any((dist >= band_m[0]) & (dist <= band_m[1])))
+
+
+def _calibration(cfg: SynthConfig) -> str:
+    """The config's measured-room level (``"reference"`` where a config does not say)."""
+    return cfg.room.measured_calibration or "reference"
 
 
 def _check_bands(room, cfg: SynthConfig) -> None:
@@ -49,22 +71,25 @@ def _check_bands(room, cfg: SynthConfig) -> None:
         dist = room.distances_m(m)
         for band in _bands_needed(cfg):
             lo, hi = cfg.sources.band_m(band)
-            if not np.any((dist >= lo) & (dist <= hi)):
+            if not _has_band(room, m, (lo, hi)):
                 where = f" (measurement {m})" if room.n_measurements > 1 else ""
                 other = "near" if band == "far" else "far"
                 only = 1.0 if band == "far" else 0.0
+                shown = np.round(np.sort(dist[np.isfinite(dist)]), 2).tolist()
                 raise ConfigError(
                     f"measured room {room.path}{where}: no emitter in the {band} band "
-                    f"[{lo}, {hi}] m (emitters at {np.round(np.sort(dist), 2).tolist()} m from "
+                    f"[{lo}, {hi}] m (emitters at {shown} m from "
                     f"the listener); the config's sources need that band. To use this room for "
                     f"its {other} band only, set sources.near_fraction to {only} (every event "
-                    f"{other}); or widen sources.{band}_m to reach a measured distance",
+                    f"{other}), or mix it with rooms that have the {band} band (a room mix "
+                    f"serves each band from the rooms that cover it); or widen "
+                    f"sources.{band}_m to reach a measured distance",
                     key="sources.near_fraction",
                 )
 
 
 class MeasuredKind(RoomKind):
-    """Rooms read from ``MultiSpeakerBRIR`` files; sources only at the measured emitters."""
+    """Rooms read from binaural SOFA files; sources only at the measured emitters."""
 
     name = "measured"
     renders_any_position = False
@@ -73,6 +98,20 @@ class MeasuredKind(RoomKind):
         """Every file must exist and read as a measured binaural room."""
         for path in preset["files"]:
             measured_geometry(path)
+
+    def bands_covered(self, preset: dict, cfg: SynthConfig) -> tuple[str, ...]:
+        """The distance bands (``"near"``, ``"far"``) in which every measurement of every file
+        of ``preset`` has an emitter: the bands the preset can serve in a room mix."""
+        rooms = [measured_geometry(p) for p in preset["files"]]
+        return tuple(
+            band
+            for band in ("near", "far")
+            if all(
+                _has_band(room, m, cfg.sources.band_m(band))
+                for room in rooms
+                for m in range(room.n_measurements)
+            )
+        )
 
     def draw(self, preset: dict, cfg: SynthConfig, rng: np.random.Generator) -> dict:
         if cfg.room.anechoic:
@@ -86,6 +125,14 @@ class MeasuredKind(RoomKind):
             _check_bands(room, cfg)
         room = rooms[int(rng.integers(len(rooms)))]
         m = int(rng.integers(room.n_measurements))
+        calibration = _calibration(cfg)
+        if calibration not in CALIBRATIONS:
+            raise ConfigError(
+                f"room.measured_calibration must be one of {', '.join(CALIBRATIONS)}, got "
+                f"{calibration!r}",
+                key="room.measured_calibration",
+            )
+        gain = calibration_gain_db(room.path) if calibration == "reference" else 0.0
         return {
             "preset": preset["name"],
             "file": str(room.path),
@@ -95,6 +142,8 @@ class MeasuredKind(RoomKind):
             "n_emitters": int(room.emitters_m.shape[1]),
             "sample_rate_hz": room.sample_rate,
             "rt60_s": None,
+            "calibration": calibration,
+            "calibration_gain_db": gain,
         }
 
     def _room(self, description: dict, *, error=SceneError, responses: bool = False):
@@ -135,6 +184,7 @@ class MeasuredKind(RoomKind):
         """Index of the measurement's emitter at ``point_m`` (room frame), or None."""
         room, m = self._room(description), description["measurement"]
         gap = np.linalg.norm(room.emitters_m[m] - np.asarray(point_m, dtype=float), axis=1)
+        gap = np.where(np.isfinite(gap), gap, np.inf)  # a missing emitter is no position
         e = int(np.argmin(gap))
         return e if gap[e] <= POSITION_TOL_M else None
 
@@ -171,6 +221,9 @@ class MeasuredKind(RoomKind):
             )
         fs = int(hrirset.sample_rate)
         ir = resampled(room.ir[m, :, e, :], room.sample_rate, fs)
+        gain_db = float(description.get("calibration_gain_db", 0.0))
+        if gain_db:
+            ir = ir * 10.0 ** (gain_db / 20.0)
         r = float(room.distances_m(m)[e])
         c = float(render_cfg.speed_of_sound)
         return BRIR(
@@ -201,7 +254,29 @@ class MeasuredKind(RoomKind):
                 f"measured room {room.path}: n_emitters must be "
                 f"{room.emitters_m.shape[1]}, got {description.get('n_emitters')}"
             )
-        return problems
+        return problems + self._level_problems(room, description, cfg)
+
+    def _level_problems(self, room, description: dict, cfg: SynthConfig) -> list[str]:
+        """The recorded level against the config's and the file's (none for a description
+        written before levels were recorded: rendered raw)."""
+        if "calibration" not in description:
+            return []
+        calibration, gain = description["calibration"], description.get("calibration_gain_db")
+        if cfg.room.measured_calibration is not None and calibration != _calibration(cfg):
+            return [
+                f"measured room {room.path}: calibration must be {_calibration(cfg)!r} (config "
+                f"room.measured_calibration), got {calibration!r}"
+            ]
+        try:
+            want = calibration_gain_db(room.path) if calibration == "reference" else 0.0
+        except ConfigError as exc:
+            return [str(exc)]
+        if not isinstance(gain, (int, float)) or abs(gain - want) > GAIN_TOL_DB:
+            return [
+                f"measured room {room.path}: calibration_gain_db must be {want} "
+                f"({calibration} level of the file), got {gain!r}"
+            ]
+        return []
 
     def summary(self, description: dict) -> dict:
         from pathlib import Path
@@ -214,4 +289,4 @@ class MeasuredKind(RoomKind):
         }
 
 
-__all__ = ["MeasuredKind", "POSITION_TOL_M"]
+__all__ = ["GAIN_TOL_DB", "MeasuredKind", "POSITION_TOL_M"]

@@ -1,9 +1,20 @@
-"""Binaural room impulse responses in SOFA convention ``MultiSpeakerBRIR``: the reader.
+"""Binaural room impulse responses in SOFA: the reader of measured rooms.
 
 One file is one measured room: one listener (``ListenerPosition``, ``ListenerView``,
-``ListenerUp``), two ears (receivers), several loudspeakers (emitters) and ``M`` measurements,
-``Data.IR`` of shape (M, R, E, N) (AES69-2020 and sofar; files with the older order
-(M, R, N, E) are recognised by the variable's dimension names).
+``ListenerUp``), two ears (receivers), several loudspeakers (emitters) and ``M`` measurements.
+Three conventions (AES69) are read (:data:`CONVENTIONS`):
+
+* ``SingleRoomMIMOSRIR`` (AES69-2022, the current one; ``bindata brirs`` writes it by
+  default): ``Data.IR`` (M, R, N, E), with R = 2 receivers, the ears;
+* ``MultiSpeakerBRIR`` (its deprecated predecessor): ``Data.IR`` (M, R, E, N) (files with the
+  order (M, R, N, E) are recognised by the variable's dimension names);
+* ``SingleRoomSRIR`` with R = 2: ``Data.IR`` (M, R, N), one loudspeaker per measurement; the
+  measurements of one listener pose (the same ``ListenerPosition``, ``ListenerView`` and
+  ``ListenerUp``, within :data:`POSE_TOL`) are gathered into one measurement whose emitters are
+  their loudspeakers (a pose with fewer loudspeakers than another has its missing emitters at
+  NaN, never drawn).
+
+A file with other than 2 receivers (a microphone array, an Ambisonics response) is refused.
 
 Conventions (docs/rooms.md, "A measured room (SOFA)"):
 
@@ -22,8 +33,9 @@ Conventions (docs/rooms.md, "A measured room (SOFA)"):
 * Rate: ``Data.SamplingRate`` (one value, hertz); :func:`resampled` brings a response to the
   dataset's rate (:func:`bindata.resample.resample`: polyphase, linear phase, so arrivals keep
   their time).
+* Level: as stored here; :mod:`.level` computes the gain that brings a file to bindata's level.
 
-The writer of this convention is the BRIR export's (:func:`bindata.synth.brirs.write_brir_sofa`).
+The writer is the BRIR export's (:func:`bindata.synth.brirs.write_brir_sofa`).
 """
 
 from __future__ import annotations
@@ -50,14 +62,17 @@ from ..hrir.sofa_io import (
 from ..io import sha256_file
 from ..resample import resample
 
-CONVENTION = "MultiSpeakerBRIR"
+#: Conventions read, the current one first.
+CONVENTIONS = ("SingleRoomMIMOSRIR", "MultiSpeakerBRIR", "SingleRoomSRIR")
+#: Largest distance (metres) and view or up difference (unit vectors) of one listener pose.
+POSE_TOL = 1e-6
 #: Largest |z| of the unit view and smallest z of the unit up vector of an upright listener.
 UPRIGHT_TOL = 1e-6
 
 
 @dataclass(frozen=True)
 class MeasuredRoom:
-    """A ``MultiSpeakerBRIR`` file, read.
+    """A measured binaural room (a SOFA file of :data:`CONVENTIONS`), read.
 
     Attributes
     ----------
@@ -75,7 +90,10 @@ class MeasuredRoom:
     yaw_deg : ndarray, (M,)
         Listener yaw per measurement (counter-clockwise from +x).
     emitters_m : ndarray, (M, E, 3)
-        Emitter positions per measurement (file frame, metres).
+        Emitter positions per measurement (file frame, metres); NaN for the missing emitters of
+        a ``SingleRoomSRIR`` pose with fewer loudspeakers than another.
+    convention : str
+        The file's SOFA convention.
     """
 
     path: Path
@@ -85,18 +103,21 @@ class MeasuredRoom:
     listener_m: np.ndarray
     yaw_deg: np.ndarray
     emitters_m: np.ndarray
+    convention: str = "MultiSpeakerBRIR"
 
     @property
     def n_measurements(self) -> int:
         return int(self.emitters_m.shape[0])
 
     def distances_m(self, m: int) -> np.ndarray:
-        """Distances (E,) of measurement ``m``'s emitters from the listener's head centre."""
+        """Distances (E,) of measurement ``m``'s emitters from the listener's head centre (NaN
+        for a missing emitter)."""
         return np.linalg.norm(self.emitters_m[m] - self.listener_m[m], axis=1)
 
 
 def _data_ir(sofa, path: Path) -> np.ndarray:
-    """``Data.IR`` as (M, R, E, N), whatever the file's dimension order."""
+    """``Data.IR`` as (M, R, E, N), whatever the file's dimension order (E = 1 for the
+    (M, R, N) of ``SingleRoomSRIR``)."""
     data = np.asarray(sofa.Data_IR, dtype=float)
     try:
         from netCDF4 import Dataset
@@ -109,8 +130,13 @@ def _data_ir(sofa, path: Path) -> np.ndarray:
     data = data.reshape(shape)
     if dims == ("M", "R", "N", "E"):
         data = np.moveaxis(data, 3, 2)
+    elif dims == ("M", "R", "N"):
+        data = data[:, :, None, :]
     elif dims != ("M", "R", "E", "N"):
-        raise HRIRError(f"{path}: Data.IR has dimensions {dims}; expected (M, R, E, N)")
+        raise HRIRError(
+            f"{path}: Data.IR has dimensions {dims}; expected (M, R, N, E), (M, R, E, N) "
+            "or (M, R, N)"
+        )
     if not np.all(np.isfinite(data)):
         raise HRIRError(f"{path}: Data.IR holds NaN or infinite values")
     return data
@@ -170,8 +196,8 @@ def _emitters(sofa, path: Path, m: int, e: int) -> np.ndarray:
         ) from None
 
 
-def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Listener positions (M, 3) and yaws (M,) of an upright listener."""
+def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Listener positions (M, 3), yaws (M,) and frames (M, 3, 3) of an upright listener."""
     pos, rot = _listener_frame(sofa, path)
     try:
         pos, rot = np.broadcast_to(pos, (m, 3)), np.broadcast_to(rot, (m, 3, 3))
@@ -185,7 +211,8 @@ def _listener(sofa, path: Path, m: int) -> tuple[np.ndarray, np.ndarray]:
             f"{path}: the listener must be upright (ListenerUp along +z, ListenerView "
             "horizontal): scenes give the head a yaw only"
         )
-    return np.array(pos, dtype=float), np.degrees(np.arctan2(view[:, 1], view[:, 0]))
+    yaw = np.degrees(np.arctan2(view[:, 1], view[:, 0]))
+    return np.array(pos, dtype=float), yaw, np.array(rot, dtype=float)
 
 
 def _apply_delays(ir: np.ndarray, delay: np.ndarray) -> np.ndarray:
@@ -195,8 +222,38 @@ def _apply_delays(ir: np.ndarray, delay: np.ndarray) -> np.ndarray:
     return shift_fractional(ir, delay, n_out=n_out)
 
 
+def _poses(listener: np.ndarray, frames: np.ndarray) -> list[np.ndarray]:
+    """Measurement indices of each listener pose (position and frame within
+    :data:`POSE_TOL`), in the order of their first measurement."""
+    key = np.concatenate([listener, frames.reshape(len(listener), -1)], axis=1)
+    groups: list[list[int]] = []
+    for i in range(len(key)):
+        for group in groups:
+            if np.max(np.abs(key[group[0]] - key[i])) <= POSE_TOL:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    return [np.array(g) for g in groups]
+
+
+def _gathered(ir, listener, yaw, emitters, frames):
+    """``SingleRoomSRIR``: the one-loudspeaker measurements of each listener pose gathered into
+    one measurement (missing emitters: zero responses at NaN positions)."""
+    groups = _poses(listener, frames)
+    n_emitters = max(len(g) for g in groups)
+    out_ir = np.zeros((len(groups), 2, n_emitters, ir.shape[-1]))
+    out_em = np.full((len(groups), n_emitters, 3), np.nan)
+    for k, g in enumerate(groups):
+        out_ir[k, :, : len(g)] = np.moveaxis(ir[g, :, 0], 0, 1)
+        out_em[k, : len(g)] = emitters[g, 0]
+    first = [g[0] for g in groups]
+    return out_ir, listener[first], yaw[first], out_em
+
+
 def read_brir_sofa(path) -> MeasuredRoom:
-    """Read a ``MultiSpeakerBRIR`` file (conventions in the module docstring).
+    """Read a measured binaural room: a SOFA file of :data:`CONVENTIONS` with two receivers
+    (conventions in the module docstring).
 
     Raises
     ------
@@ -207,19 +264,28 @@ def read_brir_sofa(path) -> MeasuredRoom:
     path = Path(path).resolve()
     sofa = _read(path)
     convention = _attr(sofa, "GLOBAL_SOFAConventions", "?")
-    if convention != CONVENTION:
+    if convention not in CONVENTIONS:
         hint = " (an HRIR set, not a room)" if "FreeField" in convention else ""
         raise HRIRError(
             f"{path}: SOFA convention {convention!r}{hint} is not a measured "
-            f"binaural room; rooms are read from {CONVENTION!r} files"
+            f"binaural room; rooms are read from {', '.join(map(repr, CONVENTIONS))} files"
         )
     data = _data_ir(sofa, path)
     m, r, e, _ = data.shape
-    data = data[:, _receiver_order(sofa, path, r)]
+    if r != 2:
+        raise HRIRError(
+            f"{path}: {convention} with {r} receiver(s); a binaural room has 2 (the left and "
+            "right ear): a microphone array or Ambisonics response is not read"
+        )
+    order = _receiver_order(sofa, path, r)
+    data = data[:, order]
     if not np.all(np.any(data != 0, axis=-1)):
         raise HRIRError(f"{path}: every response of Data.IR must hold a non-zero sample")
-    ir = _apply_delays(data, _delays(sofa, path, (m, r, e))[:, _receiver_order(sofa, path, r)])
-    listener, yaw = _listener(sofa, path, m)
+    ir = _apply_delays(data, _delays(sofa, path, (m, r, e))[:, order])
+    listener, yaw, frames = _listener(sofa, path, m)
+    emitters = _emitters(sofa, path, m, e)
+    if convention == "SingleRoomSRIR":
+        ir, listener, yaw, emitters = _gathered(ir, listener, yaw, emitters, frames)
     return MeasuredRoom(
         path=path,
         sha256=sha256_file(path),
@@ -227,7 +293,8 @@ def read_brir_sofa(path) -> MeasuredRoom:
         ir=ir,
         listener_m=listener,
         yaw_deg=yaw,
-        emitters_m=_emitters(sofa, path, m, e),
+        emitters_m=emitters,
+        convention=convention,
     )
 
 
@@ -272,7 +339,7 @@ def resampled(ir: np.ndarray, rate_in: float, rate_out: int) -> np.ndarray:
 
 
 __all__ = [
-    "CONVENTION",
+    "CONVENTIONS",
     "MeasuredRoom",
     "load_measured_room",
     "read_brir_sofa",

@@ -8,6 +8,9 @@ Sampling rules (documented choices where the paper is silent):
 
 * Room: drawn by the room kind of the config's preset (``rooms``, default ``paper``:
   width, length, height and RT60 uniform in the config's ranges); see :mod:`bindata.rooms`.
+  A room mix first draws the file's entry (``room_choice`` stream, recorded as
+  ``room_entry``), and the file is then drawn with that entry's config
+  (:mod:`bindata.rooms.mix`).
 * Listener and sources: placed by the room's kind (for box rooms see
   :class:`bindata.rooms.base.BoxRoomKind`: uniform in the clearance box, far band reachable).
 * Timeline: events are placed one by one on the 100 ms label grid; an event's onset is drawn
@@ -34,6 +37,7 @@ from ..errors import SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
 from ..render.ambience import draw_ambience
 from ..rooms import draw_room, kind_of
+from ..rooms.mix import draw_file_room
 from ..seeding import file_rngs, uniform
 from .folds import file_stem, fold_of
 from .labels import LABEL_FRAME_S, n_label_frames
@@ -142,7 +146,7 @@ def sample_scene(
     :class:`~bindata.scene.spec.SceneHRIR` and :class:`~bindata.scene.spec.SceneEventLibrary`).
     """
     rngs = file_rngs(seed, file_index)
-    room = sample_room(cfg, rngs["room"])
+    cfg, room, room_entry = draw_file_room(cfg, rngs)  # the file's config: its room's
     n_lo, n_hi = cfg.events.n_per_file
     n_events = int(rngs["events"].integers(n_lo, n_hi + 1))
     labels = [
@@ -210,6 +214,7 @@ def sample_scene(
         head=head,
         motion_render=motion_render,
         ambience=ambience,
+        room_entry=room_entry,
     )
 
 

@@ -312,6 +312,9 @@ class Scene(_SceneSpec):
     ambience : dict or None
         The ambience record (``diffuse`` or ``recorded``), kept as its JSON object; ``None``:
         no ambience.
+    room_entry : int or None
+        The entry of the config's room mix the room was drawn from (index into config
+        ``rooms``, :mod:`bindata.rooms.mix`); ``None`` for a config of one room.
 
     Examples
     --------
@@ -346,6 +349,7 @@ class Scene(_SceneSpec):
     head: dict | None = json_field(kind=JSON, optional=True)
     motion_render: MotionRender | None = json_field(kind=SPEC, spec=MotionRender, optional=True)
     ambience: dict | None = json_field(kind=JSON, optional=True)
+    room_entry: int | None = json_field(optional=True)
 
     @property
     def head_track(self) -> dict:

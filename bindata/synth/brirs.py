@@ -3,26 +3,32 @@ as SOFA files.
 
 Room ``i`` of a run with seed ``s`` is drawn exactly as file ``i`` of a dataset would draw its
 room, listener and sources (the room, listener and sources streams of
-:func:`bindata.seeding.file_rngs`, through the preset's room kind): ``n_near`` sources in the
-near band, then ``n_far`` in the far band, the listener redrawn (at most
-``listener.max_redraws`` times) when a band has no position. Layout (docs/rooms.md, "BRIRs as a
-product")::
+:func:`bindata.seeding.file_rngs`, through the preset's room kind; the entry of a room mix from
+the ``room_choice`` stream): ``n_near`` sources in the near band, then ``n_far`` in the far
+band, the listener redrawn (at most ``listener.max_redraws`` times) when a band has no
+position. Layout (docs/rooms.md, "BRIRs as a product")::
 
-    OUT/room0001.sofa   MultiSpeakerBRIR (M = 1, E = n_near + n_far, sample 0 = emission;
-                        :func:`write_brir_sofa`), the convention the ``measured`` kind reads
-                        (:mod:`bindata.rooms.sofa_brir`): ``synth --rooms OUT`` uses these rooms
+    OUT/room0001.sofa   SingleRoomMIMOSRIR (default) or MultiSpeakerBRIR (M = 1,
+                        E = n_near + n_far, sample 0 = emission; :func:`write_brir_sofa`), the
+                        conventions the ``measured`` kind reads (:mod:`bindata.rooms.sofa_brir`):
+                        ``synth --rooms OUT`` uses these rooms
     OUT/room0001.json   the room description, ``rt60_target_s`` per octave band
                         (``{"125": ..., ..., "8000": ...}``), the materials, listener, sources
-    OUT/brirs.json      the index (seed, config, every file with its SHA-256), written last
+    OUT/brirs.json      the index (seed, config, convention, every file with its SHA-256),
+                        written last
 
 An output folder that is not empty is refused unless ``overwrite``; then only the files a
 ``brirs`` run writes (the names above and bindata's temporaries) are removed, and a folder
 holding anything else is refused.
 
-:func:`write_brir_sofa` writes the convention exactly (M = 1, ``Data.Delay`` = 0, sample 0 =
-emission); sofar (1.3) flags ``MultiSpeakerBRIR`` as deprecated in favour of
-``SingleRoomMIMOSRIR`` and refuses to write it through its public writer, so the file is
-verified with every other rule and written with sofar's writer without that check.
+Writing: ``SingleRoomMIMOSRIR`` through sofar's public API (``sofar.Sofa``, verified and written
+by ``sofar.write_sofa``). sofar (1.3) lists ``MultiSpeakerBRIR`` as deprecated and its public
+writer refuses it; asked for that convention, the same verified ``SingleRoomMIMOSRIR`` file is
+rewritten as ``MultiSpeakerBRIR`` 0.3 with netCDF4 (the library sofar itself writes with, and
+that :mod:`bindata.rooms.sofa_brir` already reads dimension names with): the global attributes
+of that convention, ``Data.IR`` transposed from (M, R, N, E) to (M, R, E, N), and the
+variables of the newer convention that the older does not define (room corners, volume,
+temperature, dates, source orientation) left out.
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ import contextlib
 import math
 import os
 import re
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,10 +53,9 @@ from ..hrir.sofa_io import _rechunked_copy
 from ..hrir.sphere import HEAD_RADIUS_M
 from ..io import atomic_path, is_temporary, remove_stale_temporaries, sha256_file, write_json
 from ..io.atomic import os_reason, temporary_name
-from ..rooms import draw_room, kind_of, load_preset
+from ..rooms import kind_of
 from ..rooms.acoustics import OCTAVE_BANDS_HZ
-from ..rooms.registry import inline_preset
-from ..rooms.sofa_brir import CONVENTION
+from ..rooms.mix import check_rooms, draw_file_room, inline_rooms
 from ..scene.folds import ROOM_STEM, room_stem
 from ..scene.spec import Listener
 from ..seeding import file_rngs
@@ -59,6 +63,23 @@ from ..seeding import file_rngs
 INDEX = "brirs.json"
 FORMAT = "bindata-brirs"
 FORMAT_VERSION = 1
+#: Conventions ``bindata brirs`` writes, the default first.
+WRITE_CONVENTIONS = ("SingleRoomMIMOSRIR", "MultiSpeakerBRIR")
+#: Variables of a ``MultiSpeakerBRIR`` 0.3 file (the rest of a ``SingleRoomMIMOSRIR`` file is
+#: left out when writing the older convention).
+_MULTISPEAKER_VARIABLES = (
+    "ListenerPosition",
+    "ListenerUp",
+    "ListenerView",
+    "ReceiverPosition",
+    "SourcePosition",
+    "EmitterPosition",
+    "EmitterUp",
+    "EmitterView",
+    "Data.IR",
+    "Data.SamplingRate",
+    "Data.Delay",
+)
 _NAME = re.compile(rf"{ROOM_STEM.pattern}\.(sofa|json)")
 
 
@@ -81,7 +102,7 @@ def draw_room_layout(cfg: SynthConfig, *, seed: int, index: int, n_near: int, n_
     """Room description, listener (:class:`~bindata.scene.spec.Listener`) and sources
     ``[(band, position_m)]`` of room ``index``."""
     rngs = file_rngs(seed, index)
-    room = draw_room(cfg, rngs["room"])
+    cfg, room, _ = draw_file_room(cfg, rngs)
     kind = kind_of(room)
     bands = ["near"] * n_near + ["far"] * n_far
     for _ in range(cfg.listener.max_redraws):
@@ -117,7 +138,9 @@ def _source_record(k: int, band: str, pos, listener: Listener, brir) -> dict:
     }
 
 
-def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index) -> dict:
+def _write_room(
+    out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index, convention
+) -> dict:
     room, listener = layout["room"], layout["listener"]
     kind = kind_of(room)
     brirs, sources = [], []
@@ -145,6 +168,8 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
         emitters_m=[s["position_m"] for s in sources],
         title=f"{stem} ({label})",
         room_description=f"bindata room {stem}, preset {room.get('preset')}",
+        dimensions_m=kind.summary(room).get("dimensions_m"),
+        convention=convention,
     )
     record = {
         "format": f"{FORMAT}-room",
@@ -153,6 +178,7 @@ def _write_room(out: Path, stem: str, layout: dict, *, cfg, hrirset, seed, index
         "seed": seed,
         "sofa": sofa_path.name,
         "sofa_sha256": sha256_file(sofa_path),
+        "sofa_convention": convention,
         "sample_rate": int(hrirset.sample_rate),
         "room": {**room, "anechoic": False},
         "rt60_target_s": rt60_target_s(room),
@@ -220,12 +246,16 @@ def write_brirs(
     cfg: SynthConfig | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    convention: str = WRITE_CONVENTIONS[0],
 ) -> dict:
     """Write the BRIRs of ``n_rooms`` sampled rooms into ``out_dir``; returns the index.
 
     Everything is checked and every room drawn before anything is written (the folder, the
     preset, the HRIR set, each room's listener and sources). ``cfg`` (default: the default
-    config) gives the bands, clearances, rate and HRIR set; ``rooms`` the preset.
+    config) gives the bands, clearances, rate and HRIR set; ``rooms`` the preset or a room mix
+    (:mod:`bindata.rooms.mix`); ``convention`` the SOFA convention of the files
+    (:data:`WRITE_CONVENTIONS`: ``"SingleRoomMIMOSRIR"``, or the deprecated
+    ``"MultiSpeakerBRIR"``).
 
     Raises
     ------
@@ -242,9 +272,14 @@ def write_brirs(
         )
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, got {seed}", key="seed")
+    if convention not in WRITE_CONVENTIONS:
+        raise ConfigError(
+            f"convention must be one of {', '.join(WRITE_CONVENTIONS)}, got {convention!r}",
+            key="convention",
+        )
     out = Path(out_dir)
-    cfg = replace(SynthConfig.default() if cfg is None else cfg, room_preset=inline_preset(rooms))
-    load_preset(cfg.room_preset)
+    cfg = replace(SynthConfig.default() if cfg is None else cfg, room_preset=inline_rooms(rooms))
+    check_rooms(cfg)
     remove = plan_brirs_output(out, overwrite=overwrite)
     layouts = [
         draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
@@ -270,7 +305,14 @@ def write_brirs(
     for i, layout in enumerate(tqdm(layouts, desc="brirs", unit="room", disable=not progress)):
         files.append(
             _write_room(
-                out, room_stem(i, n_rooms), layout, cfg=cfg, hrirset=hrirset, seed=seed, index=i
+                out,
+                room_stem(i, n_rooms),
+                layout,
+                cfg=cfg,
+                hrirset=hrirset,
+                seed=seed,
+                index=i,
+                convention=convention,
             )
         )
     index = {
@@ -281,6 +323,7 @@ def write_brirs(
         "n_rooms": n_rooms,
         "n_near": n_near,
         "n_far": n_far,
+        "convention": convention,
         "config": cfg.to_json(),
         "files": files,
     }
@@ -298,8 +341,11 @@ def write_brir_sofa(
     emitters_m,
     title: str,
     room_description: str = "",
+    dimensions_m=None,
+    convention: str = WRITE_CONVENTIONS[0],
 ) -> None:
-    """Write one room's BRIRs as ``MultiSpeakerBRIR`` (M = 1), atomically.
+    """Write one room's BRIRs as ``SingleRoomMIMOSRIR`` or ``MultiSpeakerBRIR`` (M = 1),
+    atomically.
 
     Parameters
     ----------
@@ -309,68 +355,138 @@ def write_brir_sofa(
         Listener position (room frame) and yaw; view ``(cos yaw, sin yaw, 0)``, up +z.
     emitters_m : ndarray, (E, 3)
         Emitter positions in the room frame (``SourcePosition`` = origin, cartesian).
+    dimensions_m : (float, float, float), optional
+        A box room's size: ``RoomCornerA`` = origin, ``RoomCornerB`` = the far corner and
+        ``RoomVolume`` (``SingleRoomMIMOSRIR``); unknown (a measured room) when None.
+    convention : str
+        One of :data:`WRITE_CONVENTIONS` (module docstring).
     """
-    import sofar  # deferred: sofar loads netCDF4 and its conventions (only brirs writes BRIRs)
-    from sofar.io import _write_sofa
-
+    if convention not in WRITE_CONVENTIONS:
+        raise ConfigError(
+            f"convention must be one of {', '.join(WRITE_CONVENTIONS)}, got {convention!r}",
+            key="convention",
+        )
     path = Path(path)
-    ir = np.asarray(ir, dtype=float)
-    yaw = math.radians(float(yaw_deg))
-    with warnings.catch_warnings():  # sofar: "preliminary conventions version 0.3"
-        warnings.simplefilter("ignore")
-        sofa = sofar.Sofa(CONVENTION, verify=False)
-    sofa.Data_IR = np.moveaxis(ir, 0, 1)[None]  # (1, R, E, N)
-    sofa.Data_SamplingRate = float(sample_rate)
-    sofa.Data_Delay = np.zeros((1, 2, ir.shape[0]))
-    sofa.ListenerPosition = np.asarray(listener_m, dtype=float).reshape(1, 3)
-    sofa.ListenerView = np.array([[math.cos(yaw), math.sin(yaw), 0.0]])
-    sofa.ListenerUp = np.array([[0.0, 0.0, 1.0]])
-    sofa.ReceiverPosition = np.array([[0.0, HEAD_RADIUS_M, 0.0], [0.0, -HEAD_RADIUS_M, 0.0]])
-    sofa.SourcePosition = np.zeros((1, 3))
-    sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
-    sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
-    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (ir.shape[0], 1))
-    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (ir.shape[0], 1))
+    sofa = _mimo_sofa(
+        np.asarray(ir, dtype=float),
+        sample_rate=sample_rate,
+        listener_m=listener_m,
+        yaw_deg=yaw_deg,
+        emitters_m=emitters_m,
+        dimensions_m=dimensions_m,
+    )
     sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
-    sofa.GLOBAL_RoomDescription = room_description
+    sofa.GLOBAL_ApplicationVersion = __version__
+    sofa.GLOBAL_RoomDescription = room_description or title
     sofa.GLOBAL_Comment = (
         "Rendered by bindata. Sample 0 is the emission time (Data.Delay 0); "
         "receiver 1 is the left ear; positions in the room frame (metres, "
         "origin at a floor corner, z up)."
     )
-    _verified(sofa, path)
     raw = temporary_name(path.with_name(path.stem + ".raw.sofa"))
+    old = temporary_name(path.with_name(path.stem + ".old.sofa"))
     try:
         with atomic_path(path) as tmp:
             try:
-                _write_sofa(str(raw), sofa, compression=0, verify=False)
-                _rechunked_copy(raw, tmp)
-            except RuntimeError as exc:
+                _public_write(sofa, raw, path)
+                if convention == "MultiSpeakerBRIR":
+                    _as_multispeaker(raw, old)
+                _rechunked_copy(old if convention == "MultiSpeakerBRIR" else raw, tmp)
+            except RuntimeError as exc:  # netCDF/HDF5 report some OS failures this way
                 raise OutputError(f"{path}: cannot write ({exc})") from None
     finally:
-        with contextlib.suppress(OSError):
-            raw.unlink(missing_ok=True)
+        for p in (raw, old):
+            with contextlib.suppress(OSError):
+                p.unlink(missing_ok=True)
 
 
-def _verified(sofa, path: Path) -> None:
-    """sofar's checks (dimensions set for writing), all but the convention's deprecation."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        issues = sofa.verify(issue_handling="return", mode="write") or ""
-    errors = issues.split("WARNINGS")[0].replace("ERRORS", "").strip("-\n ")
-    lines = [
-        ln
-        for ln in errors.splitlines()
-        if ln.strip()
-        and "deprecat" not in ln.lower()
-        and not ln.startswith("- GLOBAL_SOFAConventions is")
-    ]
-    if lines:
-        raise HRIRError(f"{path}: the BRIRs do not verify as {CONVENTION}: {' '.join(lines)}")
+def _mimo_sofa(ir, *, sample_rate, listener_m, yaw_deg, emitters_m, dimensions_m):
+    """The ``SingleRoomMIMOSRIR`` object of one room (sofar's public API)."""
+    import sofar  # deferred: sofar loads netCDF4 and its conventions (only brirs writes BRIRs)
+
+    n_emitters = ir.shape[0]
+    yaw = math.radians(float(yaw_deg))
+    sofa = sofar.Sofa("SingleRoomMIMOSRIR")
+    sofa.Data_IR = np.moveaxis(ir, 0, -1)[None]  # (E, R, N) -> (1, R, N, E)
+    sofa.Data_SamplingRate = float(sample_rate)
+    sofa.Data_Delay = np.zeros((1, 2, n_emitters))
+    sofa.ListenerPosition = np.asarray(listener_m, dtype=float).reshape(1, 3)
+    sofa.ListenerView = np.array([[math.cos(yaw), math.sin(yaw), 0.0]])
+    sofa.ListenerUp = np.array([[0.0, 0.0, 1.0]])
+    sofa.ReceiverPosition = np.array([[0.0, HEAD_RADIUS_M, 0.0], [0.0, -HEAD_RADIUS_M, 0.0]])
+    sofa.ReceiverPosition_Type, sofa.ReceiverPosition_Units = "cartesian", "metre"
+    sofa.SourcePosition = np.zeros((1, 3))
+    sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
+    sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
+    sofa.EmitterPosition_Type, sofa.EmitterPosition_Units = "cartesian", "metre"
+    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (n_emitters, 1))
+    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (n_emitters, 1))
+    sofa.EmitterView_Type, sofa.EmitterView_Units = "cartesian", "metre"
+    # optional R- and E-dependent descriptions and receiver orientations: none here
+    for name in ("ReceiverDescriptions", "ReceiverView", "ReceiverUp", "EmitterDescriptions"):
+        sofa.delete(name)
+    if dimensions_m is not None:
+        dims = np.asarray(dimensions_m, dtype=float).reshape(1, 3)
+        sofa.GLOBAL_RoomType = "shoebox"
+        sofa.RoomCornerA, sofa.RoomCornerB = np.zeros((1, 3)), dims
+        sofa.RoomVolume = float(np.prod(dims))
+    else:
+        # a room of unknown geometry (a measured one): AES69's general room type
+        # "reverberant" (with GLOBAL_RoomDescription, which sofar's checks require), no
+        # corners, no volume; the convention's comment names shoebox and dae only, which
+        # both need a geometry this room does not have
+        sofa.GLOBAL_RoomType = "reverberant"
+        for name in ("RoomCornerA", "RoomCornerB", "RoomCorners", "RoomVolume"):
+            sofa.delete(name)
+    return sofa
+
+
+def _public_write(sofa, raw: Path, path: Path) -> None:
+    """``sofar.write_sofa`` (which verifies the object first); a failed check names ``path``."""
+    import sofar
+
+    try:
+        sofar.write_sofa(str(raw), sofa, compression=0)
+    except ValueError as exc:  # sofar's verification
+        lines = [ln.strip("- ") for ln in str(exc).splitlines() if ln.strip("-\n ")]
+        raise HRIRError(
+            f"{path}: the BRIRs do not verify as SingleRoomMIMOSRIR: {' '.join(lines)}"
+        ) from None
+
+
+def _as_multispeaker(src: Path, dst: Path) -> None:
+    """Rewrite a ``SingleRoomMIMOSRIR`` file as ``MultiSpeakerBRIR`` 0.3 (module docstring)."""
+    from netCDF4 import Dataset
+
+    with Dataset(src) as a, Dataset(dst, "w", format="NETCDF4") as b:
+        a.set_auto_maskandscale(False)
+        a.set_auto_chartostring(False)
+        attrs = {k: a.getncattr(k) for k in a.ncattrs()}
+        attrs.update(
+            Version="1.0",
+            SOFAConventions="MultiSpeakerBRIR",
+            SOFAConventionsVersion="0.3",
+            DataType="FIRE",
+            RoomType="reverberant",
+        )
+        b.setncatts(attrs)
+        for name, dim in a.dimensions.items():
+            b.createDimension(name, len(dim))
+        for name in _MULTISPEAKER_VARIABLES:
+            if name not in a.variables:
+                continue
+            var = a.variables[name]
+            dims, data = var.dimensions, var[:]
+            if name == "Data.IR":  # (M, R, N, E) -> (M, R, E, N)
+                dims, data = ("M", "R", "E", "N"), np.moveaxis(np.asarray(data), 3, 2)
+            out = b.createVariable(name, var.datatype, dims)
+            out.setncatts({k: var.getncattr(k) for k in var.ncattrs()})
+            out[:] = data
 
 
 __all__ = [
     "INDEX",
+    "WRITE_CONVENTIONS",
     "draw_room_layout",
     "plan_brirs_output",
     "rt60_target_s",

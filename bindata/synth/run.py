@@ -48,8 +48,7 @@ from ..io import (
 from ..io.atomic import json_text
 from ..io.layout import paths_of
 from ..render.ambience import open_ambience_folder
-from ..rooms import get_kind
-from ..rooms.registry import inline_preset, load_preset
+from ..rooms.mix import check_rooms, inline_rooms, room_kinds
 from ..scene.folds import file_stem
 from ..scene.labels import rows_to_csv_text, scene_rows
 from ..scene.motion import check_motion_allowed
@@ -69,7 +68,7 @@ def synth_config(
     """The checked configuration of a run: the defaults, updated by ``config``, updated by
     ``options``; a room preset given as a file is inlined.
 
-    Inlining the preset (:func:`bindata.rooms.registry.inline_preset`) makes the manifest hold
+    Inlining the preset (:func:`bindata.rooms.mix.inline_rooms`) makes the manifest hold
     it, so that Dask workers need not read the file and the dataset records what it used.
 
     Parameters
@@ -110,7 +109,7 @@ def synth_config(
         if value is not None
     }
     cfg = load_config(config, overrides=overrides, flag_names=typed)
-    return replace(cfg, room_preset=inline_preset(cfg.room_preset))
+    return replace(cfg, room_preset=inline_rooms(cfg.room_preset))
 
 
 @lru_cache(maxsize=4)
@@ -314,7 +313,7 @@ def synthesize(
         raise ConfigError(f"jobs must be >= 1 or -1 (all cores), got {jobs}", key="jobs")
     out = Path(out_dir)
     # a preset file's content, as synth_config records it
-    cfg = replace(cfg, room_preset=inline_preset(cfg.room_preset))
+    cfg = replace(cfg, room_preset=inline_rooms(cfg.room_preset))
     run_record = {"bindata_version": __version__, "config": cfg.to_json(), "seed": int(seed)}
     try:
         plan_output(out, run_record=run_record, overwrite=overwrite, resume=resume)
@@ -349,10 +348,12 @@ def synthesize(
 
 
 def check_scene_options(cfg: SynthConfig) -> None:
-    """The room preset loads, its kind can render the motion asked for, and an ambience folder
-    holds usable recordings (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
-    preset = load_preset(cfg.room_preset)
-    check_motion_allowed(cfg, get_kind(preset["kind"]))
+    """The room preset (every entry of a room mix) loads, its kind can render the motion asked
+    for, a mix serves every band, and an ambience folder holds usable recordings
+    (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
+    check_rooms(cfg)
+    for kind in room_kinds(cfg):
+        check_motion_allowed(cfg, kind)
     amb = cfg.ambience
     if amb.snr_db is not None and amb.source != "diffuse":
         try:
