@@ -11,7 +11,7 @@ n_files=40, moving=0.5)``) and the dotted config keys they set.
 A checked config is a :class:`SynthConfig` (frozen dataclasses, one per section of the JSON:
 :class:`RoomConfig`, :class:`ListenerConfig`, :class:`SourceConfig`, :class:`EventConfig`,
 :class:`HRIRConfig`, :class:`RenderConfig`, :class:`MixConfig`, :class:`MotionConfig`,
-:class:`HeadConfig`, :class:`AmbienceConfig`), read from and written to the JSON of
+:class:`HeadConfig`, :class:`AmbienceConfig`, :class:`DirectivityConfig`), read from and written to the JSON of
 ``schemas/config.schema.json`` exactly (:mod:`bindata.jsonspec`; docs/design.md, "Typed
 specs"). The checks here work on the JSON (schema, non-finite numbers, where each value came
 from), then on the typed config (rules across keys).
@@ -63,6 +63,11 @@ OPTIONS = {
     "head_speed_deg_s": "head.speed_deg_s",
     "snr_db": "ambience.snr_db",
     "ambience": "ambience.source",
+    "directivity": "directivity.pattern",
+    "directivity_alpha": "directivity.alpha",
+    "directivity_order": "directivity.order",
+    "source_orientation": "directivity.orientation",
+    "facing_spread_deg": "directivity.facing_spread_deg",
 }
 
 
@@ -318,6 +323,52 @@ class AmbienceConfig(_ConfigSpec):
 
 
 @dataclass(frozen=True)
+class DirectivityConfig(_ConfigSpec):
+    """Config ``directivity``: each event's directivity and orientation (docs/design.md,
+    "Source directivity"; :mod:`bindata.render.directivity`).
+
+    Attributes
+    ----------
+    pattern : str
+        ``"omni"`` (every source omnidirectional, nothing drawn: scenes as before),
+        ``"cardioid"`` (the family ``|(1 - alpha) + alpha cos(theta)| ** order``) or a SOFA
+        file of a measured directivity (``FreeFieldDirectivityTF`` or ``GeneralTF``).
+    alpha : (float, float)
+        Range of the cardioid family's ``alpha`` in [0, 1], drawn per event.
+    order : float
+        The cardioid family's exponent (> 0).
+    orientation : str
+        ``"facing"`` (the axis points at the head, turned in azimuth uniformly within
+        ``facing_spread_deg`` either way) or ``"uniform"`` (azimuth uniform, horizontal).
+    facing_spread_deg : float
+        Largest azimuth turn (degrees) from facing the head.
+
+    Examples
+    --------
+    >>> from bindata.config import load_config
+    >>> cfg = load_config(overrides={"directivity.pattern": "cardioid"}).directivity
+    >>> cfg.pattern, cfg.alpha, cfg.directional
+    ('cardioid', (0.5, 0.5), True)
+    """
+
+    pattern: str
+    alpha: Range = json_field(kind=TUPLE)
+    order: float
+    orientation: str
+    facing_spread_deg: float
+
+    @property
+    def directional(self) -> bool:
+        """Whether sources get a directivity and orientation (``pattern`` is not ``"omni"``)."""
+        return self.pattern != "omni"
+
+    @property
+    def measured(self) -> bool:
+        """Whether ``pattern`` names a SOFA file (neither ``"omni"`` nor ``"cardioid"``)."""
+        return self.pattern not in ("omni", "cardioid")
+
+
+@dataclass(frozen=True)
 class SynthConfig(_ConfigSpec):
     """The synthesis configuration of a run, typed (``schemas/config.schema.json`` on disk).
 
@@ -355,6 +406,7 @@ class SynthConfig(_ConfigSpec):
     motion : MotionConfig
     head : HeadConfig
     ambience : AmbienceConfig
+    directivity : DirectivityConfig
 
     Examples
     --------
@@ -386,6 +438,7 @@ class SynthConfig(_ConfigSpec):
     motion: MotionConfig = json_field(kind=SPEC, spec=MotionConfig)
     head: HeadConfig = json_field(kind=SPEC, spec=HeadConfig)
     ambience: AmbienceConfig = json_field(kind=SPEC, spec=AmbienceConfig)
+    directivity: DirectivityConfig = json_field(kind=SPEC, spec=DirectivityConfig)
 
     @classmethod
     def default(cls) -> SynthConfig:
@@ -579,6 +632,7 @@ def _cross_field_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
         "events.per_file": events.n_per_file,
         "events.duration_s": events.duration_s,
         "events.level_db": events.level_db,
+        "directivity.alpha": cfg.directivity.alpha,
     }
     problems += _unordered(ranges)
     near, far = sources.near_m, sources.far_m

@@ -24,6 +24,7 @@ STREAMS = (
     "head",
     "ambience",
     "room_choice",  # which entry of a room mix a file draws from (bindata.rooms.mix)
+    "directivity",  # orientation and pattern of each event's source (bindata.scene.radiation)
 )
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bindata.cli import cli
 from bindata.config import load_config
-from bindata.dataset.report import PLOTS, dataset_stats, write_report
+from bindata.dataset.report import DRR_PLOTS, PLOTS, dataset_stats, write_report
 from bindata.errors import BindataError, OutputExistsError, SceneError
 from bindata.synth import synthesize
 
@@ -157,7 +157,7 @@ def test_report_refuses_to_overwrite(report, dataset, tmp_path):
         cli, ["report", str(dataset), "--out", str(tmp_path / "r"), "--overwrite"]
     )
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "r").glob("*.png"))) == len(PLOTS)
+    assert len(list((tmp_path / "r").glob("*.png"))) == len(PLOTS) + len(DRR_PLOTS)
 
 
 def test_default_report_folder_keeps_the_dataset_valid(dataset, tmp_path):

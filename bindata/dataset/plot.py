@@ -3,7 +3,8 @@
 
 The scene figure has three panels: the room seen from above (x along the width, y along the
 length) and from the side (x and z), each with the listener, the direction the head faces and
-the sources coloured by class (circles near, squares far); and the event timeline, one row per
+the sources coloured by class (circles near, squares far; a directional source's axis as a
+dashed arrow); and the event timeline, one row per
 source, each bar labelled with its class, band and direction class.
 
 matplotlib is an optional extra (``pip install bindata[plot]``), imported only here. Figures are
@@ -91,6 +92,7 @@ def _view_of(axes, scene: Scene, dims_idx: tuple[int, int], title: str) -> None:
     for ev in scene.events:
         pos = ev.position_m
         _path_line(axes, ev, (i, j))
+        _orientation_arrow(axes, ev, (i, j))
         marker = "o" if ev.band == "near" else "s"
         axes.plot(
             [pos[i]],
@@ -132,6 +134,29 @@ def _path_line(axes, ev: SceneEvent, dims_idx: tuple[int, int]) -> None:
             xy=(pts[-1, i], pts[-1, j]),
             xytext=(pts[-2, i], pts[-2, j]),
             arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2},
+            zorder=2,
+        )
+
+
+def _orientation_arrow(axes, ev: SceneEvent, dims_idx: tuple[int, int]) -> None:
+    """A directional source's axis (``orientation_deg``): a dashed arrow from its position."""
+    if ev.orientation_deg is None:
+        return
+    i, j = dims_idx
+    az, el = np.deg2rad(np.asarray(ev.orientation_deg, float))
+    axis = np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)]) * ARROW_M
+    if np.hypot(axis[i], axis[j]) > 1e-3:
+        pos = ev.position_m
+        axes.annotate(
+            "",
+            xy=(pos[i] + axis[i], pos[j] + axis[j]),
+            xytext=(pos[i], pos[j]),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": class_color(ev.class_index),
+                "lw": 1.5,
+                "linestyle": "--",
+            },
             zorder=2,
         )
 

@@ -47,6 +47,10 @@ PLOTS = (
 )
 #: Plots of datasets with moving sources, a turning head or ambience.
 MOTION_PLOTS = ("source_speeds", "head_speeds", "snr")
+#: Plots of datasets whose manifest records each event's direct-to-reverberant ratio.
+DRR_PLOTS = ("drr",)
+#: Distance bins (m) of the DRR table.
+DRR_BINS_M = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, float("inf"))
 
 
 def _finite(values: np.ndarray) -> list:
@@ -146,7 +150,30 @@ def dataset_stats(dataset: str | os.PathLike) -> dict:
         "distance_m": arrays["dist"].tolist(),
         "anechoic": int(arrays["anechoic"].sum()),
         "motion": motion_stats(scenes),
+        "drr": drr_stats(manifest, scenes),
     }
+
+
+def drr_stats(manifest: dict, scenes: list[Scene]) -> dict | None:
+    """Each event's direct-to-reverberant ratio (the manifest's file records, ``drr``) with
+    its distance and band: ``{"bands_hz", "distance_m", "band", "drr_db", "bands_db"}``; None
+    for a dataset made before DRRs were recorded."""
+    info = manifest.get("drr")
+    if not isinstance(info, dict):
+        return None
+    out = {"bands_hz": list(info.get("bands_hz", [])), "window_s": info.get("window_s")}
+    out.update(distance_m=[], band=[], drr_db=[], bands_db=[])
+    for rec, scene in zip(manifest["files"], scenes, strict=True):
+        events = {ev.source_index: ev for ev in scene.events}
+        for item in rec.get("drr") or []:
+            ev = events.get(item.get("source"))
+            if ev is None:
+                continue
+            out["distance_m"].append(float(ev.distance_m))
+            out["band"].append(ev.band)
+            out["drr_db"].append(float(item["drr_db"]))
+            out["bands_db"].append([float(v) for v in item["bands_db"]])
+    return out
 
 
 def motion_stats(scenes: list[Scene]) -> dict:
@@ -343,7 +370,44 @@ def card_markdown(st: dict, *, plots: bool) -> str:
         *image("distances", "distances"),
     ]
     out += _motion_section(st, image)
+    out += _drr_section(st, image)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _median(values) -> str:
+    return f"{np.median(values):+.1f}" if len(values) else "-"
+
+
+def _drr_section(st: dict, image) -> list[str]:
+    """The DRR table: median broadband and per-band DRR per distance band and distance bin."""
+    d = st.get("drr")
+    if not d:
+        return []
+    if not d["drr_db"]:
+        return ["## Distance cue: direct-to-reverberant ratio", "", "No events.", ""]
+    dist, band = np.asarray(d["distance_m"]), np.asarray(d["band"])
+    drr, per_band = np.asarray(d["drr_db"]), np.asarray(d["bands_db"])
+    names = [f"{b:g} Hz" if b < 1000 else f"{b / 1000:g} kHz" for b in d["bands_hz"]]
+    lines = [
+        "## Distance cue: direct-to-reverberant ratio",
+        "",
+        f"DRR of each event's BRIR (both ears; direct part within ±{d['window_s'] * 1000:g} ms "
+        "of the direct sound, the rest reverberant; a moving event at its start; "
+        "docs/rooms.md gives the DRR of real rooms). Medians, dB:",
+        "",
+        "| distances | events | broadband | " + " | ".join(names) + " |",
+        "| --- | ---: | ---: | " + " | ".join("---:" for _ in names) + " |",
+    ]
+    groups = [(f"{b} band", band == b) for b in ("near", "far")]
+    groups += [
+        (f"{lo:g}-{hi:g} m" if np.isfinite(hi) else f">= {lo:g} m", (dist >= lo) & (dist < hi))
+        for lo, hi in zip(DRR_BINS_M[:-1], DRR_BINS_M[1:], strict=True)
+    ]
+    for label, sel in groups:
+        if sel.any():
+            cells = [_median(drr[sel])] + [_median(per_band[sel, b]) for b in range(len(names))]
+            lines.append(f"| {label} | {int(sel.sum())} | " + " | ".join(cells) + " |")
+    return [*lines, "", *image("drr", "DRR against distance")]
 
 
 # --- plots --------------------------------------------------------------------------------------
@@ -418,7 +482,48 @@ def write_plots(st: dict, out_dir: Path) -> list[Path]:
         title="Source distances (near and far bands)",
         bins=40,
     )
-    return list(p.values()) + _motion_plots(st, out_dir)
+    return list(p.values()) + _motion_plots(st, out_dir) + _drr_plots(st, out_dir)
+
+
+def _drr_plots(st: dict, out_dir: Path) -> list[Path]:
+    """DRR against distance: every event (near and far bands), and the median per octave band
+    in distance bins."""
+    d = st.get("drr")
+    if not d or not d["drr_db"]:
+        return []
+    dist, band = np.asarray(d["distance_m"]), np.asarray(d["band"])
+    drr, per_band = np.asarray(d["drr_db"]), np.asarray(d["bands_db"])
+    fig = new_figure(11.0, 4.5)
+    ax_all, ax_bands = fig.subplots(1, 2, sharey=True)
+    for name, color in (("near", "#4c72b0"), ("far", "#dd8452")):
+        sel = band == name
+        ax_all.scatter(dist[sel], drr[sel], s=12, color=color, label=f"{name} band", alpha=0.7)
+    ax_all.set_title("Broadband DRR of every event")
+    edges = np.unique(np.concatenate([[dist.min()], np.geomspace(0.25, 16.0, 13), [dist.max()]]))
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    from matplotlib import colormaps  # an optional extra, as in .plot
+
+    colors = colormaps["viridis"](np.linspace(0.0, 0.9, len(d["bands_hz"])))
+    which = np.clip(np.searchsorted(edges, dist, side="right") - 1, 0, len(centres) - 1)
+    used = np.unique(which)
+    for b, (freq, color) in enumerate(zip(d["bands_hz"], colors, strict=True)):
+        medians = [np.median(per_band[which == k, b]) for k in used]
+        label = f"{freq:g} Hz" if freq < 1000 else f"{freq / 1000:g} kHz"
+        ax_bands.plot(centres[used], medians, marker="o", color=color, label=label)
+    ax_bands.set_title("Median DRR per octave band")
+    ticks = [t for t in (0.25, 0.5, 1, 2, 3, 5, 8, 16) if dist.min() / 1.5 <= t <= dist.max() * 1.5]
+    for ax in (ax_all, ax_bands):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("distance (m)")
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    ax_all.set_ylabel("DRR (dB)")
+    path = out_dir / "drr.png"
+    save_png(fig, path)
+    return [path]
 
 
 def _motion_plots(st: dict, out_dir: Path) -> list[Path]:
@@ -469,7 +574,7 @@ def write_report(
         ``out_dir`` already holds a card or one of its PNGs and ``overwrite`` is False.
     """
     out = Path(out_dir) if out_dir is not None else Path(dataset) / "report"
-    ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS + MOTION_PLOTS]
+    ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS + MOTION_PLOTS + DRR_PLOTS]
     existing = [p.name for p in ours if p.exists()]
     if existing and not overwrite:
         raise OutputExistsError(

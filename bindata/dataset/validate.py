@@ -51,6 +51,7 @@ from ..rooms import kind_of
 from ..rooms.mix import entry_config
 from ..scene.folds import file_stem, fold_of
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, rows_to_csv_text, scene_rows
+from ..scene.radiation import radiation_problems
 from ..scene.spec import Listener, Scene, SceneEvent
 from .validate_motion import MOTION_SECTIONS, motion_problems, with_motion_defaults
 
@@ -506,6 +507,8 @@ def _check_scene(ctx: _Context, path: Path, rec: dict) -> Scene | None:
     _check_scene_room(ctx, path, scene)
     _check_scene_events(ctx, path, scene)
     for problem in motion_problems(scene, ctx.cfg, _room_kind(ctx, path, scene)):
+        ctx.add(path, problem)
+    for problem in radiation_problems(scene, ctx.cfg):
         ctx.add(path, problem)
     return scene
 

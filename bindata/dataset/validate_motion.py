@@ -18,8 +18,9 @@ from ..config import SynthConfig, default_config
 from ..scene.motion import path_problem_in
 from ..scene.spec import Scene, SceneEvent
 
-#: Config sections added with moving scenes; a manifest written before them means "static".
-MOTION_SECTIONS = ("motion", "head", "ambience")
+#: Config sections added with moving scenes (and source directivity); a manifest written before
+#: them means "static" (and omnidirectional sources).
+MOTION_SECTIONS = ("motion", "head", "ambience", "directivity")
 _TOL = 1e-6
 
 

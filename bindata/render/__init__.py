@@ -13,6 +13,10 @@
   once (moving sources, turning heads); :mod:`~bindata.render.moving`: the time-varying
   convolution through them.
 - :mod:`~bindata.render.ambience`: diffuse and recorded ambience signals.
+- :mod:`~bindata.render.directivity`: source directivity (cardioid family, measured SOFA) and
+  orientation, :class:`~bindata.render.directivity.SourceRadiation`, which the shoebox
+  renderers take as ``radiation``; :mod:`~bindata.render.drr`: the direct-to-reverberant ratio
+  of a BRIR.
 
 Room kinds (:mod:`bindata.rooms`) render their descriptions with these modules; the mix of a
 scene is :mod:`bindata.synth.mix`.

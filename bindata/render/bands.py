@@ -52,6 +52,7 @@ from .diffuse_tail import (
     diffuse_tail,
     fade_out,
 )
+from .directivity import direct_direction, emission_directions
 from .image_source import iter_image_offsets
 from .shoebox import ShoeboxRoom
 
@@ -78,8 +79,23 @@ def band_masks(freqs_hz: np.ndarray, centres_hz) -> np.ndarray:
     return masks
 
 
-def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_np, max_dist, lead):
-    """(positions, directions, band gains (K, B), images) of every reflection."""
+def _band_terms(
+    dims,
+    source,
+    listener,
+    yaw_deg,
+    hrirset,
+    fs,
+    c,
+    log_refl,
+    air_np,
+    max_dist,
+    lead,
+    radiation=None,
+    bands_hz=None,
+):
+    """(positions, directions, band gains (K, B), images) of every reflection; ``radiation``
+    (or None) scales each image by its emission direction's gains."""
     lookup = shell_lookup(hrirset.far_field_shell)
     cos_y, sin_y = (np.float32(f(math.radians(yaw_deg))) for f in (math.cos, math.sin))
     to_samples = np.float32(fs / c)
@@ -104,7 +120,13 @@ def _band_terms(dims, source, listener, yaw_deg, hrirset, fs, c, log_refl, air_n
         hy = cos_y * dy - sin_y * dx
         dirs.append(lookup.query(hx, hy, dz))
         log_g = walls.astype(np.float32) @ log_refl - dist[:, None] * air_np[None, :]
-        gains.append(np.exp(log_g) / dist[:, None])
+        gain = np.exp(log_g) / dist[:, None]
+        if radiation is not None:
+            emitted = radiation.gains(
+                emission_directions(np.stack([dx, dy, dz], 1), walls), bands_hz
+            )
+            gain *= emitted if emitted.ndim == 2 else emitted[:, None]
+        gains.append(gain)
         arrival = np.minimum(dist, np.float32(max_dist)) * to_samples + offset
         pos.append(np.rint(arrival).astype(np.int32))
     cat = np.concatenate
@@ -127,6 +149,7 @@ def render_band_brir(
     reflections: bool = True,
     highpass_hz: float | None = HIGHPASS_HZ,
     late: dict | None = None,
+    radiation=None,
 ) -> BRIR:
     """Render the BRIR of one source in a shoebox with per-surface, per-band absorption.
 
@@ -153,6 +176,11 @@ def render_band_brir(
         ``{"rt60_s": B floats, "rng": Generator}``: image sources until the change-over of
         :mod:`bindata.render.diffuse_tail`, then its diffuse tail decaying at ``rt60_s`` out to
         ``decay_time_s``. None: image sources throughout.
+    radiation : SourceRadiation or None
+        The source's directivity and orientation (:mod:`bindata.render.directivity`): the
+        direct sound gets its gains per band (through the filterbank of :func:`band_masks`),
+        every image the gains of its emission direction, the diffuse tail ``1 / Q`` of the
+        energy per band. None: omnidirectional.
     """
     room = ShoeboxRoom(tuple(float(v) for v in dimensions_m), 1.0)  # rt60 unused here
     source, listener, c, head_vec, r = source_geometry(
@@ -176,6 +204,8 @@ def render_band_brir(
     spec = rfft(direct, n_fft, axis=1)
     if air_spectrum is not None:
         spec *= 10.0 ** (-np.asarray(air_spectrum(freqs)) * r / 20.0)
+    if radiation is not None:
+        spec *= direct_gain(radiation, direct_direction(source, listener), freqs, bands_hz)
     n_images = 1
     if reflections and t_end > 0:
         absorption = np.clip(np.asarray(absorption, dtype=float), 0.0, 0.9999)
@@ -193,6 +223,8 @@ def render_band_brir(
             air_np,
             t_end * c,
             lead,
+            radiation,
+            bands_hz,
         )
         bank = shell_bank(hrirset.far_field_shell)
         masks = band_masks(freqs, bands_hz)
@@ -212,6 +244,7 @@ def render_band_brir(
             hrirset=hrirset,
             volume_m3=volume,
             c=c,
+            radiation=radiation,
         )
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
@@ -243,9 +276,21 @@ def shell_band_energy(shell, bands_hz, sample_rate: int) -> np.ndarray:
     return derived(key, (shell.ir,), build)
 
 
-def _with_diffuse_tail(early, late, *, lead, t_m, total, bands_hz, hrirset, volume_m3, c):
+def direct_gain(radiation, direction, freqs_hz, bands_hz):
+    """The direct sound's directivity gain at ``freqs_hz``: a number for a frequency-independent
+    pattern, else ``sum_b M_b(f) g_b`` (F,) with the filterbank :func:`band_masks`."""
+    g = radiation.band_gains(direction, bands_hz)
+    if not radiation.frequency_dependent:
+        return float(g[0])
+    return g @ band_masks(freqs_hz, bands_hz)
+
+
+def _with_diffuse_tail(
+    early, late, *, lead, t_m, total, bands_hz, hrirset, volume_m3, c, radiation=None
+):
     """``early`` (2, n) faded out before ``t_m`` (s after the emission at sample ``lead``),
-    extended to ``total`` samples with the diffuse tail at the statistical level."""
+    extended to ``total`` samples with the diffuse tail at the statistical level (times
+    ``1 / Q`` per band for a directional ``radiation``)."""
     fs = hrirset.sample_rate
     fade = int(round(FADE_S * fs))
     start = lead + int(round(t_m * fs)) - fade
@@ -258,6 +303,8 @@ def _with_diffuse_tail(early, late, *, lead, t_m, total, bands_hz, hrirset, volu
         time_s=(start - lead) / fs,
         rt60_s=rt60,
     )
+    if radiation is not None:
+        level = level * radiation.tail_gain(bands_hz)[:, None]
     out = np.zeros((2, max(total, early.shape[1])))
     fade_out(early, start=start, length=fade)
     out[:, : early.shape[1]] = early
@@ -275,4 +322,4 @@ def _with_diffuse_tail(early, late, *, lead, t_m, total, bands_hz, hrirset, volu
     return out
 
 
-__all__ = ["render_band_brir", "band_masks", "shell_band_energy"]
+__all__ = ["render_band_brir", "band_masks", "direct_gain", "shell_band_energy"]

@@ -37,6 +37,7 @@ from ..geometry import room_to_head
 from ..hrir.lookup import shell_lookup
 from . import assembly, image_source
 from .assembly import shell_bank, sum_responses
+from .directivity import direct_direction, emission_directions
 from .image_source import iter_image_offsets
 from .shoebox import DEFAULT_SPEED_OF_SOUND, ShoeboxRoom, decay_time_s, reflection_coefficient
 
@@ -105,8 +106,9 @@ def _highpass(x: np.ndarray, cutoff_hz: float, fs: int) -> np.ndarray:
     return sosfilt(butter(2, cutoff_hz, "highpass", fs=fs, output="sos"), x, axis=-1)
 
 
-def _direct_path(buffer, lead, head_vec, hrirset, fs, speed_of_sound):
-    """Add the direct sound to ``buffer`` (2, L); returns its distance."""
+def _direct_path(buffer, lead, head_vec, hrirset, fs, speed_of_sound, gain=None):
+    """Add the direct sound to ``buffer`` (2, L), scaled by ``gain`` (None: 1); returns its
+    distance."""
     r = float(np.linalg.norm(head_vec))
     shell = hrirset.nearest_shell(r)
     idx = int(shell.nearest_index_xyz(head_vec[None, :])[0])
@@ -114,6 +116,8 @@ def _direct_path(buffer, lead, head_vec, hrirset, fs, speed_of_sound):
     whole = math.floor(shift)
     fd = fractional_delay_filter(shift - whole)
     resp = np.stack([np.convolve(shell.ir[idx, ear], fd) for ear in range(2)]) / r
+    if gain is not None:
+        resp *= float(gain)
     start = whole - (FD_HALF_TAPS - 1) + lead
     stop = min(start + resp.shape[1], buffer.shape[1])
     if stop > start:
@@ -121,10 +125,14 @@ def _direct_path(buffer, lead, head_vec, hrirset, fs, speed_of_sound):
     return r
 
 
-def _reflection_terms(room, source, listener, yaw_deg, hrirset, fs, c, beta, max_dist, lead):
+def _reflection_terms(
+    room, source, listener, yaw_deg, hrirset, fs, c, beta, max_dist, lead, radiation=None
+):
     """(positions, directions, gains) of every reflection, and the number of images.
 
     Float32 arithmetic: at 400 m its rounding moves an arrival by < 0.003 samples.
+    ``radiation`` (a frequency-independent :class:`~bindata.render.directivity.
+    SourceRadiation`, or None) scales each image by its emission direction's gain.
     """
     lookup = shell_lookup(hrirset.far_field_shell)
     cos_y, sin_y = (np.float32(f(math.radians(yaw_deg))) for f in (math.cos, math.sin))
@@ -132,23 +140,28 @@ def _reflection_terms(room, source, listener, yaw_deg, hrirset, fs, c, beta, max
     offset = np.float32(lead - hrirset.delay_samples)
     pos_parts, dir_parts, gain_parts = [], [], []
     n_images = 0
-    for dx, dy, dz, orders in iter_image_offsets(
+    for dx, dy, dz, orders, *walls in iter_image_offsets(
         room,
         source,
         receiver_m=listener,
         max_distance_m=max_dist,
         chunk_size=image_source.DEFAULT_CHUNK,
         dtype=np.float32,
+        walls=radiation is not None,
     ):
         n_images += orders.size
         dist = np.sqrt(dx * dx + dy * dy + dz * dz)
+        if radiation is not None:
+            emitted = radiation.gains(emission_directions(np.stack([dx, dy, dz], 1), walls[0]))
         dist[orders == 0] = np.inf  # the direct path is rendered apart: gain 0 here
         # room -> head frame: rotate by -yaw about z
         hx = cos_y * dx + sin_y * dy
         hy = cos_y * dy - sin_y * dx
         dir_parts.append(lookup.query(hx, hy, dz))
         powers = (beta ** np.arange(int(orders.max()) + 1)).astype(np.float32)
-        gain_parts.append(powers[orders] / dist)
+        gain_parts.append(
+            powers[orders] / dist if radiation is None else powers[orders] / dist * emitted
+        )
         arrival = np.minimum(dist, np.float32(max_dist)) * to_samples + offset
         pos_parts.append(np.rint(arrival).astype(np.int32))
     cat = np.concatenate
@@ -177,6 +190,7 @@ def render_brir(
     decay_db: float = 60.0,
     reflections: bool = True,
     highpass_hz: float | None = HIGHPASS_HZ,
+    radiation=None,
 ) -> BRIR:
     """Render the binaural room impulse response of one source.
 
@@ -200,6 +214,10 @@ def render_brir(
         False renders the direct path only (anechoic).
     highpass_hz : float or None
         Cutoff of the high-pass applied to the reflections (None: none).
+    radiation : SourceRadiation or None
+        The source's directivity and orientation (:mod:`bindata.render.directivity`),
+        frequency independent (a cardioid): the direct sound and every image are scaled by the
+        gain of their emission direction. None: omnidirectional.
 
     Returns
     -------
@@ -208,6 +226,11 @@ def render_brir(
     source, listener, c, head_vec, r = source_geometry(
         room, source_m, listener_m, yaw_deg, speed_of_sound
     )
+    if radiation is not None and radiation.frequency_dependent:
+        raise RenderError(
+            f"{radiation!r} depends on frequency; a flat room renders one band: render it per "
+            "band (bindata.render.bands.render_band_brir)"
+        )
     fs = hrirset.sample_rate
     beta, t_end = 0.0, 0.0
     if reflections:
@@ -219,7 +242,7 @@ def render_brir(
     n_images = 1
     if reflections and t_end > 0:
         positions, dirs, gains, n_images = _reflection_terms(
-            room, source, listener, yaw_deg, hrirset, fs, c, beta, t_end * c, lead
+            room, source, listener, yaw_deg, hrirset, fs, c, beta, t_end * c, lead, radiation
         )
         buffer = sum_responses(
             positions,
@@ -233,7 +256,10 @@ def render_brir(
             buffer = _highpass(buffer, highpass_hz, fs)
     else:
         buffer = np.zeros((2, lead + length))
-    _direct_path(buffer, lead, head_vec, hrirset, fs, c)
+    gain = None
+    if radiation is not None:
+        gain = radiation.gains(direct_direction(source, listener)[None, :])[0]
+    _direct_path(buffer, lead, head_vec, hrirset, fs, c, gain)
     return BRIR(
         ir=np.ascontiguousarray(buffer[:, lead:]),
         sample_rate=fs,

@@ -31,10 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
+from ..errors import RenderError
 from ..geometry import room_to_head
 from ..hrir.lookup import shell_lookup
 from .assembly import shell_bank, sum_responses
 from .brir import FD_HALF_TAPS, FD_KAISER_BETA, _highpass
+from .directivity import direct_direction, emission_directions
 
 
 @dataclass
@@ -146,12 +148,20 @@ def flat_shoebox_early(
     max_distance_m: float,
     split: int,
     highpass_hz: float | None,
+    radiation=None,
 ) -> np.ndarray:
     """Early BRIRs (K, 2, split) of a flat shoebox for per-block listeners, yaws and sources.
 
     ``beta`` is the walls' reflection coefficient (0: anechoic), ``max_distance_m`` the reach
-    of the full render (images farther are never rendered).
+    of the full render (images farther are never rendered). ``radiation``: a
+    frequency-independent :class:`~bindata.render.directivity.SourceRadiation` (its orientation
+    held in the room along the path) or None, as :func:`~bindata.render.render_brir` takes it.
     """
+    if radiation is not None and radiation.frequency_dependent:
+        raise RenderError(
+            f"{radiation!r} depends on frequency; a flat room renders one band: render the "
+            "path per band (bindata.render.path_bands.band_shoebox_early)"
+        )
     fs, c = hrirset.sample_rate, float(speed_of_sound)
     listeners, yaws, sources, lead, width = block_layout(
         listeners_m, yaws_deg, sources_m, hrirset, split
@@ -160,11 +170,12 @@ def flat_shoebox_early(
     if beta > 0:
         reach = min(float(max_distance_m), (split + hrirset.delay_samples + 1.0) * c / fs)
         buffer = _early_reflections(
-            dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width
+            dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width, radiation
         )
         if highpass_hz:
             buffer = _highpass(buffer, highpass_hz, fs)
-    _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c)
+    gains = None if radiation is None else radiation.gains(direct_direction(sources, listeners))
+    _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c, gains)
     return np.ascontiguousarray(buffer[:, :, lead:])
 
 
@@ -176,9 +187,10 @@ def _fd_filters(fracs: np.ndarray) -> np.ndarray:
     return taps / taps.sum(axis=1, keepdims=True)
 
 
-def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c) -> None:
+def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c, gains=None) -> None:
     """Add every block's direct sound to ``buffer`` (K, 2, W), as ``_direct_path`` does for one:
-    nearest shell and direction, fractional delay, ``1 / r``; the filters applied by one FFT."""
+    nearest shell and direction, fractional delay, ``1 / r`` (times ``gains`` (K,), if given);
+    the filters applied by one FFT."""
     head = np.stack(
         [room_to_head(s, p, float(y)) for s, p, y in zip(sources, listeners, yaws, strict=True)]
     )
@@ -198,6 +210,8 @@ def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c) -> Non
         ]
         / r[:, None, None]
     )
+    if gains is not None:
+        resp *= np.asarray(gains, float)[:, None, None]
     width = buffer.shape[-1]
     for k in range(len(r)):
         start = int(whole[k]) - (FD_HALF_TAPS - 1) + lead
@@ -206,9 +220,13 @@ def _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c) -> Non
             buffer[k, :, start:stop] += resp[k, :, : stop - start]
 
 
-def _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width):
+def _early_reflections(
+    dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width, radiation=None
+):
     """Reflections of every block (K, 2, width), assembled in one sparse pass."""
-    offsets, orders = batch_images(dims, sources, listeners, reach)
+    offsets, orders, *walls = batch_images(
+        dims, sources, listeners, reach, walls=radiation is not None
+    )
     dist = np.sqrt(np.sum(offsets.astype(np.float32) ** 2, axis=-1))  # (K, I)
     to_samples, delay = np.float32(fs / c), np.float32(lead - hrirset.delay_samples)
     pos = np.rint(np.minimum(dist, np.float32(reach)) * to_samples + delay).astype(np.int64)
@@ -225,6 +243,8 @@ def _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, rea
     d = dist[kk, ii]
     powers = (beta ** np.arange(int(orders.max()) + 1)).astype(np.float32)
     gains = powers[orders[ii]] / d
+    if radiation is not None:
+        gains = gains * radiation.gains(emission_directions(off, walls[0][ii]))
     bank = shell_bank(hrirset.far_field_shell)
     stride = width + bank.first_tap + bank.n_taps
     out = sum_responses(
@@ -233,4 +253,10 @@ def _early_reflections(dims, listeners, yaws, sources, hrirset, fs, c, beta, rea
     return out.reshape(2, sources.shape[0], stride)[:, :, :width].transpose(1, 0, 2).copy()
 
 
-__all__ = ["PathBRIR", "batch_images", "flat_shoebox_early", "path_brir_from", "split_sample"]
+__all__ = [
+    "PathBRIR",
+    "batch_images",
+    "flat_shoebox_early",
+    "path_brir_from",
+    "split_sample",
+]

@@ -22,6 +22,7 @@ from ..hrir.lookup import shell_lookup
 from .assembly import shell_bank, sum_responses
 from .bands import FFT_PAD, band_masks
 from .brir import _highpass
+from .directivity import direct_direction, emission_directions
 from .path import _direct_paths, batch_images, block_layout
 
 
@@ -41,8 +42,14 @@ def band_shoebox_early(
     air_spectrum=None,
     reflections: bool = True,
     highpass_hz: float | None,
+    radiation=None,
 ) -> np.ndarray:
-    """Early BRIRs (K, 2, split) of a shoebox with per-surface band absorption (6, B)."""
+    """Early BRIRs (K, 2, split) of a shoebox with per-surface band absorption (6, B).
+
+    ``radiation``: the source's :class:`~bindata.render.directivity.SourceRadiation` (its
+    orientation held in the room along the path) or None, applied as
+    :func:`~bindata.render.bands.render_band_brir` applies it.
+    """
     fs, c = hrirset.sample_rate, float(speed_of_sound)
     listeners, yaws, sources, lead, width = block_layout(
         listeners_m, yaws_deg, sources_m, hrirset, split
@@ -51,10 +58,18 @@ def band_shoebox_early(
     n_fft = next_fast_len(width + FFT_PAD, real=True)
     freqs = rfftfreq(n_fft, 1.0 / fs)
     buffer = np.zeros((k_blocks, 2, width))
-    _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c)
-    if air_spectrum is not None:
-        r = np.linalg.norm(sources - listeners, axis=1)
-        gain = 10.0 ** (-np.asarray(air_spectrum(freqs))[None, :] * r[:, None] / 20.0)
+    emitted = None
+    if radiation is not None:
+        emitted = radiation.gains(direct_direction(sources, listeners), bands_hz)  # (K,) / (K, B)
+    flat = emitted if emitted is not None and emitted.ndim == 1 else None
+    _direct_paths(buffer, lead, listeners, yaws, sources, hrirset, fs, c, flat)
+    if air_spectrum is not None or flat is None and emitted is not None:
+        gain = np.ones((k_blocks, freqs.size))
+        if air_spectrum is not None:
+            r = np.linalg.norm(sources - listeners, axis=1)
+            gain *= 10.0 ** (-np.asarray(air_spectrum(freqs))[None, :] * r[:, None] / 20.0)
+        if flat is None and emitted is not None:
+            gain *= np.asarray(emitted, float) @ band_masks(freqs, bands_hz)
         buffer = irfft(rfft(buffer, n_fft, axis=-1) * gain[:, None, :], n_fft, axis=-1)[
             :, :, :width
         ]
@@ -76,6 +91,7 @@ def band_shoebox_early(
             width,
             n_fft,
             freqs,
+            radiation,
         )
     if highpass_hz:
         buffer = _highpass(buffer, highpass_hz, fs)
@@ -98,6 +114,7 @@ def _band_reflections(
     width,
     n_fft,
     freqs,
+    radiation=None,
 ) -> np.ndarray:
     """Reflections of every block, (K, 2, width): per-band image sums joined by the filterbank."""
     k_blocks = sources.shape[0]
@@ -117,6 +134,9 @@ def _band_reflections(
     log_g = walls[ii].astype(np.float32) @ log_refl.astype(np.float32)
     gains = np.exp(log_g - d[:, None] * air_np.astype(np.float32)[None, :]) / d[:, None]
     off = offsets[kk, ii].astype(np.float32)
+    if radiation is not None:
+        emitted = radiation.gains(emission_directions(off, walls[ii]), bands_hz)
+        gains *= emitted if emitted.ndim == 2 else emitted[:, None]
     yaw = np.deg2rad(yaws[kk])
     cos_y, sin_y = np.cos(yaw).astype(np.float32), np.sin(yaw).astype(np.float32)
     dirs = shell_lookup(hrirset.far_field_shell).query(

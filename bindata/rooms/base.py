@@ -43,6 +43,11 @@ class RoomKind:
     #: A kind of measured responses (a fixed grid) sets False: its scenes cannot move sources
     #: or turn the head (the sampler refuses such configs with a ConfigError).
     renders_any_position: bool = True
+    #: Whether :meth:`render` and :meth:`render_path` take ``radiation`` (a source's directivity
+    #: and orientation, :class:`~bindata.render.directivity.SourceRadiation`). Kinds that do
+    #: not are given omnidirectional sources only (the sampler refuses directional ones with a
+    #: ConfigError); the mix passes ``radiation`` only for a directional source.
+    renders_directivity: bool = False
 
     def draw(self, preset: dict, cfg: SynthConfig, rng: np.random.Generator) -> dict:
         """A room description (JSON-able dict) drawn from ``preset`` with ``rng``; ``cfg`` is
@@ -61,7 +66,9 @@ class RoomKind:
     ):
         """The :class:`~bindata.render.BRIR` of a source at ``source_m`` (room frame), heard by
         ``listener`` (a :class:`~bindata.scene.spec.Listener`: ``position_m``, ``yaw_deg``),
-        rendered with the scene's ``render`` settings (``speed_of_sound``, ``decay_db``)."""
+        rendered with the scene's ``render`` settings (``speed_of_sound``, ``decay_db``).
+        A kind with :attr:`renders_directivity` also takes ``radiation=`` (None:
+        omnidirectional)."""
         raise NotImplementedError
 
     def render_path(
@@ -74,6 +81,7 @@ class RoomKind:
         render_cfg: RenderConfig,
         anechoic: bool,
         early_s: float,
+        radiation=None,
     ):
         """Early BRIRs of many poses and one full BRIR: a :class:`~bindata.render.path.PathBRIR`.
 
@@ -81,8 +89,10 @@ class RoomKind:
         of a moving source or turning head; the early part ends ``early_s`` after the latest
         direct sound; the tail is the middle block's full BRIR. This base implementation
         renders every block in full with :meth:`render` (correct for any kind, slow); kinds
-        override it with a batched renderer.
+        override it with a batched renderer. ``radiation`` (kinds with
+        :attr:`renders_directivity`) is passed on to :meth:`render` when given.
         """
+        extra = {} if radiation is None else {"radiation": radiation}
         sources = np.asarray(sources_m, float).reshape(-1, 3)
         brirs = [
             self.render(
@@ -92,6 +102,7 @@ class RoomKind:
                 hrirset=hrirset,
                 render_cfg=render_cfg,
                 anechoic=anechoic,
+                **extra,
             )
             for lis, src in zip(listeners, sources, strict=True)
         ]

@@ -4,7 +4,9 @@ Description (the scene's ``room``), flat (a preset without ``surfaces``, e.g. ``
 
     {"kind": "shoebox", "preset": "paper", "dimensions_m": [x, y, z], "rt60_s": T}
 
-rendered by :func:`bindata.render.render_brir` (one calibrated reflection coefficient).
+rendered by :func:`bindata.render.render_brir` (one calibrated reflection coefficient; a source
+with a measured, frequency-dependent directivity is rendered per octave band instead, every
+surface absorbing ``1 - beta^2`` in every band, without air).
 With materials::
 
     {"kind": "shoebox", "preset": ..., "dimensions_m": [...], "bands_hz": [125, ..., 8000],
@@ -40,7 +42,7 @@ from ..render.brir import HIGHPASS_HZ, render_brir
 from ..render.diffuse_tail import FADE_S, TRANSITION_S, tail_rng
 from ..render.path import PathBRIR, flat_shoebox_early, split_sample
 from ..render.path_bands import band_shoebox_early
-from ..render.shoebox import ShoeboxRoom, decay_time_s
+from ..render.shoebox import ShoeboxRoom, decay_time_s, reflection_coefficient
 from ..seeding import uniform
 from .acoustics import (
     MID_BANDS_HZ,
@@ -97,6 +99,7 @@ class ShoeboxKind(BoxRoomKind):
     """Rectangular rooms: flat (one calibrated reflection coefficient) or with materials."""
 
     name = "shoebox"
+    renders_directivity = True
 
     def check_preset(self, preset: dict, *, where: str) -> None:
         """Rules the schema cannot say: surfaces all covered, materials known, sizes ordered."""
@@ -223,9 +226,10 @@ class ShoeboxKind(BoxRoomKind):
         hrirset,
         render_cfg: RenderConfig,
         anechoic: bool,
+        radiation=None,
     ):
         c = float(render_cfg.speed_of_sound)
-        if "surfaces" not in description:
+        if "surfaces" not in description and not _per_band(radiation):
             room = ShoeboxRoom(tuple(description["dimensions_m"]), description["rt60_s"])
             return render_brir(
                 room,
@@ -236,9 +240,10 @@ class ShoeboxKind(BoxRoomKind):
                 speed_of_sound=c,
                 decay_db=render_cfg.decay_db,
                 reflections=not anechoic,
+                radiation=radiation,
             )
         return self._render_materials(
-            description, listener, source_m, hrirset, render_cfg, anechoic
+            description, listener, source_m, hrirset, render_cfg, anechoic, radiation
         )
 
     def render_path(
@@ -251,6 +256,7 @@ class ShoeboxKind(BoxRoomKind):
         render_cfg: RenderConfig,
         anechoic: bool,
         early_s: float,
+        radiation=None,
     ):
         """Batched early BRIRs (:mod:`bindata.render.path`); the tail is the middle block's.
 
@@ -270,12 +276,13 @@ class ShoeboxKind(BoxRoomKind):
             hrirset=hrirset,
             render_cfg=render_cfg,
             anechoic=anechoic,
+            radiation=radiation,
         )
         onsets = np.linalg.norm(sources - positions, axis=1) / c * fs
         if description.get("late_reverb"):  # the blocks hold image sources only: stop at the fade
             early_s = min(early_s, TRANSITION_S - FADE_S)
         split = split_sample(onsets, early_s=early_s, sample_rate=fs)
-        if "surfaces" not in description:
+        if "surfaces" not in description and not _per_band(radiation):
             t_end = (
                 0.0
                 if anechoic
@@ -297,11 +304,20 @@ class ShoeboxKind(BoxRoomKind):
                 max_distance_m=t_end * c,
                 split=split,
                 highpass_hz=HIGHPASS_HZ,
+                radiation=radiation,
             )
             n_images = int(tail.n_images)
         else:
             early = self._early_materials(
-                description, positions, yaws, sources, hrirset, c, split, anechoic
+                description,
+                positions,
+                yaws,
+                sources,
+                hrirset,
+                render_cfg,
+                split,
+                anechoic,
+                radiation,
             )
             n_images = int(tail.n_images)
         return PathBRIR(
@@ -312,42 +328,49 @@ class ShoeboxKind(BoxRoomKind):
             n_images=n_images,
         )
 
-    def _early_materials(self, description, positions, yaws, sources, hrirset, c, split, anechoic):
-        absorption, air_db, spectrum = _materials(description)
+    def _early_materials(
+        self, description, positions, yaws, sources, hrirset, render_cfg, split, anechoic, radiation
+    ):
+        c = float(render_cfg.speed_of_sound)
+        absorption, air_db, spectrum = _materials(description, speed_of_sound=c)
         return band_shoebox_early(
             description["dimensions_m"],
             absorption,
             air_db,
-            bands_hz=description["bands_hz"],
+            bands_hz=description.get("bands_hz", OCTAVE_BANDS_HZ),
             listeners_m=positions,
             yaws_deg=yaws,
             sources_m=sources,
             hrirset=hrirset,
             speed_of_sound=c,
-            decay_time_s=_image_time_s(description, positions, sources, c),
+            decay_time_s=_image_time_s(description, positions, sources, render_cfg),
             split=split,
             air_spectrum=spectrum,
             reflections=not anechoic,
             highpass_hz=HIGHPASS_HZ,
+            radiation=radiation,
         )
 
-    def _render_materials(self, description, listener, source_m, hrirset, render_cfg, anechoic):
+    def _render_materials(
+        self, description, listener, source_m, hrirset, render_cfg, anechoic, radiation=None
+    ):
         c = float(render_cfg.speed_of_sound)
-        absorption, air_db, spectrum = _materials(description)
+        absorption, air_db, spectrum = _materials(description, speed_of_sound=c)
         return render_band_brir(
             description["dimensions_m"],
             absorption,
             air_db,
-            bands_hz=description["bands_hz"],
+            bands_hz=description.get("bands_hz", OCTAVE_BANDS_HZ),
             listener_m=listener.position_m,
             yaw_deg=listener.yaw_deg,
             source_m=source_m,
             hrirset=hrirset,
             speed_of_sound=c,
-            decay_time_s=float(description["decay_time_s"]),
+            decay_time_s=_decay_time_s(description, render_cfg),
             air_spectrum=spectrum,
             reflections=not anechoic,
             late=_late(description, listener, source_m),
+            radiation=radiation,
         )
 
     def check(self, description: dict, cfg: SynthConfig) -> list[str]:
@@ -411,9 +434,30 @@ def _image_source_length_s(rt60, t_end) -> float:
     return float(min(np.max(t_end), MAX_LENGTH_RT60 * np.max(rt60[_LENGTH_BANDS]), MAX_LENGTH_S))
 
 
-def _image_time_s(description, positions, sources, c) -> float:
+def _per_band(radiation) -> bool:
+    """Whether a source's directivity depends on frequency (a flat room then renders per band)."""
+    return radiation is not None and radiation.frequency_dependent
+
+
+def _decay_time_s(description: dict, render_cfg: RenderConfig) -> float:
+    """How long image sources are rendered: a room with materials records it; a flat room's is
+    its model decay to ``render_cfg.decay_db``."""
+    if "surfaces" in description:
+        return float(description["decay_time_s"])
+    return float(
+        decay_time_s(
+            description["dimensions_m"],
+            description["rt60_s"],
+            decay_db=render_cfg.decay_db,
+            speed_of_sound=float(render_cfg.speed_of_sound),
+        )
+    )
+
+
+def _image_time_s(description, positions, sources, render_cfg) -> float:
     """How long image sources are rendered: all the decay, or until the diffuse tail."""
-    t = float(description["decay_time_s"])
+    c = float(render_cfg.speed_of_sound)
+    t = _decay_time_s(description, render_cfg)
     if description.get("late_reverb"):
         t = min(t, float(np.max(np.linalg.norm(sources - positions, axis=1))) / c + TRANSITION_S)
     return t
@@ -454,8 +498,16 @@ def _late(description: dict, listener, source_m) -> dict | None:
     return {"rt60_s": rt60, "rng": rng}
 
 
-def _materials(description: dict):
-    """(absorption (6, B), air dB/m (B,), air spectrum callable or None) of a description."""
+def _materials(description: dict, *, speed_of_sound: float | None = None):
+    """(absorption (6, B), air dB/m (B,), air spectrum callable or None) of a description; a
+    flat room's (no ``surfaces``): ``1 - beta^2`` on every surface in every octave band, no air
+    (``speed_of_sound`` calibrates ``beta``)."""
+    if "surfaces" not in description:
+        beta = reflection_coefficient(
+            description["dimensions_m"], description["rt60_s"], speed_of_sound=speed_of_sound
+        )
+        bands = len(OCTAVE_BANDS_HZ)
+        return np.full((6, bands), 1.0 - beta * beta), np.zeros(bands), None
     absorption = np.array([description["surfaces"][s]["absorption"] for s in SURFACES])
     air = description.get("air")
     air_db = np.array(air["attenuation_db_per_m"]) if air else np.zeros(absorption.shape[1])

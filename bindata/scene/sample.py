@@ -25,9 +25,14 @@ Sampling rules (documented choices where the paper is silent):
   their paths (:mod:`bindata.scene.motion`, ``motion`` stream; a moving event that finds no
   path also redraws the listener), the head track (``head`` stream) and the ambience record
   (``ambience`` stream) are drawn after the sources; absent keys mean static, still, none.
+* Directivity (only when the config's ``directivity.pattern`` is not ``omni``): each event's
+  directivity and orientation, last, from the ``directivity`` stream
+  (:mod:`bindata.scene.radiation`).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,6 +47,7 @@ from ..seeding import file_rngs, uniform
 from .folds import file_stem, fold_of
 from .labels import LABEL_FRAME_S, n_label_frames
 from .motion import check_motion_allowed, draw_head_track, draw_path, motion_plan
+from .radiation import check_directivity_allowed, draw_radiation
 from .spec import Listener, MotionRender, Scene, SceneEvent, SceneEventLibrary, SceneHRIR, SceneRoom
 
 SCENE_SCHEMA_VERSION = 1
@@ -160,6 +166,7 @@ def sample_scene(
     placed = place_events(cfg, durations, rngs["timeline"])
     bands = _bands(cfg, len(placed), rngs["sources"])
     check_motion_allowed(cfg, kind_of(room))
+    check_directivity_allowed(cfg, kind_of(room))
     plan = motion_plan(cfg, len(placed), rngs["motion"])
     lengths = [length * LABEL_FRAME_S for _, _, length in placed]
     failure: list = []
@@ -191,6 +198,11 @@ def sample_scene(
         )
     )
     head, motion_render, ambience = _scene_extras(cfg, listener, events, rngs)
+    radiation = draw_radiation(cfg, listener, [ev.position_m for ev in events], rngs["directivity"])
+    events = tuple(
+        ev if record is None else replace(ev, directivity=record, orientation_deg=orientation)
+        for ev, (record, orientation) in zip(events, radiation, strict=True)
+    )
     n_files, n_folds = cfg.n_files, cfg.n_folds
     return Scene(
         schema_version=SCENE_SCHEMA_VERSION,

@@ -252,6 +252,13 @@ class SceneEvent(_SceneSpec):
     path : dict or None
         A moving source's path (``arc`` or ``line``: :mod:`bindata.scene.motion`), kept as
         its JSON object; ``None``: static at ``position_m``.
+    directivity : dict or None
+        The source's directivity (:mod:`bindata.scene.radiation`), kept as its JSON object:
+        ``{"pattern": "cardioid", "alpha": a, "order": n}`` or ``{"pattern": "sofa", "file":
+        path, "sha256": hex}``; ``None``: omnidirectional (and absent from the JSON).
+    orientation_deg : (float, float) or None
+        The source's axis in the room frame: azimuth counter-clockwise from +x and elevation,
+        degrees (held along a path); ``None`` for an omnidirectional source.
     """
 
     source_index: int = json_field("source")
@@ -267,6 +274,8 @@ class SceneEvent(_SceneSpec):
     elevation_deg: float
     distance_m: float
     path: dict | None = json_field(kind=JSON, optional=True)
+    directivity: dict | None = json_field(kind=JSON, optional=True)
+    orientation_deg: tuple[float, float] | None = json_field(kind=TUPLE, optional=True)
 
     @property
     def source_path(self) -> dict:

@@ -13,6 +13,12 @@ direct sound of the path's first pose reaches the head at the onset. A scene's `
 added at its SNR against the event mix before the scaling (:func:`scene_ambience`, the signals
 of :mod:`bindata.render.ambience`). The metadata rows of a scene are
 :func:`bindata.scene.labels.scene_rows`.
+
+A directional event (``directivity`` and ``orientation_deg``, :mod:`bindata.scene.radiation`)
+is rendered with its :class:`~bindata.render.directivity.SourceRadiation` (the room kind's
+``radiation`` argument). Every event's direct-to-reverberant ratio is measured on the BRIR it
+is rendered with (:func:`event_drr`; a moving event's at its start) and returned in the render
+info (``drr``), broadband and per octave band.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from scipy.signal import oaconvolve
 
 from ..errors import SceneError
 from ..render.ambience import active_frames, ambience_signal, event_power, scale_to_snr
+from ..render.drr import direct_to_reverberant
 from ..render.moving import block_centres, block_hop_samples, render_path_signal
 from ..rooms import kind_of
+from ..rooms.acoustics import OCTAVE_BANDS_HZ
 from ..scene.labels import LABEL_FRAME_S, n_label_frames, scene_rows
 from ..scene.motion import head_yaw_deg, is_moving, relative_speed_deg_s, source_positions
+from ..scene.radiation import event_radiation
 from ..scene.spec import Listener, Scene, SceneEvent
 
 LIBRARY_RMS = 0.1
@@ -47,6 +56,12 @@ def dry_event_signal(event: SceneEvent, library, sample_rate: int) -> np.ndarray
     return sig * (10.0 ** (event.level_db / 20.0) / LIBRARY_RMS)
 
 
+def _radiation(event: SceneEvent) -> dict:
+    """The room kind's ``radiation`` argument of a directional event ({} for an omni one)."""
+    radiation = event_radiation(event)
+    return {} if radiation is None else {"radiation": radiation}
+
+
 def event_brir(scene: Scene, event: SceneEvent, hrirset):
     """The binaural RIR of one event of a scene, rendered by the scene room's kind."""
     room = scene.room.description
@@ -57,23 +72,60 @@ def event_brir(scene: Scene, event: SceneEvent, hrirset):
         hrirset=hrirset,
         render_cfg=scene.render,
         anechoic=scene.room.anechoic,
+        **_radiation(event),
     )
+
+
+def drr_record(source: int, ir: np.ndarray, onset_samples: float, sample_rate: int) -> dict:
+    """``{"source", "drr_db", "bands_db"}`` of one event's BRIR (dB, 0.01 dB steps; bands:
+    :data:`~bindata.rooms.acoustics.OCTAVE_BANDS_HZ`; :mod:`bindata.render.drr`)."""
+    drr, bands = direct_to_reverberant(ir, onset_samples, sample_rate, bands_hz=OCTAVE_BANDS_HZ)
+    return {
+        "source": int(source),
+        "drr_db": round(drr, 2),
+        "bands_db": [round(float(v), 2) for v in bands],
+    }
+
+
+def _path_start_ir(path_brir) -> np.ndarray:
+    """The full BRIR of a path's first block: its early part, then the tail."""
+    split, tail = int(path_brir.split), np.asarray(path_brir.tail)
+    ir = np.zeros((2, max(split, tail.shape[-1])))
+    ir[:, :split] = path_brir.early[0]
+    ir[:, split : tail.shape[-1]] = tail[:, split:]
+    return ir
+
+
+def event_drr(scene: Scene, event: SceneEvent, hrirset) -> dict:
+    """:func:`drr_record` of an event, its BRIR rendered anew (a moving event: at its start)."""
+    fs = int(scene.sample_rate)
+    if not is_moving(scene, event):
+        brir = event_brir(scene, event, hrirset)
+        return drr_record(event.source_index, brir.ir, brir.onset_samples, fs)
+    n = int(round(event.duration_s * fs))
+    path_brir, _ = event_path_brir(scene, event, hrirset, n_samples=n)
+    onset = float(path_brir.onset_samples[0])
+    return drr_record(event.source_index, _path_start_ir(path_brir), onset, fs)
 
 
 def _wet_event(
     scene: Scene, event: SceneEvent, dry: np.ndarray, hrirset
-) -> tuple[np.ndarray, int, int]:
-    """(wet (2, m), start sample in the file, images rendered) of one event."""
+) -> tuple[np.ndarray, int, int, dict]:
+    """(wet (2, m), start sample in the file, images rendered, :func:`drr_record`) of one
+    event."""
     fs = int(scene.sample_rate)
     if not is_moving(scene, event):
         brir = event_brir(scene, event, hrirset)
         wet = oaconvolve(dry[None, :], brir.ir, axes=1)
         start = int(round(event.onset_s * fs)) - int(round(brir.onset_samples))
-        return wet, start, int(brir.n_images)
+        drr = drr_record(event.source_index, brir.ir, brir.onset_samples, fs)
+        return wet, start, int(brir.n_images), drr
     path_brir, hop = event_path_brir(scene, event, hrirset, n_samples=dry.shape[0])
     wet = render_path_signal(dry, path_brir, hop=hop)
     start = int(round(event.onset_s * fs)) - int(round(path_brir.onset_samples[0]))
-    return wet, start, int(path_brir.n_images)
+    onset = float(path_brir.onset_samples[0])
+    drr = drr_record(event.source_index, _path_start_ir(path_brir), onset, fs)
+    return wet, start, int(path_brir.n_images), drr
 
 
 def event_path_brir(scene: Scene, event: SceneEvent, hrirset, *, n_samples: int):
@@ -110,24 +162,29 @@ def event_path_brir(scene: Scene, event: SceneEvent, hrirset, *, n_samples: int)
         render_cfg=scene.render,
         anechoic=scene.room.anechoic,
         early_s=float(opts.early_s),
+        **_radiation(event),
     )
     return path_brir, hop
 
 
 def mix_events(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, dict]:
-    """The events of a scene, rendered and summed: float stereo (n, 2); returns (mix, info)."""
+    """The events of a scene, rendered and summed: float stereo (n, 2); returns (mix, info).
+
+    ``info``: ``n_images`` (image sources rendered) and ``drr`` (a :func:`drr_record` per
+    event)."""
     fs = int(scene.sample_rate)
     n_total = int(round(scene.duration_s * fs))
     mix = np.zeros((2, n_total))
-    n_images = 0
+    n_images, drr = 0, []
     for event in scene.events:
         dry = dry_event_signal(event, library, fs)
-        wet, start, images = _wet_event(scene, event, dry, hrirset)
+        wet, start, images, record = _wet_event(scene, event, dry, hrirset)
         n_images += images
+        drr.append(record)
         lo, hi = max(start, 0), min(start + wet.shape[1], n_total)
         if hi > lo:
             mix[:, lo:hi] += wet[:, lo - start : hi - start]
-    return mix.T, {"n_images": n_images}
+    return mix.T, {"n_images": n_images, "drr": drr}
 
 
 def mix_scene(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, dict]:

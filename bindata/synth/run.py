@@ -48,14 +48,17 @@ from ..io import (
 from ..io.atomic import json_text
 from ..io.layout import paths_of
 from ..render.ambience import open_ambience_folder
+from ..render.drr import WINDOW_S as DRR_WINDOW_S
+from ..rooms.acoustics import OCTAVE_BANDS_HZ
 from ..rooms.mix import check_rooms, inline_rooms, room_kinds
 from ..scene.folds import file_stem
 from ..scene.labels import rows_to_csv_text, scene_rows
 from ..scene.motion import check_motion_allowed
+from ..scene.radiation import check_directivity_allowed
 from ..scene.sample import sample_scene
 from ..scene.spec import Scene
 from .dask_backend import close_client, connect
-from .mix import mix_scene, to_pcm16
+from .mix import event_drr, mix_scene, to_pcm16
 from .parallel import map_ordered
 
 #: Most scenes one pre-draw task samples (a few hundred milliseconds).
@@ -236,14 +239,16 @@ class _FileJob:
             expected = {"scene": scene_text.encode("utf-8"), "metadata": csv_text.encode("utf-8")}
             n_frames = int(round(scene.duration_s * scene.sample_rate))  # as the mix
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
-            if done is not None:
-                return {**done, "fold": scene.fold, "file_index": index}
-        pcm, csv_text, _ = render_scene(scene, library=library, hrirset=hrirset)
+            if done is not None:  # its DRRs from its BRIRs, rendered again
+                drr = [event_drr(scene, ev, hrirset) for ev in scene.events]
+                return {**done, "fold": scene.fold, "file_index": index, "drr": drr}
+        pcm, csv_text, info = render_scene(scene, library=library, hrirset=hrirset)
         p = paths_of(self.out_dir, stem)
         write_bytes(p["audio"], wav_bytes(pcm, scene.sample_rate))
         write_text(p["metadata"], csv_text)
         write_text(p["scene"], scene_text)  # last: its presence marks the item finished
-        return {**file_record(self.out_dir, stem), "fold": scene.fold, "file_index": index}
+        record = file_record(self.out_dir, stem)
+        return {**record, "fold": scene.fold, "file_index": index, "drr": info["drr"]}
 
 
 def _spans(n: int, span: int = DRAW_SPAN) -> list[tuple[int, int]]:
@@ -348,12 +353,14 @@ def synthesize(
 
 
 def check_scene_options(cfg: SynthConfig) -> None:
-    """The room preset (every entry of a room mix) loads, its kind can render the motion asked
-    for, a mix serves every band, and an ambience folder holds usable recordings
-    (:class:`~bindata.errors.ConfigError` / ``AmbienceError``)."""
+    """The room preset (every entry of a room mix) loads, its kind can render the motion and
+    source directivity asked for (a measured directivity loads), a mix serves every band, and an
+    ambience folder holds usable recordings (:class:`~bindata.errors.ConfigError` /
+    ``AmbienceError``)."""
     check_rooms(cfg)
     for kind in room_kinds(cfg):
         check_motion_allowed(cfg, kind)
+        check_directivity_allowed(cfg, kind)
     amb = cfg.ambience
     if amb.snr_db is not None and amb.source != "diffuse":
         try:
@@ -436,6 +443,7 @@ def _manifest(cfg, seed, library, record, files) -> dict:
         "classes": list(library.classes),
         "hrir": record["hrir"],
         "event_library": library.describe(),
+        "drr": {"window_s": DRR_WINDOW_S, "bands_hz": list(OCTAVE_BANDS_HZ)},
         "files": files,
     }
 
