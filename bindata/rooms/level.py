@@ -67,8 +67,9 @@ REFERENCE_RATE = 24000
 MIN_LEVEL_DB = -150.0
 
 
-def direct_window(n: int, sample_rate: float, onset: float) -> np.ndarray:
-    """The window (n,) of the direct sound arriving at sample ``onset``."""
+def direct_taper(n: int, sample_rate: float, onset: float) -> np.ndarray:
+    """The tapered window (n,) of the direct sound arriving at sample ``onset`` (a level
+    measurement; the DRR splits at a hard edge instead, :func:`bindata.render.drr.direct_window`)."""
     t = (np.arange(n) - onset) / sample_rate
     edge = np.clip(np.minimum(t + PRE_S, POST_S - t) / TAPER_S, 0.0, 1.0)
     return np.sin(0.5 * np.pi * edge) ** 2
@@ -80,7 +81,7 @@ def direct_level_db(ir: np.ndarray, sample_rate: float) -> float:
     onset = float(np.min(onset_samples(ir, oversample=1)))
     lo = max(0, int(np.floor(onset - PRE_S * sample_rate)))
     hi = min(ir.shape[-1], int(np.ceil(onset + POST_S * sample_rate)) + 1)
-    window = direct_window(hi - lo, sample_rate, onset - lo)
+    window = direct_taper(hi - lo, sample_rate, onset - lo)
     return band_level_db(ir[:, lo:hi] * window, sample_rate)
 
 
@@ -144,7 +145,7 @@ __all__ = [
     "PRE_S",
     "calibration_gain_db",
     "direct_level_db",
-    "direct_window",
+    "direct_taper",
     "reference_direct_level_db",
     "room_gain_terms_db",
 ]
