@@ -23,6 +23,7 @@ STREAMS = (
     "motion",
     "head",
     "ambience",
+    "hrir",
 )
 
 

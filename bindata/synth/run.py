@@ -36,11 +36,9 @@ from ..dataset.output import (
 from ..dataset.reader import load_scene
 from ..errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
 from ..events import open_event_library
-from ..hrir import load_hrirset, nearfield_from_farfield
 from ..io import (
     FORMAT,
     FORMAT_VERSION,
-    sha256_file,
     write_bytes,
     write_manifest,
     write_text,
@@ -56,6 +54,7 @@ from ..scene.motion import check_motion_allowed
 from ..scene.sample import sample_scene
 from ..scene.spec import Scene
 from .dask_backend import close_client, connect
+from .heads import HeadSet, head_set, load_head
 from .mix import mix_scene, to_pcm16
 from .parallel import map_ordered
 
@@ -113,57 +112,77 @@ def synth_config(
     return replace(cfg, room_preset=inline_preset(cfg.room_preset))
 
 
-@lru_cache(maxsize=4)
 def load_resources(
-    hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int, hrir_calibration: str
+    hrir_spec: str,
+    nearfield: bool,
+    library_spec: str,
+    sample_rate: int,
+    hrir_calibration: str,
+    *,
+    band_hz=None,
+    parameters: dict | None = None,
 ):
-    """HRIR set and event library of a run, loaded once per process.
+    """HRIR set and event library of a run with one head, loaded once per process.
 
-    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``
-    or ``"raw"``. It has no default: a config says which (:func:`resources_for_config`,
-    default ``"reference"``), and so does a scene (:func:`resources_for_scene`; ``"raw"`` for
-    scenes written before the option existed).
+    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``,
+    ``"diffuse"`` or ``"raw"``. It has no default: a config says which
+    (:func:`resources_for_config`, default ``"reference"``), and so does a scene
+    (:func:`resources_for_scene`; ``"raw"`` for scenes written before the option existed).
+    ``band_hz`` and ``parameters`` are the calibration band and a model head's parameters
+    (:func:`bindata.synth.heads.load_head`).
     Returns ``(hrirset, library, record)`` where ``record`` is what scenes store about both.
     """
-    hrirset = load_hrirset(
-        None if hrir_spec == "builtin" else hrir_spec,
+    hrirset, hrir_record = load_head(
+        hrir_spec,
+        nearfield=nearfield,
         sample_rate=sample_rate,
         calibration=hrir_calibration,
+        band_hz=band_hz,
+        parameters=parameters,
     )
-    if nearfield:
-        hrirset = nearfield_from_farfield(hrirset)
+    library, library_record = load_library(library_spec, sample_rate)
+    return hrirset, library, {"hrir": dict(hrir_record), "event_library": dict(library_record)}
+
+
+@lru_cache(maxsize=4)
+def load_library(library_spec: str, sample_rate: int):
+    """The event library of a run, loaded once per process: ``(library, record)``."""
     library = open_event_library(
         None if library_spec == "builtin" else library_spec, sample_rate=sample_rate
     )
-    record = {
-        "hrir": {
-            "spec": hrir_spec,
-            "nearfield": bool(nearfield),
-            "name": hrirset.name,
-            "distances_m": [round(float(d), 4) for d in hrirset.distances],
-            "calibration": hrirset.calibration,
-            "calibration_gain_db": round(hrirset.calibration_gain_db, 4),
-        },
-        "event_library": {
-            "spec": library_spec,
-            "kind": library.kind,
-            "classes": list(library.classes),
-        },
-    }
-    if hrir_spec != "builtin":  # provenance: the SOFA file's bytes, checked by validate
-        record["hrir"]["sha256"] = sha256_file(hrir_spec)
-    return hrirset, library, record
+    record = {"spec": library_spec, "kind": library.kind, "classes": list(library.classes)}
+    return library, record
 
 
 def resources_for_config(cfg: SynthConfig):
-    """:func:`load_resources` of a run's config: ``(hrirset, library, record)``."""
-    return load_resources(
-        str(cfg.hrir.source),
-        bool(cfg.hrir.nearfield),
-        str(cfg.events.library),
-        int(cfg.sample_rate),
-        str(cfg.hrir.calibration),
-    )
+    """The HRIR set(s) and event library of a run's config: ``(hrirset, library, record)``.
+
+    With one head and nothing drawn (the default), ``hrirset`` is that head's
+    :class:`~bindata.hrir.HRIRSet` and ``record`` holds what every scene stores about it and the
+    library (:func:`load_resources`). With several heads or a drawn head parameter (config
+    ``hrir``, docs/hrir.md), ``hrirset`` is the run's :class:`~bindata.synth.heads.HeadSet`
+    (each head loaded when first drawn; :func:`render_scene` takes the scene's),
+    ``record["heads"]`` is the same object (the sampler draws from it) and ``record["hrir"]``
+    what the manifest records about the heads.
+    """
+    heads = head_set(cfg)
+    if not heads.varies:
+        hrir = cfg.hrir
+        return load_resources(
+            heads.heads[0].spec,
+            bool(hrir.nearfield),
+            str(cfg.events.library),
+            int(cfg.sample_rate),
+            str(hrir.calibration),
+            band_hz=hrir.calibration_band_hz,
+        )
+    library, library_record = load_library(str(cfg.events.library), int(cfg.sample_rate))
+    record = {
+        "hrir": heads.manifest_record(),
+        "event_library": dict(library_record),
+        "heads": heads,
+    }
+    return heads, library, record
 
 
 def resources_for_scene(scene: Scene, *, hrir: str | None = None, library: str | None = None):
@@ -180,11 +199,19 @@ def resources_for_scene(scene: Scene, *, hrir: str | None = None, library: str |
         library or scene.event_library.source,
         int(scene.sample_rate),
         str("raw" if record.calibration is None else record.calibration),
+        band_hz=record.calibration_band_hz,
+        parameters=record.parameters,
     )
 
 
 def render_scene(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, str, dict]:
-    """Audio (int16, (n, 2)), metadata CSV text and render info of a scene."""
+    """Audio (int16, (n, 2)), metadata CSV text and render info of a scene.
+
+    ``hrirset`` is an HRIR set, or a run's :class:`~bindata.synth.heads.HeadSet` (several
+    heads: the scene's is taken, :meth:`~bindata.synth.heads.HeadSet.hrirset_of`).
+    """
+    if isinstance(hrirset, HeadSet):
+        hrirset = hrirset.hrirset_of(scene.hrir)
     mix, info = mix_scene(scene, library=library, hrirset=hrirset)
     pcm, gain = to_pcm16(mix, peak_dbfs=scene.mix.peak_dbfs)
     info["mix_gain"] = gain
