@@ -123,7 +123,8 @@ class Synthesizer:
     them: ``render(sample(i))`` gives the samples and rows of file *i*.
 
     The HRIR set and event library are loaded once, when the synthesizer is made, at the
-    config's HRIR level (``hrir_calibration``, default ``"reference"``).
+    config's HRIR level (``hrir_calibration``, default ``"reference"``). With several heads
+    (``hrir=[...]``, docs/hrir.md) each head is loaded when a scene first draws it.
 
     Parameters
     ----------
@@ -247,7 +248,10 @@ class Synthesizer:
         """
         if not isinstance(scene, Scene):
             scene = scene_from_json(scene)
-        for part, record in (("hrir", scene.hrir), ("event_library", scene.event_library)):
+        parts = [("hrir", scene.hrir), ("event_library", scene.event_library)]
+        if "heads" in self._record:  # several heads: render_scene checks the scene's own
+            parts = parts[1:]
+        for part, record in parts:
             if record.to_json() != self._record[part]:
                 raise SceneError(
                     f"scene {scene.stem}: its {part} ({record.to_json()}) is not "

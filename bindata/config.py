@@ -55,6 +55,10 @@ OPTIONS = {
     "hrir": "hrir.sofa",
     "nearfield": "hrir.nearfield",
     "hrir_calibration": "hrir.calibration",
+    "hrir_split": "hrir.split",
+    "head_radius_m": "hrir.head_radius_m",
+    "ear_azimuth_deg": "hrir.ear_azimuth_deg",
+    "hrir_band_hz": "hrir.calibration_band_hz",
     "moving": "motion.moving_fraction",
     "angular_speed_deg_s": "motion.angular_speed_deg_s",
     "line_fraction": "motion.line_fraction",
@@ -202,22 +206,47 @@ class EventConfig(_ConfigSpec):
 
 @dataclass(frozen=True)
 class HRIRConfig(_ConfigSpec):
-    """Config ``hrir``: the HRIR set.
+    """Config ``hrir``: the HRIR set, or the several heads a dataset draws from (docs/hrir.md).
+
+    The keys after ``calibration`` are optional: absent, they are ``None`` and not written.
 
     Attributes
     ----------
-    source : str
-        ``"builtin"`` (the built-in sphere and pinna model) or a SOFA file (JSON ``sofa``).
+    source : str or list of str
+        ``"builtin"`` (the built-in sphere and pinna model), another HRIR model's name, a SOFA
+        file, or a folder of SOFA files (JSON ``sofa``); a list of them: each file draws one
+        head (see :attr:`sources`).
     nearfield : bool
         Synthesise near-field shells from a single-distance set.
     calibration : str
         HRIR level: ``"reference"`` (0 dB re the free field at the head centre, frontal far
-        field, 250 Hz-2 kHz) or ``"raw"`` (the file's level).
+        field), ``"diffuse"`` (the same for the average over all directions) or ``"raw"`` (the
+        file's level).
+    split : str or dict or None
+        Which heads each fold draws from: ``"subjects"`` (the heads dealt to the folds, so that
+        a test fold's heads are in no other fold) or ``{"<fold>": [entry of sofa, ...]}``;
+        ``None``: every fold draws from every head.
+    head_radius_m : (float, float) or None
+        Range of a model head's radius (m), drawn per file; ``None``: the model's own.
+    ear_azimuth_deg : (float, float) or None
+        Range of a model head's left-ear azimuth (degrees), drawn per file; ``None``: the
+        model's own.
+    calibration_band_hz : (float, float) or None
+        Band of the calibration level (Hz); ``None``: 250 Hz-2 kHz.
     """
 
-    source: str = json_field("sofa")
+    source: str | list = json_field("sofa", kind=JSON)
     nearfield: bool
     calibration: str
+    split: str | dict | None = json_field(kind=JSON, optional=True)
+    head_radius_m: Range | None = json_field(kind=TUPLE, optional=True)
+    ear_azimuth_deg: Range | None = json_field(kind=TUPLE, optional=True)
+    calibration_band_hz: Range | None = json_field(kind=TUPLE, optional=True)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The entries of :attr:`source` as a tuple (one entry for a single string)."""
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
 
 
 @dataclass(frozen=True)
@@ -656,6 +685,7 @@ def _cross_field_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
     if cfg.n_files < cfg.n_folds:
         problems.append(("n_files", f"must be >= n_folds ({cfg.n_folds}), got {cfg.n_files}"))
     problems += _motion_problems(cfg)
+    problems += _hrir_problems(cfg)
     if events.duration_s[0] > cfg.duration_s:
         problems.append(
             (
@@ -711,6 +741,50 @@ def _motion_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
                 "SNR range (ambience.snr_db); none was given",
             )
         )
+    return problems
+
+
+def _hrir_problems(cfg: SynthConfig) -> list[tuple[str, str]]:
+    """Ordered anthropometric ranges, a calibration band with width, and a split mapping that
+    gives every fold (and no other) entries of ``hrir.sofa`` (the files are checked on load)."""
+    hrir = cfg.hrir
+    ranges = {
+        "hrir.head_radius_m": hrir.head_radius_m,
+        "hrir.ear_azimuth_deg": hrir.ear_azimuth_deg,
+    }
+    problems = _unordered({k: v for k, v in ranges.items() if v is not None})
+    band = hrir.calibration_band_hz
+    if band is not None and band[0] >= band[1]:
+        problems.append(
+            ("hrir.calibration_band_hz", f"low must be below high, got [{band[0]}, {band[1]}]")
+        )
+    split = hrir.split
+    if isinstance(split, dict):
+        folds = {str(k) for k in range(1, cfg.n_folds + 1)}
+        extra = sorted((k for k in split if k not in folds), key=str)
+        if any(not isinstance(k, str) for k in split):
+            problems.append(("hrir.split", 'folds are named by strings ("1", "2", ...)'))
+        elif extra:
+            problems.append(
+                ("hrir.split", f"names fold(s) {extra}, but there are folds 1-{cfg.n_folds}")
+            )
+        empty = [k for k in range(1, cfg.n_folds + 1) if not split.get(str(k))]
+        if empty:
+            problems.append(
+                (
+                    "hrir.split",
+                    f"leaves fold(s) {empty} without heads; every fold needs at least one HRIR set",
+                )
+            )
+        listed = {e for entries in split.values() for e in entries}
+        unknown = sorted(listed - set(hrir.sources))
+        if unknown:
+            problems.append(
+                (
+                    "hrir.split",
+                    f"names {unknown}, which hrir.sofa does not list ({list(hrir.sources)})",
+                )
+            )
     return problems
 
 

@@ -25,6 +25,7 @@ STREAMS = (
     "ambience",
     "room_choice",  # which entry of a room mix a file draws from (bindata.rooms.mix)
     "directivity",  # orientation and pattern of each event's source (bindata.scene.radiation)
+    "hrir",  # which head renders a file, and its drawn parameters (bindata.synth.heads)
 )
 
 

@@ -1,4 +1,5 @@
-"""``bindata hrir info | build | nearfield``: inspect, compute and convert HRIR sets."""
+"""``bindata hrir info | build | nearfield | models``: inspect, compute and convert HRIR sets;
+list the HRIR models."""
 
 from __future__ import annotations
 
@@ -85,6 +86,25 @@ def nearfield_command(file, out, rate, overwrite):
     write_sofa(hrirset, path)
     dists = ", ".join(f"{d:g}" for d in hrirset.distances)
     click.echo(f"wrote {path}: shells at {dists} m")
+
+
+@hrir_group.command("models")
+def models_command():
+    """List the HRIR models (built in, or installed through the entry-point group
+    'bindata.hrirs'): their names for --hrir, and the head parameters they take."""
+    from ..errors import HRIRError
+    from ..hrir import get_model, model_names
+
+    for name in model_names():
+        try:
+            model = get_model(name)
+        except HRIRError as exc:
+            click.echo(f"{name}: {exc}")
+            continue
+        doc = (type(model).__doc__ or "").strip().splitlines()
+        summary = doc[0].split(" (``")[0].rstrip(".") if doc else ""
+        params = ", ".join(model.parameters) or "none"
+        click.echo(f"{name}: {summary} (parameters: {params})")
 
 
 def register(group: click.Group) -> None:

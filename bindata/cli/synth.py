@@ -21,6 +21,8 @@ FLAG_OPTIONS = {
     "--hrir": "hrir",
     "--nearfield": "nearfield",
     "--hrir-level": "hrir_calibration",
+    "--hrir-split": "hrir_split",
+    "--head-radius": "head_radius_m",
     "--events": "events",
     "--anechoic": "anechoic",
     "--rooms": "rooms",
@@ -76,7 +78,12 @@ SETTING_FLAGS = {
 @click.option("--rate", type=int, help="Sample rate in Hz [24000].")
 @click.option("--rt60", type=FINITE_FLOAT, nargs=2, help="RT60 range in seconds [0.3 0.9].")
 @click.option("--events-per-file", type=int, nargs=2, help="Events drawn per file [4 8].")
-@click.option("--hrir", help="'builtin' or a SOFA file [builtin].")
+@click.option(
+    "--hrir",
+    multiple=True,
+    help="'builtin' (or another model: bindata hrir models), a SOFA file or a folder of them; "
+    "repeat for several heads, each file draws one [builtin].",
+)
 @click.option(
     "--nearfield/--no-nearfield",
     default=None,
@@ -84,8 +91,24 @@ SETTING_FLAGS = {
 )
 @click.option(
     "--hrir-level",
-    type=click.Choice(["reference", "raw"]),
-    help="HRIR level: calibrated to the frontal free-field reference, or as stored [reference].",
+    type=click.Choice(["reference", "diffuse", "raw"]),
+    help="HRIR level: calibrated to the frontal or the diffuse-field free-field reference, or as "
+    "stored [reference].",
+)
+@click.option(
+    "--hrir-split",
+    multiple=True,
+    metavar="subjects|FOLDS=SETS",
+    help="Which heads each fold draws from: 'subjects' deals the heads to the folds (test heads "
+    "unheard in training), or e.g. 1,2,3=builtin,a.sofa and 4=heads/ (repeat) [every fold: "
+    "every head].",
+)
+@click.option(
+    "--head-radius",
+    type=FINITE_FLOAT,
+    nargs=2,
+    metavar="LO HI",
+    help="Draw a model head's radius per file in this range, metres (2.5 mm grid) [0.0875].",
 )
 @click.option("--events", "events_library", help="'builtin' or a folder of class sub-folders.")
 @click.option("--anechoic/--reverberant", default=None, help="Direct path only (no room).")
@@ -213,6 +236,8 @@ def synth_command(
     hrir,
     nearfield,
     hrir_level,
+    hrir_split,
+    head_radius,
     events_library,
     anechoic,
     overwrite,
@@ -254,9 +279,11 @@ def synth_command(
         "--rate": rate,
         "--rt60": rt60,
         "--events-per-file": events_per_file,
-        "--hrir": hrir,
+        "--hrir": _one_or_list(hrir),
         "--nearfield": nearfield,
         "--hrir-level": hrir_level,
+        "--hrir-split": _split_option(hrir_split),
+        "--head-radius": head_radius,
         "--events": events_library,
         "--anechoic": anechoic,
         "--rooms": rooms,
@@ -300,6 +327,38 @@ def synth_command(
     click.echo(f"wrote {len(manifest['files'])} files to {out_dir}")
 
 
+def _one_or_list(values: tuple):
+    """A repeated option's values: ``None`` (not given), the value itself, or a list."""
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _split_option(values: tuple):
+    """``--hrir-split``'s values as the config's ``hrir.split``: ``"subjects"`` or a mapping
+    fold -> HRIR sets (``FOLDS=SETS``, comma-separated on both sides; repeatable)."""
+    from ..errors import ConfigError
+
+    if not values:
+        return None
+    if values == ("subjects",):
+        return "subjects"
+    split: dict[str, list[str]] = {}
+    for value in values:
+        folds, eq, sets = value.partition("=")
+        fold_list = [f.strip() for f in folds.split(",")]
+        set_list = [s.strip() for s in sets.split(",") if s.strip()]
+        if not eq or not set_list or not all(f.isdigit() and int(f) >= 1 for f in fold_list):
+            raise ConfigError(
+                f"--hrir-split must be 'subjects' or FOLDS=SETS such as 1,2,3=builtin,a.sofa, "
+                f"got {value!r}"
+            )
+        for fold in fold_list:
+            split.setdefault(str(int(fold)), [])
+            split[str(int(fold))] += [s for s in set_list if s not in split[str(int(fold))]]
+    return split
+
+
 def _in_flag_terms(exc):
     """The library's error, naming the flag of the setting it is about (and what to do next)."""
     from ..config import OPTIONS
@@ -337,7 +396,7 @@ def _in_flag_terms(exc):
     type=click.Path(dir_okay=False),
     help="Compare with this WAV byte for byte (default: the dataset's own audio).",
 )
-@click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR spec.")
+@click.option("--hrir", help="Use this SOFA file instead of the scene's HRIR set.")
 @click.option("--events", "events_library", help="Use this event folder instead of the scene's.")
 @click.option(
     "--ambience",

@@ -258,6 +258,15 @@ def _summary_stats(values: list[float], unit: str) -> str:
     )
 
 
+def _hrir_row(hrir: dict, cfg) -> str:
+    """The HRIR set's name, or the heads of a dataset of several (``hrir.heads``)."""
+    heads = hrir.get("heads")
+    if isinstance(heads, list):
+        names = ", ".join(Path(str(h.get("spec", "?"))).name for h in heads)
+        return f"{len(heads)} head(s): {names}"
+    return str(hrir.get("name", cfg.hrir.source))
+
+
 def _rooms_row(cfg: SynthConfig) -> str:
     """The rooms line of the summary: preset, and the config's ranges where it uses them."""
     room, preset = cfg.room, cfg.room_preset
@@ -293,7 +302,7 @@ def _summary_table(st: dict) -> list[str]:
         ),
         ("sound classes", f"{len(st['classes'])}: {', '.join(st['classes'])}"),
         ("event library", str(st["event_library"].get("spec", cfg.events.library))),
-        ("HRIR set", str(st["hrir"].get("name", cfg.hrir.source))),
+        ("HRIR set", _hrir_row(st["hrir"], cfg)),
         ("rooms", _rooms_row(cfg)),
         ("sources", f"near {list(cfg.sources.near_m)} m, far {list(cfg.sources.far_m)} m"),
         ("seed", str(st["seed"])),

@@ -147,23 +147,28 @@ def validate_dataset(dataset: str | os.PathLike) -> dict:
 
 
 def provenance_warnings(manifest: dict) -> list[str]:
-    """Input files (the SOFA file) whose bytes differ from the SHA-256 the manifest records.
+    """Input files (the SOFA files) whose bytes differ from the SHA-256 the manifest records.
 
     Not problems of the dataset itself: it stays valid, but it can no longer be regenerated from
-    the file at that path.
+    the file at that path. A manifest of several heads records each head (``hrir.heads``).
     """
     hrir = manifest.get("hrir") or {}
-    if not isinstance(hrir, dict) or not hrir.get("sha256"):
+    if not isinstance(hrir, dict):
         return []
-    path = Path(str(hrir.get("spec")))
-    if not path.is_file():
-        return [f"{path}: the HRIR file the dataset was made with is no longer there"]
-    if sha256_file(path) != hrir["sha256"]:
-        return [
-            f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
-            f"{hrir['sha256'][:12]}... recorded); regenerated files will differ"
-        ]
-    return []
+    heads = hrir.get("heads") if isinstance(hrir.get("heads"), list) else [hrir]
+    warnings = []
+    for head in heads:
+        if not isinstance(head, dict) or not head.get("sha256"):
+            continue
+        path = Path(str(head.get("spec")))
+        if not path.is_file():
+            warnings.append(f"{path}: the HRIR file the dataset was made with is no longer there")
+        elif sha256_file(path) != head["sha256"]:
+            warnings.append(
+                f"{path}: the HRIR file has changed since the dataset was made (SHA-256 "
+                f"{head['sha256'][:12]}... recorded); regenerated files will differ"
+            )
+    return warnings
 
 
 # --- manifest ----------------------------------------------------------------------------------

@@ -30,14 +30,14 @@ from .builtin import (
     build_model_hrirset,
     default_n_taps,
 )
-from .calibration import calibrate
+from .calibration import REFERENCE_BAND_HZ, calibrate
 from .hrirset import CALIBRATIONS, HRIRSet
+from .registry import get_model, is_model
 from .sofa_io import load_sofa
 from .sphere import EAR_AZIMUTH_DEG, HEAD_RADIUS_M, SPEED_OF_SOUND
 from .structural import StructuralParams
 
 CACHE_ENV = "BINDATA_CACHE_DIR"
-BUILTIN_SPECS = ("builtin", "builtin:structural", "builtin:sphere")
 
 
 def cache_dir() -> Path:
@@ -50,7 +50,9 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("bindata"))
 
 
-def _model_parameters(model: str, sample_rate: int) -> dict:
+def _model_parameters(
+    model: str, sample_rate: int, radius_m: float, ear_azimuth_deg: float
+) -> dict:
     return {
         "model": model,
         "version": MODEL_VERSION,
@@ -58,17 +60,24 @@ def _model_parameters(model: str, sample_rate: int) -> dict:
         "distances_m": list(NEAR_DISTANCES_M) + [FAR_FIELD_M],
         "grid_deg": GRID_DEG,
         "n_taps": default_n_taps(int(sample_rate)),
-        "radius_m": HEAD_RADIUS_M,
-        "ear_azimuth_deg": EAR_AZIMUTH_DEG,
+        "radius_m": float(radius_m),
+        "ear_azimuth_deg": float(ear_azimuth_deg),
         "speed_of_sound": SPEED_OF_SOUND,
         "delay_s": DELAY_S,
         "structural": repr(StructuralParams()) if model == "structural" else None,
     }
 
 
-def cache_path(*, model: str = "structural", sample_rate: int = 24000) -> Path:
-    """Where the default set of ``model`` at ``sample_rate`` is cached."""
-    params = _model_parameters(model, sample_rate)
+def cache_path(
+    *,
+    model: str = "structural",
+    sample_rate: int = 24000,
+    radius_m: float = HEAD_RADIUS_M,
+    ear_azimuth_deg: float = EAR_AZIMUTH_DEG,
+) -> Path:
+    """Where the set of ``model`` at ``sample_rate`` (and this head radius and ear azimuth) is
+    cached; the name's hash covers every parameter, so each head has a file of its own."""
+    params = _model_parameters(model, sample_rate, radius_m, ear_azimuth_deg)
     digest = sha256_json(params, length=12)
     name = f"hrir-{model}-v{MODEL_VERSION}-{int(sample_rate)}hz-{digest}.npz"
     return cache_dir() / name
@@ -116,7 +125,13 @@ def _write_cache(path: Path, arrays: dict) -> None:
         pass
 
 
-def default_hrirset(*, sample_rate: int = 24000, model: str = "structural") -> HRIRSet:
+def default_hrirset(
+    *,
+    sample_rate: int = 24000,
+    model: str = "structural",
+    radius_m: float = HEAD_RADIUS_M,
+    ear_azimuth_deg: float = EAR_AZIMUTH_DEG,
+) -> HRIRSet:
     """The built-in model HRIR set (see :mod:`.builtin`), from the cache or built and cached.
 
     Parameters
@@ -125,40 +140,83 @@ def default_hrirset(*, sample_rate: int = 24000, model: str = "structural") -> H
         Rate in Hz; the model is evaluated at this rate.
     model : {"structural", "sphere"}
         The structural model (default) or the rigid sphere alone.
+    radius_m, ear_azimuth_deg : float
+        Head radius (m) and azimuth of the left ear (degrees); defaults: 8.75 cm, 100 degrees.
     """
     if model not in MODELS:
         raise HRIRError(f"built-in HRIR model must be one of {', '.join(MODELS)}, got {model!r}")
-    path = cache_path(model=model, sample_rate=sample_rate)
+    radius_m, ear_azimuth_deg = float(radius_m), float(ear_azimuth_deg)
+    path = cache_path(
+        model=model, sample_rate=sample_rate, radius_m=radius_m, ear_azimuth_deg=ear_azimuth_deg
+    )
     if path.exists():
         cached = _read_cache(path)
         if cached is not None:
             return cached
-    arrays = _to_arrays(build_model_hrirset(model=model, sample_rate=int(sample_rate)))
+    built = build_model_hrirset(
+        model=model,
+        sample_rate=int(sample_rate),
+        radius_m=radius_m,
+        ear_azimuth_deg=ear_azimuth_deg,
+    )
+    arrays = _to_arrays(built)
     _write_cache(path, arrays)
     return _from_arrays(arrays)
 
 
 def load_hrirset(
-    spec: str | None, *, sample_rate: int = 24000, calibration: str = "reference"
+    spec: str | None,
+    *,
+    sample_rate: int = 24000,
+    calibration: str = "reference",
+    band_hz=REFERENCE_BAND_HZ,
+    parameters: dict | None = None,
 ) -> HRIRSet:
     """The HRIR set named by ``spec``, at ``sample_rate`` and the level ``calibration``.
 
-    ``None`` or ``"builtin"`` give :func:`default_hrirset` (``"builtin:sphere"``: the sphere-only
-    model); anything else is a SOFA file path read by :func:`.sofa_io.load_sofa`. A set measured at
-    one distance stays single-shell (see :func:`.nearfield.nearfield_from_farfield`).
+    ``None`` or ``"builtin"`` give the built-in structural model (``"builtin:sphere"``: the
+    sphere-only model); any other name of an HRIR model (:mod:`.registry`: built in or installed
+    through the entry-point group ``bindata.hrirs``) gives that model's set; anything else is a
+    SOFA file path read by :func:`.sofa_io.load_sofa`. A set measured at one distance stays
+    single-shell (see :func:`.nearfield.nearfield_from_farfield`).
 
-    ``calibration="reference"`` (the default) scales the set to the level reference of
-    :mod:`.calibration` (frontal far field, 250 Hz-2 kHz, 0 dB re the free field at the head
-    centre); the gain applied is ``calibration_gain_db`` of the result (and of its
+    ``calibration="reference"`` (the default) scales the set to the frontal level reference of
+    :mod:`.calibration` (frontal far field, 0 dB re the free field at the head centre in
+    ``band_hz``, default 250 Hz-2 kHz), ``"diffuse"`` to its diffuse-field (all-direction)
+    level in that band; the gain applied is ``calibration_gain_db`` of the result (and of its
     :meth:`~.hrirset.HRIRSet.describe`). ``"raw"`` keeps the level as stored.
+
+    ``parameters`` (a model's only: head radius, ear azimuth, see :mod:`.models`) are passed to
+    the model's ``build``; a model that does not take one of them refuses it.
     """
     if calibration not in CALIBRATIONS:
         raise HRIRError(
             f"HRIR calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}"
         )
-    if spec is None or str(spec) in BUILTIN_SPECS:
-        model = "structural" if spec is None else (str(spec).partition(":")[2] or "structural")
-        hrirset = default_hrirset(sample_rate=sample_rate, model=model)
+    spec = "builtin" if spec is None else str(spec)
+    parameters = dict(parameters or {})
+    if is_model(spec):
+        model = get_model(spec)
+        unknown = sorted(set(parameters) - set(model.parameters))
+        if unknown:
+            raise HRIRError(
+                f"HRIR model {spec!r} takes no parameter {', '.join(unknown)} (it takes: "
+                f"{', '.join(model.parameters) or 'none'})"
+            )
+        hrirset = model.build(sample_rate=int(sample_rate), **parameters)
+        if not isinstance(hrirset, HRIRSet):
+            raise HRIRError(
+                f"HRIR model {spec!r}: build() returned {type(hrirset).__name__}, not an HRIRSet"
+            )
+        if hrirset.sample_rate != int(sample_rate):
+            raise HRIRError(
+                f"HRIR model {spec!r}: build(sample_rate={int(sample_rate)}) returned a set at "
+                f"{hrirset.sample_rate} Hz"
+            )
     else:
+        if parameters:
+            raise HRIRError(
+                f"{spec}: a SOFA file takes no head parameters ({', '.join(sorted(parameters))})"
+            )
         hrirset = load_sofa(spec, sample_rate=sample_rate)
-    return calibrate(hrirset, calibration)
+    return calibrate(hrirset, calibration, band_hz=band_hz)

@@ -22,8 +22,11 @@ from ..resample import FILTER_WINDOW, resample_ratio
 from ..resample import resample as polyphase_resample
 from .lookup import direction_lookup
 
-#: Level states of a set: as stored, or scaled to the reference of :mod:`.calibration`.
-CALIBRATIONS = ("reference", "raw")
+#: Level states of a set: scaled to the frontal reference of :mod:`.calibration`, as stored, or
+#: scaled to the diffuse-field level.
+CALIBRATIONS = ("reference", "raw", "diffuse")
+#: Band (Hz) of the calibration levels unless another is asked for (:mod:`.calibration`).
+REFERENCE_BAND_HZ = (250.0, 2000.0)
 #: Distances closer than this (metres) are treated as the same measurement shell.
 SHELL_TOLERANCE_M = 0.02
 
@@ -112,11 +115,14 @@ class HRIRSet:
         Sample index at which the wave reaches the head centre in every response.
     name : str
         Human-readable origin (file name or model).
-    calibration : {"raw", "reference"}
-        ``"raw"``: the level as stored; ``"reference"``: scaled to the level reference of
-        :mod:`.calibration` (every shell by the same gain).
+    calibration : {"raw", "reference", "diffuse"}
+        ``"raw"``: the level as stored; ``"reference"`` / ``"diffuse"``: scaled to the frontal
+        or diffuse-field level reference of :mod:`.calibration` (every shell by the same gain).
     calibration_gain_db : float
         Gain (dB) applied to the stored responses to reach ``calibration`` (0 for ``"raw"``).
+    calibration_band_hz : (float, float) or None
+        Band of the calibration level (``None`` for ``"raw"``; default
+        :data:`REFERENCE_BAND_HZ` otherwise).
     """
 
     azimuth_deg: np.ndarray
@@ -128,6 +134,7 @@ class HRIRSet:
     name: str = ""
     calibration: str = "raw"
     calibration_gain_db: float = 0.0
+    calibration_band_hz: tuple[float, float] | None = None
     _shells: list = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +173,12 @@ class HRIRSet:
             raise HRIRError(f"{self.name or 'HRIR set'}: " + "; ".join(problems))
         self.sample_rate = int(self.sample_rate)
         self.calibration_gain_db = float(self.calibration_gain_db)
+        if self.calibration == "raw":
+            self.calibration_band_hz = None
+        elif self.calibration_band_hz is None:
+            self.calibration_band_hz = REFERENCE_BAND_HZ
+        else:
+            self.calibration_band_hz = tuple(float(f) for f in self.calibration_band_hz)
 
     # ----------------------------------------------------------------------------- shells
     @property
@@ -175,7 +188,11 @@ class HRIRSet:
 
     @property
     def shells(self) -> list[HRIRShell]:
-        """Distance shells, sorted by distance (measurements within 2 cm share a shell)."""
+        """Distance shells, sorted by distance (measurements within 2 cm share a shell).
+
+        A shell whose measurements are consecutive in the set (every set bindata makes) holds
+        a view of :attr:`ir`, not a copy.
+        """
         if self._shells is None:
             shared: dict = {}  # equal directions share arrays, hence one lookup (.derived)
             self._shells = []
@@ -183,7 +200,9 @@ class HRIRSet:
                 az, el = self.azimuth_deg[g], self.elevation_deg[g]
                 az, el = shared.setdefault((az.tobytes(), el.tobytes()), (az, el))
                 distance = float(np.mean(self.distance_m[g]))
-                self._shells.append(HRIRShell(distance, az, el, self.ir[g]))
+                consecutive = bool(np.all(np.diff(g) == 1))
+                ir = self.ir[g[0] : g[-1] + 1] if consecutive else self.ir[g]
+                self._shells.append(HRIRShell(distance, az, el, ir))
         return self._shells
 
     @property
@@ -227,6 +246,7 @@ class HRIRSet:
             name=self.name,
             calibration=self.calibration,
             calibration_gain_db=self.calibration_gain_db,
+            calibration_band_hz=self.calibration_band_hz,
         )
 
     def describe(self) -> dict:
@@ -240,6 +260,9 @@ class HRIRSet:
             "delay_samples": float(self.delay_samples),
             "calibration": self.calibration,
             "calibration_gain_db": round(float(self.calibration_gain_db), 4),
+            "calibration_band_hz": (
+                None if self.calibration_band_hz is None else list(self.calibration_band_hz)
+            ),
             "elevation_range_deg": [
                 float(self.elevation_deg.min()),
                 float(self.elevation_deg.max()),

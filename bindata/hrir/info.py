@@ -6,22 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import BUILTIN_SPECS, load_hrirset
-from .calibration import calibrate, reference_level_db
+from .cache import load_hrirset
+from .calibration import calibrate, diffuse_level_db, fibonacci_sphere, reference_level_db
 from .hrirset import HRIRSet
+from .registry import is_model
 from .sofa_io import load_sofa
 
 #: A point of the sphere counts as covered when a measurement lies within this angle (degrees).
 COVERAGE_RADIUS_DEG = 10.0
-
-
-def fibonacci_sphere(n: int) -> np.ndarray:
-    """``n`` nearly uniform unit vectors (n, 3) on the sphere (golden-angle spiral)."""
-    i = np.arange(n) + 0.5
-    z = 1.0 - 2.0 * i / n
-    phi = np.pi * (1.0 + np.sqrt(5.0)) * i
-    rho = np.sqrt(1.0 - z**2)
-    return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
 
 
 def coverage(hrirset: HRIRSet, *, n_points: int = 20000) -> dict:
@@ -55,23 +47,28 @@ def sofa_convention(path) -> str:
 
 
 def hrir_info(spec: str) -> dict:
-    """JSON-able description of the set ``spec`` (a SOFA path or ``builtin``), at its own rate.
+    """JSON-able description of the set ``spec`` (a SOFA path or an HRIR model such as
+    ``builtin``), at its own rate (a model: at 24 kHz).
 
-    Levels: ``raw_reference_level_db`` is the stored level of the reference of
-    :mod:`.calibration`, ``calibration_gain_db`` the gain loading applies by default.
+    Levels: ``raw_reference_level_db`` and ``raw_diffuse_level_db`` are the stored frontal and
+    diffuse-field levels of :mod:`.calibration`, ``calibration_gain_db`` the gain loading
+    applies by default (frontal reference).
     """
-    if spec in BUILTIN_SPECS:
+    model = is_model(spec)
+    if model:
         hrirset = load_hrirset(spec, calibration="raw")
-        convention = "built-in model"
+        convention = "built-in model" if spec.startswith("builtin") else "HRIR model"
     else:
         hrirset = load_sofa(spec)
         convention = sofa_convention(spec)
     raw_level = reference_level_db(hrirset)
+    diffuse_level = diffuse_level_db(hrirset)
     hrirset = calibrate(hrirset)  # as bindata loads it by default
-    info = {"file": str(Path(spec)) if spec not in BUILTIN_SPECS else spec}
+    info = {"file": spec if model else str(Path(spec))}
     info["convention"] = convention
     info.update(hrirset.describe())
     info["raw_reference_level_db"] = round(raw_level, 4)
+    info["raw_diffuse_level_db"] = round(diffuse_level, 4)
     info["directions_per_shell"] = [int(s.azimuth_deg.size) for s in hrirset.shells]
     info["coverage"] = coverage(hrirset)
     return info
@@ -98,5 +95,7 @@ def format_info(info: dict) -> str:
         f"head centre:  sample {info['delay_samples']:.2f} ({1000 * info['delay_samples'] / rate:.3f} ms)",
         f"level:        {info['raw_reference_level_db']:+.2f} dB re free field as stored (front, "
         f"250 Hz-2 kHz); calibration gain {info['calibration_gain_db']:+.2f} dB",
+        f"diffuse:      {info['raw_diffuse_level_db']:+.2f} dB re free field as stored (all "
+        "directions, 250 Hz-2 kHz)",
     ]
     return "\n".join(lines)

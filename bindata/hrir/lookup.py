@@ -18,6 +18,10 @@ great-circle angle). Ties may go either way.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from ..geometry import spherical_to_cartesian
@@ -28,6 +32,12 @@ FINE_CELLS = 1024
 COARSE_CELLS = 16
 #: Candidates kept per ambiguous finest cell (cells needing more use the k-d tree).
 N_CANDIDATES = 4
+#: Lookups also kept by the content of their directions (most recently used first), so that
+#: sets on the same grid (the heads of one model with other parameters) build one lookup.
+CONTENT_ENTRIES = 4
+
+_BY_CONTENT: OrderedDict = OrderedDict()
+_CONTENT_LOCK = threading.Lock()
 
 
 def _octahedral_vectors(hemi: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -186,14 +196,31 @@ def direction_lookup(azimuth_deg: np.ndarray, elevation_deg: np.ndarray) -> Dire
     """The :class:`DirectionLookup` of measured directions (degree arrays), built once.
 
     Kept in :mod:`.derived` under ``("direction_lookup", (azimuth_deg, elevation_deg))``, keyed
-    by the arrays' identity: shells that share their direction arrays share one lookup.
+    by the arrays' identity: shells that share their direction arrays share one lookup. A miss
+    there looks the directions up by content (a hash of their bytes, :data:`CONTENT_ENTRIES`
+    kept), so that another set on the same grid reuses the lookup too.
     """
     az, el = np.asarray(azimuth_deg), np.asarray(elevation_deg)
-    return derived(
-        "direction_lookup",
-        (az, el),
-        lambda: DirectionLookup(spherical_to_cartesian(az.ravel(), el.ravel())),
-    )
+    return derived("direction_lookup", (az, el), lambda: _lookup_by_content(az, el))
+
+
+def _lookup_by_content(az: np.ndarray, el: np.ndarray) -> DirectionLookup:
+    digest = hashlib.sha256()
+    for a in (az, el):
+        a = np.ascontiguousarray(a, dtype=float)
+        digest.update(repr(a.shape).encode())
+        digest.update(a.tobytes())
+    key = digest.hexdigest()
+    with _CONTENT_LOCK:
+        if key in _BY_CONTENT:
+            _BY_CONTENT.move_to_end(key)
+            return _BY_CONTENT[key]
+    lookup = DirectionLookup(spherical_to_cartesian(az.ravel(), el.ravel()))
+    with _CONTENT_LOCK:
+        _BY_CONTENT[key] = lookup
+        while len(_BY_CONTENT) > CONTENT_ENTRIES:
+            _BY_CONTENT.popitem(last=False)
+    return lookup
 
 
 def shell_lookup(shell) -> DirectionLookup:

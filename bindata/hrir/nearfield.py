@@ -123,4 +123,5 @@ def nearfield_from_farfield(
         name=f"{hrirset.name} + near field (sphere DVF from {reference.distance_m:g} m)",
         calibration=hrirset.calibration,
         calibration_gain_db=hrirset.calibration_gain_db,
+        calibration_band_hz=hrirset.calibration_band_hz,
     )

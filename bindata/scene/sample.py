@@ -28,6 +28,10 @@ Sampling rules (documented choices where the paper is silent):
 * Directivity (only when the config's ``directivity.pattern`` is not ``omni``): each event's
   directivity and orientation, last, from the ``directivity`` stream
   (:mod:`bindata.scene.radiation`).
+* Head (only with several heads or a head parameter range, config ``hrir``; docs/hrir.md):
+  the ``hrir`` stream draws one of the heads of the file's fold uniformly, then each parameter
+  with a range uniformly among the values of :func:`bindata.hrir.heads.parameter_values`
+  (:func:`sample_head`). With one head and no range nothing is drawn.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from .. import __version__
 from ..config import SynthConfig
 from ..errors import SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
+from ..hrir.heads import parameter_values
+from ..hrir.models import PARAMETERS
 from ..render.ambience import draw_ambience
 from ..rooms import draw_room, kind_of
 from ..rooms.mix import draw_file_room
@@ -149,7 +155,9 @@ def sample_scene(
 
     ``resources`` describes the HRIR set and event library for the record
     (``{"hrir": {...}, "event_library": {...}}``, the JSON objects of
-    :class:`~bindata.scene.spec.SceneHRIR` and :class:`~bindata.scene.spec.SceneEventLibrary`).
+    :class:`~bindata.scene.spec.SceneHRIR` and :class:`~bindata.scene.spec.SceneEventLibrary`);
+    with several heads, ``resources["heads"]`` is the run's
+    :class:`~bindata.synth.heads.HeadSet` and the file's head is drawn (:func:`sample_head`).
     """
     rngs = file_rngs(seed, file_index)
     cfg, room, room_entry = draw_file_room(cfg, rngs)  # the file's config: its room's
@@ -204,12 +212,13 @@ def sample_scene(
         for ev, (record, orientation) in zip(events, radiation, strict=True)
     )
     n_files, n_folds = cfg.n_files, cfg.n_folds
+    fold = fold_of(file_index, n_files=n_files, n_folds=n_folds)
     return Scene(
         schema_version=SCENE_SCHEMA_VERSION,
         bindata_version=__version__,
         stem=file_stem(file_index, n_files=n_files, n_folds=n_folds),
         file_index=int(file_index),
-        fold=fold_of(file_index, n_files=n_files, n_folds=n_folds),
+        fold=fold,
         seed=int(seed),
         duration_s=float(cfg.duration_s),
         sample_rate=int(cfg.sample_rate),
@@ -218,7 +227,7 @@ def sample_scene(
         listener=listener,
         render=cfg.render,
         mix=cfg.mix,
-        hrir=SceneHRIR.from_json(resources["hrir"], where="hrir"),
+        hrir=SceneHRIR.from_json(sample_head(cfg, resources, fold, rngs["hrir"]), where="hrir"),
         event_library=SceneEventLibrary.from_json(
             resources["event_library"], where="event_library"
         ),
@@ -228,6 +237,26 @@ def sample_scene(
         ambience=ambience,
         room_entry=room_entry,
     )
+
+
+def sample_head(cfg: SynthConfig, resources: dict, fold: int, rng: np.random.Generator) -> dict:
+    """The ``hrir`` record of a file: ``resources["hrir"]`` with one head; with several (or a
+    parameter range), a head of the file's fold drawn uniformly, then each parameter with a
+    range uniformly among its values (drawn whatever the head, so that the stream does not
+    depend on the head; recorded only for a model that takes it)."""
+    heads = resources.get("heads")
+    if heads is None:
+        return resources["hrir"]
+    candidates = heads.candidates(fold)
+    index = candidates[int(rng.integers(len(candidates)))] if len(candidates) > 1 else candidates[0]
+    parameters = {}
+    for name in PARAMETERS:
+        range_ = getattr(cfg.hrir, name)
+        if range_ is not None:
+            values = parameter_values(name, range_)
+            pick = int(rng.integers(values.size)) if values.size > 1 else 0
+            parameters[name] = float(values[pick])
+    return heads.record(index, parameters)
 
 
 def _no_fit_message(cfg: SynthConfig, file_index, room, bands, failure) -> str:

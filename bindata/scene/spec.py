@@ -165,7 +165,8 @@ class SceneHRIR(_SceneSpec):
     Attributes
     ----------
     source : str
-        ``"builtin"`` or the SOFA file (JSON ``spec``; config ``hrir.sofa``).
+        The HRIR model (``"builtin"``) or the SOFA file the scene renders through (JSON
+        ``spec``; one of the heads of config ``hrir.sofa``).
     nearfield : bool or None
         Near-field shells synthesised from a single-distance set.
     name : str or None
@@ -177,7 +178,12 @@ class SceneHRIR(_SceneSpec):
     calibration_gain_db : float or None
         The gain the calibration applied.
     sha256 : str or None
-        The SOFA file's SHA-256 (not for the built-in set).
+        The SOFA file's SHA-256 (not for an HRIR model).
+    calibration_band_hz : tuple of float or None
+        Band of the calibration level (absent: 250 Hz-2 kHz).
+    head_radius_m, ear_azimuth_deg : float or None
+        A model head's drawn radius (m) and left-ear azimuth (degrees); absent: the model's
+        own (docs/hrir.md).
     """
 
     source: str = json_field("spec")
@@ -187,6 +193,21 @@ class SceneHRIR(_SceneSpec):
     calibration: str | None = json_field(optional=True)
     calibration_gain_db: float | None = json_field(optional=True)
     sha256: str | None = json_field(optional=True)
+    calibration_band_hz: tuple[float, float] | None = json_field(kind=TUPLE, optional=True)
+    head_radius_m: float | None = json_field(optional=True)
+    ear_azimuth_deg: float | None = json_field(optional=True)
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """The drawn head parameters, by name (``{}`` for a head as its model makes it)."""
+        return {
+            name: value
+            for name, value in (
+                ("head_radius_m", self.head_radius_m),
+                ("ear_azimuth_deg", self.ear_azimuth_deg),
+            )
+            if value is not None
+        }
 
 
 @dataclass(frozen=True)

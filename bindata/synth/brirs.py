@@ -285,9 +285,13 @@ def write_brirs(
         draw_room_layout(cfg, seed=seed, index=i, n_near=n_near, n_far=n_far)
         for i in range(n_rooms)
     ]
-    spec = str(cfg.hrir.source)
+    if len(cfg.hrir.sources) != 1:
+        raise ConfigError(
+            f"BRIRs are rendered through one HRIR set; hrir.sofa lists {len(cfg.hrir.sources)}",
+            key="hrir.sofa",
+        )
     hrirset = load_hrirset(
-        None if spec == "builtin" else spec,
+        cfg.hrir.sources[0],
         sample_rate=cfg.sample_rate,
         calibration=cfg.hrir.calibration,
     )

@@ -36,11 +36,9 @@ from ..dataset.output import (
 from ..dataset.reader import load_scene
 from ..errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
 from ..events import open_event_library
-from ..hrir import load_hrirset, nearfield_from_farfield
 from ..io import (
     FORMAT,
     FORMAT_VERSION,
-    sha256_file,
     write_bytes,
     write_manifest,
     write_text,
@@ -58,6 +56,7 @@ from ..scene.radiation import check_directivity_allowed
 from ..scene.sample import sample_scene
 from ..scene.spec import Scene
 from .dask_backend import close_client, connect
+from .heads import HeadSet, head_set, load_head
 from .mix import event_drr, mix_scene, to_pcm16
 from .parallel import map_ordered
 
@@ -115,57 +114,77 @@ def synth_config(
     return replace(cfg, room_preset=inline_rooms(cfg.room_preset))
 
 
-@lru_cache(maxsize=4)
 def load_resources(
-    hrir_spec: str, nearfield: bool, library_spec: str, sample_rate: int, hrir_calibration: str
+    hrir_spec: str,
+    nearfield: bool,
+    library_spec: str,
+    sample_rate: int,
+    hrir_calibration: str,
+    *,
+    band_hz=None,
+    parameters: dict | None = None,
 ):
-    """HRIR set and event library of a run, loaded once per process.
+    """HRIR set and event library of a run with one head, loaded once per process.
 
-    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``
-    or ``"raw"``. It has no default: a config says which (:func:`resources_for_config`,
-    default ``"reference"``), and so does a scene (:func:`resources_for_scene`; ``"raw"`` for
-    scenes written before the option existed).
+    ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``,
+    ``"diffuse"`` or ``"raw"``. It has no default: a config says which
+    (:func:`resources_for_config`, default ``"reference"``), and so does a scene
+    (:func:`resources_for_scene`; ``"raw"`` for scenes written before the option existed).
+    ``band_hz`` and ``parameters`` are the calibration band and a model head's parameters
+    (:func:`bindata.synth.heads.load_head`).
     Returns ``(hrirset, library, record)`` where ``record`` is what scenes store about both.
     """
-    hrirset = load_hrirset(
-        None if hrir_spec == "builtin" else hrir_spec,
+    hrirset, hrir_record = load_head(
+        hrir_spec,
+        nearfield=nearfield,
         sample_rate=sample_rate,
         calibration=hrir_calibration,
+        band_hz=band_hz,
+        parameters=parameters,
     )
-    if nearfield:
-        hrirset = nearfield_from_farfield(hrirset)
+    library, library_record = load_library(library_spec, sample_rate)
+    return hrirset, library, {"hrir": dict(hrir_record), "event_library": dict(library_record)}
+
+
+@lru_cache(maxsize=4)
+def load_library(library_spec: str, sample_rate: int):
+    """The event library of a run, loaded once per process: ``(library, record)``."""
     library = open_event_library(
         None if library_spec == "builtin" else library_spec, sample_rate=sample_rate
     )
-    record = {
-        "hrir": {
-            "spec": hrir_spec,
-            "nearfield": bool(nearfield),
-            "name": hrirset.name,
-            "distances_m": [round(float(d), 4) for d in hrirset.distances],
-            "calibration": hrirset.calibration,
-            "calibration_gain_db": round(hrirset.calibration_gain_db, 4),
-        },
-        "event_library": {
-            "spec": library_spec,
-            "kind": library.kind,
-            "classes": list(library.classes),
-        },
-    }
-    if hrir_spec != "builtin":  # provenance: the SOFA file's bytes, checked by validate
-        record["hrir"]["sha256"] = sha256_file(hrir_spec)
-    return hrirset, library, record
+    record = {"spec": library_spec, "kind": library.kind, "classes": list(library.classes)}
+    return library, record
 
 
 def resources_for_config(cfg: SynthConfig):
-    """:func:`load_resources` of a run's config: ``(hrirset, library, record)``."""
-    return load_resources(
-        str(cfg.hrir.source),
-        bool(cfg.hrir.nearfield),
-        str(cfg.events.library),
-        int(cfg.sample_rate),
-        str(cfg.hrir.calibration),
-    )
+    """The HRIR set(s) and event library of a run's config: ``(hrirset, library, record)``.
+
+    With one head and nothing drawn (the default), ``hrirset`` is that head's
+    :class:`~bindata.hrir.HRIRSet` and ``record`` holds what every scene stores about it and the
+    library (:func:`load_resources`). With several heads or a drawn head parameter (config
+    ``hrir``, docs/hrir.md), ``hrirset`` is the run's :class:`~bindata.synth.heads.HeadSet`
+    (each head loaded when first drawn; :func:`render_scene` takes the scene's),
+    ``record["heads"]`` is the same object (the sampler draws from it) and ``record["hrir"]``
+    what the manifest records about the heads.
+    """
+    heads = head_set(cfg)
+    if not heads.varies:
+        hrir = cfg.hrir
+        return load_resources(
+            heads.heads[0].spec,
+            bool(hrir.nearfield),
+            str(cfg.events.library),
+            int(cfg.sample_rate),
+            str(hrir.calibration),
+            band_hz=hrir.calibration_band_hz,
+        )
+    library, library_record = load_library(str(cfg.events.library), int(cfg.sample_rate))
+    record = {
+        "hrir": heads.manifest_record(),
+        "event_library": dict(library_record),
+        "heads": heads,
+    }
+    return heads, library, record
 
 
 def resources_for_scene(scene: Scene, *, hrir: str | None = None, library: str | None = None):
@@ -182,12 +201,24 @@ def resources_for_scene(scene: Scene, *, hrir: str | None = None, library: str |
         library or scene.event_library.source,
         int(scene.sample_rate),
         str("raw" if record.calibration is None else record.calibration),
+        band_hz=record.calibration_band_hz,
+        parameters=record.parameters,
     )
 
 
+def scene_hrirset(scene: Scene, hrirset):
+    """The HRIR set that renders ``scene``: ``hrirset``, or the scene's head of a run's
+    :class:`~bindata.synth.heads.HeadSet` (:meth:`~bindata.synth.heads.HeadSet.hrirset_of`)."""
+    return hrirset.hrirset_of(scene.hrir) if isinstance(hrirset, HeadSet) else hrirset
+
+
 def render_scene(scene: Scene, *, library, hrirset) -> tuple[np.ndarray, str, dict]:
-    """Audio (int16, (n, 2)), metadata CSV text and render info of a scene."""
-    mix, info = mix_scene(scene, library=library, hrirset=hrirset)
+    """Audio (int16, (n, 2)), metadata CSV text and render info of a scene.
+
+    ``hrirset`` is an HRIR set, or a run's :class:`~bindata.synth.heads.HeadSet` (several
+    heads: the scene's is taken, :meth:`~bindata.synth.heads.HeadSet.hrirset_of`).
+    """
+    mix, info = mix_scene(scene, library=library, hrirset=scene_hrirset(scene, hrirset))
     pcm, gain = to_pcm16(mix, peak_dbfs=scene.mix.peak_dbfs)
     info["mix_gain"] = gain
     return pcm, rows_to_csv_text(scene_rows(scene)), info
@@ -240,7 +271,8 @@ class _FileJob:
             n_frames = int(round(scene.duration_s * scene.sample_rate))  # as the mix
             done = finished_record(self.out_dir, stem, expected=expected, n_frames=n_frames)
             if done is not None:  # its DRRs from its BRIRs, rendered again
-                drr = [event_drr(scene, ev, hrirset) for ev in scene.events]
+                head = scene_hrirset(scene, hrirset)
+                drr = [event_drr(scene, ev, head) for ev in scene.events]
                 return {**done, "fold": scene.fold, "file_index": index, "drr": drr}
         pcm, csv_text, info = render_scene(scene, library=library, hrirset=hrirset)
         p = paths_of(self.out_dir, stem)
