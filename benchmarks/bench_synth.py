@@ -30,8 +30,12 @@ run alternately in the same session, best of ``--repeat``, each after a warm-up 
 the HRIR cache; prints the ratio (this tree / the other) and checks that both wrote identical
 audio, metadata and scenes.
 
+With ``--variant 'ARGS'`` it times this tree's default ``bindata synth`` (one process) against
+the same run with ``ARGS`` added (realism levers: source directivity, several heads), alternately,
+best of ``--repeat``, and prints the ratio (target <= :data:`TARGET_VARIANT`).
+
 Usage: ``python benchmarks/bench_synth.py [--n 400] [--seed 0] [--only local|dask|moving]
-[--against DIR [--repeat 3]]``.
+[--against DIR [--repeat 3]] [--variant ARGS]``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -141,6 +146,8 @@ def run_dask(
 
 TARGET_MOVING = 3.0
 TARGET_MOVING_RUN_S = 120.0
+#: Synth time with realism levers (directivity, several heads) against the default (issue 24).
+TARGET_VARIANT = 1.2
 
 
 def _static_copy(scene: Scene) -> Scene:
@@ -216,12 +223,15 @@ def _checksums(manifest: dict) -> list[tuple]:
     ]
 
 
-def _cli_synth(source: Path, out: Path, n: int, seed: int, rooms: str, cache: Path) -> float:
-    """Seconds of one ``bindata synth`` of the bindata package under ``source`` (subprocess)."""
+def _cli_synth(
+    source: Path, out: Path, n: int, seed: int, rooms: str, cache: Path, extra=()
+) -> float:
+    """Seconds of one ``bindata synth`` of the bindata package under ``source`` (subprocess),
+    with the ``extra`` command-line arguments."""
     env = {**os.environ, "PYTHONPATH": str(source), "BINDATA_CACHE_DIR": str(cache)}
     argv = [sys.executable, "-c", "import sys; from bindata.cli import main; sys.exit(main())"]
     argv += ["synth", "--out", str(out), "--n", str(n), "--seed", str(seed), "--rooms", rooms]
-    argv += ["--jobs", "1", "--quiet"]
+    argv += ["--jobs", "1", "--quiet", *extra]
     t0 = time.perf_counter()
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
@@ -259,6 +269,32 @@ def main_against(args) -> int:
     return 0 if same else 1
 
 
+def main_variant(args) -> int:
+    """This tree's default synth against the same with ``--variant`` arguments, alternately."""
+    here = Path(__file__).resolve().parents[1]
+    extra = shlex.split(args.variant)
+    print(f"bindata synth --jobs 1: {args.n} files, rooms {args.rooms}: default vs {extra}")
+    best = {"default": float("inf"), "variant": float("inf")}
+    runs = {"default": (), "variant": extra}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name, ex in runs.items():  # warm-up: HRIR caches (every head of the variant)
+            _cli_synth(here, tmp / f"warm_{name}", 8, args.seed, args.rooms, tmp / "cache", ex)
+        for k in range(args.repeat):
+            for name, ex in runs.items():
+                t = _cli_synth(
+                    here, tmp / f"{name}{k}", args.n, args.seed, args.rooms, tmp / "cache", ex
+                )
+                best[name] = min(best[name], t)
+    ratio = best["variant"] / best["default"]
+    verdict = "ok" if ratio <= TARGET_VARIANT else f"above the {TARGET_VARIANT}x target"
+    print(
+        f"  default: {best['default']:.2f} s, variant: {best['variant']:.2f} s "
+        f"(best of {args.repeat}); ratio {ratio:.3f} ({verdict})"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="files per run [400]")
@@ -271,7 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work", help="keep the outputs in this (empty or new) folder")
     parser.add_argument("--against", help="another bindata checkout to time this tree against")
-    parser.add_argument("--repeat", type=int, default=3, help="--against: runs per tree [3]")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="--against, --variant: runs of each [3]"
+    )
+    parser.add_argument(
+        "--variant",
+        help="synth arguments to time against the default in this tree, e.g. "
+        "'--directivity cardioid --hrir builtin --hrir KEMAR.sofa' (target <= 1.2x)",
+    )
     parser.add_argument(
         "--dask-malloc-trim",
         action="store_true",
@@ -285,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.against:
         return main_against(args)
+    if args.variant:
+        return main_variant(args)
     if args.only == "moving":
         return main_moving(args)
     cfg = load_config(overrides={"n_files": args.n, "n_folds": min(4, args.n), "rooms": args.rooms})

@@ -175,7 +175,7 @@ def test_pooling_first_keeps_the_network_output():
     blocks give the trained order's output; a block with a negative scale keeps its order."""
     from torch import nn
 
-    from bindata.benchmark.model import build_model, pool_first
+    from bindata.benchmark.model import FrequencyMaxPool, build_model, pool_first
 
     net = build_model([(8, 3)], generator=torch.Generator().manual_seed(0), filters=8, gru_units=4)
     gen = torch.Generator().manual_seed(1)
@@ -192,10 +192,13 @@ def test_pooling_first_keeps_the_network_output():
     x = torch.randn(2, 4, 20, 512, generator=gen)
     reordered = pool_first(net.conv)
     kinds = [type(m).__name__ for m in reordered]
-    assert kinds[:4] == ["Conv2d", "MaxPool2d", "ReLU", "BatchNorm2d"]
-    assert kinds[4:8] == ["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d"]
+    assert kinds[:4] == ["Conv2d", "FrequencyMaxPool", "ReLU", "BatchNorm2d"]
+    assert kinds[4:8] == ["Conv2d", "ReLU", "BatchNorm2d", "FrequencyMaxPool"]
     with torch.no_grad():
         want = net.conv(x)
         got = reordered(x)
     assert got.shape == want.shape
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    for fmt in (torch.contiguous_format, torch.channels_last):  # the pooling alone: exact
+        h = torch.randn(2, 8, 5, 64, generator=gen).contiguous(memory_format=fmt)
+        assert torch.equal(FrequencyMaxPool(4)(h), nn.MaxPool2d((1, 4))(h))
