@@ -96,7 +96,7 @@ def predict_features(
     end); frames covered by several windows get the mean of their probabilities. The forward
     pass runs channels-last in ``precision`` (``fp32``; ``auto`` or ``bf16`` as in training,
     :func:`~bindata.benchmark.accel.resolve_precision` -- on a 2-core AMX Xeon bf16 inference
-    was no faster, 216 vs 201 ms per 15 s file, ``benchmarks/bench_predict.py``).
+    was slower, 161 vs 139 ms per 15 s file, ``benchmarks/bench_predict.py``).
     """
     torch = require_torch()
     precision = resolve_precision(precision, device)
