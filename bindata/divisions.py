@@ -199,6 +199,25 @@ def view_definition(name: str, spec_all: dict | None = None) -> dict:
     }
 
 
+def multiclass_outputs(name: str, spec_all: dict | None = None) -> list[bool]:
+    """Per output class of view ``name``: does it belong to a single-label part of more than two
+    classes (octants, cones, their products), where each class is active in a small share of
+    the frames? The two-class views (left/right, near/far, ...) and multi-label parts are False.
+
+    Examples
+    --------
+    >>> multiclass_outputs("proximity_and_octants")
+    [False, False, True, True, True, True, True, True, True, True]
+    >>> any(multiclass_outputs("planes"))
+    False
+    """
+    view = get_view(name, spec_all)
+    parts = view._spec["_part_views"] if view._spec["type"] == "concat" else [view]
+    return [
+        bool(part.single_label and len(part.classes) > 2) for part in parts for _ in part.classes
+    ]
+
+
 def view_names(spec_all: dict | None = None) -> list[str]:
     """All view names defined in ``spec_all`` (default: :func:`active_divisions`)."""
     spec_all = spec_all or active_divisions()

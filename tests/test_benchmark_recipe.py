@@ -393,3 +393,29 @@ def test_recipe_flags_reach_the_run(tiny, tmp_path):
         *tiny_flags, "--threads", "1", "--quiet",
     )  # fmt: skip
     assert res.exit_code == 2 and "trained with other config" in res.output
+
+
+def test_multiclass_weighting_leaves_the_two_class_outputs_alone():
+    """``pos_weight="multiclass"``: octant classes get N_neg/N_pos, near/far keep weight 1."""
+    from bindata.benchmark.data import positive_weights
+    from bindata.benchmark.methods import get_method
+    from bindata.benchmark.runs import TrainConfig
+    from bindata.benchmark.train import _pos_weight
+
+    model = get_method("EqOne-J").models[0]
+    n_cls = sum(len(b.classes) for b in model.branches)
+    rng = np.random.default_rng(0)
+    targets = [(rng.random((50, n_cls)) < 0.2).astype(np.float32) for _ in range(3)]
+
+    class Sets:  # what _pos_weight reads of the training set
+        pass
+
+    train = Sets()
+    train.targets = targets
+    full = positive_weights(targets)
+    got = _pos_weight(model, [train], TrainConfig(pos_weight="multiclass"), "cpu").numpy()
+    assert got[:2].tolist() == [1.0, 1.0]  # near, far
+    np.testing.assert_allclose(got[2:], full[2:], rtol=1e-6)  # the 8 octants
+    assert (full[2:] > 2).all()
+    balanced = _pos_weight(model, [train], TrainConfig(pos_weight="balanced"), "cpu").numpy()
+    np.testing.assert_allclose(balanced, full, rtol=1e-6)

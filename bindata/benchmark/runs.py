@@ -43,7 +43,7 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SELECTIONS = ("val_loss", "val_f1")
 
 #: Values of :attr:`TrainConfig.pos_weight`.
-POS_WEIGHTS = ("none", "balanced")
+POS_WEIGHTS = ("none", "balanced", "multiclass")
 
 #: Values of :attr:`TrainConfig.lr_schedule`.
 LR_SCHEDULES = ("constant", "cosine")
@@ -105,7 +105,10 @@ class TrainConfig:
         binary cross-entropy is weighted by ``w_c = N_neg,c / N_pos,c``, the ratio of inactive
         to active (unpadded) frames of class ``c`` in the training targets (``pos_weight`` of
         PyTorch's ``BCEWithLogitsLoss``), so that a class active in 1 frame in 8 weighs as much
-        as its silence; also in the validation loss.
+        as its silence; also in the validation loss. ``multiclass``: the same weights for the
+        classes of single-label outputs of more than two classes (octants, cones and their
+        products: :func:`bindata.divisions.multiclass_outputs`), 1 for the others (the
+        two-class views left/right, front/back, top/bottom, near/far train as with ``none``).
     threshold : float
         Decision threshold of every output [0.5]: a class is active in a 100 ms label frame when
         its mean probability is ``>= threshold``. The validation F1 uses it, and predictions are

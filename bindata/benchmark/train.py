@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..divisions import multiclass_outputs
 from ..errors import BenchmarkError
 from ..io import atomic_path, sha256_json, write_json
 from . import require_torch
@@ -151,12 +152,16 @@ def _build(corpus, model, fold, config, params, plan, stores):
     return sets, net
 
 
-def _pos_weight(sets, config: TrainConfig, device: str):
+def _pos_weight(model, sets, config: TrainConfig, device: str):
     """The positive weights of ``config.pos_weight`` as a tensor on ``device``, or None."""
     if config.pos_weight == "none":
         return None
     torch = require_torch()
-    return torch.as_tensor(positive_weights(sets[0].targets), dtype=torch.float32).to(device)
+    weights = positive_weights(sets[0].targets)
+    if config.pos_weight == "multiclass":
+        weighted = [w for b in model.branches for w in multiclass_outputs(b.view)]
+        weights = np.where(weighted, weights, 1.0)
+    return torch.as_tensor(weights, dtype=torch.float32).to(device)
 
 
 def _stores(corpus, plan, params, config, device, compute):
@@ -255,7 +260,7 @@ def train_models(
                 "out": out,
                 "meta": meta,
                 "sets": sets,
-                "pos_weight": _pos_weight(sets, config, device),
+                "pos_weight": _pos_weight(model, sets, config, device),
                 **run,
             }
         )

@@ -118,7 +118,8 @@ def _hyper(f):
             default=d["pos_weight"],
             show_default=True,
             help="balanced: weight each class's positive frames in the loss by its ratio of "
-            "inactive to active training frames.",
+            "inactive to active training frames; multiclass: only the classes of single-label "
+            "outputs of more than two classes (octants, cones).",
         ),
         click.option(
             "--threshold",
