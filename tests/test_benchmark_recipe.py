@@ -57,15 +57,20 @@ def run(*args):
 
 
 def test_new_settings_keep_old_runs_and_never_match_other_ones():
-    assert not set(LEGACY_SETTINGS) & set(TrainConfig().to_dict())  # today's defaults = legacy
+    # today's defaults are the legacy behaviour except the positive weights (multiclass since
+    # the single-label diagnosis), which a run's settings therefore record
+    assert set(LEGACY_SETTINGS) & set(TrainConfig().to_dict()) == {"pos_weight"}
+    assert TrainConfig().to_dict()["pos_weight"] == "multiclass"
     cfg = TrainConfig(selection="val_f1", pos_weight="balanced", threshold=0.3)
     d = cfg.to_dict()
     assert (d["selection"], d["pos_weight"], d["threshold"]) == ("val_f1", "balanced", 0.3)
     assert TrainConfig.from_dict(d) == cfg
     # a run recorded before the keys existed reads back with the legacy values, whatever the
     # defaults are (a changed default never makes an old run match)
-    old = TrainConfig.from_dict(TrainConfig().to_dict())
+    recorded = {k: v for k, v in TrainConfig().to_dict().items() if k not in LEGACY_SETTINGS}
+    old = TrainConfig.from_dict(recorded)
     assert all(getattr(old, k) == v for k, v in LEGACY_SETTINGS.items())
+    assert old != TrainConfig()  # an old run never matches today's default settings
     for bad in (
         {"selection": "f1"},
         {"pos_weight": "yes"},

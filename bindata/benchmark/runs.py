@@ -101,14 +101,17 @@ class TrainConfig:
         validation files at ``threshold``; :mod:`~bindata.benchmark.validation`), as the
         DCASE baselines select on their task metric. Both are recorded every epoch.
     pos_weight : str
-        ``none`` or ``balanced`` [none]: with ``balanced`` the positive term of each output's
-        binary cross-entropy is weighted by ``w_c = N_neg,c / N_pos,c``, the ratio of inactive
-        to active (unpadded) frames of class ``c`` in the training targets (``pos_weight`` of
-        PyTorch's ``BCEWithLogitsLoss``), so that a class active in 1 frame in 8 weighs as much
-        as its silence; also in the validation loss. ``multiclass``: the same weights for the
-        classes of single-label outputs of more than two classes (octants, cones and their
-        products: :func:`bindata.divisions.multiclass_outputs`), 1 for the others (the
-        two-class views left/right, front/back, top/bottom, near/far train as with ``none``).
+        ``none``, ``balanced`` or ``multiclass`` [multiclass]: with ``balanced`` the positive
+        term of each output's binary cross-entropy is weighted by ``w_c = N_neg,c / N_pos,c``,
+        the ratio of inactive to active (unpadded) frames of class ``c`` in the training targets
+        (``pos_weight`` of PyTorch's ``BCEWithLogitsLoss``), so that a class active in 1 frame
+        in 8 weighs as much as its silence; also in the validation loss. ``multiclass``: the
+        same weights for the classes of single-label outputs of more than two classes (octants,
+        cones and their products: :func:`bindata.divisions.multiclass_outputs`), 1 for the
+        others (the two-class views left/right, front/back, top/bottom, near/far train as with
+        ``none``, the behaviour before ``multiclass`` became the default). Without it the
+        single-label methods' outputs stay below 0.5 for many epochs (README, "What to
+        expect"); the paper describes no class weighting.
     threshold : float
         Decision threshold of every output [0.5]: a class is active in a 100 ms label frame when
         its mean probability is ``>= threshold``. The validation F1 uses it, and predictions are
@@ -133,7 +136,7 @@ class TrainConfig:
     seed: int = 0
     augment: str = "none"
     selection: str = "val_loss"
-    pos_weight: str = "none"
+    pos_weight: str = "multiclass"
     threshold: float = 0.5
     lr_schedule: str = "constant"
 
