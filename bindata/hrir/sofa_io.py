@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import HRIRError, OutputError
+from ..errors import BindataError, HRIRError, OutputError
 from ..geometry import cartesian_to_spherical
 from ..io import atomic_path
 from ..io.atomic import temporary_name
@@ -41,20 +41,24 @@ FREQUENCY_DOMAIN = ("SimpleFreeFieldHRTF", "FreeFieldHRTF")
 CHUNK_BYTES = 4 << 20
 
 
-def _read(path: Path):
+def read_sofa_file(path: Path, *, error: type[BindataError] = HRIRError, what: str = ""):
+    """sofar's reading of a SOFA file (unverified, quietly): conventions are checked by the
+    caller. A missing file, a folder or a file that is no SOFA file raises ``error`` naming
+    ``what`` and the path (e.g. ``directivity file x.sofa: no such file``)."""
     import sofar
 
+    where = f"{what} {path}".strip()
     if not path.exists():
-        raise HRIRError(f"{path}: no such file")
+        raise error(f"{where}: no such file")
     if path.is_dir():
-        raise HRIRError(f"{path}: is a directory, not a SOFA file")
+        raise error(f"{where}: is a directory, not a SOFA file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return sofar.read_sofa(str(path), verify=False, verbose=False)
     except Exception as exc:  # netCDF4/HDF5 raise many types for a non-SOFA file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise HRIRError(f"{path}: not a SOFA file ({reason})") from None
+        raise error(f"{where}: not a SOFA file ({reason})") from None
 
 
 def _get(sofa, name: str, path: Path):
@@ -284,7 +288,7 @@ def load_sofa(path, *, sample_rate: int | None = None) -> HRIRSet:
         convention, not two receivers, unusable positions, rates or delays.
     """
     path = Path(path)
-    sofa = _read(path)
+    sofa = read_sofa_file(path)
     convention = _attr(sofa, "GLOBAL_SOFAConventions", "?")
     if convention not in TIME_DOMAIN + FREQUENCY_DOMAIN:
         raise HRIRError(

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +60,7 @@ import numpy as np
 
 from ..errors import RenderError
 from ..hrir.lookup import DirectionLookup
+from ..hrir.sofa_io import read_sofa_file
 from ..io.checksum import sha256_file
 
 #: SOFA conventions read as directivities.
@@ -264,22 +264,6 @@ def direct_direction(source_m, listener_m) -> np.ndarray:
 # --------------------------------------------------------------------------- SOFA files
 
 
-def _read_sofa(path: Path):
-    import sofar
-
-    if not path.exists():
-        raise RenderError(f"directivity file {path}: no such file")
-    if path.is_dir():
-        raise RenderError(f"directivity file {path}: is a directory, not a SOFA file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return sofar.read_sofa(str(path), verify=False, verbose=False)
-    except Exception as exc:  # netCDF4/HDF5 raise many types for a non-SOFA file
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RenderError(f"directivity file {path}: not a SOFA file ({reason})") from None
-
-
 def _cartesian(values, kind: str, units: str, what: str, path: Path) -> np.ndarray:
     """(..., 3) cartesian of SOFA coordinates (cartesian, or spherical azimuth, elevation, r)."""
     v = np.asarray(values, dtype=float)
@@ -351,7 +335,7 @@ def read_directivity(path) -> MeasuredDirectivity:
         shape, fewer than two directions, a zero direction, non-finite data.
     """
     path = Path(path)
-    sofa = _read_sofa(path)
+    sofa = read_sofa_file(path, error=RenderError, what="directivity file")
     convention = str(getattr(sofa, "GLOBAL_SOFAConventions", ""))
     if convention not in DIRECTIVITY_CONVENTIONS:
         raise RenderError(

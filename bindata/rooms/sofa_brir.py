@@ -55,9 +55,9 @@ from ..hrir.sofa_io import (
     _attr,
     _listener_frame,
     _positions,
-    _read,
     _receiver_order,
     _sampling_rate,
+    read_sofa_file,
 )
 from ..io import sha256_file
 from ..resample import resample
@@ -262,7 +262,7 @@ def read_brir_sofa(path) -> MeasuredRoom:
         upright, positions or delays that do not fit the data.
     """
     path = Path(path).resolve()
-    sofa = _read(path)
+    sofa = read_sofa_file(path)
     convention = _attr(sofa, "GLOBAL_SOFAConventions", "?")
     if convention not in CONVENTIONS:
         hint = " (an HRIR set, not a room)" if "FreeField" in convention else ""
