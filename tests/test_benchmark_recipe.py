@@ -424,3 +424,6 @@ def test_multiclass_weighting_leaves_the_two_class_outputs_alone():
     assert (full[2:] > 2).all()
     balanced = _pos_weight(model, [train], TrainConfig(pos_weight="balanced"), "cpu").numpy()
     np.testing.assert_allclose(balanced, full, rtol=1e-6)
+    # a model of two-class outputs only trains with the unweighted loss itself
+    planes = get_method("EqSepBran-J").models[0]
+    assert _pos_weight(planes, [train], TrainConfig(pos_weight="multiclass"), "cpu") is None

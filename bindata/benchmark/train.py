@@ -160,6 +160,8 @@ def _pos_weight(model, sets, config: TrainConfig, device: str):
     weights = positive_weights(sets[0].targets)
     if config.pos_weight == "multiclass":
         weighted = [w for b in model.branches for w in multiclass_outputs(b.view)]
+        if not any(weighted):  # two-class outputs only: exactly the unweighted loss
+            return None
         weights = np.where(weighted, weights, 1.0)
     return torch.as_tensor(weights, dtype=torch.float32).to(device)
 
