@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..dataset.plot import import_matplotlib, new_figure, save_png
+from ..dataset.report import check_report_output
 from ..errors import BenchmarkError, OutputExistsError
 from ..io import write_text
 from .runs import TrainConfig
@@ -254,13 +255,7 @@ def write_training_report(
     """
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "report"
     ours = [out / REPORT_CARD, out / CURVES_PNG]
-    existing = [p.name for p in ours if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"{out}: a report exists ({', '.join(existing)}); set overwrite to replace it, or "
-            "write it to another folder",
-            key="overwrite",
-        )
+    check_report_output(out, ours, overwrite=overwrite)
     if plots:
         import_matplotlib()  # fail before reading anything
     curves = training_curves(runs_dir)

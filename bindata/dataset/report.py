@@ -559,6 +559,25 @@ def _motion_plots(st: dict, out_dir: Path) -> list[Path]:
     return [out_dir / f"{n}.png" for n in MOTION_PLOTS]
 
 
+def check_report_output(out: Path, files, *, overwrite: bool) -> None:
+    """Refuse to write a report into ``out`` when one of its ``files`` exists, unless
+    ``overwrite`` (a dataset's report card, a runs folder's curves).
+
+    Raises
+    ------
+    OutputExistsError
+        Naming the folder and up to three of the files found.
+    """
+    existing = [p.name for p in files if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{out}: a report exists ({', '.join(existing[:3])}"
+            f"{', ...' if len(existing) > 3 else ''}); set overwrite to replace it, or write it "
+            "to another folder",
+            key="overwrite",
+        )
+
+
 def write_report(
     dataset: str | os.PathLike,
     *,
@@ -584,14 +603,7 @@ def write_report(
     """
     out = Path(out_dir) if out_dir is not None else Path(dataset) / "report"
     ours = [out / CARD] + [out / f"{name}.png" for name in PLOTS + MOTION_PLOTS + DRR_PLOTS]
-    existing = [p.name for p in ours if p.exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"{out}: a report exists ({', '.join(existing[:3])}"
-            f"{', ...' if len(existing) > 3 else ''}); set overwrite to replace it, or write it "
-            "to another folder",
-            key="overwrite",
-        )
+    check_report_output(out, ours, overwrite=overwrite)
     if plots:
         import_matplotlib()  # fail before reading anything
     st = dataset_stats(dataset)
