@@ -42,7 +42,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -154,49 +153,14 @@ def child_bindata(args) -> dict:
     }
 
 
-def _pra_reader(hrirset):
-    """A ``file_reader_callback`` for MeasuredDirectivityFile that reads SOFA via bindata."""
-
-    def read(path, fs=None):
-        from bindata.hrir import load_sofa
-
-        hs = load_sofa(path, sample_rate=fs)
-        shell = hs.far_field_shell
-        az, el = np.radians(shell.azimuth_deg), np.radians(shell.elevation_deg)
-        source_locs = np.stack([az, np.pi / 2 - el, np.full(az.shape, shell.distance_m)])
-        mic_locs = np.array([[0.0, 0.0875, 0.0], [0.0, -0.0875, 0.0]]).T
-        return shell.ir, hs.sample_rate, source_locs, mic_locs, None, ["left", "right"]
-
-    return read
-
-
 def child_pra(args) -> dict:
     import pyroomacoustics as pra
-    from pyroomacoustics.directivities import MeasuredDirectivityFile, Rotation3D
 
-    from bindata.hrir import HRIRSet, write_sofa
+    from tests.peers.rooms import pyroomacoustics_ears
 
     hs = load_set(args.sofa)
-    far = hs.far_field_shell
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "far_field.sofa"
-        n = far.azimuth_deg.size
-        far_set = HRIRSet(
-            far.azimuth_deg,
-            far.elevation_deg,
-            np.full(n, far.distance_m),
-            far.ir,
-            hs.sample_rate,
-            delay_samples=hs.delay_samples,
-            name="far",
-        )
-        write_sofa(far_set, path)
-        hrtf = MeasuredDirectivityFile(
-            path, fs=FS, interp_order=None, file_reader_callback=_pra_reader(hs)
-        )
-        facing = Rotation3D([0.0], "z", degrees=True)
-        ears = [hrtf.get_mic_directivity(e, orientation=facing) for e in ("left", "right")]
+    ears = pyroomacoustics_ears(hs, sample_rate=FS)
     setup = time.perf_counter() - t0
     base_mb = peak_mb()
     listener, sources = scene(args.room, args.sources, args.seed)

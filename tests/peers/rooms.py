@@ -18,10 +18,12 @@ pyroomacoustics is an optional dependency (the ``test`` extra): imported when ca
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from bindata.hrir import HRIRSet, direction_grid
+from bindata.hrir import HRIRSet, direction_grid, write_sofa
 from bindata.render.shoebox import ShoeboxRoom
 from bindata.rooms.acoustics import OCTAVE_BANDS_HZ, SURFACES
 from bindata.rooms.air import energy_attenuation_per_m
@@ -136,8 +138,48 @@ def pyroomacoustics_rir(
     return rir, int(np.argmax(np.abs(window)))
 
 
+def pyroomacoustics_ears(hrirset: HRIRSet, *, sample_rate: int) -> list:
+    """The left and right ears of ``hrirset`` as pyroomacoustics microphone directivities.
+
+    The set's far-field shell is written to a SOFA file and read back through
+    ``pyroomacoustics.directivities.MeasuredDirectivityFile(..., interp_order=None)`` (nearest
+    measured direction per image source), the head facing +x. Use the two directivities on two
+    microphones at the head centre: pyroomacoustics then renders the binaural response by its
+    own route (each image source's HRIR, scaled by its ``1 / (4 pi r)`` and wall gains).
+    """
+    from pyroomacoustics.directivities import MeasuredDirectivityFile, Rotation3D
+
+    far = hrirset.far_field_shell
+
+    def read(path, fs=None):
+        az, el = np.radians(far.azimuth_deg), np.radians(far.elevation_deg)
+        source_locs = np.stack([az, np.pi / 2 - el, np.full(az.shape, far.distance_m)])
+        mic_locs = np.array([[0.0, 0.0875, 0.0], [0.0, -0.0875, 0.0]]).T
+        return far.ir, hrirset.sample_rate, source_locs, mic_locs, None, ["left", "right"]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "far_field.sofa"
+        n = far.azimuth_deg.size
+        far_set = HRIRSet(
+            far.azimuth_deg,
+            far.elevation_deg,
+            np.full(n, far.distance_m),
+            far.ir,
+            hrirset.sample_rate,
+            delay_samples=hrirset.delay_samples,
+            name="far",
+        )
+        write_sofa(far_set, path)
+        hrtf = MeasuredDirectivityFile(
+            path, fs=sample_rate, interp_order=None, file_reader_callback=read
+        )
+        facing = Rotation3D([0.0], "z", degrees=True)
+        return [hrtf.get_mic_directivity(ear, orientation=facing) for ear in ("left", "right")]
+
+
 __all__ = [
     "PYROOMACOUSTICS_WALLS",
+    "pyroomacoustics_ears",
     "flat_room_as_materials",
     "omnidirectional_set",
     "pyroomacoustics_room",
