@@ -91,9 +91,10 @@ SETTING_FLAGS = {
 )
 @click.option(
     "--hrir-level",
-    type=click.Choice(["reference", "diffuse", "raw"]),
-    help="HRIR level: calibrated to the frontal or the diffuse-field free-field reference, or as "
-    "stored [reference].",
+    type=click.Choice(["reference", "diffuse", "equalised", "raw"]),
+    help="HRIR level: calibrated to the frontal or the diffuse-field free-field reference, "
+    "diffuse-field equalised to the built-in head (one minimum-phase filter per set: file levels "
+    "of different heads closest), or as stored [reference].",
 )
 @click.option(
     "--hrir-split",

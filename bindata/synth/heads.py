@@ -67,7 +67,7 @@ def load_head(
         Add near-field shells to a single-distance set.
     sample_rate : int
     calibration : str
-        ``"reference"``, ``"diffuse"`` or ``"raw"``.
+        ``"reference"``, ``"diffuse"``, ``"equalised"`` or ``"raw"``.
     band_hz : (float, float), optional
         Band of the calibration level; ``None``: 250 Hz-2 kHz.
     parameters : dict, optional

@@ -127,7 +127,7 @@ def load_resources(
     """HRIR set and event library of a run with one head, loaded once per process.
 
     ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``,
-    ``"diffuse"`` or ``"raw"``. It has no default: a config says which
+    ``"diffuse"``, ``"equalised"`` or ``"raw"``. It has no default: a config says which
     (:func:`resources_for_config`, default ``"reference"``), and so does a scene
     (:func:`resources_for_scene`; ``"raw"`` for scenes written before the option existed).
     ``band_hz`` and ``parameters`` are the calibration band and a model head's parameters
