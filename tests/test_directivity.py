@@ -588,3 +588,40 @@ def test_brirs_refuse_directivity_in_a_measured_room(tmp_path):
     assert res.exit_code == 2
     assert "--directivity" in res.output and "cannot render source directivity" in res.output
     assert not out.exists()
+
+
+def test_regen_finds_a_moved_directivity_file_through_its_option(tmp_path, measured_sofa):
+    """A dataset drawn with a measured directivity (and a SOFA head, where libmysofa ships one):
+    the files moved, regen names the missing path and the option; with the options it gives
+    the same bytes; a different file at the new path is refused by its SHA-256."""
+    files = tmp_path / "files"
+    files.mkdir()
+    pattern = files / "speaker.sofa"
+    pattern.write_bytes(measured_sofa["GeneralTF"].read_bytes())
+    head = []
+    if KEMAR_SOFA.exists():
+        (files / "head.sofa").write_bytes(KEMAR_SOFA.read_bytes())
+        head = ["--hrir", files / "head.sofa"]
+    out = tmp_path / "ds"
+    small = ["--n", 1, "--folds", 1, "--duration", 3, "--events-per-file", 2, 2, "--quiet"]
+    res = run("synth", "--out", out, *small, *head, "--directivity", pattern)
+    assert res.exit_code == 0, res.output
+    scene = next((out / "scenes").glob("*.json"))
+    moved = tmp_path / "moved"
+    files.rename(moved)
+    if head:
+        res = run("regen", scene)
+        assert res.exit_code == 2
+        assert f"HRIR set {files / 'head.sofa'} does not exist" in res.output, res.output
+        assert "(--hrir PATH)" in res.output
+        head = ["--hrir", moved / "head.sofa"]
+    res = run("regen", scene, *head)
+    assert res.exit_code == 2
+    assert f"directivity file {pattern} does not exist" in res.output, res.output
+    assert "(--directivity PATH)" in res.output
+    res = run("regen", scene, *head, "--directivity", moved / "speaker.sofa")
+    assert res.exit_code == 0 and "identical" in res.output, res.output
+    other = tmp_path / "other.sofa"
+    other.write_bytes(measured_sofa["FreeFieldDirectivityTF"].read_bytes())
+    res = run("regen", scene, *head, "--directivity", other)
+    assert res.exit_code == 2 and "has changed since the scene was drawn" in res.output

@@ -13,6 +13,7 @@ from .params import (
     directivity_given,
     directivity_options,
 )
+from .terms import in_cli_terms
 
 #: CLI flag -> library option (:data:`bindata.config.OPTIONS`, which maps options to config
 #: keys), so that config errors name the flag the user typed.
@@ -352,6 +353,13 @@ def _in_flag_terms(exc):
     return exc
 
 
+#: Library phrases of regen's messages -> its flags.
+REGEN_PHRASES = (
+    ("(hrir=PATH)", "(--hrir PATH)"),
+    ("(directivity=PATH)", "(--directivity PATH)"),
+)
+
+
 @click.command("regen")
 @click.argument("scene_path", type=click.Path(dir_okay=False))
 @click.option(
@@ -373,16 +381,30 @@ def _in_flag_terms(exc):
     "ambience_folder",
     help="Use this folder of recordings instead of the scene's ambience folder.",
 )
-def regen_command(scene_path, out_path, check_path, hrir, events_library, ambience_folder):
+@click.option(
+    "--directivity",
+    "directivity_file",
+    help="Use this SOFA file instead of the scene's measured directivity file.",
+)
+def regen_command(
+    scene_path, out_path, check_path, hrir, events_library, ambience_folder, directivity_file
+):
     """Re-render one file from its scene JSON and check it is byte-identical."""
     from ..dataset import paths_of
-    from ..errors import DatasetError, OutputExistsError
+    from ..errors import BindataError, DatasetError, OutputExistsError
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
-    pcm, fs, _ = render_scene_file(
-        scene_path, hrir=hrir, library=events_library, ambience=ambience_folder
-    )
+    try:
+        pcm, fs, _ = render_scene_file(
+            scene_path,
+            hrir=hrir,
+            library=events_library,
+            ambience=ambience_folder,
+            directivity=directivity_file,
+        )
+    except BindataError as exc:
+        raise in_cli_terms(exc, REGEN_PHRASES) from None
     data = wav_bytes(pcm, fs)
     if out_path:
         if Path(out_path).exists():
