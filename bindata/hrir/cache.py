@@ -1,10 +1,10 @@
 """The default HRIR set: the built-in model, computed once and cached on disk.
 
-The cache folder is ``$BINDATA_CACHE_DIR`` when set, else ``platformdirs.user_cache_dir("bindata")``.
-A cached set is an ``.npz`` named by model, model version, sample rate and a hash of every
-parameter, so a new model version or option never reads a stale file. It is written to a temporary
-name and renamed by :func:`bindata.io.atomic_path` (concurrent workers never see a partial file);
-an unreadable cache file is rebuilt; an unwritable cache folder only costs the rebuild.
+The cache folder is :func:`.diskcache.cache_dir` (``$BINDATA_CACHE_DIR`` when set, else
+``platformdirs.user_cache_dir("bindata")``). A cached set is an ``.npz`` named by model, model
+version, sample rate and a hash of every parameter, so a new model version or option never reads
+a stale file. It is written atomically (:func:`.diskcache.write_arrays`); an unreadable cache file
+is rebuilt; an unwritable cache folder only costs the rebuild.
 
 The set returned after building is the one read back from the cache (responses rounded to
 float32 either way), so a fresh build and a cached load give identical arrays and renders.
@@ -12,14 +12,12 @@ float32 either way), so a fresh build and a cached load give identical arrays an
 
 from __future__ import annotations
 
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import HRIRError, OutputError
-from ..io import atomic_path, sha256_json
+from ..errors import HRIRError
+from ..io import sha256_json
 from .builtin import (
     DELAY_S,
     FAR_FIELD_M,
@@ -31,23 +29,12 @@ from .builtin import (
     default_n_taps,
 )
 from .calibration import REFERENCE_BAND_HZ, calibrate
+from .diskcache import cache_dir, read_arrays, write_arrays
 from .hrirset import CALIBRATIONS, HRIRSet
 from .registry import get_model, is_model
 from .sofa_io import load_sofa
 from .sphere import EAR_AZIMUTH_DEG, HEAD_RADIUS_M, SPEED_OF_SOUND
 from .structural import StructuralParams
-
-CACHE_ENV = "BINDATA_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """The folder holding cached HRIR sets (not created here)."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("bindata"))
 
 
 def _model_parameters(
@@ -108,21 +95,13 @@ def _from_arrays(arrays) -> HRIRSet:
 
 
 def _read_cache(path: Path) -> HRIRSet | None:
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return _from_arrays(arrays)
-    except (OSError, ValueError, KeyError, HRIRError, zipfile.BadZipFile):
+    arrays = read_arrays(path)
+    if arrays is None:
         return None
-
-
-def _write_cache(path: Path, arrays: dict) -> None:
-    """Write the cache file atomically; an unwritable cache folder only costs the rebuild."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-    except (OSError, OutputError):
-        pass
+        return _from_arrays(arrays)
+    except (KeyError, ValueError, HRIRError):
+        return None
 
 
 def default_hrirset(
@@ -160,7 +139,7 @@ def default_hrirset(
         ear_azimuth_deg=ear_azimuth_deg,
     )
     arrays = _to_arrays(built)
-    _write_cache(path, arrays)
+    write_arrays(path, arrays)
     return _from_arrays(arrays)
 
 

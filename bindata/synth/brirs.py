@@ -54,7 +54,7 @@ from ..config import SynthConfig
 from ..dataset.output import check_writable
 from ..errors import ConfigError, HRIRError, OutputError, OutputExistsError, SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
-from ..hrir import load_hrirset, nearfield_from_farfield
+from ..hrir.prepared import prepared_hrirset
 from ..hrir.sofa_io import _rechunked_copy
 from ..hrir.sphere import HEAD_RADIUS_M
 from ..io import atomic_path, is_temporary, remove_stale_temporaries, sha256_file, write_json
@@ -326,13 +326,12 @@ def write_brirs(
             f"BRIRs are rendered through one HRIR set; hrir.sofa lists {len(cfg.hrir.sources)}",
             key="hrir.sofa",
         )
-    hrirset = load_hrirset(
+    hrirset = prepared_hrirset(
         cfg.hrir.sources[0],
+        nearfield=bool(cfg.hrir.nearfield),
         sample_rate=cfg.sample_rate,
         calibration=cfg.hrir.calibration,
     )
-    if cfg.hrir.nearfield:
-        hrirset = nearfield_from_farfield(hrirset)
     try:
         for p in remove:
             p.unlink(missing_ok=True)
