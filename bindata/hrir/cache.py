@@ -70,38 +70,49 @@ def cache_path(
     return cache_dir() / name
 
 
-def _to_arrays(hrirset: HRIRSet) -> dict:
+def set_to_arrays(hrirset: HRIRSet, *, ir_dtype=np.float32) -> dict:
+    """The arrays of a cache file of ``hrirset`` (its responses as ``ir_dtype``)."""
     return {
         "azimuth_deg": hrirset.azimuth_deg,
         "elevation_deg": hrirset.elevation_deg,
         "distance_m": hrirset.distance_m,
-        "ir": hrirset.ir.astype(np.float32),
+        "ir": hrirset.ir.astype(ir_dtype, copy=False),
         "sample_rate": np.int64(hrirset.sample_rate),
         "delay_samples": np.float64(hrirset.delay_samples),
         "name": np.str_(hrirset.name),
+        "calibration": np.str_(hrirset.calibration),
+        "calibration_gain_db": np.float64(hrirset.calibration_gain_db),
+        "calibration_band_hz": np.asarray(hrirset.calibration_band_hz or (), dtype=float),
     }
 
 
-def _from_arrays(arrays) -> HRIRSet:
-    return HRIRSet(
-        arrays["azimuth_deg"],
-        arrays["elevation_deg"],
-        arrays["distance_m"],
-        arrays["ir"],
-        int(arrays["sample_rate"]),
-        delay_samples=float(arrays["delay_samples"]),
-        name=str(arrays["name"]),
-    )
+def set_from_arrays(arrays: dict) -> HRIRSet | None:
+    """The set of a cache file's arrays (:func:`set_to_arrays`), array for array (the
+    azimuths kept as stored, not wrapped once more by the container); None when they do not
+    make a valid set. Files written before the calibration fields existed read as ``"raw"``."""
+    try:
+        band = np.asarray(arrays.get("calibration_band_hz", ()), dtype=float)
+        hrirset = HRIRSet(
+            arrays["azimuth_deg"],
+            arrays["elevation_deg"],
+            arrays["distance_m"],
+            arrays["ir"],
+            int(arrays["sample_rate"]),
+            delay_samples=float(arrays["delay_samples"]),
+            name=str(arrays["name"]),
+            calibration=str(arrays.get("calibration", "raw")),
+            calibration_gain_db=float(arrays.get("calibration_gain_db", 0.0)),
+            calibration_band_hz=tuple(band) if band.size else None,
+        )
+    except (KeyError, ValueError, TypeError, HRIRError):
+        return None
+    hrirset.azimuth_deg = np.asarray(arrays["azimuth_deg"], dtype=float)
+    return hrirset
 
 
 def _read_cache(path: Path) -> HRIRSet | None:
     arrays = read_arrays(path)
-    if arrays is None:
-        return None
-    try:
-        return _from_arrays(arrays)
-    except (KeyError, ValueError, HRIRError):
-        return None
+    return None if arrays is None else set_from_arrays(arrays)
 
 
 def default_hrirset(
@@ -138,9 +149,9 @@ def default_hrirset(
         radius_m=radius_m,
         ear_azimuth_deg=ear_azimuth_deg,
     )
-    arrays = _to_arrays(built)
+    arrays = set_to_arrays(built)
     write_arrays(path, arrays)
-    return _from_arrays(arrays)
+    return set_from_arrays(arrays)
 
 
 def load_hrirset(

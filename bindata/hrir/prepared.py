@@ -14,8 +14,8 @@ a hash of
 
 so that no change of the file, the options or the code computing the set ever reads a stale
 file. The responses are stored as they are (float64) and the set read back is the one
-prepared, array for array (the azimuths kept as stored, not wrapped into (-180, 180] once more
-by the container), so a cached load renders the same bytes as a fresh preparation. HRIR models
+prepared, array for array (:func:`~.cache.set_from_arrays`), so a cached load renders the same
+bytes as a fresh preparation. HRIR models
 (built in or installed) are not cached here: the built-in ones have their own cache
 (:func:`~.cache.default_hrirset`), and an installed model's code is not bindata's to hash.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import sha256_bytes, sha256_file, sha256_json
-from .cache import load_hrirset
+from .cache import load_hrirset, set_from_arrays, set_to_arrays
 from .calibration import REFERENCE_BAND_HZ
 from .diskcache import cache_dir, read_arrays, write_arrays
 from .hrirset import HRIRSet
@@ -89,42 +89,6 @@ def prepared_path(
     return cache_dir() / f"head-v{PREPARED_VERSION}-{sha256_json(key, length=24)}.npz"
 
 
-def _to_arrays(hrirset: HRIRSet) -> dict:
-    return {
-        "azimuth_deg": hrirset.azimuth_deg,
-        "elevation_deg": hrirset.elevation_deg,
-        "distance_m": hrirset.distance_m,
-        "ir": hrirset.ir,
-        "sample_rate": np.int64(hrirset.sample_rate),
-        "delay_samples": np.float64(hrirset.delay_samples),
-        "name": np.str_(hrirset.name),
-        "calibration": np.str_(hrirset.calibration),
-        "calibration_gain_db": np.float64(hrirset.calibration_gain_db),
-        "calibration_band_hz": np.asarray(hrirset.calibration_band_hz or (), dtype=float),
-    }
-
-
-def _from_arrays(arrays: dict) -> HRIRSet | None:
-    try:
-        band = arrays["calibration_band_hz"]
-        hrirset = HRIRSet(
-            arrays["azimuth_deg"],
-            arrays["elevation_deg"],
-            arrays["distance_m"],
-            arrays["ir"],
-            int(arrays["sample_rate"]),
-            delay_samples=float(arrays["delay_samples"]),
-            name=str(arrays["name"]),
-            calibration=str(arrays["calibration"]),
-            calibration_gain_db=float(arrays["calibration_gain_db"]),
-            calibration_band_hz=tuple(band) if band.size else None,
-        )
-    except Exception:  # anything unreadable: prepared anew
-        return None
-    hrirset.azimuth_deg = np.asarray(arrays["azimuth_deg"], dtype=float)  # as prepared
-    return hrirset
-
-
 def prepared_hrirset(
     spec: str,
     *,
@@ -160,11 +124,11 @@ def prepared_hrirset(
         sha256=sha256_file(spec),
     )
     arrays = read_arrays(path)
-    cached = None if arrays is None else _from_arrays(arrays)
+    cached = None if arrays is None else set_from_arrays(arrays)
     if cached is not None:
         return cached
     hrirset = prepare()
-    write_arrays(path, _to_arrays(hrirset))
+    write_arrays(path, set_to_arrays(hrirset, ir_dtype=np.float64))
     return hrirset
 
 
