@@ -7,7 +7,11 @@ gain, and a mix is linear in the set, so a file's level under any calibration is
 plus that calibration's gain (checked on the first file by a calibrated render). For each
 calibration (``reference``: frontal, ``diffuse``: all directions) and band (``--bands``), prints,
 over the files, the median, mean and 90th percentile of the absolute level difference and the
-median signed difference (SOFA minus built-in), in dB. A file's level is the mean square of both
+median signed difference (SOFA minus built-in), in dB. The ``equalised`` level filters a set
+(diffuse-field equalisation to the built-in head), so the SOFA set's files are rendered again
+through it (first band only: the band sets the level of the common target, the same gain for
+both heads); the built-in head equalised is the built-in head at the frontal reference (checked:
+the same responses), so its levels are raw plus that gain. A file's level is the mean square of both
 channels of its mix before the 16-bit scaling (which would cut a loud file's level and hide the
 difference). The scenes of both heads are the same (one head per run: nothing about the head is
 drawn); the script checks that their events agree.
@@ -23,7 +27,7 @@ import sys
 
 import numpy as np
 
-from bindata.hrir.calibration import LEVELS
+from bindata.hrir.calibration import LEVELS, calibrate, reference_level_db
 from bindata.synth import draw_scene, resources_for_config, synth_config
 from bindata.synth.mix import mix_scene
 
@@ -36,9 +40,11 @@ def level_db(mix: np.ndarray) -> float:
     return float(10.0 * np.log10(np.mean(mix**2)))
 
 
-def raw_levels(options: dict, *, seed: int, n: int):
-    """Raw level of each file, the files' events and the raw set."""
-    cfg = synth_config(options={**options, "hrir_calibration": "raw"})
+def raw_levels(options: dict, *, seed: int, n: int, calibration: str = "raw", band=None):
+    """Level of each file at the HRIR level ``calibration`` (band ``band``), the files' events
+    and the set."""
+    extra = {} if band is None else {"hrir_band_hz": list(band)}
+    cfg = synth_config(options={**options, "hrir_calibration": calibration, **extra})
     hrirset, library, record = resources_for_config(cfg)
     levels, events = [], []
     for index in range(n):
@@ -107,6 +113,24 @@ def main(argv=None) -> int:
                 f"{np.mean(a):7.2f}  {np.percentile(a, 90):6.2f}  {np.median(d):+8.2f}"
             )
     band = bands[0]
+    builtin = sets["builtin"]
+    if calibrate(builtin, "equalised", band_hz=band).ir.tobytes() != (
+        calibrate(builtin, "reference", band_hz=band).ir.tobytes()
+    ):
+        print("the built-in head equalised is not the built-in head", file=sys.stderr)
+        return 1
+    equalised, events, _ = raw_levels(
+        {**base, "hrir": args.sofa}, seed=args.seed, n=args.n, calibration="equalised", band=band
+    )
+    if events != first:
+        print("the equalised head drew different scenes", file=sys.stderr)
+        return 1
+    d = equalised - (levels["builtin"] - reference_level_db(builtin, band))
+    a = np.abs(d)
+    print(
+        f"{'equalised':11s}  {band[0]:>4g}-{band[1]:<6g}  {np.median(a):9.2f}  "
+        f"{np.mean(a):7.2f}  {np.percentile(a, 90):6.2f}  {np.median(d):+8.2f}"
+    )
     for calibration, (level_of, _) in LEVELS.items():
         ok = check_linear(
             {**base, "hrir": args.sofa},

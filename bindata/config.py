@@ -220,8 +220,9 @@ class HRIRConfig(_ConfigSpec):
         Synthesise near-field shells from a single-distance set.
     calibration : str
         HRIR level: ``"reference"`` (0 dB re the free field at the head centre, frontal far
-        field), ``"diffuse"`` (the same for the average over all directions) or ``"raw"`` (the
-        file's level).
+        field), ``"diffuse"`` (the same for the average over all directions), ``"equalised"``
+        (frontal reference, then the diffuse-field spectrum equalised to the built-in head's)
+        or ``"raw"`` (the file's level).
     split : str or dict or None
         Which heads each fold draws from: ``"subjects"`` (the heads dealt to the folds, so that
         a test fold's heads are in no other fold) or ``{"<fold>": [entry of sofa, ...]}``;

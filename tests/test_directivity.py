@@ -28,6 +28,7 @@ from bindata.render import ShoeboxRoom, render_brir
 from bindata.render.bands import render_band_brir
 from bindata.render.directivity import (
     CardioidPattern,
+    MeasuredDirectivity,
     SourceRadiation,
     emission_directions,
     fibonacci_sphere,
@@ -106,12 +107,14 @@ def test_image_emission_directions_trace_back_to_the_listener():
     rng = np.random.default_rng(4)
     dims = np.array([7.3, 5.1, 3.2])
     source, listener = rng.uniform(0.5, dims - 0.5, size=(2, 3))
-    dx, dy, dz, orders, walls = next(
-        iter_image_offsets(dims, source, receiver_m=listener, max_distance_m=40.0, walls=True)
+    dx, dy, dz, orders, walls, parity = next(
+        iter_image_offsets(
+            dims, source, receiver_m=listener, max_distance_m=40.0, walls=True, parity=True
+        )
     )
     pick = rng.choice(np.nonzero(orders > 0)[0], size=400, replace=False)
     off = np.stack([dx, dy, dz], 1)[pick]
-    e = emission_directions(off, walls[pick]).astype(float)
+    e = emission_directions(off, parity[pick]).astype(float)
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-6)
     path = np.linalg.norm(off, axis=1)
     for a, (lo, hi) in enumerate(((2, 3), (4, 5), (0, 1))):
@@ -119,6 +122,40 @@ def test_image_emission_directions_trace_back_to_the_listener():
         end, crossed = _fold(source[a] + e[:, a] * path, dims[a])
         np.testing.assert_allclose(end, listener[a], atol=2e-4)
         np.testing.assert_array_equal(crossed, walls[pick, lo] + walls[pick, hi])
+        # the lattice's parities are those of the walls crossed
+        np.testing.assert_array_equal(parity[pick] >> a & 1, crossed % 2)
+
+
+def test_image_gains_are_the_pattern_of_the_emission_directions():
+    """The per-image gains (axis folded into the mirror signs, no direction array) equal the
+    pattern evaluated on the emission directions, for the cardioid family and a measured
+    pattern (every image of a small room, all eight parities)."""
+    dims = np.array([6.1, 4.7, 3.0])
+    source, listener = np.array([1.2, 3.1, 1.7]), np.array([4.4, 1.3, 1.2])
+    chunks = list(
+        iter_image_offsets(dims, source, receiver_m=listener, max_distance_m=30.0, parity=True)
+    )
+    dx, dy, dz, _, parity = (np.concatenate(c) for c in zip(*chunks, strict=True))
+    assert set(np.unique(parity)) == set(range(8))
+    dist = np.sqrt(dx * dx + dy * dy + dz * dz)
+    e = emission_directions(np.stack([dx, dy, dz], 1), parity)
+    patterns = [CardioidPattern(0.5, 1.0), CardioidPattern(0.8, 1.7), CardioidPattern(0.0, 2.0)]
+    m = MeasuredDirectivity(fibonacci_sphere(500), [100.0, 10000.0], np.ones((500, 2)))
+    for pattern in [*patterns, m]:
+        rad = SourceRadiation(pattern, 37.0, -20.0)
+        bands = BANDS if pattern.frequency_dependent else None
+        got = rad.image_gains(dx, dy, dz, dist, parity, bands)
+        np.testing.assert_allclose(got, rad.gains(e, bands), rtol=1e-12, atol=1e-12)
+    # against the formula: the cosine between the mirrored axis and the offset's direction
+    axis = np.array([np.cos(np.radians(37.0)) * np.cos(np.radians(-20.0)), 0.0, 0.0])
+    axis[1] = np.sin(np.radians(37.0)) * np.cos(np.radians(-20.0))
+    axis[2] = np.sin(np.radians(-20.0))
+    signs = np.stack([np.where(parity >> a & 1, 1.0, -1.0) for a in range(3)], 1)
+    cos = np.sum(signs * axis * np.stack([dx, dy, dz], 1), axis=1) / dist
+    got = SourceRadiation(CardioidPattern(0.5, 1.0), 37.0, -20.0).image_gains(
+        dx, dy, dz, dist, parity
+    )
+    np.testing.assert_allclose(got, np.abs(0.5 + 0.5 * cos), atol=1e-12)
 
 
 # --- the direct path per band -----------------------------------------------------------------
@@ -478,3 +515,113 @@ def test_bad_directivity_input_is_one_clear_error_and_writes_nothing(tmp_path, e
     assert res.exit_code == 2
     assert message in res.output
     assert not out.exists()
+
+
+# --- bindata brirs --------------------------------------------------------------------------------
+
+
+def _sofa_arrays(path):
+    """Data.IR (E, 2, N) and EmitterView (E, 3) of a file ``bindata brirs`` wrote (netCDF)."""
+    from netCDF4 import Dataset
+
+    with Dataset(path) as nc:
+        ir = np.moveaxis(np.asarray(nc["Data.IR"][:], float)[0], -1, 0)  # (1, R, N, E)
+        return ir, np.asarray(nc["EmitterView"][:], float).reshape(-1, 3)  # (E, C, I)
+
+
+@pytest.mark.parametrize("rooms", ["paper", "office"])
+def test_brirs_render_each_emitter_with_its_drawn_directivity(tmp_path, rooms):
+    """``brirs --directivity cardioid``: each emitter's direct sound, per octave band, is the
+    omnidirectional run's (same seed: same room, listener and emitters) times the cardioid's
+    gain ``|(1 - a) + a cos(theta)|`` of the angle between the recorded axis and the direction
+    to the listener (computed here from the records); the SOFA file's EmitterView is that axis.
+    """
+    common = ["--n", 1, "--near", 3, "--far", 0, "--seed", 4, "--rooms", rooms, "--quiet"]
+    assert run("brirs", "--out", tmp_path / "omni", *common).exit_code == 0
+    res = run(
+        "brirs",
+        "--out",
+        tmp_path / "card",
+        *common,
+        "--directivity",
+        "cardioid",
+        "--directivity-alpha",
+        "0.5",
+        "0.9",
+        "--source-orientation",
+        "uniform",
+    )
+    assert res.exit_code == 0, res.output
+    omni = json.loads((tmp_path / "omni" / "room0001.json").read_text())
+    card = json.loads((tmp_path / "card" / "room0001.json").read_text())
+    assert card["listener"] == omni["listener"]
+    assert all("directivity" not in s for s in omni["sources"])
+    ir_omni, view_omni = _sofa_arrays(tmp_path / "omni" / "room0001.sofa")
+    ir_card, view_card = _sofa_arrays(tmp_path / "card" / "room0001.sofa")
+    np.testing.assert_array_equal(view_omni, np.tile([1.0, 0.0, 0.0], (3, 1)))
+    listener = np.asarray(card["listener"]["position_m"])
+    gains = []
+    for k, (s_omni, s_card) in enumerate(zip(omni["sources"], card["sources"], strict=True)):
+        assert s_card["position_m"] == s_omni["position_m"]
+        alpha = s_card["directivity"]["alpha"]
+        assert s_card["directivity"]["pattern"] == "cardioid" and 0.5 <= alpha <= 0.9
+        az, el = np.radians(s_card["orientation_deg"])
+        axis = np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+        np.testing.assert_allclose(view_card[k], axis, atol=1e-12)
+        e = listener - np.asarray(s_card["position_m"])
+        g = abs(1 - alpha + alpha * float(axis @ e) / np.linalg.norm(e))
+        gains.append(g)
+        onset = s_card["onset_samples"]
+        num = _direct_band_energy(ir_card[k], onset)
+        den = _direct_band_energy(ir_omni[k], onset)
+        np.testing.assert_allclose(10 * np.log10(num / den), 20 * np.log10(g), atol=0.05)
+    assert min(gains) < 0.7  # the draws include a source turned well away
+
+
+def test_brirs_refuse_directivity_in_a_measured_room(tmp_path):
+    made = run("brirs", "--out", tmp_path / "m", "--n", 1, "--near", 1, "--far", 1, "--quiet")
+    assert made.exit_code == 0, made.output
+    out = tmp_path / "out"
+    res = run(
+        "brirs", "--out", out, "--n", 1, "--rooms", tmp_path / "m", "--directivity", "cardioid"
+    )
+    assert res.exit_code == 2
+    assert "--directivity" in res.output and "cannot render source directivity" in res.output
+    assert not out.exists()
+
+
+def test_regen_finds_a_moved_directivity_file_through_its_option(tmp_path, measured_sofa):
+    """A dataset drawn with a measured directivity (and a SOFA head, where libmysofa ships one):
+    the files moved, regen names the missing path and the option; with the options it gives
+    the same bytes; a different file at the new path is refused by its SHA-256."""
+    files = tmp_path / "files"
+    files.mkdir()
+    pattern = files / "speaker.sofa"
+    pattern.write_bytes(measured_sofa["GeneralTF"].read_bytes())
+    head = []
+    if KEMAR_SOFA.exists():
+        (files / "head.sofa").write_bytes(KEMAR_SOFA.read_bytes())
+        head = ["--hrir", files / "head.sofa"]
+    out = tmp_path / "ds"
+    small = ["--n", 1, "--folds", 1, "--duration", 3, "--events-per-file", 2, 2, "--quiet"]
+    res = run("synth", "--out", out, *small, *head, "--directivity", pattern)
+    assert res.exit_code == 0, res.output
+    scene = next((out / "scenes").glob("*.json"))
+    moved = tmp_path / "moved"
+    files.rename(moved)
+    if head:
+        res = run("regen", scene)
+        assert res.exit_code == 2
+        assert f"HRIR set {files / 'head.sofa'} does not exist" in res.output, res.output
+        assert "(--hrir PATH)" in res.output
+        head = ["--hrir", moved / "head.sofa"]
+    res = run("regen", scene, *head)
+    assert res.exit_code == 2
+    assert f"directivity file {pattern} does not exist" in res.output, res.output
+    assert "(--directivity PATH)" in res.output
+    res = run("regen", scene, *head, "--directivity", moved / "speaker.sofa")
+    assert res.exit_code == 0 and "identical" in res.output, res.output
+    other = tmp_path / "other.sofa"
+    other.write_bytes(measured_sofa["FreeFieldDirectivityTF"].read_bytes())
+    res = run("regen", scene, *head, "--directivity", other)
+    assert res.exit_code == 2 and "has changed since the scene was drawn" in res.output

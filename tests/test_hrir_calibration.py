@@ -124,7 +124,7 @@ def test_one_gain_for_every_shell_keeps_near_field_levels_relative_to_the_far_fi
 
 def test_unknown_calibration_is_refused_naming_the_value():
     with pytest.raises(
-        HRIRError, match="calibration must be one of reference, raw, diffuse, got 'loud'"
+        HRIRError, match="calibration must be one of reference, raw, diffuse, equalised, got 'loud'"
     ):
         load_hrirset("builtin", calibration="loud")
     silent = build_model_hrirset(model="sphere", grid_deg=45.0, distances_m=[1.0])

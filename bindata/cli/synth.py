@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from .params import FINITE_FLOAT, FiniteFloat
+from .params import (
+    DIRECTIVITY_FLAGS,
+    FINITE_FLOAT,
+    FiniteFloat,
+    directivity_given,
+    directivity_options,
+)
+from .terms import in_cli_terms
 
 #: CLI flag -> library option (:data:`bindata.config.OPTIONS`, which maps options to config
 #: keys), so that config errors name the flag the user typed.
@@ -35,11 +42,7 @@ FLAG_OPTIONS = {
     "--head-speed": "head_speed_deg_s",
     "--snr": "snr_db",
     "--ambience": "ambience",
-    "--directivity": "directivity",
-    "--directivity-alpha": "directivity_alpha",
-    "--directivity-order": "directivity_order",
-    "--source-orientation": "source_orientation",
-    "--source-facing": "facing_spread_deg",
+    **DIRECTIVITY_FLAGS,
 }
 
 
@@ -91,9 +94,10 @@ SETTING_FLAGS = {
 )
 @click.option(
     "--hrir-level",
-    type=click.Choice(["reference", "diffuse", "raw"]),
-    help="HRIR level: calibrated to the frontal or the diffuse-field free-field reference, or as "
-    "stored [reference].",
+    type=click.Choice(["reference", "diffuse", "equalised", "raw"]),
+    help="HRIR level: calibrated to the frontal or the diffuse-field free-field reference, "
+    "diffuse-field equalised to the built-in head (one minimum-phase filter per set: file levels "
+    "of different heads closest), or as stored [reference].",
 )
 @click.option(
     "--hrir-split",
@@ -176,37 +180,7 @@ SETTING_FLAGS = {
     help="Ambience: 'diffuse' (generated through the HRIR set) or a folder of "
     "2-channel recordings (looped or cut, resampled) [diffuse].",
 )
-@click.option(
-    "--directivity",
-    metavar="omni|cardioid|FILE",
-    help="Source directivity: 'omni', 'cardioid' (the family |(1-a) + a cos| ** order) or a "
-    "SOFA file of a measured one (FreeFieldDirectivityTF, GeneralTF) [omni].",
-)
-@click.option(
-    "--directivity-alpha",
-    type=FINITE_FLOAT,
-    nargs=2,
-    metavar="LO HI",
-    help="Range of the cardioid family's alpha, drawn per event (0 omni, 0.5 cardioid, "
-    "0.75 hypercardioid, 1 figure-eight) [0.5 0.5].",
-)
-@click.option(
-    "--directivity-order",
-    type=FINITE_FLOAT,
-    metavar="N",
-    help="Exponent of the cardioid family (higher: narrower) [1].",
-)
-@click.option(
-    "--source-orientation",
-    type=click.Choice(["facing", "uniform"]),
-    help="Source axes: facing the head (within --source-facing) or uniform in azimuth [facing].",
-)
-@click.option(
-    "--source-facing",
-    type=FINITE_FLOAT,
-    metavar="SPREAD_DEG",
-    help="Largest azimuth turn of a facing source from facing the head, degrees [30].",
-)
+@directivity_options
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in --out.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in --out.")
 @click.option(
@@ -296,11 +270,9 @@ def synth_command(
         "--head-speed": head_speed,
         "--snr": snr,
         "--ambience": ambience,
-        "--directivity": directivity,
-        "--directivity-alpha": directivity_alpha,
-        "--directivity-order": directivity_order,
-        "--source-orientation": source_orientation,
-        "--source-facing": source_facing,
+        **directivity_given(
+            directivity, directivity_alpha, directivity_order, source_orientation, source_facing
+        ),
     }
     options = {
         FLAG_OPTIONS[flag]: value
@@ -382,6 +354,13 @@ def _in_flag_terms(exc):
     return exc
 
 
+#: Library phrases of regen's messages -> its flags.
+REGEN_PHRASES = (
+    ("(hrir=PATH)", "(--hrir PATH)"),
+    ("(directivity=PATH)", "(--directivity PATH)"),
+)
+
+
 @click.command("regen")
 @click.argument("scene_path", type=click.Path(dir_okay=False))
 @click.option(
@@ -403,16 +382,30 @@ def _in_flag_terms(exc):
     "ambience_folder",
     help="Use this folder of recordings instead of the scene's ambience folder.",
 )
-def regen_command(scene_path, out_path, check_path, hrir, events_library, ambience_folder):
+@click.option(
+    "--directivity",
+    "directivity_file",
+    help="Use this SOFA file instead of the scene's measured directivity file.",
+)
+def regen_command(
+    scene_path, out_path, check_path, hrir, events_library, ambience_folder, directivity_file
+):
     """Re-render one file from its scene JSON and check it is byte-identical."""
     from ..dataset import paths_of
-    from ..errors import DatasetError, OutputExistsError
+    from ..errors import BindataError, DatasetError, OutputExistsError
     from ..io import write_bytes
     from ..synth import render_scene_file, wav_bytes
 
-    pcm, fs, _ = render_scene_file(
-        scene_path, hrir=hrir, library=events_library, ambience=ambience_folder
-    )
+    try:
+        pcm, fs, _ = render_scene_file(
+            scene_path,
+            hrir=hrir,
+            library=events_library,
+            ambience=ambience_folder,
+            directivity=directivity_file,
+        )
+    except BindataError as exc:
+        raise in_cli_terms(exc, REGEN_PHRASES) from None
     data = wav_bytes(pcm, fs)
     if out_path:
         if Path(out_path).exists():

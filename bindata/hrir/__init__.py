@@ -17,10 +17,12 @@ Public API
 """
 
 from .builtin import build_model_hrirset, direction_grid
-from .cache import cache_dir, default_hrirset, load_hrirset
+from .cache import default_hrirset
 from .calibration import calibrate, diffuse_level_db, reference_level_db
+from .diskcache import cache_dir
 from .heads import Head, expand_heads, fold_heads
 from .hrirset import CALIBRATIONS, HRIRSet, HRIRShell
+from .loading import load_hrirset
 from .models import HeadModel
 from .nearfield import nearfield_from_farfield
 from .registry import get_model, model_names

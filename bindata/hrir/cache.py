@@ -1,10 +1,10 @@
 """The default HRIR set: the built-in model, computed once and cached on disk.
 
-The cache folder is ``$BINDATA_CACHE_DIR`` when set, else ``platformdirs.user_cache_dir("bindata")``.
-A cached set is an ``.npz`` named by model, model version, sample rate and a hash of every
-parameter, so a new model version or option never reads a stale file. It is written to a temporary
-name and renamed by :func:`bindata.io.atomic_path` (concurrent workers never see a partial file);
-an unreadable cache file is rebuilt; an unwritable cache folder only costs the rebuild.
+The cache folder is :func:`.diskcache.cache_dir` (``$BINDATA_CACHE_DIR`` when set, else
+``platformdirs.user_cache_dir("bindata")``). A cached set is an ``.npz`` named by model, model
+version, sample rate and a hash of every parameter, so a new model version or option never reads
+a stale file. It is written atomically (:func:`.diskcache.write_arrays`); an unreadable cache file
+is rebuilt; an unwritable cache folder only costs the rebuild.
 
 The set returned after building is the one read back from the cache (responses rounded to
 float32 either way), so a fresh build and a cached load give identical arrays and renders.
@@ -12,14 +12,12 @@ float32 either way), so a fresh build and a cached load give identical arrays an
 
 from __future__ import annotations
 
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import HRIRError, OutputError
-from ..io import atomic_path, sha256_json
+from ..errors import HRIRError
+from ..io import sha256_json
 from .builtin import (
     DELAY_S,
     FAR_FIELD_M,
@@ -30,24 +28,10 @@ from .builtin import (
     build_model_hrirset,
     default_n_taps,
 )
-from .calibration import REFERENCE_BAND_HZ, calibrate
-from .hrirset import CALIBRATIONS, HRIRSet
-from .registry import get_model, is_model
-from .sofa_io import load_sofa
+from .diskcache import cache_dir, read_arrays, write_arrays
+from .hrirset import HRIRSet
 from .sphere import EAR_AZIMUTH_DEG, HEAD_RADIUS_M, SPEED_OF_SOUND
 from .structural import StructuralParams
-
-CACHE_ENV = "BINDATA_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """The folder holding cached HRIR sets (not created here)."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("bindata"))
 
 
 def _model_parameters(
@@ -83,46 +67,49 @@ def cache_path(
     return cache_dir() / name
 
 
-def _to_arrays(hrirset: HRIRSet) -> dict:
+def set_to_arrays(hrirset: HRIRSet, *, ir_dtype=np.float32) -> dict:
+    """The arrays of a cache file of ``hrirset`` (its responses as ``ir_dtype``)."""
     return {
         "azimuth_deg": hrirset.azimuth_deg,
         "elevation_deg": hrirset.elevation_deg,
         "distance_m": hrirset.distance_m,
-        "ir": hrirset.ir.astype(np.float32),
+        "ir": hrirset.ir.astype(ir_dtype, copy=False),
         "sample_rate": np.int64(hrirset.sample_rate),
         "delay_samples": np.float64(hrirset.delay_samples),
         "name": np.str_(hrirset.name),
+        "calibration": np.str_(hrirset.calibration),
+        "calibration_gain_db": np.float64(hrirset.calibration_gain_db),
+        "calibration_band_hz": np.asarray(hrirset.calibration_band_hz or (), dtype=float),
     }
 
 
-def _from_arrays(arrays) -> HRIRSet:
-    return HRIRSet(
-        arrays["azimuth_deg"],
-        arrays["elevation_deg"],
-        arrays["distance_m"],
-        arrays["ir"],
-        int(arrays["sample_rate"]),
-        delay_samples=float(arrays["delay_samples"]),
-        name=str(arrays["name"]),
-    )
+def set_from_arrays(arrays: dict) -> HRIRSet | None:
+    """The set of a cache file's arrays (:func:`set_to_arrays`), array for array (the
+    azimuths kept as stored, not wrapped once more by the container); None when they do not
+    make a valid set. Files written before the calibration fields existed read as ``"raw"``."""
+    try:
+        band = np.asarray(arrays.get("calibration_band_hz", ()), dtype=float)
+        hrirset = HRIRSet(
+            arrays["azimuth_deg"],
+            arrays["elevation_deg"],
+            arrays["distance_m"],
+            arrays["ir"],
+            int(arrays["sample_rate"]),
+            delay_samples=float(arrays["delay_samples"]),
+            name=str(arrays["name"]),
+            calibration=str(arrays.get("calibration", "raw")),
+            calibration_gain_db=float(arrays.get("calibration_gain_db", 0.0)),
+            calibration_band_hz=tuple(band) if band.size else None,
+        )
+    except (KeyError, ValueError, TypeError, HRIRError):
+        return None
+    hrirset.azimuth_deg = np.asarray(arrays["azimuth_deg"], dtype=float)
+    return hrirset
 
 
 def _read_cache(path: Path) -> HRIRSet | None:
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            return _from_arrays(arrays)
-    except (OSError, ValueError, KeyError, HRIRError, zipfile.BadZipFile):
-        return None
-
-
-def _write_cache(path: Path, arrays: dict) -> None:
-    """Write the cache file atomically; an unwritable cache folder only costs the rebuild."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-    except (OSError, OutputError):
-        pass
+    arrays = read_arrays(path)
+    return None if arrays is None else set_from_arrays(arrays)
 
 
 def default_hrirset(
@@ -159,64 +146,6 @@ def default_hrirset(
         radius_m=radius_m,
         ear_azimuth_deg=ear_azimuth_deg,
     )
-    arrays = _to_arrays(built)
-    _write_cache(path, arrays)
-    return _from_arrays(arrays)
-
-
-def load_hrirset(
-    spec: str | None,
-    *,
-    sample_rate: int = 24000,
-    calibration: str = "reference",
-    band_hz=REFERENCE_BAND_HZ,
-    parameters: dict | None = None,
-) -> HRIRSet:
-    """The HRIR set named by ``spec``, at ``sample_rate`` and the level ``calibration``.
-
-    ``None`` or ``"builtin"`` give the built-in structural model (``"builtin:sphere"``: the
-    sphere-only model); any other name of an HRIR model (:mod:`.registry`: built in or installed
-    through the entry-point group ``bindata.hrirs``) gives that model's set; anything else is a
-    SOFA file path read by :func:`.sofa_io.load_sofa`. A set measured at one distance stays
-    single-shell (see :func:`.nearfield.nearfield_from_farfield`).
-
-    ``calibration="reference"`` (the default) scales the set to the frontal level reference of
-    :mod:`.calibration` (frontal far field, 0 dB re the free field at the head centre in
-    ``band_hz``, default 250 Hz-2 kHz), ``"diffuse"`` to its diffuse-field (all-direction)
-    level in that band; the gain applied is ``calibration_gain_db`` of the result (and of its
-    :meth:`~.hrirset.HRIRSet.describe`). ``"raw"`` keeps the level as stored.
-
-    ``parameters`` (a model's only: head radius, ear azimuth, see :mod:`.models`) are passed to
-    the model's ``build``; a model that does not take one of them refuses it.
-    """
-    if calibration not in CALIBRATIONS:
-        raise HRIRError(
-            f"HRIR calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}"
-        )
-    spec = "builtin" if spec is None else str(spec)
-    parameters = dict(parameters or {})
-    if is_model(spec):
-        model = get_model(spec)
-        unknown = sorted(set(parameters) - set(model.parameters))
-        if unknown:
-            raise HRIRError(
-                f"HRIR model {spec!r} takes no parameter {', '.join(unknown)} (it takes: "
-                f"{', '.join(model.parameters) or 'none'})"
-            )
-        hrirset = model.build(sample_rate=int(sample_rate), **parameters)
-        if not isinstance(hrirset, HRIRSet):
-            raise HRIRError(
-                f"HRIR model {spec!r}: build() returned {type(hrirset).__name__}, not an HRIRSet"
-            )
-        if hrirset.sample_rate != int(sample_rate):
-            raise HRIRError(
-                f"HRIR model {spec!r}: build(sample_rate={int(sample_rate)}) returned a set at "
-                f"{hrirset.sample_rate} Hz"
-            )
-    else:
-        if parameters:
-            raise HRIRError(
-                f"{spec}: a SOFA file takes no head parameters ({', '.join(sorted(parameters))})"
-            )
-        hrirset = load_sofa(spec, sample_rate=sample_rate)
-    return calibrate(hrirset, calibration, band_hz=band_hz)
+    arrays = set_to_arrays(built)
+    write_arrays(path, arrays)
+    return set_from_arrays(arrays)

@@ -22,9 +22,9 @@ from ..resample import FILTER_WINDOW, resample_ratio
 from ..resample import resample as polyphase_resample
 from .lookup import direction_lookup
 
-#: Level states of a set: scaled to the frontal reference of :mod:`.calibration`, as stored, or
-#: scaled to the diffuse-field level.
-CALIBRATIONS = ("reference", "raw", "diffuse")
+#: Level states of a set: scaled to the frontal reference of :mod:`.calibration`, as stored,
+#: scaled to the diffuse-field level, or diffuse-field equalised to the built-in head.
+CALIBRATIONS = ("reference", "raw", "diffuse", "equalised")
 #: Band (Hz) of the calibration levels unless another is asked for (:mod:`.calibration`).
 REFERENCE_BAND_HZ = (250.0, 2000.0)
 #: Distances closer than this (metres) are treated as the same measurement shell.
@@ -115,11 +115,14 @@ class HRIRSet:
         Sample index at which the wave reaches the head centre in every response.
     name : str
         Human-readable origin (file name or model).
-    calibration : {"raw", "reference", "diffuse"}
+    calibration : {"raw", "reference", "diffuse", "equalised"}
         ``"raw"``: the level as stored; ``"reference"`` / ``"diffuse"``: scaled to the frontal
-        or diffuse-field level reference of :mod:`.calibration` (every shell by the same gain).
+        or diffuse-field level reference of :mod:`.calibration` (every shell by the same gain);
+        ``"equalised"``: scaled to the frontal reference, then filtered by the diffuse-field
+        equalisation filter of :mod:`.calibration` (every shell, both ears, by the same filter).
     calibration_gain_db : float
-        Gain (dB) applied to the stored responses to reach ``calibration`` (0 for ``"raw"``).
+        Gain (dB) applied to the stored responses to reach ``calibration`` (0 for ``"raw"``;
+        for ``"equalised"`` the frontal gain, before the filter).
     calibration_band_hz : (float, float) or None
         Band of the calibration level (``None`` for ``"raw"``; default
         :data:`REFERENCE_BAND_HZ` otherwise).

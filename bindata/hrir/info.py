@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import load_hrirset
 from .calibration import calibrate, diffuse_level_db, fibonacci_sphere, reference_level_db
 from .hrirset import HRIRSet
+from .loading import load_hrirset
 from .registry import is_model
 from .sofa_io import load_sofa
 

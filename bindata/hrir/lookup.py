@@ -14,6 +14,12 @@ that stays ambiguous (along the Voronoi edges) keeps the few directions within
 there compares itself with those; the rare cells with more than ``N_CANDIDATES`` of them hand
 their queries to a k-d tree on the unit vectors (exact too: the chord grows with the
 great-circle angle). Ties may go either way.
+
+Building the tables takes about a second for a measured grid; :func:`direction_lookup` keeps
+them per process and on disk (:mod:`.diskcache`, ``lookup-*.npz``, about 10 MB a grid), named by
+a hash of the directions' bytes and of :data:`LOOKUP_VERSION` and the table constants, so that
+every later process (a worker, the next run) and every head on the same grid reads them instead.
+A file that does not hold tables of the right shape and range is rebuilt.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import numpy as np
 
 from ..geometry import spherical_to_cartesian
 from .derived import derived
+from .diskcache import cache_dir, read_arrays, write_arrays
 
 #: Cells per table side at the finest level, and at the coarsest.
 FINE_CELLS = 1024
@@ -35,6 +42,9 @@ N_CANDIDATES = 4
 #: Lookups also kept by the content of their directions (most recently used first), so that
 #: sets on the same grid (the heads of one model with other parameters) build one lookup.
 CONTENT_ENTRIES = 4
+#: Version of the tables' construction: part of the name of their cache files (change it with
+#: any change of how :meth:`DirectionLookup._build` fills them).
+LOOKUP_VERSION = 1
 
 _BY_CONTENT: OrderedDict = OrderedDict()
 _CONTENT_LOCK = threading.Lock()
@@ -75,15 +85,18 @@ class DirectionLookup:
     ----------
     unit_vectors : ndarray, shape (M, 3)
         The measured directions (normalised here).
+    tables : (table, candidates), optional
+        The tables :meth:`_build` makes for these directions, read back (:attr:`table`,
+        :attr:`candidates`); built here when not given.
     """
 
-    def __init__(self, unit_vectors: np.ndarray):
+    def __init__(self, unit_vectors: np.ndarray, *, tables=None):
         from scipy.spatial import cKDTree
 
         units = np.asarray(unit_vectors, dtype=float).reshape(-1, 3)
         self.units = units / np.linalg.norm(units, axis=1, keepdims=True)
         self.tree = cKDTree(self.units)
-        self.table, self.candidates = self._build()
+        self.table, self.candidates = self._build() if tables is None else tables
         # candidate unit vectors, float32, (cells, 3, N_CANDIDATES)
         self._cand_units = np.ascontiguousarray(
             self.units[np.maximum(self.candidates, 0)].transpose(0, 2, 1), dtype=np.float32
@@ -215,7 +228,12 @@ def _lookup_by_content(az: np.ndarray, el: np.ndarray) -> DirectionLookup:
         if key in _BY_CONTENT:
             _BY_CONTENT.move_to_end(key)
             return _BY_CONTENT[key]
-    lookup = DirectionLookup(spherical_to_cartesian(az.ravel(), el.ravel()))
+    units = spherical_to_cartesian(az.ravel(), el.ravel())
+    path = _table_path(key)
+    tables = _read_tables(path, units.shape[0])
+    lookup = DirectionLookup(units, tables=tables)
+    if tables is None:
+        write_arrays(path, {"table": lookup.table, "candidates": lookup.candidates})
     with _CONTENT_LOCK:
         _BY_CONTENT[key] = lookup
         while len(_BY_CONTENT) > CONTENT_ENTRIES:
@@ -223,9 +241,37 @@ def _lookup_by_content(az: np.ndarray, el: np.ndarray) -> DirectionLookup:
     return lookup
 
 
+def _table_path(directions_key: str):
+    """The cache file of the tables of the directions hashed as ``directions_key``."""
+    constants = f"{LOOKUP_VERSION}:{FINE_CELLS}:{COARSE_CELLS}:{N_CANDIDATES}:{directions_key}"
+    name = hashlib.sha256(constants.encode()).hexdigest()[:24]
+    return cache_dir() / f"lookup-v{LOOKUP_VERSION}-{name}.npz"
+
+
+def _read_tables(path, n_directions: int):
+    """``(table, candidates)`` read from ``path``, or None when missing, unreadable or not
+    tables of ``n_directions`` directions (shape, dtype, every index in range)."""
+    arrays = read_arrays(path)
+    if arrays is None or set(arrays) != {"table", "candidates"}:
+        return None
+    table, candidates = arrays["table"], arrays["candidates"]
+    ok = (
+        table.dtype == np.int32
+        and table.shape == (2 * FINE_CELLS * FINE_CELLS,)
+        and candidates.dtype == np.int32
+        and candidates.ndim == 2
+        and candidates.shape[1] == N_CANDIDATES
+        and table.max(initial=-1) < n_directions
+        and -1 - table.min(initial=0) < candidates.shape[0]
+        and candidates.max(initial=-1) < n_directions
+        and candidates.min(initial=0) >= -1
+    )
+    return (table, candidates) if ok else None
+
+
 def shell_lookup(shell) -> DirectionLookup:
     """The :class:`DirectionLookup` of an HRIR shell (see :func:`direction_lookup`)."""
     return direction_lookup(shell.azimuth_deg, shell.elevation_deg)
 
 
-__all__ = ["DirectionLookup", "direction_lookup", "shell_lookup"]
+__all__ = ["LOOKUP_VERSION", "DirectionLookup", "direction_lookup", "shell_lookup"]

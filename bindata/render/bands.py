@@ -52,7 +52,7 @@ from .diffuse_tail import (
     diffuse_tail,
     fade_out,
 )
-from .directivity import direct_direction, emission_directions
+from .directivity import direct_direction
 from .image_source import iter_image_offsets
 from .shoebox import ShoeboxRoom
 
@@ -103,7 +103,7 @@ def _band_terms(
     log_refl = log_refl.astype(np.float32)
     air_np = air_np.astype(np.float32)
     pos, dirs, gains, n_images = [], [], [], 0
-    for dx, dy, dz, orders, walls in iter_image_offsets(
+    for dx, dy, dz, orders, walls, *parity in iter_image_offsets(
         dims,
         source,
         receiver_m=listener,
@@ -111,6 +111,7 @@ def _band_terms(
         chunk_size=image_source.DEFAULT_CHUNK,
         dtype=np.float32,
         walls=True,
+        parity=radiation is not None,
     ):
         n_images += orders.size
         live = orders > 0  # the direct path is rendered apart
@@ -122,9 +123,7 @@ def _band_terms(
         log_g = walls.astype(np.float32) @ log_refl - dist[:, None] * air_np[None, :]
         gain = np.exp(log_g) / dist[:, None]
         if radiation is not None:
-            emitted = radiation.gains(
-                emission_directions(np.stack([dx, dy, dz], 1), walls), bands_hz
-            )
+            emitted = radiation.image_gains(dx, dy, dz, dist, parity[0][live], bands_hz)
             gain *= emitted if emitted.ndim == 2 else emitted[:, None]
         gains.append(gain)
         arrival = np.minimum(dist, np.float32(max_dist)) * to_samples + offset

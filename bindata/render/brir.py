@@ -37,7 +37,7 @@ from ..geometry import room_to_head
 from ..hrir.lookup import shell_lookup
 from . import assembly, image_source
 from .assembly import shell_bank, sum_responses
-from .directivity import direct_direction, emission_directions
+from .directivity import direct_direction
 from .image_source import iter_image_offsets
 from .shoebox import DEFAULT_SPEED_OF_SOUND, ShoeboxRoom, decay_time_s, reflection_coefficient
 
@@ -140,19 +140,19 @@ def _reflection_terms(
     offset = np.float32(lead - hrirset.delay_samples)
     pos_parts, dir_parts, gain_parts = [], [], []
     n_images = 0
-    for dx, dy, dz, orders, *walls in iter_image_offsets(
+    for dx, dy, dz, orders, *parity in iter_image_offsets(
         room,
         source,
         receiver_m=listener,
         max_distance_m=max_dist,
         chunk_size=image_source.DEFAULT_CHUNK,
         dtype=np.float32,
-        walls=radiation is not None,
+        parity=radiation is not None,
     ):
         n_images += orders.size
         dist = np.sqrt(dx * dx + dy * dy + dz * dz)
         if radiation is not None:
-            emitted = radiation.gains(emission_directions(np.stack([dx, dy, dz], 1), walls[0]))
+            emitted = radiation.image_gains(dx, dy, dz, dist, parity[0])
         dist[orders == 0] = np.inf  # the direct path is rendered apart: gain 0 here
         # room -> head frame: rotate by -yaw about z
         hx = cos_y * dx + sin_y * dy

@@ -28,7 +28,9 @@ mirrored along that axis: its emission direction is the direction from the image
 listener with the components of the odd-parity axes negated (equivalently the image source's
 orientation is the source's, mirrored per axis with an odd number of reflections; Allen &
 Berkley, JASA 65(4), 1979, for the images). :func:`emission_directions` computes it from the
-per-surface reflection counts the image enumeration gives.
+image's mirror parities per axis, read off its index in the image lattice
+(:func:`~bindata.render.image_source.parity_code`), and :meth:`SourceRadiation.image_gains` the
+gains of many images at once.
 
 The **diffuse tail** (:mod:`bindata.render.diffuse_tail`) carries the power the source radiates
 into all directions: relative to an omnidirectional source of the same on-axis level it is
@@ -90,26 +92,58 @@ def axis_frame(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
     return np.stack([x, y, np.cross(x, y)])
 
 
-def emission_directions(offsets, walls) -> np.ndarray:
-    """Emission directions (K, 3) of image sources, room frame, unit vectors (float32).
+#: Per parity code (:func:`~bindata.render.image_source.parity_code`, bit 0 x, 1 y, 2 z): the
+#: sign (8, 3) that turns an image's offset from the listener into its emission direction,
+#: -1 along an axis of even parity (from the image to the listener), +1 along an odd one
+#: (that, mirrored).
+_PARITY_SIGNS = np.array(
+    [[1.0 if code >> axis & 1 else -1.0 for axis in range(3)] for code in range(8)]
+)
+
+
+def _image_projections(rows, dx, dy, dz, dist, parity) -> list:
+    """``rows @ e`` of the emission directions ``e`` of images: one array (K,) per row of
+    ``rows`` (R, 3), room frame, in the dtype of the offsets.
+
+    ``e_a = s_a(parity) o_a / |o|`` (``o`` the offset, ``s`` of :data:`_PARITY_SIGNS`), so
+    ``row . e = sum_a (row_a s_a) o_a / |o|``: the signs are folded into the eight mirrored
+    copies of each row, gathered per image by its parity code, and no (K, 3) array is built.
+    """
+    dx = np.asarray(dx)
+    dt = dx.dtype
+    code = np.asarray(parity, dtype=np.intp)
+    out = []
+    for row in np.asarray(rows, dtype=float).reshape(-1, 3):
+        mirrored = (_PARITY_SIGNS * row[None, :]).astype(dt)  # (8, 3)
+        acc = np.take(mirrored[:, 0], code) * dx
+        acc += np.take(mirrored[:, 1], code) * dy
+        acc += np.take(mirrored[:, 2], code) * dz
+        acc /= dist
+        out.append(acc)
+    return out
+
+
+def emission_directions(offsets, parity) -> np.ndarray:
+    """Emission directions (K, 3) of image sources, room frame, unit vectors (in the offsets'
+    dtype).
 
     Parameters
     ----------
     offsets : array (K, 3)
         Image position minus listener position (metres).
-    walls : array (K, 6)
-        Reflections on each surface (floor, ceiling, x = 0, x = Lx, y = 0, y = Ly), as
-        :func:`~bindata.render.image_source.iter_image_offsets` gives them with ``walls=True``.
+    parity : array (K,) of uint8
+        The images' mirror parities (:func:`~bindata.render.image_source.parity_code`, as
+        :func:`~bindata.render.image_source.iter_image_offsets` gives them with ``parity=True``).
 
     The direction from the image to the listener is ``-offset / |offset|``; along each axis
     with an odd number of reflections it is negated (the image's mirrored orientation).
     """
-    off = np.asarray(offsets, dtype=np.float32)
-    w = np.asarray(walls)
-    odd = np.stack([w[:, 2] + w[:, 3], w[:, 4] + w[:, 5], w[:, 0] + w[:, 1]], axis=1) & 1
-    sign = np.float32(2.0) * odd.astype(np.float32) - np.float32(1.0)  # -1 even, +1 odd
-    dist = np.sqrt(np.sum(off * off, axis=1, keepdims=True))
-    return off * sign / np.maximum(dist, np.float32(1e-12))
+    off = np.asarray(offsets)
+    if off.dtype.kind != "f":
+        off = off.astype(float)
+    dx, dy, dz = off[:, 0], off[:, 1], off[:, 2]
+    dist = np.maximum(np.sqrt(dx * dx + dy * dy + dz * dz), off.dtype.type(1e-12))
+    return np.stack(_image_projections(np.eye(3), dx, dy, dz, dist, parity), axis=1)
 
 
 class CardioidPattern:
@@ -124,6 +158,8 @@ class CardioidPattern:
     """
 
     frequency_dependent = False
+    #: The gain depends only on the cosine of the angle from the axis (:meth:`axial_gain`).
+    axial = True
 
     def __init__(self, alpha: float, order: float = 1.0):
         alpha, order = float(alpha), float(order)
@@ -138,7 +174,14 @@ class CardioidPattern:
 
     def gain(self, local_dirs, bands_hz=None) -> np.ndarray:
         """Pressure gains (K,) of unit directions (K, 3) in the source frame."""
-        u = np.asarray(local_dirs)[:, 0]
+        return self.axial_gain(np.asarray(local_dirs)[:, 0])
+
+    def axial_gain(self, cosines) -> np.ndarray:
+        """Pressure gains (K,) of the cosines (K,) of the angles from the axis (their dtype)."""
+        u = np.asarray(cosines)
+        one = u.dtype.type(1.0)
+        if self.alpha == 0.0:  # omnidirectional: |1| ** n
+            return np.full(u.shape, one, dtype=u.dtype)
         base = np.abs(u.dtype.type(1.0 - self.alpha) + u.dtype.type(self.alpha) * u)
         return base if self.order == 1.0 else base ** u.dtype.type(self.order)
 
@@ -167,6 +210,7 @@ class MeasuredDirectivity:
     """
 
     frequency_dependent = True
+    axial = False
 
     def __init__(self, directions, freqs_hz, power, *, name: str = "", sha256: str = ""):
         self.directions = np.asarray(directions, dtype=float)
@@ -241,6 +285,33 @@ class SourceRadiation:
         local = d @ self.frame.T.astype(d.dtype)
         if self.frequency_dependent and bands_hz is None:
             raise RenderError(f"{self.pattern!r} is frequency dependent: give its bands")
+        return self.pattern.gain(local, bands_hz)
+
+    def image_gains(self, dx, dy, dz, dist, parity, bands_hz=None) -> np.ndarray:
+        """Pressure gains of image sources, as :meth:`gains` of their emission directions
+        (:func:`emission_directions`): (K,) or (K, B).
+
+        Parameters
+        ----------
+        dx, dy, dz : arrays (K,)
+            Image position minus listener position (metres), the dtype of the gains.
+        dist : array (K,)
+            ``|offset|`` (> 0).
+        parity : array (K,) of uint8
+            Mirror parities (:func:`~bindata.render.image_source.parity_code`).
+        bands_hz : sequence of float, optional
+            Needed by a frequency-dependent pattern.
+
+        A pattern of the angle from its axis alone (the cardioid family) needs one projection
+        per image, on the axis mirrored by the image's parities; a measured one the three of
+        the source frame (its nearest measured direction).
+        """
+        if self.frequency_dependent and bands_hz is None:
+            raise RenderError(f"{self.pattern!r} is frequency dependent: give its bands")
+        if self.pattern.axial:
+            (u,) = _image_projections(self.frame[:1], dx, dy, dz, dist, parity)
+            return self.pattern.axial_gain(u)
+        local = np.stack(_image_projections(self.frame, dx, dy, dz, dist, parity), axis=1)
         return self.pattern.gain(local, bands_hz)
 
     def band_gains(self, direction, bands_hz) -> np.ndarray:

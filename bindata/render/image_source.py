@@ -69,15 +69,19 @@ def iter_image_offsets(
     chunk_size: int = DEFAULT_CHUNK,
     dtype=np.float64,
     walls: bool = False,
+    parity: bool = False,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """Image positions relative to the receiver, as columns, in chunks (the renderer's form).
 
     Parameters are those of :func:`iter_image_sources`; ``dtype`` is that of the offsets.
-    ``walls=True`` adds a fifth item per chunk: the reflections of each image on each surface,
+    ``walls=True`` adds an item per chunk: the reflections of each image on each surface,
     (k, 6) int32 in the order floor (z = 0), ceiling (z = Lz), x = 0, x = Lx, y = 0, y = Ly.
     Along an axis, image ``(n, p)`` meets the wall at 0 ``|n - p|`` times and the wall at ``L``
     ``|n|`` times; along z, with ``k = 2 n - p`` and ``p = k mod 2``, that is ``|k - p| / 2`` and
-    ``|k + p| / 2``.
+    ``|k + p| / 2``. ``parity=True`` adds (after the walls, if both) each image's mirror
+    parities, (k,) uint8 (:func:`parity_code`): along an axis an image ``(n, p)`` is reflected
+    ``|2 n - p|`` times, an odd number exactly when ``p = 1``, so the parities are read off the
+    lattice index without counting walls.
 
     Yields
     ------
@@ -97,6 +101,7 @@ def iter_image_offsets(
         raise RenderError(f"chunk_size must be >= 1, got {chunk_size}")
     runs, lows = _runs(dims, s, r, float(max_distance_m), dtype)
     count = runs[-1]
+    codes = parity_code(lows[1], lows[3], runs[4]) if parity else None  # constant along a run
     cum = np.cumsum(count)
     first = 0
     while first < count.size:
@@ -106,8 +111,18 @@ def iter_image_offsets(
         chunk = _expand(*(a[sel] for a in runs), 2.0 * dims[2])
         if walls:
             chunk = (*chunk, _wall_counts(runs, lows, sel))
+        if parity:
+            chunk = (*chunk, np.repeat(codes[sel], count[sel]))
         yield chunk
         first = last
+
+
+def parity_code(x, y, z) -> np.ndarray:
+    """Mirror parities of images as one code (uint8): bit 0 set when the reflections ``x`` along
+    the x axis are odd, bit 1 for ``y``, bit 2 for ``z`` (counts, or any integers of the same
+    parities such as the lattice's ``2 n - p``)."""
+    x, y, z = (np.asarray(v) for v in (x, y, z))
+    return ((x & 1) | ((y & 1) << 1) | ((z & 1) << 2)).astype(np.uint8)
 
 
 def _wall_counts(runs, lows, sel) -> np.ndarray:
@@ -237,4 +252,10 @@ def image_sources(
     return np.concatenate([p for p, _ in parts]), np.concatenate([o for _, o in parts])
 
 
-__all__ = ["image_sources", "iter_image_sources", "iter_image_offsets", "DEFAULT_CHUNK"]
+__all__ = [
+    "image_sources",
+    "iter_image_sources",
+    "iter_image_offsets",
+    "parity_code",
+    "DEFAULT_CHUNK",
+]

@@ -36,7 +36,8 @@ from ..geometry import room_to_head
 from ..hrir.lookup import shell_lookup
 from .assembly import shell_bank, sum_responses
 from .brir import FD_HALF_TAPS, FD_KAISER_BETA, _highpass
-from .directivity import direct_direction, emission_directions
+from .directivity import direct_direction
+from .image_source import parity_code
 
 
 @dataclass
@@ -102,14 +103,21 @@ def _axis_images(s: np.ndarray, r: np.ndarray, length: float, reach: float):
 
 
 def batch_images(
-    dims, sources: np.ndarray, receivers: np.ndarray, reach: float, *, walls: bool = False
+    dims,
+    sources: np.ndarray,
+    receivers: np.ndarray,
+    reach: float,
+    *,
+    walls: bool = False,
+    parity: bool = False,
 ):
     """Images of every block within ``reach`` of its receiver: offsets (K, I, 3) and orders (I,).
 
     The candidate set is shared by the blocks (a superset for each); callers mask by distance.
     ``walls=True`` adds the reflections of each image on each surface, (I, 6) in the order of
     :func:`~bindata.render.image_source.iter_image_offsets` (floor, ceiling, x = 0, x = Lx,
-    y = 0, y = Ly).
+    y = 0, y = Ly); ``parity=True`` (after the walls, if both) the images' mirror parities,
+    (I,) uint8 (:func:`~bindata.render.image_source.parity_code`).
     """
     axes = [_axis_images(sources[:, a], receivers[:, a], float(dims[a]), reach) for a in range(3)]
     (ox, cx), (oy, cy), (oz, cz) = axes
@@ -119,10 +127,14 @@ def batch_images(
     pair, iz = np.nonzero(low[2][None, :] <= rest[:, None])
     ix, iy = ix[pair], iy[pair]
     offsets = np.stack([ox[:, ix], oy[:, iy], oz[:, iz]], axis=-1)
-    orders = (cx[ix].sum(1) + cy[iy].sum(1) + cz[iz].sum(1)).astype(np.int64)
-    if not walls:
-        return offsets, orders
-    return offsets, orders, np.concatenate([cz[iz], cx[ix], cy[iy]], axis=1).astype(np.int64)
+    per_axis = [c.sum(1) for c in (cx[ix], cy[iy], cz[iz])]
+    orders = (per_axis[0] + per_axis[1] + per_axis[2]).astype(np.int64)
+    out = (offsets, orders)
+    if walls:
+        out += (np.concatenate([cz[iz], cx[ix], cy[iy]], axis=1).astype(np.int64),)
+    if parity:
+        out += (parity_code(*per_axis),)
+    return out
 
 
 def block_layout(listeners_m, yaws_deg, sources_m, hrirset, split: int) -> tuple:
@@ -224,8 +236,8 @@ def _early_reflections(
     dims, listeners, yaws, sources, hrirset, fs, c, beta, reach, lead, width, radiation=None
 ):
     """Reflections of every block (K, 2, width), assembled in one sparse pass."""
-    offsets, orders, *walls = batch_images(
-        dims, sources, listeners, reach, walls=radiation is not None
+    offsets, orders, *parity = batch_images(
+        dims, sources, listeners, reach, parity=radiation is not None
     )
     dist = np.sqrt(np.sum(offsets.astype(np.float32) ** 2, axis=-1))  # (K, I)
     to_samples, delay = np.float32(fs / c), np.float32(lead - hrirset.delay_samples)
@@ -244,7 +256,7 @@ def _early_reflections(
     powers = (beta ** np.arange(int(orders.max()) + 1)).astype(np.float32)
     gains = powers[orders[ii]] / d
     if radiation is not None:
-        gains = gains * radiation.gains(emission_directions(off, walls[0][ii]))
+        gains = gains * radiation.image_gains(off[:, 0], off[:, 1], off[:, 2], d, parity[0][ii])
     bank = shell_bank(hrirset.far_field_shell)
     stride = width + bank.first_tap + bank.n_taps
     out = sum_responses(

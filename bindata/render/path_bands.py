@@ -22,7 +22,7 @@ from ..hrir.lookup import shell_lookup
 from .assembly import shell_bank, sum_responses
 from .bands import FFT_PAD, band_masks
 from .brir import _highpass
-from .directivity import direct_direction, emission_directions
+from .directivity import direct_direction
 from .path import _direct_paths, batch_images, block_layout
 
 
@@ -119,7 +119,9 @@ def _band_reflections(
     """Reflections of every block, (K, 2, width): per-band image sums joined by the filterbank."""
     k_blocks = sources.shape[0]
     out = np.zeros((k_blocks, 2, width))
-    offsets, orders, walls = batch_images(dims, sources, listeners, reach, walls=True)
+    offsets, orders, walls, *parity = batch_images(
+        dims, sources, listeners, reach, walls=True, parity=radiation is not None
+    )
     dist = np.sqrt(np.sum(offsets.astype(np.float32) ** 2, axis=-1))
     pos = np.rint(
         np.minimum(dist, np.float32(reach)) * np.float32(fs / c)
@@ -135,7 +137,7 @@ def _band_reflections(
     gains = np.exp(log_g - d[:, None] * air_np.astype(np.float32)[None, :]) / d[:, None]
     off = offsets[kk, ii].astype(np.float32)
     if radiation is not None:
-        emitted = radiation.gains(emission_directions(off, walls[ii]), bands_hz)
+        emitted = radiation.image_gains(off[:, 0], off[:, 1], off[:, 2], d, parity[0][ii], bands_hz)
         gains *= emitted if emitted.ndim == 2 else emitted[:, None]
     yaw = np.deg2rad(yaws[kk])
     cos_y, sin_y = np.cos(yaw).astype(np.float32), np.sin(yaw).astype(np.float32)

@@ -1,8 +1,9 @@
 """The one registry of room kinds and the loader of room presets.
 
-Room kinds come from two places: the kinds built into bindata (:data:`BUILTIN_KINDS`) and the
-Python entry-point group ``bindata.rooms`` (:data:`ENTRY_POINT_GROUP`), through which an
-installed package adds a kind without editing bindata::
+Room kinds come from two places (:class:`bindata.plugins.PluginRegistry`, as HRIR models do):
+the kinds built into bindata (:data:`BUILTIN_KINDS`) and the Python entry-point group
+``bindata.rooms`` (:data:`ENTRY_POINT_GROUP`), through which an installed package adds a kind
+without editing bindata::
 
     [project.entry-points."bindata.rooms"]
     cave = "my_package.rooms:CaveRoom"
@@ -20,15 +21,15 @@ Measured rooms (:mod:`.measured`) are also named by a SOFA file (``*.sofa``) or 
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from ..config import SynthConfig
 from ..errors import ConfigError, SceneError
+from ..plugins import PluginRegistry
 from ..resources import validate_against_schema
 
 #: Entry-point group through which packages add room kinds.
@@ -44,14 +45,6 @@ DEFAULT_KIND = "shoebox"
 DEFAULT_PRESET = "paper"
 
 
-def _load_target(target: str):
-    module, _, attr = target.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _instantiate(obj, name: str):
     kind = obj() if isinstance(obj, type) else obj
     for method in ("draw", "render", "sample_listener", "sample_source"):
@@ -61,17 +54,17 @@ def _instantiate(obj, name: str):
     return kind
 
 
-@cache
-def _entry_points() -> dict:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+#: The room kinds (:class:`~bindata.plugins.PluginRegistry` of :data:`ENTRY_POINT_GROUP`).
+KINDS = PluginRegistry(
+    ENTRY_POINT_GROUP, BUILTIN_KINDS, what="room kind", error=ConfigError, make=_instantiate
+)
 
 
 def kind_names() -> list[str]:
     """Names of every available room kind (built in, then from entry points), sorted."""
-    return sorted(set(BUILTIN_KINDS) | set(_entry_points()))
+    return KINDS.names()
 
 
-@cache
 def get_kind(name: str):
     """The room kind registered as ``name``.
 
@@ -80,21 +73,7 @@ def get_kind(name: str):
     ConfigError
         When no built-in kind or ``bindata.rooms`` entry point has that name.
     """
-    if name in BUILTIN_KINDS:
-        return _instantiate(_load_target(BUILTIN_KINDS[name]), name)
-    eps = _entry_points()
-    if name not in eps:
-        raise ConfigError(
-            f"unknown room kind {name!r}: known kinds are {kind_names()} (built in, or installed "
-            f"through the entry-point group {ENTRY_POINT_GROUP!r})"
-        )
-    try:
-        obj = eps[name].load()
-    except Exception as exc:  # a broken plug-in: say which one
-        raise ConfigError(
-            f"room kind {name!r}: entry point {eps[name].value!r} fails to load: {exc}"
-        ) from exc
-    return _instantiate(obj, name)
+    return KINDS.get(name)
 
 
 def kind_of(description: dict):
@@ -234,6 +213,7 @@ def draw_room(cfg: SynthConfig, rng) -> dict:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "BUILTIN_KINDS",
+    "KINDS",
     "DEFAULT_PRESET",
     "draw_room",
     "get_kind",

@@ -102,25 +102,35 @@ def draw_radiation(cfg: SynthConfig, listener, starts_m, rng: np.random.Generato
 def event_radiation(event) -> SourceRadiation | None:
     """The :class:`~bindata.render.directivity.SourceRadiation` a scene event is rendered with
     (None: omnidirectional)."""
-    record = event.directivity
+    return source_radiation(
+        event.directivity, event.orientation_deg, where=f"event {event.source_index}"
+    )
+
+
+def source_radiation(record, orientation_deg, *, where: str) -> SourceRadiation | None:
+    """The :class:`~bindata.render.directivity.SourceRadiation` of a directivity record and
+    orientation as :func:`draw_radiation` gives them and scenes record them (None: a record
+    of None, omnidirectional); a :class:`~bindata.errors.SceneError` starting with ``where``
+    for a record that cannot be rendered (no orientation, a bad cardioid, a measured file
+    missing or changed since it was drawn)."""
     if record is None:
         return None
-    if event.orientation_deg is None:
-        raise SceneError(f"event {event.source_index}: a directivity needs orientation_deg")
-    az, el = (float(v) for v in event.orientation_deg)
+    if orientation_deg is None:
+        raise SceneError(f"{where}: a directivity needs orientation_deg")
+    az, el = (float(v) for v in orientation_deg)
     if record["pattern"] == "cardioid":
         try:
             pattern = CardioidPattern(record["alpha"], record["order"])
         except RenderError as exc:
-            raise SceneError(f"event {event.source_index}: {exc}") from None
+            raise SceneError(f"{where}: {exc}") from None
     else:
         try:
             pattern = load_directivity(record["file"])
         except RenderError as exc:
-            raise SceneError(f"event {event.source_index}: {exc}") from None
+            raise SceneError(f"{where}: {exc}") from None
         if pattern.sha256 != record["sha256"]:
             raise SceneError(
-                f"event {event.source_index}: directivity file {record['file']} has changed "
+                f"{where}: directivity file {record['file']} has changed "
                 f"since the scene was drawn (SHA-256 {record['sha256'][:12]}... recorded, "
                 f"{pattern.sha256[:12]}... found)"
             )
@@ -180,4 +190,5 @@ __all__ = [
     "facing_deg",
     "measured_pattern",
     "radiation_problems",
+    "source_radiation",
 ]

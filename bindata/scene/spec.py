@@ -174,9 +174,11 @@ class SceneHRIR(_SceneSpec):
     distances_m : tuple of float or None
         Its distance shells (metres).
     calibration : str or None
-        ``"reference"`` or ``"raw"`` (absent: written before the option existed, ``"raw"``).
+        ``"reference"``, ``"diffuse"``, ``"equalised"`` or ``"raw"`` (absent: written before
+        the option existed, ``"raw"``; :mod:`bindata.hrir.calibration`).
     calibration_gain_db : float or None
-        The gain the calibration applied.
+        The gain the calibration applied (``"equalised"``: the frontal gain before the
+        equalisation filter).
     sha256 : str or None
         The SOFA file's SHA-256 (not for an HRIR model).
     calibration_band_hz : tuple of float or None

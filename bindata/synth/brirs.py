@@ -6,7 +6,13 @@ room, listener and sources (the room, listener and sources streams of
 :func:`bindata.seeding.file_rngs`, through the preset's room kind; the entry of a room mix from
 the ``room_choice`` stream): ``n_near`` sources in the near band, then ``n_far`` in the far
 band, the listener redrawn (at most ``listener.max_redraws`` times) when a band has no
-position. Layout (docs/rooms.md, "BRIRs as a product")::
+position. With a directional config (``directivity.pattern`` not ``"omni"``) each emitter
+gets its directivity and orientation as the events of a scene do, in emitter order, from the
+room's ``directivity`` stream (:func:`bindata.scene.radiation.draw_radiation`: facing the
+listener within the spread, or uniform); its BRIRs are rendered with them, its record in the
+room's JSON holds them (``directivity``, ``orientation_deg``, as a scene event's) and the SOFA
+file's ``EmitterView`` / ``EmitterUp`` are its axis and up vector (omnidirectional emitters:
++x and +z, nothing recorded). Layout (docs/rooms.md, "BRIRs as a product")::
 
     OUT/room0001.sofa   SingleRoomMIMOSRIR (default) or MultiSpeakerBRIR (M = 1,
                         E = n_near + n_far, sample 0 = emission; :func:`write_brir_sofa`), the
@@ -48,15 +54,17 @@ from ..config import SynthConfig
 from ..dataset.output import check_writable
 from ..errors import ConfigError, HRIRError, OutputError, OutputExistsError, SceneError
 from ..geometry import cartesian_to_spherical, room_to_head
-from ..hrir import load_hrirset, nearfield_from_farfield
+from ..hrir.prepared import prepared_hrirset
 from ..hrir.sofa_io import _rechunked_copy
 from ..hrir.sphere import HEAD_RADIUS_M
 from ..io import atomic_path, is_temporary, remove_stale_temporaries, sha256_file, write_json
 from ..io.atomic import os_reason, temporary_name
+from ..render.directivity import axis_frame
 from ..rooms import kind_of
 from ..rooms.acoustics import OCTAVE_BANDS_HZ
 from ..rooms.mix import check_rooms, draw_file_room, inline_rooms
 from ..scene.folds import ROOM_STEM, room_stem
+from ..scene.radiation import check_directivity_allowed, draw_radiation, source_radiation
 from ..scene.spec import Listener
 from ..seeding import file_rngs
 
@@ -99,11 +107,13 @@ def _materials(description: dict) -> dict | None:
 
 
 def draw_room_layout(cfg: SynthConfig, *, seed: int, index: int, n_near: int, n_far: int) -> dict:
-    """Room description, listener (:class:`~bindata.scene.spec.Listener`) and sources
-    ``[(band, position_m)]`` of room ``index``."""
+    """Room description, listener (:class:`~bindata.scene.spec.Listener`), sources
+    ``[(band, position_m)]`` and each source's ``(directivity record, orientation_deg)``
+    (``(None, None)``: omnidirectional) of room ``index``."""
     rngs = file_rngs(seed, index)
     cfg, room, _ = draw_file_room(cfg, rngs)
     kind = kind_of(room)
+    check_directivity_allowed(cfg, kind)
     bands = ["near"] * n_near + ["far"] * n_far
     for _ in range(cfg.listener.max_redraws):
         listener = Listener.from_json(kind.sample_listener(room, cfg, rngs["listener"]))
@@ -118,6 +128,7 @@ def draw_room_layout(cfg: SynthConfig, *, seed: int, index: int, n_near: int, n_
                 "sources": [
                     (b, [float(v) for v in p]) for b, p in zip(bands, positions, strict=True)
                 ],
+                "radiation": draw_radiation(cfg, listener, positions, rngs["directivity"]),
             }
     raise SceneError(
         f"room {index}: no listener position lets {n_near} near and {n_far} far "
@@ -125,9 +136,9 @@ def draw_room_layout(cfg: SynthConfig, *, seed: int, index: int, n_near: int, n_
     )
 
 
-def _source_record(k: int, band: str, pos, listener: Listener, brir) -> dict:
+def _source_record(k: int, band: str, pos, listener: Listener, brir, radiation) -> dict:
     az, el, dist = cartesian_to_spherical(room_to_head(pos, listener.position_m, listener.yaw_deg))
-    return {
+    record = {
         "emitter": k,
         "band": band,
         "position_m": pos,
@@ -136,6 +147,23 @@ def _source_record(k: int, band: str, pos, listener: Listener, brir) -> dict:
         "distance_m": float(dist),
         "onset_samples": float(brir.onset_samples),
     }
+    directivity, orientation = radiation
+    if directivity is not None:
+        record["directivity"] = directivity
+        record["orientation_deg"] = list(orientation)
+    return record
+
+
+def _emitter_axes(radiation) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """``EmitterView`` and ``EmitterUp`` (E, 3) of the emitters' orientations (None, None when
+    every emitter is omnidirectional: the files' defaults +x and +z)."""
+    if all(orientation is None for _, orientation in radiation):
+        return None, None
+    frames = [
+        axis_frame(*orientation) if orientation is not None else np.eye(3)
+        for _, orientation in radiation
+    ]
+    return np.stack([f[0] for f in frames]), np.stack([f[2] for f in frames])
 
 
 def _write_room(
@@ -144,7 +172,10 @@ def _write_room(
     room, listener = layout["room"], layout["listener"]
     kind = kind_of(room)
     brirs, sources = [], []
-    for k, (band, pos) in enumerate(layout["sources"]):
+    for k, ((band, pos), drawn) in enumerate(
+        zip(layout["sources"], layout["radiation"], strict=True)
+    ):
+        radiation = source_radiation(*drawn, where=f"{stem} emitter {k}")
         brir = kind.render(
             room,
             listener=listener,
@@ -152,9 +183,11 @@ def _write_room(
             hrirset=hrirset,
             render_cfg=cfg.render,
             anechoic=bool(cfg.room.anechoic),
+            **({} if radiation is None else {"radiation": radiation}),
         )
         brirs.append(brir.ir)
-        sources.append(_source_record(k, band, pos, listener, brir))
+        sources.append(_source_record(k, band, pos, listener, brir, drawn))
+    views, ups = _emitter_axes(layout["radiation"])
     n = max(ir.shape[1] for ir in brirs)
     ir = np.stack([np.pad(b, ((0, 0), (0, n - b.shape[1]))) for b in brirs])
     sofa_path, json_path = out / f"{stem}.sofa", out / f"{stem}.json"
@@ -166,6 +199,8 @@ def _write_room(
         listener_m=list(listener.position_m),
         yaw_deg=listener.yaw_deg,
         emitters_m=[s["position_m"] for s in sources],
+        emitter_views=views,
+        emitter_ups=ups,
         title=f"{stem} ({label})",
         room_description=f"bindata room {stem}, preset {room.get('preset')}",
         dimensions_m=kind.summary(room).get("dimensions_m"),
@@ -252,7 +287,8 @@ def write_brirs(
 
     Everything is checked and every room drawn before anything is written (the folder, the
     preset, the HRIR set, each room's listener and sources). ``cfg`` (default: the default
-    config) gives the bands, clearances, rate and HRIR set; ``rooms`` the preset or a room mix
+    config) gives the bands, clearances, rate, HRIR set and the sources' directivity and
+    orientation (module docstring); ``rooms`` the preset or a room mix
     (:mod:`bindata.rooms.mix`); ``convention`` the SOFA convention of the files
     (:data:`WRITE_CONVENTIONS`: ``"SingleRoomMIMOSRIR"``, or the deprecated
     ``"MultiSpeakerBRIR"``).
@@ -290,13 +326,12 @@ def write_brirs(
             f"BRIRs are rendered through one HRIR set; hrir.sofa lists {len(cfg.hrir.sources)}",
             key="hrir.sofa",
         )
-    hrirset = load_hrirset(
+    hrirset = prepared_hrirset(
         cfg.hrir.sources[0],
+        nearfield=bool(cfg.hrir.nearfield),
         sample_rate=cfg.sample_rate,
         calibration=cfg.hrir.calibration,
     )
-    if cfg.hrir.nearfield:
-        hrirset = nearfield_from_farfield(hrirset)
     try:
         for p in remove:
             p.unlink(missing_ok=True)
@@ -347,6 +382,8 @@ def write_brir_sofa(
     room_description: str = "",
     dimensions_m=None,
     convention: str = WRITE_CONVENTIONS[0],
+    emitter_views=None,
+    emitter_ups=None,
 ) -> None:
     """Write one room's BRIRs as ``SingleRoomMIMOSRIR`` or ``MultiSpeakerBRIR`` (M = 1),
     atomically.
@@ -364,6 +401,9 @@ def write_brir_sofa(
         ``RoomVolume`` (``SingleRoomMIMOSRIR``); unknown (a measured room) when None.
     convention : str
         One of :data:`WRITE_CONVENTIONS` (module docstring).
+    emitter_views, emitter_ups : ndarray (E, 3), optional
+        The emitters' axes and up vectors (room frame; ``EmitterView``, ``EmitterUp``), both
+        or neither; default +x and +z for every emitter.
     """
     if convention not in WRITE_CONVENTIONS:
         raise ConfigError(
@@ -378,6 +418,8 @@ def write_brir_sofa(
         yaw_deg=yaw_deg,
         emitters_m=emitters_m,
         dimensions_m=dimensions_m,
+        views=emitter_views,
+        ups=emitter_ups,
     )
     sofa.GLOBAL_Title, sofa.GLOBAL_ApplicationName = title, "bindata"
     sofa.GLOBAL_ApplicationVersion = __version__
@@ -404,7 +446,9 @@ def write_brir_sofa(
                 p.unlink(missing_ok=True)
 
 
-def _mimo_sofa(ir, *, sample_rate, listener_m, yaw_deg, emitters_m, dimensions_m):
+def _mimo_sofa(
+    ir, *, sample_rate, listener_m, yaw_deg, emitters_m, dimensions_m, views=None, ups=None
+):
     """The ``SingleRoomMIMOSRIR`` object of one room (sofar's public API)."""
     import sofar  # deferred: sofar loads netCDF4 and its conventions (only brirs writes BRIRs)
 
@@ -423,8 +467,13 @@ def _mimo_sofa(ir, *, sample_rate, listener_m, yaw_deg, emitters_m, dimensions_m
     sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
     sofa.EmitterPosition = np.asarray(emitters_m, dtype=float).reshape(-1, 3)
     sofa.EmitterPosition_Type, sofa.EmitterPosition_Units = "cartesian", "metre"
-    sofa.EmitterUp = np.tile([0.0, 0.0, 1.0], (n_emitters, 1))
-    sofa.EmitterView = np.tile([1.0, 0.0, 0.0], (n_emitters, 1))
+    if views is None:
+        views, ups = (
+            np.tile([1.0, 0.0, 0.0], (n_emitters, 1)),
+            np.tile([0.0, 0.0, 1.0], (n_emitters, 1)),
+        )
+    sofa.EmitterUp = np.asarray(ups, dtype=float).reshape(-1, 3)
+    sofa.EmitterView = np.asarray(views, dtype=float).reshape(-1, 3)
     sofa.EmitterView_Type, sofa.EmitterView_Units = "cartesian", "metre"
     # optional R- and E-dependent descriptions and receiver orientations: none here
     for name in ("ReceiverDescriptions", "ReceiverView", "ReceiverUp", "EmitterDescriptions"):

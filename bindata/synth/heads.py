@@ -1,7 +1,8 @@
 """The heads of a run in memory: each HRIR set loaded once per process, when first drawn.
 
 :func:`load_head` loads one head (an HRIR model with its drawn parameters, or a SOFA file),
-calibrates it, adds near-field shells when asked, and keeps it in a per-process cache bounded by
+calibrates it, adds near-field shells when asked (:func:`bindata.hrir.prepared.prepared_hrirset`:
+a SOFA file's result also kept on disk, so later processes read it instead), and keeps it in a per-process cache bounded by
 the bytes of the responses (:data:`HEAD_CACHE_BYTES`, least recently used dropped first, the
 last one always kept), with the record a scene stores about it (``hrir``:
 :class:`~bindata.scene.spec.SceneHRIR`).
@@ -23,9 +24,10 @@ from collections import OrderedDict
 
 from ..config import SynthConfig
 from ..errors import ConfigError, SceneError
-from ..hrir import expand_heads, fold_heads, get_model, load_hrirset, nearfield_from_farfield
+from ..hrir import expand_heads, fold_heads, get_model
 from ..hrir.hrirset import REFERENCE_BAND_HZ, HRIRSet
 from ..hrir.models import PARAMETERS
+from ..hrir.prepared import prepared_hrirset
 from ..hrir.registry import is_model
 from ..io import sha256_file
 
@@ -67,7 +69,7 @@ def load_head(
         Add near-field shells to a single-distance set.
     sample_rate : int
     calibration : str
-        ``"reference"``, ``"diffuse"`` or ``"raw"``.
+        ``"reference"``, ``"diffuse"``, ``"equalised"`` or ``"raw"``.
     band_hz : (float, float), optional
         Band of the calibration level; ``None``: 250 Hz-2 kHz.
     parameters : dict, optional
@@ -89,15 +91,14 @@ def load_head(
             return _LOADED[key]
     spec, nearfield, sample_rate, calibration, band, params = key
     params = dict(params)
-    hrirset = load_hrirset(
+    hrirset = prepared_hrirset(
         spec,
+        nearfield=nearfield,
         sample_rate=sample_rate,
         calibration=calibration,
         band_hz=band or REFERENCE_BAND_HZ,
         parameters=params,
     )
-    if nearfield:
-        hrirset = nearfield_from_farfield(hrirset)
     record = {
         "spec": spec,
         "nearfield": nearfield,

@@ -36,6 +36,7 @@ from ..dataset.output import (
 from ..dataset.reader import load_scene
 from ..errors import AmbienceError, BindataError, ConfigError, InterruptedRun, SceneError
 from ..events import open_event_library
+from ..hrir.registry import is_model
 from ..io import (
     FORMAT,
     FORMAT_VERSION,
@@ -127,7 +128,7 @@ def load_resources(
     """HRIR set and event library of a run with one head, loaded once per process.
 
     ``hrir_calibration`` is the HRIR level (:mod:`bindata.hrir.calibration`): ``"reference"``,
-    ``"diffuse"`` or ``"raw"``. It has no default: a config says which
+    ``"diffuse"``, ``"equalised"`` or ``"raw"``. It has no default: a config says which
     (:func:`resources_for_config`, default ``"reference"``), and so does a scene
     (:func:`resources_for_scene`; ``"raw"`` for scenes written before the option existed).
     ``band_hz`` and ``parameters`` are the calibration band and a model head's parameters
@@ -481,19 +482,60 @@ def _manifest(cfg, seed, library, record, files) -> dict:
 
 
 def render_scene_file(
-    scene_path, *, hrir: str | None = None, library: str | None = None, ambience: str | None = None
+    scene_path,
+    *,
+    hrir: str | None = None,
+    library: str | None = None,
+    ambience: str | None = None,
+    directivity: str | None = None,
 ):
     """Re-render a scene file: (pcm int16 (n, 2), sample_rate, metadata CSV text).
 
-    ``hrir`` / ``library`` / ``ambience`` replace the specs (HRIR set, event library, folder of
-    a recorded ambience) stored in the scene: the same files at another path.
+    ``hrir`` / ``library`` / ``ambience`` / ``directivity`` replace the specs (HRIR set, event
+    library, folder of a recorded ambience, SOFA file of a measured source directivity) stored
+    in the scene: the same files at another path (a changed directivity file is refused by its
+    recorded SHA-256, as when the scene is rendered from its own path).
+
+    Raises
+    ------
+    SceneError
+        The scene's HRIR SOFA file or directivity file is not where the scene says (and no
+        new path is given): the message names the path and the keyword that gives a new one.
     """
     scene = load_scene(scene_path)
     if ambience is not None and (scene.ambience or {}).get("kind") == "recorded":
         scene = replace(scene, ambience={**scene.ambience, "folder": str(ambience)})
+    if directivity is not None:
+        scene = replace(
+            scene,
+            events=tuple(
+                replace(ev, directivity={**ev.directivity, "file": str(directivity)})
+                if (ev.directivity or {}).get("pattern") == "sofa"
+                else ev
+                for ev in scene.events
+            ),
+        )
+    _check_scene_files(scene_path, scene, hrir=hrir)
     hrirset, lib, _ = resources_for_scene(scene, hrir=hrir, library=library)
     pcm, csv_text, _ = render_scene(scene, library=lib, hrirset=hrirset)
     return pcm, int(scene.sample_rate), csv_text
+
+
+def _check_scene_files(scene_path, scene: Scene, *, hrir) -> None:
+    """A :class:`~bindata.errors.SceneError` naming the first file the scene needs that is not
+    where it says (an HRIR SOFA file unless ``hrir`` replaces it, a directivity file), and the
+    keyword of :func:`render_scene_file` that points at its new place."""
+    needed = []
+    if hrir is None and not is_model(scene.hrir.source):
+        needed.append(("HRIR set", scene.hrir.source, "hrir"))
+    files = {ev.directivity["file"] for ev in scene.events if (ev.directivity or {}).get("file")}
+    needed += [("directivity file", f, "directivity") for f in sorted(files)]
+    for what, path, keyword in needed:
+        if not Path(path).is_file():
+            raise SceneError(
+                f"{scene_path}: the scene's {what} {path} does not exist; if it has moved, give "
+                f"its new path ({keyword}=PATH)"
+            )
 
 
 def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
