@@ -240,6 +240,24 @@ def test_benchmark_prints_and_writes_the_transfer_table(world, tmp_path):
             assert c["difference"] == pytest.approx(c["transfer"] - c["in_domain"])
 
 
+def test_models_of_other_run_folders_never_replace_each_others_predictions(world, tmp_path):
+    """Two run folders trained on the same dataset (other seeds) predict the same test set into
+    two folders; the first one's predictions keep their bytes."""
+    folders = []
+    for seed in (0, 1):
+        out_json = tmp_path / f"bench{seed}.json"
+        args = ["--data", world["A"].root, "--test", world["B"].root, "--folds", "1,"]
+        args += ["--methods", METHOD, "--runs", tmp_path / f"runs{seed}", "--seed", str(seed)]
+        res = run("benchmark", *args, "--out", out_json, *TINY)
+        assert res.exit_code == 0, res.output
+        report = json.loads(out_json.read_text())
+        folder = Path(report["transfer"][str(world["B"].root)][METHOD]["predictions"]["1"])
+        folders.append((folder, {p: p.read_bytes() for p in sorted(folder.rglob("*.csv"))}))
+    (first, before), (second, _) = folders
+    assert first != second and first.parent == second.parent
+    assert before and {p: p.read_bytes() for p in sorted(first.rglob("*.csv"))} == before
+
+
 def test_several_training_datasets_are_pooled_fold_by_fold(world, tmp_path):
     """`benchmark --data A --data B`: fold k of the training data is fold k of A and of B."""
     runs, out_json = tmp_path / "runs", tmp_path / "bench.json"

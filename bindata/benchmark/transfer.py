@@ -3,6 +3,10 @@
 For each method, each trained fold's model predicts *every* file of each test dataset (datasets
 rendered through other heads, other rooms, other sounds, or measured responses), into that
 dataset's ``predictions/<model>/`` folder (:func:`~bindata.benchmark.predict.predict_dataset`),
+named ``<method>.fold<k>-trained-on-<training dataset>-<run tag>`` (the run tag: 8 hex digits of
+the run folder's absolute path, so that models of other run folders -- other seeds, recipes or
+levers trained on a dataset of the same name -- never replace each other's predictions; a run
+folder's model replaces its own earlier ones),
 and the scorer computes the method's cells (Tables 3-5) pooled over the test dataset's files. The
 *transfer* F1 of a cell is the mean over the trained folds' models; the *in-domain* F1 is the
 benchmark's own (mean over test folds of the training data); the difference is what the other
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import sha256_json
 from .corpus import open_corpus
 from .portable import model_from_runs
 from .predict import predict_dataset
@@ -49,6 +54,7 @@ def transfer_scores(
         F1 as fractions (None where undefined).
     """
     out = {}
+    run_tag = sha256_json(str(Path(runs_dir).resolve()), length=8)
     for test_dir in tests:
         test = open_corpus(test_dir)
         per_test = {}
@@ -56,7 +62,7 @@ def transfer_scores(
             per_fold, intervals, folders = {}, {}, {}
             for fold in folds:
                 model = model_from_runs(runs_dir, method, fold, corpus=corpus, device=device)
-                model.name = f"{model.name}-trained-on-{Path(corpus.root).name}"
+                model.name = f"{model.name}-trained-on-{Path(corpus.root).name}-{run_tag}"
                 rec = predict_dataset(model, test_dir, overwrite=True, progress=progress)
                 folders[str(fold)] = rec["out_dir"]
                 scores = score_method(
