@@ -76,7 +76,14 @@ def _pair(preset: str, seed: int):
 
 
 @pytest.mark.parametrize(
-    ("preset", "seed"), [("office", 101), ("classroom", 102), ("living-room", 103), ("paper", 104)]
+    ("preset", "seed"),
+    [
+        ("office", 101),
+        ("classroom", 102),
+        ("living-room", 103),
+        ("paper", 104),
+        ("treated-room", 105),
+    ],
 )
 def test_band_decays_match_pyroomacoustics(preset, seed):
     room, ours, theirs = _pair(preset, seed)

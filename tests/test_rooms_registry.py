@@ -28,6 +28,7 @@ def test_every_shipped_preset_is_valid_and_draws_its_rooms():
         "classroom",
         "lecture-hall",
         "reverberant-hall",
+        "treated-room",
     } <= set(preset_names())
     for name in preset_names():
         preset = load_preset(name)
