@@ -11,7 +11,8 @@ sets, none of which any training set used:
   ``kemar-diffuse``: diffuse-field level, the test set of the ``diffuse`` lever);
 * ``pra``: rooms rendered by another renderer (pyroomacoustics' image sources through MIT
   KEMAR, :mod:`transfer_rooms`, written as SOFA and read as measured rooms at the true level;
-  ``pra-raw``: the same rooms at the level the file stores);
+  ``pra-raw``: the same rooms at the level the file stores; ``pra-quiet-raw``: the same rooms
+  stored 34 dB lower, as a measured set may come, read at the stored level);
 * ``recorded``: recorded sounds (the freedesktop sound theme, six classes by file order) instead
   of the procedural event bank.
 
@@ -23,6 +24,7 @@ Levers (synth options of the training set; ``base`` is the default data):
 ``rooms``             ``--rooms paper,office,living-room,classroom``
 ``diffuse``           ``--hrir-level diffuse`` (tested on ``kemar-diffuse``)
 ``all``               heads, directivity and rooms together
+``all-treated``       all, half of the rooms drawn from the ``treated-room`` preset
 ====================  =========================================================================
 
 The F1 of a model after 3 epochs varies with the training seed by several points, so every
@@ -48,6 +50,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 
 KEMAR = "/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa"
@@ -57,6 +60,7 @@ TEST = ["--n", "100", "--overlap", "1", "--seed", "100"]
 HEADS = ["--hrir", "builtin", "--hrir", "builtin:sphere", "--head-radius", "0.075", "0.1"]
 DIRECTIVITY = ["--directivity", "cardioid", "--directivity-alpha", "0.25", "0.6"]
 ROOMS = ["--rooms", "paper,office,living-room,classroom"]
+TREATED = ["--rooms", "paper,office,living-room,classroom,treated-room:4"]
 LEVERS = {
     "base": [],
     "heads": HEADS,
@@ -64,6 +68,7 @@ LEVERS = {
     "rooms": ROOMS,
     "diffuse": ["--hrir-level", "diffuse"],
     "all": HEADS + DIRECTIVITY + ROOMS,
+    "all-treated": HEADS + DIRECTIVITY + TREATED,
 }
 #: Test set -> synth options (``{rooms}``: the folder of pyroomacoustics' rooms).
 TESTS = {
@@ -72,10 +77,13 @@ TESTS = {
     "kemar-diffuse": ["--hrir", KEMAR, "--nearfield", "--hrir-level", "diffuse"],
     "pra": ["--rooms", "{rooms}"],
     "pra-raw": ["--rooms", "{rooms}", "--room-level", "raw"],
+    "pra-quiet-raw": ["--rooms", "{quiet_rooms}", "--room-level", "raw"],
     "recorded": ["--events", "{events}"],
 }
 #: The tests every lever's model predicts (the diffuse lever adds kemar-diffuse).
-COMMON_TESTS = ("kemar", "kemar-equalised", "pra", "pra-raw", "recorded")
+COMMON_TESTS = ("kemar", "kemar-equalised", "pra", "pra-raw", "pra-quiet-raw", "recorded")
+#: The gain of the quiet copy of pyroomacoustics' rooms (-34 dB).
+QUIET_GAIN = 0.02
 METHOD = "EqSepBran-J"
 CELLS = ("proximity", "direction")
 
@@ -102,6 +110,18 @@ def recorded_events(out: Path) -> Path:
     return events
 
 
+def quiet_copy(rooms: Path, out: Path) -> Path:
+    """The SOFA rooms of ``rooms`` with every response scaled by :data:`QUIET_GAIN`."""
+    if not out.exists():
+        out.mkdir(parents=True)
+        for path in sorted(rooms.glob("*.sofa")):
+            target = out / path.name
+            target.write_bytes(path.read_bytes())
+            with netCDF4.Dataset(target, "r+") as sofa:
+                sofa.variables["Data.IR"][:] = sofa.variables["Data.IR"][:] * QUIET_GAIN
+    return out
+
+
 def prepare(out: Path, levers, *, jobs: int) -> None:
     """Synthesise every missing training and test set (pyroomacoustics' rooms first)."""
     rooms = out / "pra_rooms"
@@ -110,7 +130,11 @@ def prepare(out: Path, levers, *, jobs: int) -> None:
         done = subprocess.run([sys.executable, str(here / "transfer_rooms.py"), "--out", rooms])
         if done.returncode != 0:
             raise SystemExit("transfer_rooms.py failed")
-    fill = {"rooms": str(rooms), "events": str(recorded_events(out))}
+    fill = {
+        "rooms": str(rooms),
+        "quiet_rooms": str(quiet_copy(rooms, out / "pra_rooms_quiet")),
+        "events": str(recorded_events(out)),
+    }
     common = ["--jobs", str(jobs), "--quiet"]
     for name, options in TESTS.items():
         if not (out / name).exists():
@@ -136,19 +160,21 @@ def train_and_test(out: Path, lever: str, seed: int, *, epochs: int) -> Path:
 
 
 def table(results: dict) -> dict:
-    """``{lever: {column: [F1 % per seed]}}``: in-domain and each test set's cell F1."""
+    """``{lever: {column: [F1 % per seed]}}``: in-domain and each test set's cell F1 (one list
+    of benchmark JSONs per seed; the in-domain figures are the first JSON's)."""
     rows = {}
-    for lever, paths in results.items():
+    for lever, per_seed in results.items():
         columns: dict = {}
-        for path in paths:
-            report = json.loads(Path(path).read_text())
+        for paths in per_seed:
+            reports = [json.loads(Path(path).read_text()) for path in paths]
             for cell in CELLS:
-                value = report["results"][METHOD]["mean"][cell]
+                value = reports[0]["results"][METHOD]["mean"][cell]
                 columns.setdefault(f"in-domain {cell}", []).append(100 * value)
-            for test_root, per_method in report["transfer"].items():
+            transfer = {root: res for report in reports for root, res in report["transfer"].items()}
+            for test_root, per_method in transfer.items():
                 for cell in CELLS:
                     value = per_method[METHOD]["cells"][cell]["transfer"]
-                    name = Path(test_root).name.replace("kemar-diffuse", "kemar")
+                    name = Path(test_root).name
                     columns.setdefault(f"{name} {cell}", []).append(100 * value)
         rows[lever] = columns
     return rows
@@ -156,9 +182,11 @@ def table(results: dict) -> dict:
 
 def render(rows: dict) -> str:
     """A markdown table: mean over seeds (and the seeds' values when more than one)."""
-    columns = [c for c in next(iter(rows.values()))]
-    for cols in rows.values():
-        columns += [c for c in cols if c not in columns]
+    order = ["in-domain", *TESTS]
+    columns = sorted(
+        {c for cols in rows.values() for c in cols},
+        key=lambda c: (order.index(c.rsplit(" ", 1)[0]), CELLS.index(c.rsplit(" ", 1)[1])),
+    )
     lines = ["| lever | " + " | ".join(columns) + " |", "| --- " * (len(columns) + 1) + "|"]
     for lever, cols in rows.items():
         cells = []
@@ -189,11 +217,12 @@ def main(argv=None) -> None:
     for lever in args.levers:
         paths = []
         for seed in args.seeds:
-            path = args.out / f"{lever}-seed{seed}.json"
             if not args.table_only:
-                path = train_and_test(args.out, lever, seed, epochs=args.epochs)
-            if path.exists():
-                paths.append(path)
+                train_and_test(args.out, lever, seed, epochs=args.epochs)
+            # one benchmark JSON per lever and seed, or several (more test sets added later)
+            found = sorted(args.out.glob(f"{lever}-seed{seed}*.json"))
+            if found:
+                paths.append(found)
         if paths:
             results[lever] = paths
     if not results:
@@ -201,13 +230,8 @@ def main(argv=None) -> None:
     rows = table(results)
     print(render(rows))
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"rows": rows, "results": {k: [str(p) for p in v] for k, v in results.items()}},
-                indent=1,
-            )
-            + "\n"
-        )
+        files = {k: [[str(p) for p in paths] for paths in v] for k, v in results.items()}
+        args.json.write_text(json.dumps({"rows": rows, "results": files}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
