@@ -254,3 +254,40 @@ def test_a_room_of_four_receivers_is_refused(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert "4 receiver(s); a binaural room has 2" in result.output and not out.exists()
+
+
+def test_brirs_calibrate_the_head_in_the_configured_band(tmp_path):
+    """``write_brirs`` with ``hrir.calibration_band_hz`` set: the MIT KEMAR set is levelled on
+    that band, so the same rooms written with the default band (250 Hz-2 kHz) and with 2-8 kHz
+    differ by the difference of the set's reference gains in the two bands (the gain
+    :func:`bindata.hrir.load_hrirset` gives), which for a measured head is not 0 dB."""
+    from bindata.config import load_config
+    from bindata.hrir import load_hrirset
+    from bindata.synth.brirs import write_brirs
+
+    from .conftest import KEMAR_SOFA
+
+    sofar = _sofar()
+    levels, gains = {}, {}
+    for band in [None, (2000.0, 8000.0)]:
+        cfg = load_config(
+            overrides={
+                "hrir.sofa": str(KEMAR_SOFA),
+                "hrir.calibration_band_hz": None if band is None else list(band),
+            }
+        )
+        out = tmp_path / ("default" if band is None else "high")
+        write_brirs(out, n_rooms=1, seed=2, n_near=1, n_far=1, cfg=cfg, progress=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ir = sofar.read_sofa(str(out / "room0001.sofa"), verbose=False).Data_IR
+        levels[band] = _level_db(ir)
+        kw = {} if band is None else {"band_hz": band}
+        gains[band] = load_hrirset(
+            str(KEMAR_SOFA), calibration="reference", sample_rate=cfg.sample_rate, **kw
+        ).calibration_gain_db
+    want = gains[(2000.0, 8000.0)] - gains[None]
+    got = levels[(2000.0, 8000.0)] - levels[None]
+    print(f"level change {got:.3f} dB, the set's reference gain change {want:.3f} dB")
+    assert abs(want) > 0.5
+    assert abs(got - want) < 0.05

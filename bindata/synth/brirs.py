@@ -331,6 +331,7 @@ def write_brirs(
         nearfield=bool(cfg.hrir.nearfield),
         sample_rate=cfg.sample_rate,
         calibration=cfg.hrir.calibration,
+        band_hz=cfg.hrir.calibration_band_hz,
     )
     try:
         for p in remove:
