@@ -13,8 +13,15 @@ import numpy as np
 import pytest
 
 from bindata.geometry import spherical_to_cartesian
-from bindata.hrir import build_model_hrirset, load_hrirset, nearfield_from_farfield, write_sofa
-from bindata.hrir import derived, lookup, prepared
+from bindata.hrir import (
+    build_model_hrirset,
+    derived,
+    load_hrirset,
+    lookup,
+    nearfield_from_farfield,
+    prepared,
+    write_sofa,
+)
 
 
 @pytest.fixture
