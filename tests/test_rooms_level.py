@@ -24,16 +24,18 @@ import pytest
 from click.testing import CliRunner
 
 from bindata.cli import cli
-from bindata.config import SynthConfig
+from bindata.config import SynthConfig, load_config
 from bindata.dataset import load_scene
+from bindata.hrir import load_hrirset
 from bindata.rooms import kind_of
 from bindata.rooms.level import calibration_gain_db
 from bindata.rooms.sofa_brir import read_brir_sofa
 from bindata.scene.spec import Listener, SceneRoom
-from bindata.synth.brirs import write_brir_sofa
+from bindata.synth.brirs import write_brir_sofa, write_brirs
 from bindata.synth.mix import mix_scene
 from bindata.synth.run import resources_for_config, resources_for_scene
 
+from .conftest import KEMAR_SOFA
 from .test_rooms_measured import SMALL
 
 SCALE = 0.02  # -34 dB
@@ -96,10 +98,6 @@ def test_a_room_measured_with_kemar_calibrates_as_the_kemar_set(tmp_path):
     followed by a decaying diffuse tail from 5 ms on) in front of the head (within 10 degrees, at
     1-2.5 m): its calibration gain is the gain bindata's frontal reference gives the KEMAR set as
     an HRIR set, less 20 log10 A."""
-    from bindata.hrir import load_hrirset
-
-    from .conftest import KEMAR_SOFA
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kemar = _sofar().read_sofa(str(KEMAR_SOFA), verify=False, verbose=False)
@@ -261,12 +259,6 @@ def test_brirs_calibrate_the_head_in_the_configured_band(tmp_path):
     that band, so the same rooms written with the default band (250 Hz-2 kHz) and with 2-8 kHz
     differ by the difference of the set's reference gains in the two bands (the gain
     :func:`bindata.hrir.load_hrirset` gives), which for a measured head is not 0 dB."""
-    from bindata.config import load_config
-    from bindata.hrir import load_hrirset
-    from bindata.synth.brirs import write_brirs
-
-    from .conftest import KEMAR_SOFA
-
     sofar = _sofar()
     levels, gains = {}, {}
     for band in [None, (2000.0, 8000.0)]:
